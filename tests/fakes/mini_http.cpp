@@ -1,0 +1,422 @@
+#include "mini_http.hpp"
+
+#include <condition_variable>
+#include <optional>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace zaki::fakes {
+
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace detail {
+
+/// State shared by the server object, its acceptor loop and its sessions, so
+/// that late completions never touch a destroyed server.
+struct server_core : std::enable_shared_from_this<server_core> {
+  server_core(net::io_context& ioc, handler h, server_options opts)
+    : ioc(ioc),
+      on_request(std::move(h)),
+      opts(std::move(opts)),
+      acceptor(net::make_strand(ioc)) {
+    // nop
+  }
+
+  void do_accept();
+
+  net::io_context& ioc;
+  handler on_request;
+  server_options opts;
+  tcp::acceptor acceptor;
+  std::atomic<bool> stopped{false};
+  std::atomic<uint16_t> port{0};
+
+  // Open connections, so that `stop` can close them.
+  mutable std::mutex mtx;
+  std::condition_variable all_closed;
+  std::unordered_map<uint64_t, std::weak_ptr<session>> sessions;
+  uint64_t next_id = 0;
+  size_t open = 0;
+};
+
+/// One connection: reads a request, hands it to the handler, writes the
+/// answer when the responder delivers it, and repeats while keep-alive.
+/// Everything runs on the socket's strand, so no member needs a lock.
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, std::shared_ptr<server_core> core,
+          uint64_t id)
+    : stream_(std::move(socket)), core_(std::move(core)), id_(id) {
+    // nop
+  }
+
+  void run() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&session::do_read,
+                                            shared_from_this()));
+  }
+
+  void deliver(uint64_t seq, std::shared_ptr<response> res) {
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this(), seq, res] {
+                    self->on_deliver(seq, res);
+                  });
+  }
+
+  void abort(uint64_t seq) {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), seq] {
+      if (seq == self->seq_ && self->waiting_) {
+        self->waiting_ = false;
+        self->do_close();
+      }
+    });
+  }
+
+  void close() {
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->do_close(); });
+  }
+
+private:
+  void do_read() {
+    if (closed_)
+      return;
+    if (core_->stopped) {
+      do_close();
+      return;
+    }
+    parser_.emplace();
+    parser_->body_limit(core_->opts.body_limit);
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(core_->opts.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&session::on_read,
+                                               shared_from_this()));
+  }
+
+  void on_read(error_code ec, size_t) {
+    if (ec == http::error::body_limit) {
+      fail_with(http::status::payload_too_large,
+                R"({"error":"request body too large"})");
+      return;
+    }
+    if (ec) {
+      // Garbage that is not HTTP gets a 400 first, like real servers; a
+      // closed or idle connection is just closed.
+      static const auto& http_category
+        = http::make_error_code(http::error::bad_target).category();
+      if (ec.category() == http_category && ec != http::error::end_of_stream
+          && parser_->got_some())
+        fail_with(http::status::bad_request, R"({"error":"bad request"})");
+      else
+        do_close();
+      return;
+    }
+    auto req = parser_->release();
+    ++seq_;
+    waiting_ = true;
+    stream_.expires_never();
+    auto res = std::make_shared<responder>(shared_from_this(), seq_,
+                                           req.version(), req.keep_alive());
+    current_ = res;
+    try {
+      core_->on_request(std::move(req), res);
+    } catch (const std::exception&) {
+      res->send(http::status::internal_server_error,
+                R"({"error":"handler threw"})");
+    }
+    // Watch for the client going away while the answer is pending, so that
+    // fakes can release held requests (a disconnect cancels a gateway run).
+    if (waiting_ && buffer_.size() == 0)
+      stream_.socket().async_wait(
+        tcp::socket::wait_read,
+        beast::bind_front_handler(&session::on_watch, shared_from_this(),
+                                  seq_));
+  }
+
+  void on_watch(uint64_t seq, error_code ec) {
+    if (ec || seq != seq_ || !waiting_ || closed_)
+      return;
+    char c;
+    error_code peek_ec;
+    auto n = stream_.socket().receive(net::buffer(&c, 1),
+                                      tcp::socket::message_peek, peek_ec);
+    if (n > 0 && !peek_ec)
+      return; // a pipelined request; read once this one is answered
+    do_close();
+  }
+
+  void on_deliver(uint64_t seq, std::shared_ptr<response> res) {
+    if (seq != seq_ || !waiting_ || closed_)
+      return;
+    waiting_ = false;
+    current_.reset();
+    error_code ignored;
+    stream_.socket().cancel(ignored); // ends the disconnect watch
+    if (core_->stopped)
+      res->keep_alive(false);
+    res_ = std::move(res);
+    stream_.expires_after(core_->opts.write_timeout);
+    http::async_write(stream_, *res_,
+                      beast::bind_front_handler(&session::on_write,
+                                                shared_from_this()));
+  }
+
+  void fail_with(http::status status, std::string body) {
+    auto res = std::make_shared<response>(
+      make_response(status, std::move(body)));
+    res->keep_alive(false);
+    res_ = std::move(res);
+    stream_.expires_after(core_->opts.write_timeout);
+    http::async_write(stream_, *res_,
+                      beast::bind_front_handler(&session::on_write,
+                                                shared_from_this()));
+  }
+
+  void on_write(error_code ec, size_t) {
+    bool close = ec || res_->need_eof();
+    res_.reset();
+    if (close)
+      do_close();
+    else
+      do_read();
+  }
+
+  void do_close() {
+    if (closed_)
+      return;
+    closed_ = true;
+    if (waiting_) {
+      waiting_ = false;
+      if (auto r = current_.lock())
+        r->cancel();
+    }
+    current_.reset();
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+    std::lock_guard<std::mutex> guard{core_->mtx};
+    core_->sessions.erase(id_);
+    if (--core_->open == 0)
+      core_->all_closed.notify_all();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<server_core> core_;
+  uint64_t id_;
+  uint64_t seq_ = 0;
+  bool waiting_ = false;
+  bool closed_ = false;
+  std::weak_ptr<responder> current_;
+  std::shared_ptr<response> res_;
+};
+
+void server_core::do_accept() {
+  acceptor.async_accept(
+    net::make_strand(ioc),
+    [self = shared_from_this()](error_code ec, tcp::socket socket) {
+      if (self->stopped)
+        return;
+      if (!ec) {
+        error_code ignored;
+        socket.set_option(tcp::no_delay{true}, ignored);
+        std::shared_ptr<session> s;
+        {
+          std::lock_guard<std::mutex> guard{self->mtx};
+          auto id = self->next_id++;
+          s = std::make_shared<session>(std::move(socket), self, id);
+          self->sessions.emplace(id, s);
+          ++self->open;
+        }
+        s->run();
+      }
+      // Errors such as EMFILE are transient for a test server: keep going.
+      self->do_accept();
+    });
+}
+
+} // namespace detail
+
+// -- responder -----------------------------------------------------------------
+
+responder::responder(std::shared_ptr<detail::session> owner, uint64_t seq,
+                     unsigned version, bool keep_alive)
+  : owner_(std::move(owner)),
+    seq_(seq),
+    version_(version),
+    keep_alive_(keep_alive) {
+  // nop
+}
+
+responder::~responder() {
+  // nop: an unanswered request stays open, which models a hang
+}
+
+bool responder::send(response res) {
+  if (done_.exchange(true))
+    return false;
+  res.version(version_);
+  res.keep_alive(keep_alive_);
+  res.prepare_payload();
+  owner_->deliver(seq_, std::make_shared<response>(std::move(res)));
+  return true;
+}
+
+bool responder::send(http::status status, std::string body,
+                     std::string_view content_type) {
+  return send(make_response(status, std::move(body), content_type));
+}
+
+void responder::abort() {
+  if (done_.exchange(true))
+    return;
+  owner_->abort(seq_);
+}
+
+void responder::on_cancel(std::function<void()> f) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!cancelled_) {
+      on_cancel_ = std::move(f);
+      return;
+    }
+  }
+  f();
+}
+
+void responder::cancel() {
+  if (done_.exchange(true))
+    return;
+  std::function<void()> f;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    cancelled_ = true;
+    f.swap(on_cancel_);
+  }
+  if (f)
+    f();
+}
+
+// -- mini_http_server ----------------------------------------------------------
+
+mini_http_server::mini_http_server(net::io_context& ioc, handler h,
+                                   server_options opts)
+  : core_(std::make_shared<detail::server_core>(ioc, std::move(h),
+                                                std::move(opts))) {
+  // nop
+}
+
+mini_http_server::~mini_http_server() {
+  stop();
+}
+
+uint16_t mini_http_server::start() {
+  auto& acc = core_->acceptor;
+  // A numeric address only: no resolver, so static binaries avoid NSS.
+  tcp::endpoint ep{net::ip::make_address(core_->opts.address),
+                   core_->opts.port};
+  acc.open(ep.protocol());
+  acc.set_option(net::socket_base::reuse_address(true));
+  acc.bind(ep);
+  acc.listen(net::socket_base::max_listen_connections);
+  core_->port = acc.local_endpoint().port();
+  net::dispatch(acc.get_executor(), [core = core_] { core->do_accept(); });
+  return core_->port;
+}
+
+void mini_http_server::stop() {
+  if (core_->stopped.exchange(true))
+    return;
+  net::dispatch(core_->acceptor.get_executor(), [core = core_] {
+    error_code ignored;
+    core->acceptor.close(ignored);
+  });
+  std::vector<std::shared_ptr<detail::session>> live;
+  {
+    std::lock_guard<std::mutex> guard{core_->mtx};
+    for (auto& [id, weak] : core_->sessions)
+      if (auto s = weak.lock())
+        live.emplace_back(std::move(s));
+  }
+  for (auto& s : live)
+    s->close();
+  live.clear();
+  // Give the io threads a moment to send FINs, unless we are one of them
+  // (waiting there would deadlock) or nothing runs the context.
+  if (core_->ioc.get_executor().running_in_this_thread()
+      || core_->ioc.stopped())
+    return;
+  std::unique_lock<std::mutex> guard{core_->mtx};
+  core_->all_closed.wait_for(guard, std::chrono::seconds(1),
+                             [this] { return core_->open == 0; });
+}
+
+uint16_t mini_http_server::port() const {
+  return core_->port;
+}
+
+size_t mini_http_server::connections() const {
+  std::lock_guard<std::mutex> guard{core_->mtx};
+  return core_->open;
+}
+
+// -- io_runner -----------------------------------------------------------------
+
+io_runner::io_runner(size_t threads)
+  : threads_(threads == 0 ? 1 : threads),
+    ioc_(static_cast<int>(threads == 0 ? 1 : threads)) {
+  // nop
+}
+
+io_runner::~io_runner() {
+  stop();
+}
+
+void io_runner::start() {
+  if (!pool_.empty())
+    return;
+  ioc_.restart();
+  guard_ = std::make_unique<
+    net::executor_work_guard<net::io_context::executor_type>>(
+    ioc_.get_executor());
+  for (size_t i = 0; i < threads_; ++i)
+    pool_.emplace_back([this] { ioc_.run(); });
+}
+
+void io_runner::stop() {
+  guard_.reset();
+  ioc_.stop();
+  for (auto& t : pool_)
+    if (t.joinable())
+      t.join();
+  pool_.clear();
+}
+
+// -- helpers -------------------------------------------------------------------
+
+response make_response(http::status status, std::string body,
+                       std::string_view content_type) {
+  response res{status, 11};
+  res.set(http::field::server, "zaki-fake");
+  if (!content_type.empty())
+    res.set(http::field::content_type,
+            beast::string_view{content_type.data(), content_type.size()});
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+} // namespace zaki::fakes

@@ -1,0 +1,211 @@
+// zaki-test-gateway: a small stand-in for an OpenClaw gateway, used as the
+// "container" by the process and docker backends, the tests and the demo.
+// It speaks POST /v1/chat/completions (bearer token), /health, /healthz,
+// /startupz and /readyz in OpenClaw's shapes, and can be told to crash,
+// hang, answer slowly, fail, start slowly or grow its memory. The markers of
+// tests/fakes/gateway_behavior.hpp work per message; gw:crash exits at once.
+//
+// It is linked statically, so it resolves no names (numeric addresses only)
+// and uses no library beyond Boost headers and libstdc++.
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "../../tests/fakes/fake_gateway.hpp"
+#include "probe.hpp"
+
+namespace {
+
+namespace fk = zaki::fakes;
+
+struct settings {
+  std::string bind = "127.0.0.1";
+  long port = 18789;
+  std::string token;
+  long crash_after = 0;
+  long crash_after_ms = 0;
+  bool hang = false;
+  long latency_ms = 0;
+  long fail_status = 0;
+  long startup_ms = 0;
+  long grow_mb = 0;
+  bool probe = false;
+};
+
+void usage() {
+  std::puts(
+    "usage: zaki-test-gateway [--port N] [--bind ADDR] [--token T]\n"
+    "  [--crash-after=N] [--crash-after-ms=N] [--hang] [--latency-ms=N]\n"
+    "  [--fail-status=N] [--startup-ms=N] [--grow-mb-per-request=N] [--probe]\n"
+    "Defaults: port from OPENCLAW_GATEWAY_PORT or 18789, token from\n"
+    "OPENCLAW_GATEWAY_TOKEN (empty: any token), bind 127.0.0.1.");
+}
+
+bool parse_long(const std::string& s, long& out) {
+  if (s.empty())
+    return false;
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtol(s.c_str(), &end, 10);
+  return errno == 0 && *end == '\0';
+}
+
+/// Parses argv into `st`; returns false (after printing why) on bad input.
+bool parse_args(int argc, char** argv, settings& st) {
+  if (auto p = std::getenv("OPENCLAW_GATEWAY_PORT"))
+    parse_long(p, st.port);
+  if (auto t = std::getenv("OPENCLAW_GATEWAY_TOKEN"))
+    st.token = t;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string name = arg;
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    auto take = [&]() -> bool {
+      if (has_value)
+        return true;
+      if (i + 1 >= argc)
+        return false;
+      value = argv[++i];
+      return true;
+    };
+    auto number = [&](long& out) {
+      if (!take() || !parse_long(value, out)) {
+        std::fprintf(stderr, "zaki-test-gateway: %s needs a number\n",
+                     name.c_str());
+        return false;
+      }
+      return true;
+    };
+    bool ok = true;
+    if (name == "--help" || name == "-h") {
+      usage();
+      std::exit(0);
+    } else if (name == "--port") {
+      ok = number(st.port);
+    } else if (name == "--bind") {
+      ok = take();
+      st.bind = value;
+    } else if (name == "--token") {
+      ok = take();
+      st.token = value;
+    } else if (name == "--crash-after") {
+      ok = number(st.crash_after);
+    } else if (name == "--crash-after-ms") {
+      ok = number(st.crash_after_ms);
+    } else if (name == "--hang") {
+      st.hang = true;
+    } else if (name == "--latency-ms") {
+      ok = number(st.latency_ms);
+    } else if (name == "--fail-status") {
+      ok = number(st.fail_status);
+    } else if (name == "--startup-ms") {
+      ok = number(st.startup_ms);
+    } else if (name == "--grow-mb-per-request") {
+      ok = number(st.grow_mb);
+    } else if (name == "--probe") {
+      st.probe = true;
+    } else {
+      std::fprintf(stderr, "zaki-test-gateway: unknown option %s\n",
+                   name.c_str());
+      usage();
+      return false;
+    }
+    if (!ok)
+      return false;
+  }
+  if (st.port < 0 || st.port > 65535) {
+    std::fprintf(stderr, "zaki-test-gateway: bad port %ld\n", st.port);
+    return false;
+  }
+  return true;
+}
+
+void log_line(std::string_view line) {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm parts{};
+  gmtime_r(&ts.tv_sec, &parts);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &parts);
+  std::printf("%s.%03ldZ %.*s\n", stamp, ts.tv_nsec / 1000000,
+              static_cast<int>(line.size()), line.data());
+  std::fflush(stdout);
+}
+
+[[noreturn]] void crash(const char* why) {
+  log_line(std::string{"crashing: "} + why);
+  std::_Exit(1);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  settings st;
+  if (!parse_args(argc, argv, st))
+    return 2;
+  auto port = static_cast<uint16_t>(st.port);
+  if (st.probe) {
+    // Docker health checks: probe ourselves over loopback.
+    auto addr = st.bind == "0.0.0.0" ? std::string{"127.0.0.1"} : st.bind;
+    return zaki::test_gateway::probe(addr, port, "/healthz") ? 0 : 1;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  fk::net::io_context ioc{1};
+  fk::fake_gateway_options opts;
+  opts.token = st.token;
+  opts.http.address = st.bind;
+  opts.http.port = port;
+  opts.on_crash = [] { crash("gw:crash or --crash-after"); };
+  opts.log = log_line;
+  fk::fake_gateway gw{ioc, opts};
+  auto& b = gw.behavior();
+  b.set_hang(st.hang);
+  b.set_latency(std::chrono::milliseconds{st.latency_ms});
+  b.set_fail_status(static_cast<int>(st.fail_status));
+  b.set_startup_delay(std::chrono::milliseconds{st.startup_ms});
+  b.set_crash_after(static_cast<uint64_t>(st.crash_after));
+  b.set_grow_mb_per_request(static_cast<size_t>(st.grow_mb));
+  try {
+    port = gw.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "zaki-test-gateway: cannot listen on %s:%ld: %s\n",
+                 st.bind.c_str(), st.port, e.what());
+    return 2;
+  }
+  log_line("zaki-test-gateway listening on " + st.bind + ":"
+           + std::to_string(port) + " pid=" + std::to_string(getpid()));
+  fk::net::steady_timer crash_timer{ioc};
+  if (st.crash_after_ms > 0) {
+    crash_timer.expires_after(std::chrono::milliseconds{st.crash_after_ms});
+    crash_timer.async_wait([](boost::system::error_code ec) {
+      if (!ec)
+        crash("--crash-after-ms elapsed");
+    });
+  }
+  fk::net::signal_set signals{ioc, SIGTERM, SIGINT};
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec)
+      return;
+    log_line("signal " + std::to_string(sig) + ", exiting");
+    crash_timer.cancel();
+    gw.stop();
+    ioc.stop();
+  });
+  ioc.run();
+  return 0;
+}
