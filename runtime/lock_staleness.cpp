@@ -26,8 +26,8 @@ lock_owner parse_lock_owner(std::string_view text) {
   // a truncated file is rejected as a whole, like JSON.parse in OpenClaw.
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (auto err = parser.parse(text.data(), text.size()).get(doc)) {
-    result.parse_error = std::string{"not JSON: "} + simdjson::error_message(err);
+  if (parser.parse(text.data(), text.size()).get(doc) != simdjson::SUCCESS) {
+    result.parse_error = "not JSON";
     return result;
   }
   simdjson::dom::object obj;

@@ -120,4 +120,72 @@ inline void kill_child(pid_t pid) {
   ::waitpid(pid, nullptr, 0);
 }
 
+/// A prepared data root for the sweep and CLI suites. Stale: user-1's router
+/// lock (dead pid), user-3's abc.jsonl.lock (dead pid), old-garbage.jsonl.lock
+/// (garbage, mtime 60 s ago) and sessions.json.lock (live pid, 40 s > 30 s).
+/// Kept: user-2's router lock (live, 10 min old), live.jsonl.lock,
+/// fresh-garbage.jsonl.lock (mtime now) and abc.jsonl (not a lock). With
+/// `bad`, also: user-4 a symlink to a dir outside holding a dead lock,
+/// user-5's lock a symlink to a file outside, user-abc, a README, user-6's
+/// agent dir a symlink outside, a FIFO named fifo.jsonl.lock in user-7.
+struct lock_tree {
+  temp_root tmp;
+  temp_root outside;
+  std::string users = tmp.root + "/users";
+  std::string u1_lock = users + "/user-1/router.session.lock";
+  std::string u2_lock = users + "/user-2/router.session.lock";
+  std::string sessions = users + "/user-3/agents/main/sessions";
+  std::string abc_lock = sessions + "/abc.jsonl.lock";
+  std::string abc_data = sessions + "/abc.jsonl";
+  std::string live_lock = sessions + "/live.jsonl.lock";
+  std::string store_lock = sessions + "/sessions.json.lock";
+  std::string fresh_garbage = sessions + "/fresh-garbage.jsonl.lock";
+  std::string old_garbage = sessions + "/old-garbage.jsonl.lock";
+  std::string outside_lock = outside.root + "/router.session.lock";
+  std::string outside_file = outside.root + "/target";
+  std::string abc_user_lock = users + "/user-abc/router.session.lock";
+  std::string fifo_lock = users + "/user-7/agents/main/sessions/fifo.jsonl.lock";
+
+  explicit lock_tree(bool bad) {
+    using namespace std::chrono;
+    auto me = ::getpid();
+    tmp.make_user("1");
+    tmp.make_user("2");
+    tmp.make_user("3");
+    write_file(u1_lock, lock_json(dead_pid(), minutes{1}, 1, own_hostname()));
+    write_file(u2_lock, lock_json(me, minutes{10}, own_starttime(), own_hostname()));
+    mkdirs(sessions);
+    write_file(abc_lock, lock_json(dead_pid(), seconds{1}));
+    write_file(abc_data, "{\"role\":\"user\"}\n");
+    write_file(live_lock, lock_json(me, seconds{1}, own_starttime()));
+    write_file(store_lock, lock_json(me, seconds{40}, own_starttime()));
+    write_file(fresh_garbage, "garbage");
+    write_file(old_garbage, "garbage");
+    set_age(old_garbage, seconds{60});
+    if (!bad)
+      return;
+    write_file(outside_lock, lock_json(dead_pid(), hours{1}));
+    write_file(outside_file, lock_json(dead_pid(), hours{1}));
+    ::symlink(outside.root.c_str(), (users + "/user-4").c_str());
+    tmp.make_user("5");
+    ::symlink(outside_file.c_str(), (users + "/user-5/router.session.lock").c_str());
+    tmp.make_user("abc");
+    write_file(abc_user_lock, lock_json(dead_pid(), hours{1}));
+    write_file(users + "/README", "not a user");
+    mkdirs(users + "/user-6/agents");
+    ::mkdir((outside.root + "/sessions").c_str(), 0700);
+    write_file(outside.root + "/sessions/x.jsonl.lock", lock_json(dead_pid(), hours{1}));
+    ::symlink(outside.root.c_str(), (users + "/user-6/agents/evil").c_str());
+    mkdirs(users + "/user-7/agents/main/sessions");
+    ::mkfifo(fifo_lock.c_str(), 0600);
+  }
+
+  static void mkdirs(const std::string& path) {
+    for (size_t pos = 1; pos != std::string::npos;) {
+      pos = path.find('/', pos + 1);
+      ::mkdir(path.substr(0, pos).c_str(), 0700);
+    }
+  }
+};
+
 } // namespace zaki::test
