@@ -1,0 +1,192 @@
+#include "actors/root.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/poller.hpp"
+#include "actors/status_collector.hpp"
+#include "actors/store.hpp"
+#include "actors/telegram.hpp"
+#include "actors/user_supervisor.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/users_file.hpp"
+
+namespace zaki {
+
+namespace {
+
+void start_child(root_self self, size_t index) {
+  auto& st = self->state;
+  auto& spec = st.specs[index];
+  auto hdl = spec.start(self);
+  st.running[index] = hdl;
+  st.by_addr[hdl.address()] = index;
+  self->system().registry().put(spec.key, hdl);
+}
+
+void stop_everything(root_self self) {
+  logger("main")->info("event=stopping_children");
+  self->quit(caf::exit_reason::user_shutdown);
+}
+
+void confirm_and_stop(root_self self, int64_t offset) {
+  auto poller = self->system().registry().get<poller_actor>(names::poller);
+  if (!poller || offset <= 0)
+    return stop_everything(self);
+  self->request(poller, std::chrono::seconds(15), confirm_atom_v, offset)
+    .then([self](bool) { stop_everything(self); },
+          [self](caf::error&) { stop_everything(self); });
+}
+
+void drain_and_confirm(root_self self, int64_t offset) {
+  auto sup = self->system().registry().get<user_supervisor_actor>(
+    names::user_supervisor);
+  auto grace = self->state.ctx->cfg.shutdown.grace;
+  if (!sup)
+    return confirm_and_stop(self, offset);
+  self
+    ->request(sup, grace + std::chrono::seconds(5), drain_atom_v,
+              caf::timespan{grace})
+    .then(
+      [self, offset](int64_t lowest_unfinished) {
+        // Updates from the lowest unfinished one on stay unconfirmed, so
+        // Telegram delivers them again after the restart.
+        auto confirm = lowest_unfinished > 0 ? lowest_unfinished : offset;
+        if (lowest_unfinished > 0)
+          logger("main")->warn("event=shutdown_unfinished "
+                               "first_update_id={}",
+                               lowest_unfinished);
+        confirm_and_stop(self, confirm);
+      },
+      [self, offset](caf::error&) { confirm_and_stop(self, offset); });
+}
+
+} // namespace
+
+root_actor::behavior_type root(root_self self, context_ptr ctx,
+                               std::vector<child_spec> specs) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.specs = std::move(specs);
+  st.running.resize(st.specs.size());
+  st.restarts.resize(st.specs.size());
+  self->system().registry().put(names::root, self);
+  for (size_t i = 0; i < st.specs.size(); ++i)
+    start_child(self, i);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    auto i = st.by_addr.find(msg.source);
+    if (i == st.by_addr.end()) {
+      self->quit(msg.reason);
+      return;
+    }
+    auto index = i->second;
+    st.by_addr.erase(i);
+    st.running[index] = nullptr;
+    if (st.shutting_down)
+      return;
+    auto& name = st.specs[index].name;
+    auto log = logger("main");
+    auto now = std::chrono::steady_clock::now();
+    st.recent_restarts.push_back(now);
+    while (now - st.recent_restarts.front() > std::chrono::seconds(60))
+      st.recent_restarts.pop_front();
+    if (st.recent_restarts.size() > 5) {
+      log->critical("event=root_failed child={} reason={} message=\"too many "
+                    "restarts (more than 5 in 60 s)\"",
+                    name, log_value(self->system().render(msg.reason)));
+      st.ctx->exit_code = 3;
+      self->quit(msg.reason);
+      return;
+    }
+    ++st.restarts[index];
+    log->error("event=child_failed child={} reason={} restart_in_ms=200",
+               name, log_value(self->system().render(msg.reason)));
+    self->delayed_send(self, std::chrono::milliseconds(200), internal_atom_v,
+                       restart_atom_v, name);
+  });
+  return {
+    [self](shutdown_atom) {
+      auto& st = self->state;
+      if (st.shutting_down)
+        return;
+      st.shutting_down = true;
+      logger("main")->info("event=shutdown_started grace_ms={}",
+                           std::chrono::duration_cast<
+                             std::chrono::milliseconds>(
+                             st.ctx->cfg.shutdown.grace)
+                             .count());
+      auto poller = self->system().registry().get<poller_actor>(names::poller);
+      if (!poller)
+        return drain_and_confirm(self, 0);
+      self->request(poller, std::chrono::seconds(5), stop_atom_v)
+        .then([self](int64_t offset) { drain_and_confirm(self, offset); },
+              [self](caf::error&) { drain_and_confirm(self, 0); });
+    },
+    [self](internal_atom, restart_atom, const std::string& name) {
+      auto& st = self->state;
+      if (st.shutting_down)
+        return;
+      for (size_t i = 0; i < st.specs.size(); ++i)
+        if (st.specs[i].name == name && !st.running[i]) {
+          start_child(self, i);
+          logger("main")->info("event=child_restarted child={}", name);
+        }
+    },
+    [self](status_atom) {
+      auto& st = self->state;
+      status_node node;
+      node.name = "root";
+      node.id = self->id();
+      node.state = st.shutting_down ? "stopping" : "running";
+      node.mailbox_size = self->mailbox().size();
+      std::vector<status_child> kids;
+      for (size_t i = 0; i < st.specs.size(); ++i) {
+        status_child kid;
+        kid.restarts = st.restarts[i];
+        kid.fallback.name = st.specs[i].name;
+        kid.fallback.state = "restarting";
+        if (st.running[i])
+          kid.handle = caf::actor_cast<status_client_actor>(st.running[i]);
+        kids.push_back(std::move(kid));
+      }
+      return collect_status(self, std::move(node), std::move(kids));
+    },
+  };
+}
+
+std::vector<child_spec> core_children(const context_ptr& ctx,
+                                      users_load_result initial) {
+  auto users = std::make_shared<user_map>(std::move(initial.users));
+  std::vector<child_spec> result;
+  result.push_back(
+    {"store", names::store, [ctx, users](root_self self) {
+       // The first start uses the registry main loaded; a restart reads
+       // the file again (keeping nothing if it no longer parses).
+       user_map initial;
+       if (users->empty()) {
+         auto res = load_users_file(ctx->cfg.store.users_file);
+         if (res.ok)
+           initial = std::move(res.users);
+       } else {
+         initial.swap(*users);
+       }
+       return caf::actor_cast<caf::actor>(
+         self->spawn<caf::linked>(store, ctx, std::move(initial)));
+     }});
+  result.push_back({"telegram", names::telegram, [ctx](root_self self) {
+                      return caf::actor_cast<caf::actor>(
+                        self->spawn<caf::linked>(telegram, ctx));
+                    }});
+  result.push_back({"user_supervisor", names::user_supervisor,
+                    [ctx](root_self self) {
+                      return caf::actor_cast<caf::actor>(
+                        self->spawn<caf::linked>(user_supervisor, ctx));
+                    }});
+  result.push_back({"poller", names::poller, [ctx](root_self self) {
+                      return caf::actor_cast<caf::actor>(
+                        self->spawn<caf::linked>(poller, ctx));
+                    }});
+  return result;
+}
+
+} // namespace zaki

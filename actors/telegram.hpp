@@ -1,0 +1,77 @@
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <unordered_map>
+
+#include <caf/typed_response_promise.hpp>
+
+#include "messages/interfaces.hpp"
+#include "runtime/context.hpp"
+#include "runtime/http_client.hpp"
+#include "runtime/token_bucket.hpp"
+
+namespace zaki {
+
+/// A multi-chunk reply: answered once every chunk is sent (or one failed).
+struct telegram_send_group {
+  caf::typed_response_promise<int64_t> promise;
+  size_t remaining = 0;
+  int64_t last_message_id = 0;
+  bool failed = false;
+};
+
+/// One Bot API call waiting for its turn.
+struct telegram_op {
+  std::string method;
+  std::string body;
+  int64_t chat_id = 0;
+  std::string request_id;
+  /// Plain text to send instead when Telegram cannot parse the HTML.
+  std::string plain_fallback;
+  std::string reply_markup;
+  uint32_t attempts = 0;
+  /// Set for sendMessage chunks.
+  std::shared_ptr<telegram_send_group> group;
+  /// Set for answerCallbackQuery and deleteMessage.
+  caf::typed_response_promise<bool> bool_promise;
+  bool has_bool_promise = false;
+};
+
+/// Messages of one chat wait here, one in flight at a time, so the chunks
+/// of a reply arrive in order and the chat's rate limit holds.
+struct telegram_chat {
+  std::deque<telegram_op> queue;
+  token_bucket bucket;
+  token_bucket::clock::time_point blocked_until;
+  bool in_flight = false;
+  bool ready = false;
+};
+
+/// State of the TELEGRAM actor.
+struct telegram_state {
+  static inline const char* name = "telegram";
+  context_ptr ctx;
+  std::shared_ptr<http_client> client;
+  std::unique_ptr<token_bucket> global;
+  std::unordered_map<int64_t, telegram_chat> chats;
+  /// Chats with queued messages and nothing in flight.
+  std::deque<int64_t> ready;
+  /// Calls in flight by sequence number; chat 0 marks unpaced calls.
+  std::unordered_map<uint64_t, telegram_op> in_flight;
+  uint64_t next_seq = 1;
+  token_bucket::clock::time_point tick_due;
+  uint64_t sent = 0;
+  uint64_t failed = 0;
+  uint64_t rate_limited = 0;
+  uint64_t retries = 0;
+
+  ~telegram_state();
+};
+
+/// Spawns the Bot API client actor.
+telegram_actor::behavior_type
+telegram(telegram_actor::stateful_pointer<telegram_state> self,
+         context_ptr ctx);
+
+} // namespace zaki

@@ -1,0 +1,236 @@
+#include "actors/user.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/user_reply.hpp"
+#include "runtime/actor_io.hpp"
+#include "runtime/backoff.hpp"
+#include "runtime/gateway_codec.hpp"
+#include "runtime/json_writer.hpp"
+#include "runtime/logging.hpp"
+
+namespace zaki {
+
+namespace {
+
+using self_ptr = user_actor::stateful_pointer<user_state>;
+
+void start_next(self_ptr self);
+
+std::chrono::milliseconds ms(caf::timespan x) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(x);
+}
+
+/// Reports the current message as handled and moves on to the next one.
+void finish(self_ptr self) {
+  auto& st = self->state;
+  if (st.current) {
+    if (auto sup = self->system().registry().get<user_supervisor_actor>(
+          names::user_supervisor))
+      self->send(sup, done_atom_v, st.user_id, st.current->update_id);
+    st.current.reset();
+  }
+  st.phase = "idle";
+  st.last_activity = std::chrono::steady_clock::now();
+  start_next(self);
+}
+
+void ensure_gateway(self_ptr self) {
+  auto& st = self->state;
+  if (st.gateway && st.gateway->where().host == st.record.host
+      && st.gateway->where().port == st.record.port)
+    return;
+  if (st.gateway)
+    st.gateway->shutdown();
+  origin where;
+  where.host = st.record.host;
+  where.port = st.record.port;
+  http_client_options opts;
+  opts.max_connections = 1;
+  opts.max_body = st.ctx->cfg.gateway.max_body;
+  st.gateway = http_client::make(st.ctx->io->context(), where, opts);
+}
+
+void send_typing(self_ptr self) {
+  auto& st = self->state;
+  if (auto tg = self->system().registry().get<telegram_actor>(names::telegram))
+    self->send(tg, chat_action_atom_v, st.current->chat_id,
+               std::string{"typing"});
+  self->delayed_send(self, st.ctx->cfg.user.typing_interval, internal_atom_v,
+                     typing_atom_v, st.seq);
+}
+
+void call_gateway(self_ptr self) {
+  auto& st = self->state;
+  auto& msg = *st.current;
+  ++st.seq;
+  ++st.attempt;
+  st.phase = "calling";
+  st.call_started = std::chrono::steady_clock::now();
+  logger("user")->info("event=gateway_call msg=\"→ Sending to container on "
+                       "port {}\" user={} port={} attempt={} request_id={}",
+                       st.record.port, st.user_id, st.record.port, st.attempt,
+                       msg.request_id);
+  http_request_spec req;
+  req.target = "/v1/chat/completions";
+  req.body = encode_chat_request(st.ctx->cfg.gateway.model, st.user_id,
+                                 msg.text);
+  req.authorization = "Bearer " + st.record.token;
+  req.timeout = ms(st.ctx->cfg.gateway.timeout);
+  st.gateway->async_request(std::move(req), reply_to<user_actor>(self, st.seq));
+  send_typing(self);
+}
+
+void on_gateway_result(self_ptr self, http_result& res) {
+  auto& st = self->state;
+  auto& msg = *st.current;
+  auto log = logger("user");
+  auto answer = classify_gateway_result(res);
+  st.last_latency_us = res.latency_us;
+  if (answer.outcome == gateway_outcome::answered) {
+    log->info("event=gateway_answer msg=\"← Response received\" user={} "
+              "status={} latency_ms={:.1f} bytes={} request_id={}",
+              st.user_id, res.status, res.latency_us / 1000.0,
+              answer.content.size(), msg.request_id);
+    st.phase = "replying";
+    return reply_with_answer(self, std::move(answer.content));
+  }
+  bool retry = answer.outcome == gateway_outcome::retryable
+               && st.attempt < st.ctx->cfg.gateway.attempts;
+  auto detail = res.status == 0 ? res.error
+                                : std::to_string(res.status) + " "
+                                    + answer.error_type + " "
+                                    + answer.error_message;
+  if (retry) {
+    auto delay = with_jitter(
+      exponential_delay(ms(st.ctx->cfg.gateway.backoff_initial),
+                        std::chrono::seconds(60), st.attempt - 1));
+    log->warn("event=gateway_retry user={} port={} status={} failure={} "
+              "error={} attempt={} retry_in_ms={} request_id={}",
+              st.user_id, st.record.port, res.status, to_string(res.failure),
+              log_value(detail), st.attempt, delay.count(), msg.request_id);
+    st.phase = "backoff";
+    self->delayed_send(self, delay, internal_atom_v, retry_atom_v, st.seq);
+    return;
+  }
+  log->error("event=gateway_failed user={} port={} status={} failure={} "
+             "outcome={} error={} attempts={} request_id={}",
+             st.user_id, st.record.port, res.status, to_string(res.failure),
+             static_cast<int>(answer.outcome), log_value(detail), st.attempt,
+             msg.request_id);
+  ++st.failed;
+  reply_with_failure(self, answer.outcome, res.failure);
+}
+
+void on_lookup(self_ptr self, const user_lookup& found) {
+  auto& st = self->state;
+  auto& msg = *st.current;
+  if (!found.found) {
+    logger("user")->warn("event=user_unknown user={} request_id={} "
+                         "reason=\"not in users.json\"",
+                         st.user_id, msg.request_id);
+    ++st.failed;
+    return reply_not_provisioned(self);
+  }
+  st.record = found.record;
+  logger("user")->info("event=routing msg=\"→ Routing to container\" user={} "
+                       "container={} request_id={}",
+                       st.user_id, st.record.container, msg.request_id);
+  ensure_gateway(self);
+  st.attempt = 0;
+  call_gateway(self);
+}
+
+void start_next(self_ptr self) {
+  auto& st = self->state;
+  if (st.current || st.queue.empty())
+    return;
+  st.current = std::move(st.queue.front());
+  st.queue.pop_front();
+  auto& msg = *st.current;
+  auto& trigger = st.ctx->cfg.user.crash_trigger;
+  if (!trigger.empty() && msg.delivery == 0
+      && msg.text.find(trigger) != std::string::npos)
+    throw std::runtime_error("crash trigger (fault injection)");
+  logger("user")->info("event=message msg=\"📨 Message from {}\" user={} "
+                       "chat={} update_id={} chars={} request_id={}",
+                       st.user_id, st.user_id, msg.chat_id, msg.update_id,
+                       msg.text.size(), msg.request_id);
+  if (handle_locally(self))
+    return;
+  st.phase = "lookup";
+  auto store = self->system().registry().get<store_actor>(names::store);
+  if (!store)
+    return reply_internal_error(self, "store unavailable");
+  self->request(store, std::chrono::seconds(10), get_atom_v, st.user_id)
+    .then([self](const user_lookup& found) { on_lookup(self, found); },
+          [self](caf::error& err) {
+            reply_internal_error(self, "store lookup failed: "
+                                         + self->system().render(err));
+          });
+}
+
+} // namespace
+
+user_state::~user_state() {
+  if (gateway)
+    gateway->shutdown();
+}
+
+void user_finish(user_self self) {
+  finish(self);
+}
+
+user_actor::behavior_type user(self_ptr self, context_ptr ctx,
+                               int64_t user_id) {
+  self->state.ctx = ctx;
+  self->state.user_id = user_id;
+  return {
+    [self](route_atom, inbound_message& msg) {
+      auto& st = self->state;
+      st.last_activity = std::chrono::steady_clock::now();
+      if (st.queue.size() >= st.ctx->cfg.user.max_queue) {
+        logger("user")->warn("event=queue_full user={} queued={} "
+                             "request_id={}",
+                             st.user_id, st.queue.size(), msg.request_id);
+        return reply_queue_full(self, msg);
+      }
+      st.queue.push_back(std::move(msg));
+      start_next(self);
+    },
+    [self](crash_atom) {
+      throw std::runtime_error("crash requested (fault injection)");
+    },
+    [self](internal_atom, http_done_atom, uint64_t seq, http_result& res) {
+      auto& st = self->state;
+      if (!st.current || seq != st.seq || st.phase != "calling")
+        return;
+      on_gateway_result(self, res);
+    },
+    [self](internal_atom, retry_atom, uint64_t seq) {
+      auto& st = self->state;
+      if (st.current && seq == st.seq && st.phase == "backoff")
+        call_gateway(self);
+    },
+    [self](internal_atom, typing_atom, uint64_t seq) {
+      auto& st = self->state;
+      if (st.current && seq == st.seq
+          && (st.phase == "calling" || st.phase == "backoff"))
+        send_typing(self);
+    },
+    [self](internal_atom, lock_atom, uint64_t) {
+      // Session lock retries arrive here once locks are wired in.
+    },
+    [self](status_atom) { return user_status(self); },
+    caf::after(ctx->cfg.user.idle_timeout) >>
+      [self] {
+        auto& st = self->state;
+        if (!st.current && st.queue.empty()) {
+          logger("user")->debug("event=idle_stop user={}", st.user_id);
+          self->quit();
+        }
+      },
+  };
+}
+
+} // namespace zaki

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "messages/interfaces.hpp"
+#include "runtime/context.hpp"
+#include "runtime/http_client.hpp"
+
+namespace zaki {
+
+/// State of a USER actor: the queue of one user's messages, the message in
+/// flight, and the resources that belong to this user (gateway connection,
+/// session lock). They are released when CAF destroys the state, also after
+/// a crash.
+struct user_state {
+  static inline const char* name = "user";
+  context_ptr ctx;
+  int64_t user_id = 0;
+  std::deque<inbound_message> queue;
+  std::optional<inbound_message> current;
+  /// Gateway attempts of the current message so far.
+  uint32_t attempt = 0;
+  /// Sequence number of the gateway call in flight (stale ones are ignored).
+  uint64_t seq = 0;
+  user_record record;
+  /// One keep-alive connection to the user's gateway, reused across messages.
+  std::shared_ptr<http_client> gateway;
+  /// idle, lookup, calling, backoff, replying.
+  std::string phase = "idle";
+  std::chrono::steady_clock::time_point last_activity
+    = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point call_started;
+  uint64_t handled = 0;
+  uint64_t failed = 0;
+  int64_t last_latency_us = 0;
+
+  ~user_state();
+};
+
+/// Spawns the actor of one user; it stops itself after `user.idle-timeout`
+/// without messages and is spawned again by the next one.
+user_actor::behavior_type user(user_actor::stateful_pointer<user_state> self,
+                               context_ptr ctx, int64_t user_id);
+
+} // namespace zaki

@@ -1,0 +1,296 @@
+#include "actors/user_supervisor.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/status_collector.hpp"
+#include "actors/user.hpp"
+#include "runtime/backoff.hpp"
+#include "runtime/json_writer.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/request_id.hpp"
+
+namespace zaki {
+
+namespace {
+
+using self_ptr = user_supervisor_actor::stateful_pointer<user_supervisor_state>;
+using clock_type = std::chrono::steady_clock;
+
+constexpr size_t seen_capacity = 100000;
+
+bool remember(self_ptr self, int64_t update_id) {
+  auto& st = self->state;
+  if (!st.seen.insert(update_id).second)
+    return false;
+  st.seen_order.push_back(update_id);
+  if (st.seen_order.size() > seen_capacity) {
+    st.seen.erase(st.seen_order.front());
+    st.seen_order.pop_front();
+  }
+  return true;
+}
+
+void spawn_user(self_ptr self, int64_t user_id, user_entry& entry) {
+  auto& st = self->state;
+  entry.handle = self->spawn<caf::linked>(user, st.ctx, user_id);
+  entry.restarting = false;
+  st.by_addr[entry.handle.address()] = user_id;
+  ++st.spawned;
+  // Replays what the previous incarnation did not finish, in order.
+  for (auto& msg : entry.unacked)
+    self->send(entry.handle, route_atom_v, msg);
+}
+
+void maybe_finish_drain(self_ptr self) {
+  auto& st = self->state;
+  if (st.draining && st.unacked_total == 0) {
+    st.draining = false;
+    st.drain_promise.deliver(int64_t{0});
+  }
+}
+
+int64_t lowest_unfinished(self_ptr self) {
+  int64_t lowest = 0;
+  for (auto& kvp : self->state.users)
+    for (auto& msg : kvp.second.unacked)
+      if (lowest == 0 || msg.update_id < lowest)
+        lowest = msg.update_id;
+  return lowest;
+}
+
+/// Tells the user that their messages could not be handled (the restart
+/// intensity was exceeded) instead of dropping them silently.
+void give_up(self_ptr self, int64_t user_id, user_entry& entry) {
+  auto& st = self->state;
+  auto log = logger("supervisor");
+  ++st.given_up;
+  log->error("event=user_actor_failed user={} reason=\"restart intensity "
+             "exceeded\" max_restarts={} pending={}",
+             user_id, st.ctx->cfg.supervisor.max_restarts,
+             entry.unacked.size());
+  auto tg = self->system().registry().get<telegram_actor>(names::telegram);
+  for (auto& msg : entry.unacked) {
+    if (tg) {
+      outgoing_text out;
+      out.chat_id = msg.chat_id;
+      out.request_id = msg.request_id;
+      out.text = "⚠️ Something went wrong on our side and this message "
+                 "could not be handled. Please send it again.\n\nError "
+                 "code: ZR-INTERNAL · Request: "
+                 + msg.request_id;
+      caf::anon_send(tg, send_atom_v, std::move(out));
+    }
+    --st.unacked_total;
+  }
+  entry.unacked.clear();
+  entry.crashes.clear();
+}
+
+void on_child_exit(self_ptr self, int64_t user_id, const caf::error& reason) {
+  auto& st = self->state;
+  auto log = logger("supervisor");
+  auto i = st.users.find(user_id);
+  if (i == st.users.end())
+    return;
+  auto& entry = i->second;
+  entry.handle = nullptr;
+  bool normal = reason == caf::exit_reason::normal
+                || reason == caf::exit_reason::user_shutdown;
+  if (normal) {
+    if (entry.unacked.empty()) {
+      st.users.erase(i);
+      return;
+    }
+    // Stopped while a message was on its way (idle race): start again.
+    return spawn_user(self, user_id, entry);
+  }
+  auto now = clock_type::now();
+  auto& cfg = st.ctx->cfg.supervisor;
+  entry.crashes.push_back(now);
+  while (!entry.crashes.empty()
+         && now - entry.crashes.front() > cfg.restart_window)
+    entry.crashes.pop_front();
+  if (entry.crashes.size() > cfg.max_restarts) {
+    give_up(self, user_id, entry);
+    st.users.erase(i);
+    maybe_finish_drain(self);
+    return;
+  }
+  ++entry.restarts;
+  ++st.restarts;
+  entry.restarting = true;
+  auto delay = with_jitter(exponential_delay(
+    std::chrono::duration_cast<std::chrono::milliseconds>(cfg.backoff_initial),
+    std::chrono::duration_cast<std::chrono::milliseconds>(cfg.backoff_max),
+    static_cast<uint32_t>(entry.crashes.size() - 1)));
+  log->warn("event=user_actor_crashed user={} reason={} restart_in_ms={} "
+            "restarts={} pending={}",
+            user_id, log_value(self->system().render(reason)), delay.count(),
+            entry.restarts, entry.unacked.size());
+  self->delayed_send(self, delay, internal_atom_v, restart_atom_v, user_id);
+}
+
+status_node synthesized(int64_t user_id, const user_entry& entry) {
+  status_node node;
+  node.name = "user:" + std::to_string(user_id);
+  node.state = entry.restarting ? "restarting" : "stopped";
+  node.restarts = entry.restarts;
+  json_writer w;
+  w.begin_object().field("user_id", user_id);
+  w.field("queued", uint64_t{entry.unacked.size()});
+  node.detail_json = w.end_object().take();
+  return node;
+}
+
+} // namespace
+
+user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
+                                                     context_ptr ctx) {
+  self->state.ctx = ctx;
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    auto i = st.by_addr.find(msg.source);
+    if (i == st.by_addr.end()) {
+      // Our parent (or an operator) stops us: children go with us.
+      self->quit(msg.reason);
+      return;
+    }
+    auto user_id = i->second;
+    st.by_addr.erase(i);
+    on_child_exit(self, user_id, msg.reason);
+  });
+  return {
+    [self](route_atom, inbound_batch& batch) {
+      auto& st = self->state;
+      for (auto& msg : batch) {
+        if (!remember(self, msg.update_id)) {
+          ++st.duplicates;
+          continue;
+        }
+        if (msg.request_id.empty())
+          msg.request_id = new_request_id();
+        ++st.routed;
+        auto& entry = st.users[msg.user_id];
+        entry.unacked.push_back(msg);
+        ++st.unacked_total;
+        if (entry.handle)
+          self->send(entry.handle, route_atom_v, std::move(msg));
+        else if (!entry.restarting)
+          spawn_user(self, msg.user_id, entry);
+      }
+      return ok_atom_v;
+    },
+    [self](done_atom, int64_t user_id, int64_t update_id) {
+      auto& st = self->state;
+      auto i = st.users.find(user_id);
+      if (i == st.users.end())
+        return;
+      auto& q = i->second.unacked;
+      for (auto j = q.begin(); j != q.end(); ++j)
+        if (j->update_id == update_id) {
+          q.erase(j);
+          --st.unacked_total;
+          break;
+        }
+      maybe_finish_drain(self);
+    },
+    [self](drain_atom, caf::timespan grace) {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<int64_t>();
+      if (st.unacked_total == 0) {
+        rp.deliver(int64_t{0});
+        return rp;
+      }
+      logger("supervisor")
+        ->info("event=draining pending={} grace_ms={}", st.unacked_total,
+               std::chrono::duration_cast<std::chrono::milliseconds>(grace)
+                 .count());
+      st.draining = true;
+      st.drain_promise = rp;
+      self->delayed_send(self, grace, internal_atom_v, drain_atom_v);
+      return rp;
+    },
+    [self](internal_atom, drain_atom) {
+      auto& st = self->state;
+      if (!st.draining)
+        return;
+      st.draining = false;
+      auto lowest = lowest_unfinished(self);
+      logger("supervisor")
+        ->warn("event=drain_timeout pending={} lowest_update_id={}",
+               st.unacked_total, lowest);
+      st.drain_promise.deliver(lowest);
+    },
+    [self](internal_atom, restart_atom, int64_t user_id) {
+      auto& st = self->state;
+      auto i = st.users.find(user_id);
+      if (i == st.users.end() || !i->second.restarting)
+        return;
+      logger("supervisor")->info("event=user_actor_restarted user={} "
+                                 "replayed={}",
+                                 user_id, i->second.unacked.size());
+      for (auto& msg : i->second.unacked)
+        ++msg.delivery;
+      spawn_user(self, user_id, i->second);
+    },
+    [self](crash_atom, int64_t user_id) {
+      auto i = self->state.users.find(user_id);
+      if (i == self->state.users.end() || !i->second.handle)
+        return false;
+      self->send(i->second.handle, crash_atom_v);
+      return true;
+    },
+    [self](stop_atom, int64_t user_id) {
+      auto i = self->state.users.find(user_id);
+      if (i == self->state.users.end() || !i->second.handle)
+        return false;
+      self->send_exit(i->second.handle, caf::exit_reason::user_shutdown);
+      return true;
+    },
+    [self](status_atom, int64_t user_id) -> caf::result<status_node> {
+      auto i = self->state.users.find(user_id);
+      if (i == self->state.users.end())
+        return caf::make_error(caf::sec::runtime_error, "no such user actor");
+      if (!i->second.handle)
+        return synthesized(user_id, i->second);
+      auto rp = self->make_response_promise<status_node>();
+      auto restarts = i->second.restarts;
+      self->request(i->second.handle, std::chrono::seconds(5), status_atom_v)
+        .then(
+          [rp, restarts](status_node node) mutable {
+            node.restarts = restarts;
+            rp.deliver(std::move(node));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](status_atom) {
+      auto& st = self->state;
+      status_node node;
+      node.name = "user_supervisor";
+      node.id = self->id();
+      node.state = st.draining ? "draining" : "running";
+      node.mailbox_size = self->mailbox().size();
+      json_writer w;
+      w.begin_object().field("users", uint64_t{st.users.size()});
+      w.field("routed", st.routed).field("duplicates", st.duplicates);
+      w.field("pending", uint64_t{st.unacked_total});
+      w.field("restarts", st.restarts).field("given_up", st.given_up);
+      w.field("spawned", st.spawned);
+      node.detail_json = w.end_object().take();
+      std::vector<status_child> children;
+      for (auto& kvp : st.users) {
+        if (kvp.second.handle)
+          children.push_back(
+            {status_client_actor{kvp.second.handle}, kvp.second.restarts, {}});
+        else
+          children.push_back(
+            {status_client_actor{}, kvp.second.restarts,
+             synthesized(kvp.first, kvp.second)});
+      }
+      return collect_status(self, std::move(node), std::move(children));
+    },
+  };
+}
+
+} // namespace zaki

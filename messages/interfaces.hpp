@@ -1,0 +1,116 @@
+#pragma once
+
+#include <caf/replies_to.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/atoms.hpp"
+
+namespace zaki {
+
+/// The STATUS interface: every actor answers it, so the admin actor can walk
+/// the supervisor tree by asking each actor (supervisors ask their children).
+using status_client_actor = caf::typed_actor<
+  // Reports this actor (and, for supervisors, its subtree).
+  caf::replies_to<status_atom>::with<status_node>>;
+
+/// The STORE actor interface: users.json, the user -> gateway registry.
+using store_actor = caf::typed_actor<
+  // Looks up one user.
+  caf::replies_to<get_atom, int64_t>::with<user_lookup>,
+  // Adds or replaces a user and writes the file atomically.
+  caf::replies_to<put_atom, user_record>::with<bool>,
+  // Removes a user and writes the file atomically.
+  caf::replies_to<remove_atom, int64_t>::with<bool>,
+  // Re-reads the file (SIGHUP); keeps the old mapping on errors.
+  caf::replies_to<reload_atom>::with<uint64_t>>
+  ::extend_with<status_client_actor>;
+
+/// The TELEGRAM actor interface: every outbound Bot API call.
+using telegram_actor = caf::typed_actor<
+  // Splits, paces and sends a text; answers the last message id.
+  caf::replies_to<send_atom, outgoing_text>::with<int64_t>,
+  // Shows a chat action ("typing") in a chat; best effort.
+  caf::reacts_to<chat_action_atom, int64_t, std::string>,
+  // Answers a callback query with a short toast.
+  caf::replies_to<answer_atom, std::string, std::string>::with<bool>,
+  // Deletes a message of the bot.
+  caf::replies_to<delete_atom, int64_t, int64_t>::with<bool>,
+  // Completion of an HTTP request, sent from the I/O threads.
+  caf::reacts_to<internal_atom, http_done_atom, uint64_t, http_result>,
+  // Pacing timer: sends what the rate limits allow now.
+  caf::reacts_to<internal_atom, tick_atom>>
+  ::extend_with<status_client_actor>;
+
+/// The USER actor interface: one per Telegram user, owns the gateway
+/// connection and the session lock; its queue serializes the user's messages.
+using user_actor = caf::typed_actor<
+  // Queues one message of this user.
+  caf::reacts_to<route_atom, inbound_message>,
+  // Fault injection for tests and operators: crash now.
+  caf::reacts_to<crash_atom>,
+  // Completion of a gateway request, sent from the I/O threads.
+  caf::reacts_to<internal_atom, http_done_atom, uint64_t, http_result>,
+  // Backoff timer: tries the gateway again.
+  caf::reacts_to<internal_atom, retry_atom, uint64_t>,
+  // Refreshes the "typing" action while the gateway works.
+  caf::reacts_to<internal_atom, typing_atom, uint64_t>,
+  // Retry timer of the session lock.
+  caf::reacts_to<internal_atom, lock_atom, uint64_t>>
+  ::extend_with<status_client_actor>;
+
+/// The USER_SUPERVISOR actor interface: spawns user actors lazily, routes by
+/// user id, restarts crashed ones and replays their unfinished messages.
+using user_supervisor_actor = caf::typed_actor<
+  // Takes over a batch of decoded updates; answers once they are recorded.
+  caf::replies_to<route_atom, inbound_batch>::with<ok_atom>,
+  // A user actor finished a message (update id).
+  caf::reacts_to<done_atom, int64_t, int64_t>,
+  // Waits for in-flight work (bounded); answers the lowest unfinished
+  // update id, or 0 when everything is done.
+  caf::replies_to<drain_atom, caf::timespan>::with<int64_t>,
+  // Crashes a user's actor (fault injection, admin).
+  caf::replies_to<crash_atom, int64_t>::with<bool>,
+  // Stops a user's actor; it is spawned again by the next message.
+  caf::replies_to<stop_atom, int64_t>::with<bool>,
+  // Reports one user's actor.
+  caf::replies_to<status_atom, int64_t>::with<status_node>,
+  // Backoff timer of a user actor's restart.
+  caf::reacts_to<internal_atom, restart_atom, int64_t>,
+  // Checks drain deadlines.
+  caf::reacts_to<internal_atom, drain_atom>>
+  ::extend_with<status_client_actor>;
+
+/// The POLLER actor interface: getUpdates long poll.
+using poller_actor = caf::typed_actor<
+  // Completion of an HTTP request, sent from the I/O threads.
+  caf::reacts_to<internal_atom, http_done_atom, uint64_t, http_result>,
+  // Starts the next long poll (after a backoff).
+  caf::reacts_to<internal_atom, poll_atom>,
+  // Stops polling; answers the next offset (highest update id seen + 1).
+  caf::replies_to<stop_atom>::with<int64_t>,
+  // Confirms updates below the offset with a final getUpdates.
+  caf::replies_to<confirm_atom, int64_t>::with<bool>>
+  ::extend_with<status_client_actor>;
+
+/// The ROOT supervisor interface.
+using root_actor = caf::typed_actor<
+  // Orderly shutdown: stop polling, drain, confirm, stop children.
+  caf::reacts_to<shutdown_atom>,
+  // Backoff timer of a child's restart.
+  caf::reacts_to<internal_atom, restart_atom, std::string>>
+  ::extend_with<status_client_actor>;
+
+} // namespace zaki
+
+CAF_BEGIN_TYPE_ID_BLOCK(zaki_actors, caf::id_block::zaki::end)
+
+  CAF_ADD_TYPE_ID(zaki_actors, (zaki::store_actor))
+  CAF_ADD_TYPE_ID(zaki_actors, (zaki::telegram_actor))
+  CAF_ADD_TYPE_ID(zaki_actors, (zaki::user_actor))
+  CAF_ADD_TYPE_ID(zaki_actors, (zaki::user_supervisor_actor))
+  CAF_ADD_TYPE_ID(zaki_actors, (zaki::poller_actor))
+  CAF_ADD_TYPE_ID(zaki_actors, (zaki::root_actor))
+
+CAF_END_TYPE_ID_BLOCK(zaki_actors)

@@ -1,0 +1,212 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace zaki {
+
+/// One user input decoded from a Bot API update: a text message or a button
+/// press. Actors never see raw JSON, only this.
+struct inbound_message {
+  /// Telegram's update_id; confirms the update once handled.
+  int64_t update_id = 0;
+  /// Sender (`from.id`): routing key, up to 52 significant bits.
+  int64_t user_id = 0;
+  /// Where replies go (`chat.id`).
+  int64_t chat_id = 0;
+  /// The message's id in its chat (or the id of the message a button is on).
+  int64_t message_id = 0;
+  /// Message text, or the callback data of a button press.
+  std::string text;
+  /// Non-empty for a button press (callback_query.id).
+  std::string callback_id;
+  /// Our id for this message, carried through every log line and error.
+  std::string request_id;
+  /// How often this message was handed to a user actor before (crash replay).
+  uint32_t delivery = 0;
+  /// Steady-clock time of arrival in the router, in nanoseconds.
+  int64_t received_ns = 0;
+
+  /// Returns whether this input is a button press.
+  bool is_callback() const {
+    return !callback_id.empty();
+  }
+};
+
+/// @relates inbound_message
+inline bool operator==(const inbound_message& x, const inbound_message& y) {
+  return x.update_id == y.update_id && x.user_id == y.user_id
+         && x.chat_id == y.chat_id && x.message_id == y.message_id
+         && x.text == y.text && x.callback_id == y.callback_id
+         && x.request_id == y.request_id && x.delivery == y.delivery;
+}
+
+/// @relates inbound_message
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, inbound_message& x) {
+  return f(caf::meta::type_name("inbound_message"), x.update_id, x.user_id,
+           x.chat_id, x.message_id, x.text, x.callback_id, x.request_id,
+           x.delivery, x.received_ns);
+}
+
+/// A batch of decoded updates from one getUpdates answer.
+using inbound_batch = std::vector<inbound_message>;
+
+/// One entry of users.json: where a user's gateway lives.
+struct user_record {
+  int64_t user_id = 0;
+  /// Host of the gateway; users.json of the original router has none.
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  /// Bearer token of the gateway (a secret: never logged).
+  std::string token;
+  /// Container name, `zaki-user-{id}`.
+  std::string container;
+  /// Optional fields of later versions, kept when the file is rewritten.
+  std::string status;
+  std::string data_dir;
+  std::string created_at;
+};
+
+/// @relates user_record
+inline bool operator==(const user_record& x, const user_record& y) {
+  return x.user_id == y.user_id && x.host == y.host && x.port == y.port
+         && x.token == y.token && x.container == y.container
+         && x.status == y.status && x.data_dir == y.data_dir
+         && x.created_at == y.created_at;
+}
+
+/// @relates user_record
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_record& x) {
+  return f(caf::meta::type_name("user_record"), x.user_id, x.host, x.port,
+           x.token, x.container, x.status, x.data_dir, x.created_at);
+}
+
+/// The answer of the store to a lookup.
+struct user_lookup {
+  bool found = false;
+  user_record record;
+};
+
+/// @relates user_lookup
+inline bool operator==(const user_lookup& x, const user_lookup& y) {
+  return x.found == y.found && x.record == y.record;
+}
+
+/// @relates user_lookup
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_lookup& x) {
+  return f(caf::meta::type_name("user_lookup"), x.found, x.record);
+}
+
+/// A text for one chat; the telegram actor splits and paces it.
+struct outgoing_text {
+  int64_t chat_id = 0;
+  /// The text, in `parse_mode` if set.
+  std::string text;
+  /// Empty for plain text, or "HTML".
+  std::string parse_mode;
+  /// Sent instead when Telegram cannot parse `text` (HTML fallback).
+  std::string plain_fallback;
+  /// Inline keyboard JSON for the last chunk, or empty.
+  std::string reply_markup;
+  /// For the log lines of this message.
+  std::string request_id;
+};
+
+/// @relates outgoing_text
+inline bool operator==(const outgoing_text& x, const outgoing_text& y) {
+  return x.chat_id == y.chat_id && x.text == y.text
+         && x.parse_mode == y.parse_mode
+         && x.plain_fallback == y.plain_fallback
+         && x.reply_markup == y.reply_markup && x.request_id == y.request_id;
+}
+
+/// @relates outgoing_text
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outgoing_text& x) {
+  return f(caf::meta::type_name("outgoing_text"), x.chat_id, x.text,
+           x.parse_mode, x.plain_fallback, x.reply_markup, x.request_id);
+}
+
+/// Classifies why an HTTP exchange produced no usable answer.
+enum class http_failure : uint8_t {
+  none,
+  connect,
+  timeout,
+  closed,
+  too_large,
+  tls,
+  cancelled,
+  other,
+};
+
+/// Returns a short name for logs and metrics.
+const char* to_string(http_failure x);
+
+/// The outcome of one HTTP exchange, reported from the I/O threads.
+struct http_result {
+  /// HTTP status, or 0 when the exchange failed below HTTP.
+  int status = 0;
+  std::string body;
+  /// Transport failure (when status is 0).
+  http_failure failure = http_failure::none;
+  /// Human-readable transport error; never contains a secret.
+  std::string error;
+  /// Value of a Retry-After header, in seconds, or 0.
+  int retry_after = 0;
+  /// Time from submission to the end of the exchange.
+  int64_t latency_us = 0;
+
+  /// Returns whether the server answered with a 2xx status.
+  bool ok() const {
+    return status >= 200 && status < 300;
+  }
+};
+
+/// @relates http_result
+inline bool operator==(const http_result& x, const http_result& y) {
+  return x.status == y.status && x.body == y.body && x.failure == y.failure
+         && x.error == y.error;
+}
+
+/// @relates http_result
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_result& x) {
+  return f(caf::meta::type_name("http_result"), x.status, x.body, x.failure,
+           x.error, x.retry_after, x.latency_us);
+}
+
+/// One node of the supervisor tree as reported by an actor's `status`
+/// handler; supervisors fill `children` by asking their children.
+struct status_node {
+  std::string name;
+  uint64_t id = 0;
+  /// running, idle, busy, restarting, failed, ...
+  std::string state;
+  uint64_t mailbox_size = 0;
+  uint32_t restarts = 0;
+  /// Actor-specific fields as a JSON object (pre-encoded).
+  std::string detail_json = "{}";
+  std::vector<status_node> children;
+};
+
+/// @relates status_node
+inline bool operator==(const status_node& x, const status_node& y) {
+  return x.name == y.name && x.id == y.id && x.state == y.state
+         && x.mailbox_size == y.mailbox_size && x.restarts == y.restarts
+         && x.detail_json == y.detail_json && x.children == y.children;
+}
+
+/// @relates status_node
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, status_node& x) {
+  return f(caf::meta::type_name("status_node"), x.name, x.id, x.state,
+           x.mailbox_size, x.restarts, x.detail_json, x.children);
+}
+
+} // namespace zaki

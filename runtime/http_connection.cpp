@@ -1,0 +1,235 @@
+#include "runtime/http_connection.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/version.hpp>
+
+namespace zaki {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+
+http_connection::http_connection(std::shared_ptr<http_client> owner)
+  : owner_(std::move(owner)), resolver_(owner_->strand_) {
+  // nop
+}
+
+beast::tcp_stream& http_connection::lowest_layer() {
+  if (tls_)
+    return beast::get_lowest_layer(*tls_);
+  return *plain_;
+}
+
+void http_connection::reset_stream() {
+  plain_.reset();
+  tls_.reset();
+  if (owner_->origin_.tls)
+    tls_.emplace(owner_->strand_, *owner_->opts_.tls);
+  else
+    plain_.emplace(owner_->strand_);
+  connected_ = false;
+  buffer_.clear();
+}
+
+void http_connection::start(http_client::job j) {
+  job_ = std::move(j);
+  busy_ = true;
+  retried_ = false;
+  auto& o = owner_->origin_;
+  req_ = {};
+  req_.method(job_.req.method);
+  req_.target(o.base_path + job_.req.target);
+  req_.version(11);
+  req_.set(http::field::host, o.host);
+  req_.set(http::field::user_agent, "zaki-router");
+  if (!job_.req.authorization.empty())
+    req_.set(http::field::authorization, job_.req.authorization);
+  if (!job_.req.body.empty() || job_.req.method == http::verb::post) {
+    req_.set(http::field::content_type, job_.req.content_type);
+    req_.body() = job_.req.body;
+  }
+  req_.keep_alive(true);
+  req_.prepare_payload();
+  if (connected_) {
+    reused_ = true;
+    write();
+  } else {
+    reused_ = false;
+    connect();
+  }
+}
+
+void http_connection::connect() {
+  reset_stream();
+  connecting_ = true;
+  lowest_layer().expires_after(job_.req.timeout);
+  auto& o = owner_->origin_;
+  resolver_.async_resolve(o.host, std::to_string(o.port),
+                          beast::bind_front_handler(
+                            &http_connection::on_resolve, shared_from_this()));
+}
+
+void http_connection::on_resolve(beast::error_code ec,
+                                 tcp::resolver::results_type results) {
+  if (ec)
+    return fail(ec, "resolve");
+  lowest_layer().async_connect(
+    results,
+    beast::bind_front_handler(&http_connection::on_connect, shared_from_this()));
+}
+
+void http_connection::on_connect(beast::error_code ec, tcp::endpoint) {
+  if (ec)
+    return fail(ec, "connect");
+  lowest_layer().socket().set_option(tcp::no_delay{true}, ec);
+  if (!tls_) {
+    connecting_ = false;
+    connected_ = true;
+    return write();
+  }
+  auto& host = owner_->origin_.host;
+  // SNI: virtual hosts (api.telegram.org behind a CDN) need the name.
+  if (!SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str())) {
+    beast::error_code sni_ec{static_cast<int>(::ERR_get_error()),
+                             net::error::get_ssl_category()};
+    return fail(sni_ec, "sni");
+  }
+  tls_->set_verify_mode(ssl::verify_peer);
+  tls_->set_verify_callback(ssl::host_name_verification(host));
+  tls_->async_handshake(ssl::stream_base::client,
+                        beast::bind_front_handler(
+                          &http_connection::on_handshake, shared_from_this()));
+}
+
+void http_connection::on_handshake(beast::error_code ec) {
+  if (ec)
+    return fail(ec, "handshake");
+  connecting_ = false;
+  connected_ = true;
+  write();
+}
+
+void http_connection::write() {
+  if (reused_)
+    lowest_layer().expires_after(job_.req.timeout);
+  auto handler = beast::bind_front_handler(&http_connection::on_write,
+                                           shared_from_this());
+  if (tls_)
+    http::async_write(*tls_, req_, std::move(handler));
+  else
+    http::async_write(*plain_, req_, std::move(handler));
+}
+
+void http_connection::on_write(beast::error_code ec, size_t) {
+  if (ec)
+    return fail(ec, "write");
+  parser_.emplace();
+  parser_->body_limit(owner_->opts_.max_body);
+  auto handler = beast::bind_front_handler(&http_connection::on_read,
+                                           shared_from_this());
+  if (tls_)
+    http::async_read(*tls_, buffer_, *parser_, std::move(handler));
+  else
+    http::async_read(*plain_, buffer_, *parser_, std::move(handler));
+}
+
+void http_connection::on_read(beast::error_code ec, size_t) {
+  if (ec)
+    return fail(ec, "read");
+  auto& msg = parser_->get();
+  http_result res;
+  res.status = static_cast<int>(msg.result_int());
+  if (auto ra = msg.find(http::field::retry_after); ra != msg.end()) {
+    auto value = ra->value();
+    int secs = 0;
+    for (char c : value) {
+      if (c < '0' || c > '9')
+        break;
+      secs = secs * 10 + (c - '0');
+    }
+    res.retry_after = secs;
+  }
+  auto keep = msg.keep_alive();
+  res.body = std::move(msg.body());
+  parser_.reset();
+  if (!keep) {
+    beast::error_code ignored;
+    lowest_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest_layer().close();
+    connected_ = false;
+  } else {
+    // No deadline while idle in the pool.
+    lowest_layer().expires_never();
+  }
+  finish(std::move(res));
+}
+
+void http_connection::fail(beast::error_code ec, const char* what) {
+  bool nothing_received = !parser_ || !parser_->got_some();
+  bool stale_keep_alive = ec == http::error::end_of_stream
+                          || ec == net::error::connection_reset
+                          || ec == net::error::broken_pipe
+                          || ec == net::error::eof;
+  if (reused_ && !retried_ && nothing_received && stale_keep_alive
+      && !owner_->closed_) {
+    // The server closed the idle keep-alive connection before our request
+    // reached it; sending it again on a fresh connection is safe.
+    retried_ = true;
+    reused_ = false;
+    parser_.reset();
+    return connect();
+  }
+  http_result res;
+  if (ec == beast::error::timeout)
+    res.failure = http_failure::timeout;
+  else if (ec == http::error::body_limit)
+    res.failure = http_failure::too_large;
+  else if (ec == net::error::operation_aborted)
+    res.failure = owner_->closed_ ? http_failure::cancelled
+                                  : http_failure::timeout;
+  else if (ec.category() == net::error::get_ssl_category()
+           || ec == net::ssl::error::stream_truncated)
+    res.failure = http_failure::tls;
+  else if (connecting_)
+    res.failure = http_failure::connect;
+  else if (stale_keep_alive)
+    res.failure = http_failure::closed;
+  else
+    res.failure = http_failure::other;
+  res.error = std::string{what} + ": " + ec.message();
+  parser_.reset();
+  close();
+  finish(std::move(res));
+}
+
+void http_connection::finish(http_result res) {
+  res.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now() - job_.submitted)
+                     .count();
+  busy_ = false;
+  connecting_ = false;
+  auto cb = std::move(job_.cb);
+  job_ = {};
+  cb(std::move(res));
+  owner_->on_idle(this);
+}
+
+void http_connection::close() {
+  beast::error_code ignored;
+  resolver_.cancel();
+  if (plain_ || tls_) {
+    lowest_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest_layer().close();
+  }
+  connected_ = false;
+}
+
+} // namespace zaki

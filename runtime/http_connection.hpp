@@ -1,0 +1,71 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "runtime/http_client.hpp"
+
+namespace zaki {
+
+/// One keep-alive connection of an `http_client`, in the shape of Beast's
+/// async client example: resolve, connect, (handshake), write, read, each
+/// step chained on the client's strand under one deadline. A connection
+/// that was reused and fails before any response byte arrived is retried
+/// once on a fresh connection: the server closed an idle keep-alive.
+class http_connection : public std::enable_shared_from_this<http_connection> {
+public:
+  explicit http_connection(std::shared_ptr<http_client> owner);
+
+  /// Returns whether the connection runs a job.
+  bool busy() const {
+    return busy_;
+  }
+
+  /// Starts a job; the connection must be idle.
+  void start(http_client::job j);
+
+  /// Closes the socket (pending operations complete with an error).
+  void close();
+
+private:
+  using tcp = boost::asio::ip::tcp;
+  using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+  boost::beast::tcp_stream& lowest_layer();
+  void connect();
+  void on_resolve(boost::beast::error_code ec, tcp::resolver::results_type r);
+  void on_connect(boost::beast::error_code ec, tcp::endpoint);
+  void on_handshake(boost::beast::error_code ec);
+  void write();
+  void on_write(boost::beast::error_code ec, size_t);
+  void on_read(boost::beast::error_code ec, size_t);
+  void fail(boost::beast::error_code ec, const char* what);
+  void finish(http_result res);
+  void reset_stream();
+
+  std::shared_ptr<http_client> owner_;
+  tcp::resolver resolver_;
+  std::optional<boost::beast::tcp_stream> plain_;
+  std::optional<tls_stream> tls_;
+  boost::beast::flat_buffer buffer_;
+  boost::beast::http::request<boost::beast::http::string_body> req_;
+  std::optional<boost::beast::http::response_parser<
+    boost::beast::http::string_body>>
+    parser_;
+  http_client::job job_;
+  bool busy_ = false;
+  bool connected_ = false;
+  bool reused_ = false;
+  bool retried_ = false;
+  bool connecting_ = false;
+};
+
+} // namespace zaki

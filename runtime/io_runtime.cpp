@@ -1,0 +1,39 @@
+#include "runtime/io_runtime.hpp"
+
+namespace zaki {
+
+io_runtime::io_runtime(size_t threads) : guard_(ioc_.get_executor()) {
+  if (threads == 0)
+    threads = 1;
+  for (size_t i = 0; i < threads; ++i)
+    threads_.emplace_back([this] { ioc_.run(); });
+}
+
+io_runtime::~io_runtime() {
+  stop();
+}
+
+void io_runtime::stop() {
+  guard_.reset();
+  ioc_.stop();
+  for (auto& t : threads_)
+    if (t.joinable())
+      t.join();
+  threads_.clear();
+}
+
+std::shared_ptr<boost::asio::ssl::context>
+make_tls_client_context(const std::string& extra_ca_file) {
+  namespace ssl = boost::asio::ssl;
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2
+                   | ssl::context::no_sslv3 | ssl::context::no_tlsv1
+                   | ssl::context::no_tlsv1_1);
+  ctx->set_default_verify_paths();
+  if (!extra_ca_file.empty())
+    ctx->load_verify_file(extra_ca_file);
+  ctx->set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
+} // namespace zaki

@@ -1,0 +1,161 @@
+#include "runtime/json_writer.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace zaki {
+
+void append_json_escaped(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 0x0F];
+        } else {
+          out += ch;
+        }
+    }
+  }
+}
+
+json_writer::json_writer() {
+  out_.reserve(256);
+}
+
+void json_writer::before_value() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!has_element_.empty()) {
+    if (has_element_.back())
+      out_ += ',';
+    has_element_.back() = true;
+  }
+}
+
+json_writer& json_writer::begin_object() {
+  before_value();
+  out_ += '{';
+  has_element_.push_back(false);
+  return *this;
+}
+
+json_writer& json_writer::end_object() {
+  out_ += '}';
+  has_element_.pop_back();
+  return *this;
+}
+
+json_writer& json_writer::begin_array() {
+  before_value();
+  out_ += '[';
+  has_element_.push_back(false);
+  return *this;
+}
+
+json_writer& json_writer::end_array() {
+  out_ += ']';
+  has_element_.pop_back();
+  return *this;
+}
+
+json_writer& json_writer::key(std::string_view k) {
+  before_value();
+  out_ += '"';
+  append_json_escaped(out_, k);
+  out_ += "\":";
+  after_key_ = true;
+  return *this;
+}
+
+json_writer& json_writer::value(std::string_view v) {
+  before_value();
+  out_ += '"';
+  append_json_escaped(out_, v);
+  out_ += '"';
+  return *this;
+}
+
+json_writer& json_writer::value(const char* v) {
+  return value(std::string_view{v});
+}
+
+json_writer& json_writer::value(int64_t v) {
+  before_value();
+  out_ += std::to_string(v);
+  return *this;
+}
+
+json_writer& json_writer::value(uint64_t v) {
+  before_value();
+  out_ += std::to_string(v);
+  return *this;
+}
+
+json_writer& json_writer::value(int v) {
+  return value(static_cast<int64_t>(v));
+}
+
+json_writer& json_writer::value(double v) {
+  if (!std::isfinite(v))
+    return null();
+  before_value();
+  char buf[32];
+  auto n = std::snprintf(buf, sizeof(buf), "%.17g", v);
+  out_.append(buf, static_cast<size_t>(n));
+  return *this;
+}
+
+json_writer& json_writer::value(bool v) {
+  before_value();
+  out_ += v ? "true" : "false";
+  return *this;
+}
+
+json_writer& json_writer::null() {
+  before_value();
+  out_ += "null";
+  return *this;
+}
+
+json_writer& json_writer::raw(std::string_view encoded) {
+  before_value();
+  out_ += encoded;
+  return *this;
+}
+
+std::string json_writer::take() {
+  std::string result;
+  result.swap(out_);
+  has_element_.clear();
+  after_key_ = false;
+  return result;
+}
+
+} // namespace zaki

@@ -1,0 +1,169 @@
+#include "runtime/logging.hpp"
+
+#include <cctype>
+#include <mutex>
+
+#include <spdlog/async.h>
+#include <spdlog/cfg/env.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace zaki {
+
+namespace {
+
+/// Wraps a sink and masks token-like substrings before they are written.
+/// Tokens are kept out of log calls structurally (`secret`, redacted
+/// targets); this is the last line of defence, not the mechanism.
+class masking_sink : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  explicit masking_sink(spdlog::sink_ptr inner) : inner_(std::move(inner)) {
+    // nop
+  }
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string text{msg.payload.data(), msg.payload.size()};
+    mask_token_like(text);
+    spdlog::details::log_msg copy{msg};
+    copy.payload = text;
+    inner_->log(copy);
+  }
+
+  void flush_() override {
+    inner_->flush();
+  }
+
+private:
+  spdlog::sink_ptr inner_;
+};
+
+std::mutex init_mutex;
+spdlog::sink_ptr shared_sink;
+spdlog::level::level_enum default_level = spdlog::level::info;
+
+const char* const pattern
+  = "ts=%Y-%m-%dT%H:%M:%S.%e%z level=%l logger=%n %v";
+
+} // namespace
+
+void init_logging(const settings& s) {
+  std::lock_guard<std::mutex> guard{init_mutex};
+  if (!spdlog::thread_pool())
+    spdlog::init_thread_pool(16384, 1);
+  spdlog::sink_ptr inner;
+  if (s.log.file.empty())
+    inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  else
+    inner = std::make_shared<spdlog::sinks::basic_file_sink_mt>(s.log.file);
+  shared_sink = std::make_shared<masking_sink>(inner);
+  shared_sink->set_pattern(pattern);
+  default_level = spdlog::level::from_str(s.log.level);
+  spdlog::drop_all();
+  spdlog::flush_on(spdlog::level::warn);
+  spdlog::flush_every(std::chrono::seconds(1));
+}
+
+void shutdown_logging() {
+  std::lock_guard<std::mutex> guard{init_mutex};
+  spdlog::shutdown();
+  shared_sink = nullptr;
+}
+
+std::shared_ptr<spdlog::logger> logger(const std::string& name) {
+  if (auto existing = spdlog::get(name))
+    return existing;
+  std::lock_guard<std::mutex> guard{init_mutex};
+  if (auto existing = spdlog::get(name))
+    return existing;
+  if (!shared_sink) {
+    // Logging was not initialised (unit tests): log to stderr, warnings only.
+    if (!spdlog::thread_pool())
+      spdlog::init_thread_pool(16384, 1);
+    auto inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    shared_sink = std::make_shared<masking_sink>(inner);
+    shared_sink->set_pattern(pattern);
+    default_level = spdlog::level::warn;
+  }
+  // overrun_oldest: a slow sink drops old lines instead of stalling actors.
+  auto result = std::make_shared<spdlog::async_logger>(
+    name, shared_sink, spdlog::thread_pool(),
+    spdlog::async_overflow_policy::overrun_oldest);
+  result->set_pattern(pattern);
+  result->set_level(default_level);
+  spdlog::register_logger(result);
+  return result;
+}
+
+std::string redact_target(std::string_view target) {
+  auto pos = target.find("/bot");
+  if (pos == std::string_view::npos)
+    return std::string{target};
+  auto end = target.find('/', pos + 4);
+  std::string result{target.substr(0, pos)};
+  result += "/bot***";
+  if (end != std::string_view::npos)
+    result += target.substr(end);
+  return result;
+}
+
+void mask_token_like(std::string& text) {
+  // Bot tokens look like 123456789:AA...(30+ chars of [A-Za-z0-9_-]).
+  auto is_secret_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  };
+  size_t i = 0;
+  while ((i = text.find(':', i)) != std::string::npos) {
+    size_t digits_begin = i;
+    while (digits_begin > 0
+           && std::isdigit(static_cast<unsigned char>(text[digits_begin - 1])))
+      --digits_begin;
+    size_t secret_end = i + 1;
+    while (secret_end < text.size() && is_secret_char(text[secret_end]))
+      ++secret_end;
+    if (i - digits_begin >= 6 && secret_end - (i + 1) >= 30) {
+      text.replace(digits_begin, secret_end - digits_begin, "***");
+      i = digits_begin + 3;
+    } else {
+      ++i;
+    }
+  }
+}
+
+std::string log_value(std::string_view s, size_t max) {
+  bool cut = false;
+  if (s.size() > max) {
+    auto n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+      --n;
+    s = s.substr(0, n);
+    cut = true;
+  }
+  bool needs_quotes = s.empty();
+  for (char c : s)
+    if (c == ' ' || c == '"' || c == '=' || c == '\n' || c == '\t')
+      needs_quotes = true;
+  std::string result;
+  result.reserve(s.size() + 8);
+  if (needs_quotes)
+    result += '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      result += '\\';
+      result += c;
+    } else if (c == '\n') {
+      result += "\\n";
+    } else {
+      result += c;
+    }
+  }
+  if (cut)
+    result += "…";
+  if (needs_quotes)
+    result += '"';
+  return result;
+}
+
+} // namespace zaki

@@ -1,0 +1,221 @@
+#include "runtime/users_file.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "runtime/json_writer.hpp"
+
+namespace zaki {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+bool parse_id(std::string_view key, int64_t& id) {
+  if (key.empty() || key.size() > 18)
+    return false;
+  id = 0;
+  for (char c : key) {
+    if (c < '0' || c > '9')
+      return false;
+    id = id * 10 + (c - '0');
+  }
+  return id > 0;
+}
+
+std::string read_string(od::value v) {
+  std::string_view text;
+  if (v.get_string().get(text))
+    return {};
+  return std::string{text};
+}
+
+bool decode_record(od::object obj, user_record& rec, std::string& why) {
+  bool has_port = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) {
+      why = simdjson::error_message(err);
+      return false;
+    }
+    if (key == "port") {
+      int64_t port = 0;
+      if (field.value().get_int64().get(port) || port < 1 || port > 65535) {
+        why = "port is not a number within 1..65535";
+        return false;
+      }
+      rec.port = static_cast<uint16_t>(port);
+      has_port = true;
+    } else if (key == "token") {
+      rec.token = read_string(field.value());
+    } else if (key == "container") {
+      rec.container = read_string(field.value());
+    } else if (key == "host") {
+      auto host = read_string(field.value());
+      if (!host.empty())
+        rec.host = std::move(host);
+    } else if (key == "status") {
+      rec.status = read_string(field.value());
+    } else if (key == "data_dir") {
+      rec.data_dir = read_string(field.value());
+    } else if (key == "created_at") {
+      rec.created_at = read_string(field.value());
+    }
+  }
+  if (!has_port)
+    why = "no port";
+  return has_port;
+}
+
+} // namespace
+
+users_load_result parse_users(std::string text) {
+  users_load_result result;
+  if (auto where = locate_json_error(text); !where.empty()) {
+    result.error = "users.json is not valid JSON: " + where;
+    return result;
+  }
+  text.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  od::parser parser;
+  od::document doc;
+  od::object users;
+  if (auto err = parser.iterate(text).get(doc)) {
+    result.error = simdjson::error_message(err);
+    return result;
+  }
+  if (doc["users"].get_object().get(users)) {
+    result.error = "users.json has no object \"users\"";
+    return result;
+  }
+  for (auto entry : users) {
+    std::string_view key;
+    if (auto err = entry.unescaped_key().get(key)) {
+      result.error = simdjson::error_message(err);
+      return result;
+    }
+    user_record rec;
+    std::string why;
+    od::object obj;
+    if (!parse_id(key, rec.user_id)) {
+      result.warnings.push_back("skipped user \"" + std::string{key}
+                                + "\": the id is not a positive number");
+      continue;
+    }
+    if (entry.value().get_object().get(obj)) {
+      result.warnings.push_back("skipped user " + std::string{key}
+                                + ": the entry is not an object");
+      continue;
+    }
+    if (!decode_record(obj, rec, why)) {
+      result.warnings.push_back("skipped user " + std::string{key} + ": "
+                                + why);
+      continue;
+    }
+    if (rec.container.empty())
+      rec.container = "zaki-user-" + std::to_string(rec.user_id);
+    result.users[rec.user_id] = std::move(rec);
+  }
+  result.ok = true;
+  return result;
+}
+
+users_load_result load_users_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in) {
+    users_load_result result;
+    if (errno == ENOENT) {
+      result.ok = true;
+      result.warnings.push_back("users file " + path
+                                + " does not exist yet: no users");
+    } else {
+      result.error = "cannot read " + path + ": " + std::strerror(errno);
+    }
+    return result;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_users(buf.str());
+}
+
+std::string format_users(const user_map& users) {
+  std::vector<const user_record*> sorted;
+  sorted.reserve(users.size());
+  for (auto& kvp : users)
+    sorted.push_back(&kvp.second);
+  std::sort(sorted.begin(), sorted.end(),
+            [](auto x, auto y) { return x->user_id < y->user_id; });
+  json_writer w;
+  w.begin_object().key("users").begin_object();
+  for (auto rec : sorted) {
+    w.key(std::to_string(rec->user_id)).begin_object();
+    w.field("port", static_cast<int64_t>(rec->port));
+    w.field("token", rec->token).field("container", rec->container);
+    if (rec->host != "127.0.0.1")
+      w.field("host", rec->host);
+    if (!rec->status.empty())
+      w.field("status", rec->status);
+    if (!rec->data_dir.empty())
+      w.field("data_dir", rec->data_dir);
+    if (!rec->created_at.empty())
+      w.field("created_at", rec->created_at);
+    w.end_object();
+  }
+  w.end_object().end_object();
+  auto text = w.take();
+  text += '\n';
+  return text;
+}
+
+std::string save_users_file(const std::string& path, const user_map& users) {
+  auto text = format_users(users);
+  auto tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return "cannot create " + tmp + ": " + std::strerror(errno);
+  size_t written = 0;
+  while (written < text.size()) {
+    auto n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      auto err = std::string{std::strerror(errno)};
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return "cannot write " + tmp + ": " + err;
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
+    auto err = std::string{std::strerror(errno)};
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return "cannot sync " + tmp + ": " + err;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto err = std::string{std::strerror(errno)};
+    ::unlink(tmp.c_str());
+    return "cannot rename " + tmp + " to " + path + ": " + err;
+  }
+  // The rename is durable only once the directory entry is on disk.
+  auto slash = path.rfind('/');
+  auto dir = slash == std::string::npos ? std::string{"."}
+                                        : path.substr(0, slash);
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+} // namespace zaki

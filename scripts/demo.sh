@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up (apt), builds, and runs `zaki-router demo`: the real router
+# against a local Bot API emulator and local gateways. Extra arguments go
+# to the demo, e.g. --demo.duration=30.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$(nproc)" --target zaki-router zaki-test-gateway
+exec ./build/zaki-router demo "$@"
