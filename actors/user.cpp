@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/user_reply.hpp"
+#include "messages/errors.hpp"
 #include "runtime/actor_io.hpp"
 #include "runtime/backoff.hpp"
 #include "runtime/gateway_codec.hpp"
@@ -122,6 +123,20 @@ void on_gateway_result(self_ptr self, http_result& res) {
   reply_with_failure(self, answer.outcome, res.failure);
 }
 
+void on_ensure_failed(self_ptr self, caf::error& err) {
+  auto& st = self->state;
+  auto code = code_of(err);
+  logger("user")->warn("event=container_unavailable user={} code={} "
+                       "error={} request_id={}",
+                       st.user_id, to_string(code),
+                       log_value(self->system().render(err)),
+                       st.current->request_id);
+  if (code == errc::not_provisioned)
+    return reply_not_provisioned(self);
+  ++st.failed;
+  reply_container_error(self, code);
+}
+
 void on_lookup(self_ptr self, const user_lookup& found) {
   auto& st = self->state;
   auto& msg = *st.current;
@@ -159,15 +174,39 @@ void start_next(self_ptr self) {
   if (handle_locally(self))
     return;
   st.phase = "lookup";
+  st.setup_notice_sent = false;
+  ++st.seq;
+  auto seq = st.seq;
+  auto on_error = [self, seq](caf::error& err) {
+    if (self->state.seq == seq && self->state.current)
+      on_ensure_failed(self, err);
+  };
+  if (auto prov = self->system().registry().get<provisioner_actor>(
+        names::provisioner)) {
+    // The provisioner answers once the container is up: a new user's
+    // container is created first, a restarting one is waited for.
+    self->delayed_send(self, std::chrono::seconds(3), internal_atom_v,
+                       typing_atom_v, seq);
+    self->request(prov, st.ctx->cfg.user.ensure_timeout, ensure_atom_v,
+                  st.user_id)
+      .then(
+        [self, seq](user_record& rec) {
+          if (self->state.seq == seq && self->state.current)
+            on_lookup(self, user_lookup{true, std::move(rec)});
+        },
+        on_error);
+    return;
+  }
   auto store = self->system().registry().get<store_actor>(names::store);
   if (!store)
     return reply_internal_error(self, "store unavailable");
   self->request(store, std::chrono::seconds(10), get_atom_v, st.user_id)
-    .then([self](const user_lookup& found) { on_lookup(self, found); },
-          [self](caf::error& err) {
-            reply_internal_error(self, "store lookup failed: "
-                                         + self->system().render(err));
-          });
+    .then(
+      [self, seq](const user_lookup& found) {
+        if (self->state.seq == seq && self->state.current)
+          on_lookup(self, found);
+      },
+      on_error);
 }
 
 } // namespace
@@ -185,6 +224,19 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
                                int64_t user_id) {
   self->state.ctx = ctx;
   self->state.user_id = user_id;
+  self->set_exception_handler([self](std::exception_ptr& eptr) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(eptr);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+      // keep "unknown exception"
+    }
+    logger("user")->error("event=user_actor_exception user={} error={}",
+                          self->state.user_id, log_value(what));
+    return caf::make_error(caf::sec::runtime_error, std::move(what));
+  });
   return {
     [self](route_atom, inbound_message& msg) {
       auto& st = self->state;
@@ -214,9 +266,19 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
     },
     [self](internal_atom, typing_atom, uint64_t seq) {
       auto& st = self->state;
-      if (st.current && seq == st.seq
-          && (st.phase == "calling" || st.phase == "backoff"))
+      if (!st.current || seq != st.seq)
+        return;
+      if (st.phase == "lookup" && !st.setup_notice_sent) {
+        st.setup_notice_sent = true;
+        send_setup_notice(self);
+      }
+      if (st.phase == "calling" || st.phase == "backoff")
         send_typing(self);
+    },
+    [self](container_atom, const std::string& state) {
+      logger("user")->info("event=container_state user={} state={}",
+                           self->state.user_id, state);
+      self->state.container_state = state;
     },
     [self](internal_atom, lock_atom, uint64_t) {
       // Session lock retries arrive here once locks are wired in.

@@ -36,6 +36,10 @@ struct user_state {
   uint64_t handled = 0;
   uint64_t failed = 0;
   int64_t last_latency_us = 0;
+  /// Whether the "setting up your assistant" notice went out for `current`.
+  bool setup_notice_sent = false;
+  /// Last container state reported by the health supervisor.
+  std::string container_state = "unknown";
 
   ~user_state();
 };

@@ -99,6 +99,45 @@ void reply_not_provisioned(user_self self) {
                                           "ZR-NOT-PROVISIONED", rid)));
 }
 
+void reply_container_error(user_self self, errc code) {
+  auto& rid = self->state.current->request_id;
+  std::string text;
+  const char* id = "ZR-CONTAINER-DOWN";
+  switch (code) {
+    case errc::container_starting:
+      id = "ZR-CONTAINER-STARTING";
+      text = "⏳ Your assistant is still starting. Please try again in a "
+             "minute.";
+      break;
+    case errc::container_failed:
+      id = "ZR-CONTAINER-FAILED";
+      text = "⚠️ Your assistant keeps failing and was paused. The operator "
+             "can see it; sending a new message tries again.";
+      break;
+    case errc::capacity_exhausted:
+      id = "ZR-CAPACITY";
+      text = "⏳ All assistant slots are busy right now. Please try again "
+             "later.";
+      break;
+    default:
+      text = "⚠️ Your assistant is not running right now. Please try again "
+             "in a minute.";
+  }
+  send_and_finish(self, to_current_chat(self, with_reference(text, id, rid)));
+}
+
+void send_setup_notice(user_self self) {
+  auto& msg = *self->state.current;
+  if (auto tg = self->system().registry().get<telegram_actor>(names::telegram)) {
+    outgoing_text out;
+    out.chat_id = msg.chat_id;
+    out.request_id = msg.request_id;
+    out.text = "⚙️ Setting up your assistant, this takes a moment. Your "
+               "message will be answered as soon as it is ready.";
+    caf::anon_send(tg, send_atom_v, std::move(out));
+  }
+}
+
 void reply_queue_full(user_self self, const inbound_message& msg) {
   auto& st = self->state;
   if (auto sup = self->system().registry().get<user_supervisor_actor>(
@@ -164,6 +203,7 @@ status_node user_status(user_self self) {
     w.key("in_flight").null();
   }
   w.field("container", st.record.container);
+  w.field("container_state", st.container_state);
   w.field("port", uint64_t{st.record.port});
   w.field("last_activity_s_ago",
           std::chrono::duration<double>(now - st.last_activity).count());

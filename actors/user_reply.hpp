@@ -3,6 +3,7 @@
 #include <string>
 
 #include "actors/user.hpp"
+#include "messages/errors.hpp"
 #include "runtime/gateway_codec.hpp"
 
 namespace zaki {
@@ -24,6 +25,12 @@ void reply_with_failure(user_self self, gateway_outcome outcome,
 
 /// Tells the user that no assistant is set up for them, then finishes.
 void reply_not_provisioned(user_self self);
+
+/// Tells the user that their container cannot take the message now.
+void reply_container_error(user_self self, errc code);
+
+/// Tells the user that their assistant is being set up (no finish).
+void send_setup_notice(user_self self);
 
 /// Tells the user that their queue is full; `msg` is not queued.
 void reply_queue_full(user_self self, const inbound_message& msg);

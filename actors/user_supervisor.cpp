@@ -233,6 +233,11 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
         ++msg.delivery;
       spawn_user(self, user_id, i->second);
     },
+    [self](container_atom, int64_t user_id, const std::string& state) {
+      auto i = self->state.users.find(user_id);
+      if (i != self->state.users.end() && i->second.handle)
+        self->send(i->second.handle, container_atom_v, state);
+    },
     [self](crash_atom, int64_t user_id) {
       auto i = self->state.users.find(user_id);
       if (i == self->state.users.end() || !i->second.handle)

@@ -48,6 +48,11 @@ CAF_ADD_ATOM(zaki, zaki, stop_atom, "stop")
 CAF_ADD_ATOM(zaki, zaki, reload_atom, "reload")
 CAF_ADD_ATOM(zaki, zaki, remove_atom, "remove")
 
+// -- Containers ----------------------------------------------------------------
+CAF_ADD_ATOM(zaki, zaki, ensure_atom, "ensure")
+CAF_ADD_ATOM(zaki, zaki, container_atom, "container")
+CAF_ADD_ATOM(zaki, zaki, probe_atom, "probe")
+
 // -- Telegram ------------------------------------------------------------------
 CAF_ADD_ATOM(zaki, zaki, send_atom, "send")
 CAF_ADD_ATOM(zaki, zaki, chat_action_atom, "chatAction")

@@ -50,6 +50,9 @@ using user_actor = caf::typed_actor<
   caf::reacts_to<route_atom, inbound_message>,
   // Fault injection for tests and operators: crash now.
   caf::reacts_to<crash_atom>,
+  // The user's container changed state (running, starting, restarting,
+  // down, failed), from the health supervisor via the user supervisor.
+  caf::reacts_to<container_atom, std::string>,
   // Completion of a gateway request, sent from the I/O threads.
   caf::reacts_to<internal_atom, http_done_atom, uint64_t, http_result>,
   // Backoff timer: tries the gateway again.
@@ -76,6 +79,8 @@ using user_supervisor_actor = caf::typed_actor<
   caf::replies_to<stop_atom, int64_t>::with<bool>,
   // Reports one user's actor.
   caf::replies_to<status_atom, int64_t>::with<status_node>,
+  // Forwards a container state change to the user's actor (if running).
+  caf::reacts_to<container_atom, int64_t, std::string>,
   // Backoff timer of a user actor's restart.
   caf::reacts_to<internal_atom, restart_atom, int64_t>,
   // Checks drain deadlines.
@@ -92,6 +97,22 @@ using poller_actor = caf::typed_actor<
   caf::replies_to<stop_atom>::with<int64_t>,
   // Confirms updates below the offset with a final getUpdates.
   caf::replies_to<confirm_atom, int64_t>::with<bool>>
+  ::extend_with<status_client_actor>;
+
+/// The PROVISIONER actor interface: owns the container backend. With the
+/// static backend it only looks users up in the store.
+using provisioner_actor = caf::typed_actor<
+  // Answers the user's record once their container is up and ready:
+  // provisions a new user or starts a stopped container first, and holds
+  // the answer while the container restarts (bounded). Fails with a zaki
+  // errc (not_provisioned, container_failed, capacity_exhausted, ...).
+  caf::replies_to<ensure_atom, int64_t>::with<user_record>,
+  // Restarts a user's container (admin action, health supervisor).
+  caf::replies_to<restart_atom, int64_t>::with<bool>,
+  // Stops a user's container (idle stop, admin action).
+  caf::replies_to<stop_atom, int64_t>::with<bool>,
+  // Removes a user: container, data dir, users.json entry (admin action).
+  caf::replies_to<remove_atom, int64_t>::with<bool>>
   ::extend_with<status_client_actor>;
 
 /// The ROOT supervisor interface.
@@ -112,5 +133,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(zaki_actors, caf::id_block::zaki::end)
   CAF_ADD_TYPE_ID(zaki_actors, (zaki::user_supervisor_actor))
   CAF_ADD_TYPE_ID(zaki_actors, (zaki::poller_actor))
   CAF_ADD_TYPE_ID(zaki_actors, (zaki::root_actor))
+  CAF_ADD_TYPE_ID(zaki_actors, (zaki::provisioner_actor))
 
 CAF_END_TYPE_ID_BLOCK(zaki_actors)

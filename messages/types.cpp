@@ -24,3 +24,32 @@ const char* to_string(http_failure x) {
 }
 
 } // namespace zaki
+
+#include "messages/errors.hpp"
+
+namespace zaki {
+
+const char* to_string(errc x) {
+  switch (x) {
+    case errc::none:
+      return "none";
+    case errc::not_provisioned:
+      return "not_provisioned";
+    case errc::container_starting:
+      return "container_starting";
+    case errc::container_down:
+      return "container_down";
+    case errc::container_failed:
+      return "container_failed";
+    case errc::capacity_exhausted:
+      return "capacity_exhausted";
+    case errc::backend_unavailable:
+      return "backend_unavailable";
+    case errc::session_lock_timeout:
+      return "session_lock_timeout";
+    default:
+      return "internal";
+  }
+}
+
+} // namespace zaki

@@ -56,6 +56,8 @@ config::config() {
     .add(v.user.max_queue, "max-queue", "messages queued per user")
     .add(v.user.typing_interval, "typing-interval",
          "refresh of the typing action")
+    .add(v.user.ensure_timeout, "ensure-timeout",
+         "wait for the user's container to come up at most")
     .add(v.user.crash_trigger, "crash-trigger",
          "fault injection: text that crashes a user actor once");
   opt_group{custom_options_, "supervisor"}

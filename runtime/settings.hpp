@@ -59,6 +59,8 @@ struct settings {
     caf::timespan idle_timeout = std::chrono::minutes(10);
     uint64_t max_queue = 100;
     caf::timespan typing_interval = std::chrono::seconds(4);
+    /// How long a message waits for its user's container to come up.
+    caf::timespan ensure_timeout = std::chrono::minutes(5);
     /// Fault injection: a message containing this text crashes its user
     /// actor on first delivery. Empty (the default) disables it.
     std::string crash_trigger;
