@@ -8,6 +8,7 @@
 #include "runtime/backoff.hpp"
 #include "runtime/gateway_codec.hpp"
 #include "runtime/json_writer.hpp"
+#include "runtime/lock_sweep.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -25,6 +26,8 @@ std::chrono::milliseconds ms(caf::timespan x) {
 /// Reports the current message as handled and moves on to the next one.
 void finish(self_ptr self) {
   auto& st = self->state;
+  if (st.lock.held())
+    st.lock.release();
   if (st.current) {
     if (auto sup = self->system().registry().get<user_supervisor_actor>(
           names::user_supervisor))
@@ -82,6 +85,70 @@ void call_gateway(self_ptr self) {
   send_typing(self);
 }
 
+/// One non-blocking attempt at the session lock; a held lock is retried by
+/// a timer (50 ms growing to 1 s) until `lock.timeout`.
+void acquire_lock_then_call(self_ptr self) {
+  auto& st = self->state;
+  auto& msg = *st.current;
+  auto log = logger("user");
+  auto res = st.lock.try_acquire();
+  if (res.state == acquire_state::acquired) {
+    if (!res.reclaimed.empty())
+      log->warn("event=lock_reclaimed user={} reason={} request_id={}",
+                st.user_id, res.reclaimed, msg.request_id);
+    st.lock_attempts = 0;
+    return call_gateway(self);
+  }
+  if (res.state == acquire_state::error) {
+    log->error("event=lock_error user={} error={} request_id={}", st.user_id,
+               log_value(res.error), msg.request_id);
+    return reply_internal_error(self, "session lock: " + res.error);
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (st.lock_attempts++ == 0) {
+    st.lock_wait_started = now;
+    log->info("event=lock_wait user={} owner={} request_id={}", st.user_id,
+              log_value(describe(res.owner)), msg.request_id);
+  }
+  if (now - st.lock_wait_started >= st.ctx->cfg.lock.timeout) {
+    log->error("event=lock_timeout user={} owner={} waited_ms={} "
+               "request_id={}",
+               st.user_id, log_value(describe(res.owner)),
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                 now - st.lock_wait_started)
+                 .count(),
+               msg.request_id);
+    st.lock_attempts = 0;
+    ++st.failed;
+    return reply_container_error(self, errc::session_lock_timeout);
+  }
+  st.phase = "locking";
+  self->delayed_send(self, retry_delay(st.lock_attempts), internal_atom_v,
+                     lock_atom_v, st.seq);
+}
+
+/// OpenClaw (<= 2026.7) answers 500 "session file locked" when a crashed
+/// process left its `*.jsonl.lock` behind: sweep the user's dir and try once
+/// more.
+bool sweep_gateway_locks(self_ptr self) {
+  auto& st = self->state;
+  if (st.swept_gateway_locks)
+    return false;
+  st.swept_gateway_locks = true;
+  sweep_options opts;
+  opts.clean = true;
+  opts.max_age = std::chrono::duration_cast<std::chrono::milliseconds>(
+    st.ctx->cfg.lock.max_age);
+  auto report = sweep_user_dir(st.ctx->cfg.store.data_root, st.user_id, opts);
+  size_t removed = 0;
+  for (auto& entry : report.locks)
+    removed += entry.removed ? 1 : 0;
+  logger("user")->warn("event=gateway_session_locked user={} action=sweep "
+                       "removed={} request_id={}",
+                       st.user_id, removed, st.current->request_id);
+  return true;
+}
+
 void on_gateway_result(self_ptr self, http_result& res) {
   auto& st = self->state;
   auto& msg = *st.current;
@@ -94,10 +161,17 @@ void on_gateway_result(self_ptr self, http_result& res) {
               st.user_id, res.status, res.latency_us / 1000.0,
               answer.content.size(), msg.request_id);
     st.phase = "replying";
+    st.lock.release(); // the exchange is over; Telegram needs no lock
     return reply_with_answer(self, std::move(answer.content));
   }
   bool retry = answer.outcome == gateway_outcome::retryable
                && st.attempt < st.ctx->cfg.gateway.attempts;
+  if (answer.outcome == gateway_outcome::session_locked
+      && sweep_gateway_locks(self)) {
+    st.phase = "backoff";
+    self->send(self, internal_atom_v, retry_atom_v, st.seq);
+    return;
+  }
   auto detail = res.status == 0 ? res.error
                                 : std::to_string(res.status) + " "
                                     + answer.error_type + " "
@@ -114,6 +188,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
     self->delayed_send(self, delay, internal_atom_v, retry_atom_v, st.seq);
     return;
   }
+  st.lock.release();
   log->error("event=gateway_failed user={} port={} status={} failure={} "
              "outcome={} error={} attempts={} request_id={}",
              st.user_id, st.record.port, res.status, to_string(res.failure),
@@ -153,7 +228,8 @@ void on_lookup(self_ptr self, const user_lookup& found) {
                        st.user_id, st.record.container, msg.request_id);
   ensure_gateway(self);
   st.attempt = 0;
-  call_gateway(self);
+  st.swept_gateway_locks = false;
+  acquire_lock_then_call(self);
 }
 
 void start_next(self_ptr self) {
@@ -224,6 +300,12 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
                                int64_t user_id) {
   self->state.ctx = ctx;
   self->state.user_id = user_id;
+  session_lock_options lock_opts;
+  lock_opts.max_age = std::chrono::duration_cast<std::chrono::milliseconds>(
+    ctx->cfg.lock.max_age);
+  lock_opts.instance = ctx->instance_id;
+  self->state.lock = session_lock{ctx->cfg.store.data_root, user_id,
+                                  std::move(lock_opts)};
   self->set_exception_handler([self](std::exception_ptr& eptr) -> caf::error {
     std::string what = "unknown exception";
     try {
@@ -280,8 +362,10 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
                            self->state.user_id, state);
       self->state.container_state = state;
     },
-    [self](internal_atom, lock_atom, uint64_t) {
-      // Session lock retries arrive here once locks are wired in.
+    [self](internal_atom, lock_atom, uint64_t seq) {
+      auto& st = self->state;
+      if (st.current && seq == st.seq && st.phase == "locking")
+        acquire_lock_then_call(self);
     },
     [self](status_atom) { return user_status(self); },
     caf::after(ctx->cfg.user.idle_timeout) >>

@@ -8,6 +8,7 @@
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
 #include "runtime/http_client.hpp"
+#include "runtime/session_lock.hpp"
 
 namespace zaki {
 
@@ -36,6 +37,14 @@ struct user_state {
   uint64_t handled = 0;
   uint64_t failed = 0;
   int64_t last_latency_us = 0;
+  /// The user's session lock: held while a gateway exchange is in flight,
+  /// released with the state on every exit path (also a crash).
+  session_lock lock;
+  /// Lock attempts for the current message and when waiting started.
+  uint32_t lock_attempts = 0;
+  std::chrono::steady_clock::time_point lock_wait_started;
+  /// Whether the gateway's own "session file locked" was swept already.
+  bool swept_gateway_locks = false;
   /// Whether the "setting up your assistant" notice went out for `current`.
   bool setup_notice_sent = false;
   /// Last container state reported by the health supervisor.

@@ -114,6 +114,11 @@ void reply_container_error(user_self self, errc code) {
       text = "⚠️ Your assistant keeps failing and was paused. The operator "
              "can see it; sending a new message tries again.";
       break;
+    case errc::session_lock_timeout:
+      id = "ZR-SESSION-LOCKED";
+      text = "🔒 Your assistant is busy with another request for your "
+             "session. Please try again in a moment.";
+      break;
     case errc::capacity_exhausted:
       id = "ZR-CAPACITY";
       text = "⏳ All assistant slots are busy right now. Please try again "
@@ -209,6 +214,7 @@ status_node user_status(user_self self) {
           std::chrono::duration<double>(now - st.last_activity).count());
   w.field("handled", st.handled).field("failed", st.failed);
   w.field("last_latency_ms", st.last_latency_us / 1000.0);
+  w.field("holds_lock", st.lock.held());
   node.detail_json = w.end_object().take();
   return node;
 }
