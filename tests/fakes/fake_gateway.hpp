@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "gateway_behavior.hpp"
-#include "mini_http.hpp"
+#include "http_names.hpp"
 
 namespace zaki::fakes {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "mini_http.hpp"
+#include "http_names.hpp"
 
 namespace zaki::fakes {
 

@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "mini_http.hpp"
+#include "http_names.hpp"
 
 // What an OpenClaw gateway answers, without the I/O: shared by the in-process
 // `fake_gateway` and the standalone `zaki-test-gateway`. Single messages can

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "mini_http.hpp"
+#include "http_names.hpp"
 
 // The wire side of the Bot API emulator: request parameters in their three
 // encodings, Telegram's HTML check, and the JSON of users, messages and

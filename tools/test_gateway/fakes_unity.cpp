@@ -5,6 +5,6 @@
 // (no CAF, spdlog or simdjson: the program is linked statically).
 
 #include "../../tests/fakes/mini_json.cpp"
-#include "../../tests/fakes/mini_http.cpp"
+#include "../../runtime/http_server.cpp"
 #include "../../tests/fakes/gateway_behavior.cpp"
 #include "../../tests/fakes/fake_gateway.cpp"

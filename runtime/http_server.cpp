@@ -1,4 +1,4 @@
-#include "mini_http.hpp"
+#include "http_server.hpp"
 
 #include <condition_variable>
 #include <optional>
@@ -14,7 +14,10 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
-namespace zaki::fakes {
+namespace zaki {
+
+namespace net = boost::asio;
+namespace http = boost::beast::http;
 
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
@@ -24,8 +27,9 @@ namespace detail {
 
 /// State shared by the server object, its acceptor loop and its sessions, so
 /// that late completions never touch a destroyed server.
-struct server_core : std::enable_shared_from_this<server_core> {
-  server_core(net::io_context& ioc, handler h, server_options opts)
+struct http_server_core : std::enable_shared_from_this<http_server_core> {
+  http_server_core(net::io_context& ioc, http_handler h,
+                   http_server_options opts)
     : ioc(ioc),
       on_request(std::move(h)),
       opts(std::move(opts)),
@@ -36,26 +40,27 @@ struct server_core : std::enable_shared_from_this<server_core> {
   void do_accept();
 
   net::io_context& ioc;
-  handler on_request;
-  server_options opts;
+  http_handler on_request;
+  http_server_options opts;
   tcp::acceptor acceptor;
   std::atomic<bool> stopped{false};
   std::atomic<uint16_t> port{0};
+  std::atomic<uint64_t> refused{0};
 
   // Open connections, so that `stop` can close them.
   mutable std::mutex mtx;
   std::condition_variable all_closed;
-  std::unordered_map<uint64_t, std::weak_ptr<session>> sessions;
+  std::unordered_map<uint64_t, std::weak_ptr<http_session>> sessions;
   uint64_t next_id = 0;
   size_t open = 0;
 };
 
 /// One connection: reads a request, hands it to the handler, writes the
-/// answer when the responder delivers it, and repeats while keep-alive.
+/// answer when the http_responder delivers it, and repeats while keep-alive.
 /// Everything runs on the socket's strand, so no member needs a lock.
-class session : public std::enable_shared_from_this<session> {
+class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  session(tcp::socket&& socket, std::shared_ptr<server_core> core,
+  http_session(tcp::socket&& socket, std::shared_ptr<http_server_core> core,
           uint64_t id)
     : stream_(std::move(socket)), core_(std::move(core)), id_(id) {
     // nop
@@ -63,11 +68,11 @@ public:
 
   void run() {
     net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&session::do_read,
+                  beast::bind_front_handler(&http_session::do_read,
                                             shared_from_this()));
   }
 
-  void deliver(uint64_t seq, std::shared_ptr<response> res) {
+  void deliver(uint64_t seq, std::shared_ptr<http_response> res) {
     net::dispatch(stream_.get_executor(),
                   [self = shared_from_this(), seq, res] {
                     self->on_deliver(seq, res);
@@ -98,17 +103,21 @@ private:
     }
     parser_.emplace();
     parser_->body_limit(core_->opts.body_limit);
-    parser_->header_limit(64 * 1024);
+    parser_->header_limit(core_->opts.header_limit);
     stream_.expires_after(core_->opts.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&session::on_read,
+                     beast::bind_front_handler(&http_session::on_read,
                                                shared_from_this()));
   }
 
   void on_read(error_code ec, size_t) {
     if (ec == http::error::body_limit) {
-      fail_with(http::status::payload_too_large,
-                R"({"error":"request body too large"})");
+      fail_with(http::status::payload_too_large, "request body too large");
+      return;
+    }
+    if (ec == http::error::header_limit) {
+      fail_with(http::status::request_header_fields_too_large,
+                "request headers too large");
       return;
     }
     if (ec) {
@@ -118,7 +127,7 @@ private:
         = http::make_error_code(http::error::bad_target).category();
       if (ec.category() == http_category && ec != http::error::end_of_stream
           && parser_->got_some())
-        fail_with(http::status::bad_request, R"({"error":"bad request"})");
+        fail_with(http::status::bad_request, "bad request");
       else
         do_close();
       return;
@@ -127,21 +136,21 @@ private:
     ++seq_;
     waiting_ = true;
     stream_.expires_never();
-    auto res = std::make_shared<responder>(shared_from_this(), seq_,
+    auto res = std::make_shared<http_responder>(shared_from_this(), seq_,
                                            req.version(), req.keep_alive());
     current_ = res;
     try {
       core_->on_request(std::move(req), res);
     } catch (const std::exception&) {
-      res->send(http::status::internal_server_error,
-                R"({"error":"handler threw"})");
+      res->send(json_error(http::status::internal_server_error,
+                           "handler failed"));
     }
     // Watch for the client going away while the answer is pending, so that
     // fakes can release held requests (a disconnect cancels a gateway run).
     if (waiting_ && buffer_.size() == 0)
       stream_.socket().async_wait(
         tcp::socket::wait_read,
-        beast::bind_front_handler(&session::on_watch, shared_from_this(),
+        beast::bind_front_handler(&http_session::on_watch, shared_from_this(),
                                   seq_));
   }
 
@@ -157,7 +166,7 @@ private:
     do_close();
   }
 
-  void on_deliver(uint64_t seq, std::shared_ptr<response> res) {
+  void on_deliver(uint64_t seq, std::shared_ptr<http_response> res) {
     if (seq != seq_ || !waiting_ || closed_)
       return;
     waiting_ = false;
@@ -166,21 +175,22 @@ private:
     stream_.socket().cancel(ignored); // ends the disconnect watch
     if (core_->stopped)
       res->keep_alive(false);
+    res->set(http::field::server, core_->opts.server_name);
     res_ = std::move(res);
     stream_.expires_after(core_->opts.write_timeout);
     http::async_write(stream_, *res_,
-                      beast::bind_front_handler(&session::on_write,
+                      beast::bind_front_handler(&http_session::on_write,
                                                 shared_from_this()));
   }
 
-  void fail_with(http::status status, std::string body) {
-    auto res = std::make_shared<response>(
-      make_response(status, std::move(body)));
+  void fail_with(http::status status, std::string_view message) {
+    auto res = std::make_shared<http_response>(json_error(status, message));
+    res->set(http::field::server, core_->opts.server_name);
     res->keep_alive(false);
     res_ = std::move(res);
     stream_.expires_after(core_->opts.write_timeout);
     http::async_write(stream_, *res_,
-                      beast::bind_front_handler(&session::on_write,
+                      beast::bind_front_handler(&http_session::on_write,
                                                 shared_from_this()));
   }
 
@@ -215,16 +225,16 @@ private:
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<server_core> core_;
+  std::shared_ptr<http_server_core> core_;
   uint64_t id_;
   uint64_t seq_ = 0;
   bool waiting_ = false;
   bool closed_ = false;
-  std::weak_ptr<responder> current_;
-  std::shared_ptr<response> res_;
+  std::weak_ptr<http_responder> current_;
+  std::shared_ptr<http_response> res_;
 };
 
-void server_core::do_accept() {
+void http_server_core::do_accept() {
   acceptor.async_accept(
     net::make_strand(ioc),
     [self = shared_from_this()](error_code ec, tcp::socket socket) {
@@ -233,27 +243,37 @@ void server_core::do_accept() {
       if (!ec) {
         error_code ignored;
         socket.set_option(tcp::no_delay{true}, ignored);
-        std::shared_ptr<session> s;
+        std::shared_ptr<http_session> s;
         {
           std::lock_guard<std::mutex> guard{self->mtx};
+          auto limit = self->opts.max_connections;
+          if (limit > 0 && self->open >= limit) {
+            // Over the limit: close at once instead of queueing the socket,
+            // so idle connections cannot pile up.
+            ++self->refused;
+            socket.close(ignored);
+            self->do_accept();
+            return;
+          }
           auto id = self->next_id++;
-          s = std::make_shared<session>(std::move(socket), self, id);
+          s = std::make_shared<http_session>(std::move(socket), self, id);
           self->sessions.emplace(id, s);
           ++self->open;
         }
         s->run();
       }
-      // Errors such as EMFILE are transient for a test server: keep going.
+      // Errors such as EMFILE are transient: keep accepting.
       self->do_accept();
     });
 }
 
 } // namespace detail
 
-// -- responder -----------------------------------------------------------------
+// -- http_responder ------------------------------------------------------------
 
-responder::responder(std::shared_ptr<detail::session> owner, uint64_t seq,
-                     unsigned version, bool keep_alive)
+http_responder::http_responder(std::shared_ptr<detail::http_session> owner,
+                               uint64_t seq, unsigned version,
+                               bool keep_alive)
   : owner_(std::move(owner)),
     seq_(seq),
     version_(version),
@@ -261,32 +281,32 @@ responder::responder(std::shared_ptr<detail::session> owner, uint64_t seq,
   // nop
 }
 
-responder::~responder() {
+http_responder::~http_responder() {
   // nop: an unanswered request stays open, which models a hang
 }
 
-bool responder::send(response res) {
+bool http_responder::send(http_response res) {
   if (done_.exchange(true))
     return false;
   res.version(version_);
   res.keep_alive(keep_alive_);
   res.prepare_payload();
-  owner_->deliver(seq_, std::make_shared<response>(std::move(res)));
+  owner_->deliver(seq_, std::make_shared<http_response>(std::move(res)));
   return true;
 }
 
-bool responder::send(http::status status, std::string body,
+bool http_responder::send(http::status status, std::string body,
                      std::string_view content_type) {
-  return send(make_response(status, std::move(body), content_type));
+  return send(make_http_response(status, std::move(body), content_type));
 }
 
-void responder::abort() {
+void http_responder::abort() {
   if (done_.exchange(true))
     return;
   owner_->abort(seq_);
 }
 
-void responder::on_cancel(std::function<void()> f) {
+void http_responder::on_cancel(std::function<void()> f) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (!cancelled_) {
@@ -297,7 +317,7 @@ void responder::on_cancel(std::function<void()> f) {
   f();
 }
 
-void responder::cancel() {
+void http_responder::cancel() {
   if (done_.exchange(true))
     return;
   std::function<void()> f;
@@ -310,20 +330,20 @@ void responder::cancel() {
     f();
 }
 
-// -- mini_http_server ----------------------------------------------------------
+// -- http_server ---------------------------------------------------------------
 
-mini_http_server::mini_http_server(net::io_context& ioc, handler h,
-                                   server_options opts)
-  : core_(std::make_shared<detail::server_core>(ioc, std::move(h),
+http_server::http_server(net::io_context& ioc, http_handler h,
+                                   http_server_options opts)
+  : core_(std::make_shared<detail::http_server_core>(ioc, std::move(h),
                                                 std::move(opts))) {
   // nop
 }
 
-mini_http_server::~mini_http_server() {
+http_server::~http_server() {
   stop();
 }
 
-uint16_t mini_http_server::start() {
+uint16_t http_server::start() {
   auto& acc = core_->acceptor;
   // A numeric address only: no resolver, so static binaries avoid NSS.
   tcp::endpoint ep{net::ip::make_address(core_->opts.address),
@@ -337,14 +357,14 @@ uint16_t mini_http_server::start() {
   return core_->port;
 }
 
-void mini_http_server::stop() {
+void http_server::stop() {
   if (core_->stopped.exchange(true))
     return;
   net::dispatch(core_->acceptor.get_executor(), [core = core_] {
     error_code ignored;
     core->acceptor.close(ignored);
   });
-  std::vector<std::shared_ptr<detail::session>> live;
+  std::vector<std::shared_ptr<detail::http_session>> live;
   {
     std::lock_guard<std::mutex> guard{core_->mtx};
     for (auto& [id, weak] : core_->sessions)
@@ -364,13 +384,17 @@ void mini_http_server::stop() {
                              [this] { return core_->open == 0; });
 }
 
-uint16_t mini_http_server::port() const {
+uint16_t http_server::port() const {
   return core_->port;
 }
 
-size_t mini_http_server::connections() const {
+size_t http_server::connections() const {
   std::lock_guard<std::mutex> guard{core_->mtx};
   return core_->open;
+}
+
+uint64_t http_server::refused() const {
+  return core_->refused;
 }
 
 // -- io_runner -----------------------------------------------------------------
@@ -407,10 +431,10 @@ void io_runner::stop() {
 
 // -- helpers -------------------------------------------------------------------
 
-response make_response(http::status status, std::string body,
-                       std::string_view content_type) {
-  response res{status, 11};
-  res.set(http::field::server, "zaki-fake");
+http_response make_http_response(http::status status, std::string body,
+                                 std::string_view content_type) {
+  http_response res{status, 11};
+  res.set(http::field::server, "zaki");
   if (!content_type.empty())
     res.set(http::field::content_type,
             beast::string_view{content_type.data(), content_type.size()});
@@ -419,4 +443,43 @@ response make_response(http::status status, std::string body,
   return res;
 }
 
-} // namespace zaki::fakes
+http_response json_error(http::status status, std::string_view message) {
+  // A tiny escaper of its own: this file must not depend on the core's JSON
+  // writer (zaki-test-gateway compiles it alone).
+  std::string body = "{\"error\":\"";
+  for (char c : message) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      body += '\\';
+      body += c;
+    } else if (u < 0x20) {
+      static constexpr char hex[] = "0123456789abcdef";
+      body += "\\u00";
+      body += hex[u >> 4];
+      body += hex[u & 0xf];
+    } else {
+      body += c;
+    }
+  }
+  body += "\"}";
+  return make_http_response(status, std::move(body));
+}
+
+http_response not_found(std::string_view target) {
+  // Only the path: a query string may carry anything.
+  auto path = target.substr(0, target.find('?'));
+  if (path.size() > 200)
+    path = path.substr(0, 200);
+  return json_error(http::status::not_found,
+                    "no such endpoint: " + std::string{path});
+}
+
+http_response method_not_allowed(std::string_view allowed) {
+  auto res = json_error(http::status::method_not_allowed,
+                        "method not allowed; use " + std::string{allowed});
+  res.set(http::field::allow,
+          beast::string_view{allowed.data(), allowed.size()});
+  return res;
+}
+
+} // namespace zaki

@@ -17,21 +17,22 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-// A small HTTP/1.1 server in the shape of Beast's async server example, for
-// the loopback fakes and the test gateway. Handlers answer asynchronously
-// through a `responder`, so a fake can hold a request (long poll, slow or
-// hanging gateway) without blocking a thread.
+// A small HTTP/1.1 server in the shape of Beast's async server example: the
+// admin endpoint of the router, the loopback fakes and the test gateway.
+// Handlers answer asynchronously through an `http_responder`, so a handler
+// can hand a request to an actor (or hold it, like a long poll) without
+// blocking a thread. This file depends on Boost only (no CAF, no spdlog): the
+// statically linked zaki-test-gateway compiles it too.
 
-namespace zaki::fakes {
-
-namespace net = boost::asio;
-namespace http = boost::beast::http;
+namespace zaki {
 
 /// The request type handed to handlers.
-using request = http::request<http::string_body>;
+using http_request
+  = boost::beast::http::request<boost::beast::http::string_body>;
 
 /// The response type handlers produce.
-using response = http::response<http::string_body>;
+using http_response
+  = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// Returns a Beast string view (Boost's or the standard one, depending on
 /// BOOST_BEAST_USE_STD_STRING_VIEW) as a standard one.
@@ -41,30 +42,30 @@ std::string_view to_sv(const StringView& s) {
 }
 
 namespace detail {
-class session;
+class http_session;
 } // namespace detail
 
 /// Answers one request exactly once, from any thread. Dropping a responder
 /// without answering leaves the connection open and silent (a hang) until
-/// the client closes it or the server stops.
-class responder {
+/// the client closes it, the connection deadline passes or the server stops.
+class http_responder {
 public:
   /// Creates a responder for request number `seq` of `owner`; used by the
   /// server.
-  responder(std::shared_ptr<detail::session> owner, uint64_t seq,
-            unsigned version, bool keep_alive);
+  http_responder(std::shared_ptr<detail::http_session> owner, uint64_t seq,
+                 unsigned version, bool keep_alive);
 
-  ~responder();
+  ~http_responder();
 
-  responder(const responder&) = delete;
-  responder& operator=(const responder&) = delete;
+  http_responder(const http_responder&) = delete;
+  http_responder& operator=(const http_responder&) = delete;
 
   /// Sends `res`; HTTP version, keep-alive and Content-Length are filled in.
   /// Returns false when the request was already answered or cancelled.
-  bool send(response res);
+  bool send(http_response res);
 
   /// Sends a response with `body` and `content_type`.
-  bool send(http::status status, std::string body,
+  bool send(boost::beast::http::status status, std::string body,
             std::string_view content_type = "application/json");
 
   /// Closes the connection without an answer, like a crashing peer.
@@ -90,7 +91,7 @@ public:
   void cancel();
 
 private:
-  std::shared_ptr<detail::session> owner_;
+  std::shared_ptr<detail::http_session> owner_;
   uint64_t seq_;
   unsigned version_;
   bool keep_alive_;
@@ -101,11 +102,11 @@ private:
 };
 
 /// A request handler: called on the connection's strand; must not block.
-using handler
-  = std::function<void(request req, std::shared_ptr<responder> res)>;
+using http_handler = std::function<void(
+  http_request req, std::shared_ptr<http_responder> res)>;
 
-/// Settings of a `mini_http_server`.
-struct server_options {
+/// Settings of an `http_server`.
+struct http_server_options {
   /// Numeric address to bind (no name resolution, for static binaries).
   std::string address = "127.0.0.1";
 
@@ -115,28 +116,40 @@ struct server_options {
   /// Largest accepted request body; larger ones get 413.
   uint64_t body_limit = 20u * 1024 * 1024;
 
-  /// How long an idle keep-alive connection (or a slow request) may take.
+  /// Largest accepted request line plus headers; larger ones get 431.
+  uint32_t header_limit = 64 * 1024;
+
+  /// Deadline for receiving one whole request, and for an idle keep-alive
+  /// connection: a client slower than this is disconnected.
   std::chrono::milliseconds read_timeout{std::chrono::seconds(120)};
 
   /// Deadline for writing one response.
   std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
+
+  /// Open connections at most (0: no limit); further ones are closed at
+  /// once, so a flood of idle sockets cannot exhaust descriptors.
+  size_t max_connections = 0;
+
+  /// The Server header of every response.
+  std::string server_name = "zaki";
 };
 
 namespace detail {
-struct server_core;
+struct http_server_core;
 } // namespace detail
 
 /// An HTTP/1.1 server with keep-alive: one session per connection, each on
 /// its own strand, so several io threads can serve many connections.
-class mini_http_server {
+class http_server {
 public:
   /// Creates a server on `ioc`; nothing is bound until `start`.
-  mini_http_server(net::io_context& ioc, handler h, server_options opts = {});
+  http_server(boost::asio::io_context& ioc, http_handler h,
+              http_server_options opts = {});
 
-  ~mini_http_server();
+  ~http_server();
 
-  mini_http_server(const mini_http_server&) = delete;
-  mini_http_server& operator=(const mini_http_server&) = delete;
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
 
   /// Binds, starts accepting and returns the bound port. Throws
   /// `boost::system::system_error` when the address cannot be bound.
@@ -152,8 +165,12 @@ public:
   /// Returns the number of open connections.
   size_t connections() const;
 
+  /// Returns the number of connections refused because of
+  /// `max_connections`.
+  uint64_t refused() const;
+
 private:
-  std::shared_ptr<detail::server_core> core_;
+  std::shared_ptr<detail::http_server_core> core_;
 };
 
 /// An io_context together with the threads that run it.
@@ -168,7 +185,7 @@ public:
   io_runner& operator=(const io_runner&) = delete;
 
   /// Returns the io_context the threads run.
-  net::io_context& context() {
+  boost::asio::io_context& context() {
     return ioc_;
   }
 
@@ -179,15 +196,32 @@ public:
   void stop();
 
 private:
+  using work_guard = boost::asio::executor_work_guard<
+    boost::asio::io_context::executor_type>;
+
   size_t threads_;
-  net::io_context ioc_;
-  std::unique_ptr<net::executor_work_guard<net::io_context::executor_type>>
-    guard_;
+  boost::asio::io_context ioc_;
+  std::unique_ptr<work_guard> guard_;
   std::vector<std::thread> pool_;
 };
 
-/// Returns a response with the given status, body and content type.
-response make_response(http::status status, std::string body,
-                       std::string_view content_type = "application/json");
+// -- response helpers --------------------------------------------------------
 
-} // namespace zaki::fakes
+/// Returns a response with the given status, body and content type.
+http_response make_http_response(boost::beast::http::status status,
+                                 std::string body,
+                                 std::string_view content_type
+                                 = "application/json");
+
+/// Returns `{"error":"<message>"}` (escaped) with the given status.
+http_response json_error(boost::beast::http::status status,
+                         std::string_view message);
+
+/// Returns a 404 JSON answer naming the unknown path.
+http_response not_found(std::string_view target);
+
+/// Returns a 405 JSON answer with an `Allow` header listing `allowed`
+/// (e.g. "GET" or "POST").
+http_response method_not_allowed(std::string_view allowed);
+
+} // namespace zaki
