@@ -2,8 +2,13 @@
 
 #include "caf/test/unit_test.hpp"
 
+#include <cstdio>
+#include <fcntl.h>
 #include <future>
+#include <signal.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 #include "tests/fakes/fake_gateway.hpp"
 #include "tests/fakes/fake_telegram.hpp"
@@ -500,4 +505,186 @@ CAF_TEST(fifty gateways share one io_context) {
   for (auto& g : farm)
     g->stop();
   runner.stop();
+}
+
+// -- the standalone zaki-test-gateway ---------------------------------------------
+
+namespace {
+
+/// Returns the path of zaki-test-gateway next to the test binary.
+std::string gateway_binary() {
+  char buf[4096];
+  auto n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return {};
+  std::string self{buf, static_cast<size_t>(n)};
+  return self.substr(0, self.rfind('/')) + "/zaki-test-gateway";
+}
+
+/// Returns a port that was free a moment ago.
+uint16_t free_port() {
+  net::io_context ioc;
+  net::ip::tcp::acceptor acc{ioc, {net::ip::make_address("127.0.0.1"), 0}};
+  return acc.local_endpoint().port();
+}
+
+/// A child process running zaki-test-gateway; killed on destruction.
+struct gateway_process {
+  gateway_process(std::vector<std::string> args, std::string log_path)
+    : log(std::move(log_path)) {
+    auto path = gateway_binary();
+    if (access(path.c_str(), X_OK) != 0)
+      CAF_FAIL("zaki-test-gateway not found next to the test binary at "
+               << path << " (build the zaki-test-gateway target)");
+    args.insert(args.begin(), path);
+    pid = fork();
+    CAF_REQUIRE(pid >= 0);
+    if (pid == 0) {
+      auto fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+      }
+      setenv("OPENCLAW_GATEWAY_TOKEN", "tg-secret", 1);
+      std::vector<char*> argv;
+      for (auto& a : args)
+        argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+
+  ~gateway_process() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+
+  /// Waits for the exit; returns the exit code, or -1 on timeout/signal.
+  int wait_exit(milliseconds timeout) {
+    auto deadline = steady_clock::now() + timeout;
+    while (steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return -1;
+  }
+
+  /// Waits until the gateway accepts connections.
+  bool wait_listening(uint16_t port) {
+    for (int i = 0; i < 300; ++i) {
+      sync_client c{port, milliseconds(500)};
+      if (c.connected())
+        return true;
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return false;
+  }
+
+  std::string read_log() const {
+    std::string out;
+    if (auto f = std::fopen(log.c_str(), "r")) {
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0)
+        out.append(buf, n);
+      std::fclose(f);
+    }
+    return out;
+  }
+
+  std::string log;
+  pid_t pid = -1;
+};
+
+/// Runs zaki-test-gateway with `args` to completion; returns its exit code.
+int run_gateway(std::vector<std::string> args) {
+  gateway_process p{std::move(args), "/dev/null"};
+  return p.wait_exit(seconds(5));
+}
+
+std::string log_path(const char* name) {
+  return "/tmp/zaki-fakes-" + std::to_string(getpid()) + "-" + name + ".log";
+}
+
+} // namespace
+
+CAF_TEST(test gateway chats probes logs and exits cleanly on sigterm) {
+  auto port = free_port();
+  gateway_process gw{{"--port", std::to_string(port)}, log_path("main")};
+  CAF_REQUIRE(gw.wait_listening(port));
+  CAF_CHECK_EQUAL(run_gateway({"--probe", "--port=" + std::to_string(port)}),
+                  0);
+  sync_client c{port};
+  auto res = c.call(verb::post, "/v1/chat/completions",
+                    gateway_fixture::chat_body("77", "u77-m1 hi"), "tg-secret");
+  CAF_REQUIRE(res);
+  CAF_CHECK_EQUAL(res->result_int(), 200u);
+  CAF_CHECK_EQUAL(gateway_fixture::content(*res), "echo: u77-m1 hi");
+  res = c.call(verb::post, "/v1/chat/completions",
+               gateway_fixture::chat_body("77", "x"), "wrong");
+  CAF_CHECK_EQUAL(res->result_int(), 401u);
+  res = c.call(verb::post, "/v1/chat/completions",
+               gateway_fixture::chat_body("77", "gw:fail=502"), "tg-secret");
+  CAF_CHECK_EQUAL(res->result_int(), 502u);
+  c.close();
+  kill(gw.pid, SIGTERM);
+  CAF_CHECK_EQUAL(gw.wait_exit(seconds(3)), 0);
+  auto log = gw.read_log();
+  CAF_CHECK(log.find("POST /v1/chat/completions user=77 status=200")
+            != std::string::npos);
+  CAF_CHECK_EQUAL(log.find("tg-secret"), std::string::npos);
+  std::remove(gw.log.c_str());
+  // Nothing listens any more: the probe fails.
+  CAF_CHECK_EQUAL(run_gateway({"--probe", "--port", std::to_string(port)}), 1);
+}
+
+CAF_TEST(test gateway crashes on gw:crash and after N requests) {
+  auto port = free_port();
+  gateway_process gw{{"--port", std::to_string(port)}, "/dev/null"};
+  CAF_REQUIRE(gw.wait_listening(port));
+  sync_client c{port};
+  auto res = c.call(verb::post, "/v1/chat/completions",
+                    gateway_fixture::chat_body("1", "gw:crash"), "tg-secret");
+  CAF_CHECK(!res.has_value());
+  CAF_CHECK_EQUAL(gw.wait_exit(seconds(3)), 1);
+  port = free_port();
+  gateway_process again{{"--port", std::to_string(port), "--crash-after=1"},
+                        "/dev/null"};
+  CAF_REQUIRE(again.wait_listening(port));
+  sync_client d{port};
+  res = d.call(verb::post, "/v1/chat/completions",
+               gateway_fixture::chat_body("1", "first"), "tg-secret");
+  CAF_CHECK_EQUAL(res->result_int(), 200u);
+  res = d.call(verb::post, "/v1/chat/completions",
+               gateway_fixture::chat_body("1", "second"), "tg-secret");
+  CAF_CHECK(!res.has_value());
+  CAF_CHECK_EQUAL(again.wait_exit(seconds(3)), 1);
+}
+
+CAF_TEST(test gateway starts slowly or hangs on request) {
+  auto port = free_port();
+  gateway_process gw{{"--port", std::to_string(port), "--startup-ms=700"},
+                     "/dev/null"};
+  CAF_REQUIRE(gw.wait_listening(port));
+  sync_client c{port};
+  CAF_CHECK_EQUAL(c.call(verb::get, "/startupz")->result_int(), 503u);
+  CAF_CHECK_EQUAL(c.call(verb::get, "/readyz")->result_int(), 503u);
+  CAF_CHECK_EQUAL(c.call(verb::get, "/healthz")->result_int(), 200u);
+  std::this_thread::sleep_for(milliseconds(750));
+  CAF_CHECK_EQUAL(c.call(verb::get, "/startupz")->result_int(), 200u);
+  CAF_CHECK_EQUAL(c.call(verb::get, "/readyz")->result_int(), 200u);
+  port = free_port();
+  gateway_process hung{{"--port", std::to_string(port), "--hang"},
+                       "/dev/null"};
+  CAF_REQUIRE(hung.wait_listening(port));
+  sync_client h{port};
+  CAF_CHECK(!h.call(verb::get, "/healthz", {}, {}, {}, milliseconds(300)));
+  CAF_CHECK_EQUAL(run_gateway({"--probe", "--port", std::to_string(port)}), 1);
 }
