@@ -1,5 +1,7 @@
 #include "runtime/error_catalogue.hpp"
 
+#include "messages/errors.hpp"
+
 namespace zaki {
 
 namespace {
@@ -31,11 +33,10 @@ std::vector<error_entry> make_catalogue() {
      true, false, 503},
     {ec::container_failed, "ZR-CONTAINER-FAILED", "\xE2\x9D\x8C",
      "Your assistant could not start",
-     "It failed to start several times in a row, so I stopped trying for "
-     "now.",
-     "Send /restart to try again. If that fails too, contact support and "
-     "give them the error code below.",
-     false, true, true, false, 503},
+     "It failed to start several times in a row, so I paused it.",
+     "Press Retry or send /restart to try again. If it keeps failing, "
+     "contact support and give them the error code below.",
+     true, true, true, false, 503},
     {ec::gateway_timeout, "ZR-GATEWAY-TIMEOUT", "\xE2\x8C\x9B",
      "Your assistant is taking too long",
      "It did not answer in time, so I stopped waiting. It may be stuck on a "
@@ -103,6 +104,17 @@ std::vector<error_entry> make_catalogue() {
      "more right now.",
      "Wait for the answers to arrive, then press Retry to send this one.",
      true, true, true, false, 503},
+    {ec::capacity_exhausted, "ZR-CAPACITY-EXHAUSTED", "\xF0\x9F\x9A\xA7",
+     "All assistant places are taken",
+     "Too many assistants are running right now, so yours cannot start.",
+     "Press Retry in a few minutes.", true, true, true, false, 503},
+    {ec::backend_unavailable, "ZR-BACKEND-UNAVAILABLE",
+     "\xF0\x9F\x8F\x97\xEF\xB8\x8F",
+     "Assistants can't be started right now",
+     "The service that runs assistants is not responding.",
+     "Press Retry in a few minutes. If it lasts, contact support with the "
+     "error code below.",
+     true, true, true, false, 503},
     {ec::internal, "ZR-ROUTER-INTERNAL", "\xE2\x9A\xA0\xEF\xB8\x8F",
      "Something went wrong on our side",
      "An unexpected problem stopped your message from reaching your "
@@ -139,6 +151,30 @@ std::optional<error_code> error_code_from_id(std::string_view id) {
     if (entry.id == id)
       return entry.code;
   return std::nullopt;
+}
+
+error_code error_code_of(errc code) {
+  // No default: a new errc must get a catalogue entry (-Wswitch).
+  switch (code) {
+    case errc::not_provisioned:
+      return error_code::not_provisioned;
+    case errc::container_starting:
+      return error_code::container_starting;
+    case errc::container_down:
+      return error_code::container_down;
+    case errc::container_failed:
+      return error_code::container_failed;
+    case errc::capacity_exhausted:
+      return error_code::capacity_exhausted;
+    case errc::backend_unavailable:
+      return error_code::backend_unavailable;
+    case errc::session_lock_timeout:
+      return error_code::session_lock_timeout;
+    case errc::none:
+    case errc::internal:
+      return error_code::internal;
+  }
+  return error_code::internal;
 }
 
 error_code classify_gateway_error(int http_status,

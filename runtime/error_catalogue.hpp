@@ -7,6 +7,9 @@
 
 namespace zaki {
 
+// Declared in messages/errors.hpp; only the mapping below needs it.
+enum class errc : uint8_t;
+
 /// Every failure a user (or, for a few, the operator) can meet. The numeric
 /// values are not stable; the string ids in the catalogue are.
 enum class error_code : uint8_t {
@@ -41,6 +44,10 @@ enum class error_code : uint8_t {
   bot_token_invalid,
   /// Too many messages are already waiting for this user's assistant.
   queue_full,
+  /// The configured maximum number of containers is reached.
+  capacity_exhausted,
+  /// The container backend (e.g. the Docker daemon) does not answer.
+  backend_unavailable,
   /// Anything else: a bug or an unexpected state in the router.
   internal,
 };
@@ -83,6 +90,10 @@ std::optional<error_code> error_code_from_id(std::string_view id);
 
 /// Returns every catalogue entry, in enum order.
 const std::vector<error_entry>& all_errors();
+
+/// Returns the catalogue code for an error code that crossed an actor
+/// boundary (messages/errors.hpp); `errc::none` maps to `internal`.
+error_code error_code_of(errc code);
 
 /// Maps a failed gateway answer to a catalogue code. `http_status` is the
 /// HTTP status and `error_type` the `error.type` of the body

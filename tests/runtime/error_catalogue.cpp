@@ -3,6 +3,8 @@
 
 #include "runtime/error_catalogue.hpp"
 
+#include "messages/errors.hpp"
+
 #include <set>
 #include <string>
 
@@ -109,4 +111,24 @@ CAF_TEST(gateway failures map to the right codes) {
             == ec::provider_auth_failed);
   CAF_CHECK(classify_gateway_error(200, "") == ec::gateway_bad_response);
   CAF_CHECK(classify_gateway_error(200, "weird") == ec::gateway_error);
+}
+
+CAF_TEST(actor error codes map to catalogue entries) {
+  CAF_CHECK(error_code_of(errc::not_provisioned) == error_code::not_provisioned);
+  CAF_CHECK(error_code_of(errc::container_starting)
+            == error_code::container_starting);
+  CAF_CHECK(error_code_of(errc::container_down) == error_code::container_down);
+  CAF_CHECK(error_code_of(errc::container_failed)
+            == error_code::container_failed);
+  CAF_CHECK(error_code_of(errc::capacity_exhausted)
+            == error_code::capacity_exhausted);
+  CAF_CHECK(error_code_of(errc::backend_unavailable)
+            == error_code::backend_unavailable);
+  CAF_CHECK(error_code_of(errc::session_lock_timeout)
+            == error_code::session_lock_timeout);
+  CAF_CHECK(error_code_of(errc::internal) == error_code::internal);
+  CAF_CHECK(error_code_of(errc::none) == error_code::internal);
+  CAF_CHECK_EQUAL(to_string(error_code_of(code_of(make_error(
+                    errc::container_down, "context")))),
+                  "ZR-CONTAINER-DOWN");
 }
