@@ -261,13 +261,19 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
   return {
     [self](send_atom, const outgoing_text& msg) {
       auto rp = self->make_response_promise<int64_t>();
-      auto chunks = split_message(msg.text);
+      // Plain text is split here; HTML must arrive in chunks that fit (the
+      // caller splits the Markdown source, then converts each chunk), since
+      // a cut could land inside a tag.
+      auto chunks = msg.parse_mode.empty()
+                      ? split_message(msg.text)
+                      : std::vector<std::string>{msg.text};
+      if (msg.text.empty())
+        chunks.clear();
       if (chunks.empty()) {
         rp.deliver(make_send_error("empty text"));
         return rp;
       }
-      // HTML is split by the caller before conversion; a fallback applies
-      // to single-chunk texts only.
+      // The plain-text fallback belongs to single-chunk texts.
       auto group = std::make_shared<telegram_send_group>();
       group->promise = rp;
       group->remaining = chunks.size();
