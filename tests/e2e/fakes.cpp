@@ -396,6 +396,12 @@ CAF_TEST(gateway failure injection and markers) {
   res = chat(c, "1", "gw:malformed");
   CAF_CHECK_EQUAL(res->result_int(), 200u);
   CAF_CHECK(!parse_json(res->body()).has_value());
+  gw.behavior().set_answer_size(4500);
+  CAF_CHECK_EQUAL(content(*chat(c, "1", "x")).size(), 4500u);
+  gw.behavior().set_answer_size(0);
+  gw.behavior().set_malformed(true);
+  CAF_CHECK(!parse_json(chat(c, "1", "x")->body()).has_value());
+  gw.behavior().set_malformed(false);
   auto start = steady_clock::now();
   res = chat(c, "1", "gw:sleep=300");
   CAF_CHECK(steady_clock::now() - start >= milliseconds(290));

@@ -116,6 +116,16 @@ void gateway_behavior::fail_next(int status, size_t count) {
   fail_queue_.insert(fail_queue_.end(), count, status);
 }
 
+void gateway_behavior::set_answer_size(size_t n) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  answer_size_ = n;
+}
+
+void gateway_behavior::set_malformed(bool on) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  malformed_ = on;
+}
+
 void gateway_behavior::set_hang(bool on) {
   std::lock_guard<std::mutex> guard{mtx_};
   hang_ = on;
@@ -370,14 +380,14 @@ gateway_reply gateway_behavior::handle(const request& req) {
       out.res.set(http::field::retry_after, "1");
     return out;
   }
-  if (find_marker(text, "malformed")) {
+  if (malformed_ || find_marker(text, "malformed")) {
     out.res = json_response(200, R"({"id":"chatcmpl_x","choices":[{"mess)");
     return out;
   }
   auto long_n = marker_value(text, "long");
-  out.res = json_response(200, chat_answer(text,
-                                           long_n > 0 ? size_t(long_n) : 0,
-                                           find_marker(text, "empty")));
+  auto size = long_n > 0 ? static_cast<size_t>(long_n) : answer_size_;
+  out.res = json_response(200,
+                          chat_answer(text, size, find_marker(text, "empty")));
   return out;
 }
 

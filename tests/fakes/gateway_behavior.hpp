@@ -108,6 +108,12 @@ public:
   /// Fails the next `count` chat requests with `status`.
   void fail_next(int status, size_t count);
 
+  /// Answers every chat request with `n` bytes of text (0: echo again).
+  void set_answer_size(size_t n);
+
+  /// Answers every chat request with truncated JSON (or not).
+  void set_malformed(bool on);
+
   /// Makes every request, health probes included, hang (or not).
   void set_hang(bool on);
 
@@ -168,6 +174,8 @@ private:
   int fail_status_ = 0;
   std::deque<int> fail_queue_;
   bool hang_ = false;
+  bool malformed_ = false;
+  size_t answer_size_ = 0;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point ready_at_;
   uint64_t crash_after_ = 0;
