@@ -34,6 +34,10 @@ size_t utf16_length(std::string_view utf8);
 /// most 2048 bytes without spaces, control characters, `<`, `>` or quotes.
 bool is_safe_link_url(std::string_view url);
 
+/// Returns whether `lang` may name a code block's language
+/// (`<code class="language-x">`): 1 to 32 characters of [A-Za-z0-9_+#.-].
+bool is_valid_code_language(std::string_view lang);
+
 /// Converts the Markdown subset LLMs write into Telegram HTML. Supported:
 /// **bold** and __bold__, *italic* and _italic_ (not inside words, so
 /// snake_case_words and 2*3*4 stay literal), ***both***, ~~strike~~,
@@ -45,7 +49,9 @@ bool is_safe_link_url(std::string_view url);
 /// as Telegram does not nest those entities. Bare URLs are left alone.
 /// Everything else, including unbalanced markers and links with other
 /// schemes, is emitted as escaped literal text. The output always satisfies
-/// is_balanced_telegram_html. Emphasis does not span lines.
+/// is_balanced_telegram_html. Emphasis does not span lines. Defined in
+/// telegram_markdown.cpp; telegram_markdown.hpp adds the chunking of long
+/// answers.
 std::string markdown_to_telegram_html(std::string_view md);
 
 /// Returns whether `html` is safe to send with parse_mode HTML: valid UTF-8;
