@@ -1,5 +1,7 @@
 #include "actors/user_supervisor.hpp"
 
+#include <filesystem>
+
 #include <caf/all.hpp>
 
 #include "actors/status_collector.hpp"
@@ -41,6 +43,66 @@ void spawn_user(self_ptr self, int64_t user_id, user_entry& entry) {
     self->send(entry.handle, route_atom_v, msg);
 }
 
+/// Hands messages to their users' actors, spawning those not running.
+void dispatch(self_ptr self, inbound_batch batch) {
+  auto& st = self->state;
+  for (auto& msg : batch) {
+    ++st.routed;
+    auto& entry = st.users[msg.user_id];
+    entry.unacked.push_back(msg);
+    ++st.unacked_total;
+    if (entry.handle)
+      self->send(entry.handle, route_atom_v, std::move(msg));
+    else if (!entry.restarting)
+      spawn_user(self, msg.user_id, entry);
+  }
+}
+
+void journal_done(self_ptr self, int64_t update_id) {
+  auto& st = self->state;
+  if (!st.journal)
+    return;
+  st.journal_io->post([journal = st.journal, update_id] {
+    std::string error;
+    if (!journal->mark_done(update_id, error))
+      logger("supervisor")->error("event=journal_write_failed error={}",
+                                  log_value(error));
+  });
+}
+
+/// Opens the inbox journal and replays what a previous run accepted but
+/// did not finish (a crash, or a shutdown whose grace ran out).
+void open_journal(self_ptr self) {
+  auto& st = self->state;
+  if (!st.ctx->cfg.store.inbox_journal)
+    return;
+  auto log = logger("supervisor");
+  auto path = st.ctx->cfg.store.data_root + "/inbox.journal";
+  std::error_code ec;
+  std::filesystem::create_directories(st.ctx->cfg.store.data_root, ec);
+  std::string error;
+  auto journal = inbox_journal::open(path, error);
+  if (!journal) {
+    log->error("event=journal_unavailable file={} error={} action=\"running "
+               "without the inbox journal: a crash may lose accepted "
+               "messages\"",
+               log_value(path), log_value(error));
+    return;
+  }
+  auto recovered = journal->pending();
+  st.journal = std::move(journal);
+  st.journal_io = std::make_unique<journal_worker>();
+  if (recovered.empty())
+    return;
+  log->warn("event=journal_replay messages={} file={}", recovered.size(),
+            log_value(path));
+  for (auto& msg : recovered) {
+    ++msg.delivery;
+    remember(self, msg.update_id);
+  }
+  dispatch(self, std::move(recovered));
+}
+
 void maybe_finish_drain(self_ptr self) {
   auto& st = self->state;
   if (st.draining && st.unacked_total == 0) {
@@ -70,6 +132,7 @@ void give_up(self_ptr self, int64_t user_id, user_entry& entry) {
              entry.unacked.size());
   auto tg = self->system().registry().get<telegram_actor>(names::telegram);
   for (auto& msg : entry.unacked) {
+    journal_done(self, msg.update_id);
     if (tg) {
       outgoing_text out;
       out.chat_id = msg.chat_id;
@@ -144,9 +207,16 @@ status_node synthesized(int64_t user_id, const user_entry& entry) {
 
 } // namespace
 
+user_supervisor_state::~user_supervisor_state() {
+  // Finishes queued journal writes; no journal thread outlives the actor.
+  if (journal_io)
+    journal_io->stop();
+}
+
 user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
                                                      context_ptr ctx) {
   self->state.ctx = ctx;
+  open_journal(self);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
     auto i = st.by_addr.find(msg.source);
@@ -162,6 +232,9 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
   return {
     [self](route_atom, inbound_batch& batch) {
       auto& st = self->state;
+      auto rp = self->make_response_promise<ok_atom>();
+      inbound_batch fresh;
+      fresh.reserve(batch.size());
       for (auto& msg : batch) {
         if (!remember(self, msg.update_id)) {
           ++st.duplicates;
@@ -169,16 +242,41 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
         }
         if (msg.request_id.empty())
           msg.request_id = new_request_id();
-        ++st.routed;
-        auto& entry = st.users[msg.user_id];
-        entry.unacked.push_back(msg);
-        ++st.unacked_total;
-        if (entry.handle)
-          self->send(entry.handle, route_atom_v, std::move(msg));
-        else if (!entry.restarting)
-          spawn_user(self, msg.user_id, entry);
+        fresh.push_back(std::move(msg));
       }
-      return ok_atom_v;
+      if (fresh.empty() || !st.journal) {
+        dispatch(self, std::move(fresh));
+        rp.deliver(ok_atom_v);
+        return rp;
+      }
+      // The poller confirms the batch to Telegram once we answer, so it
+      // must be on disk first. The write runs on the journal's thread.
+      auto seq = st.next_batch++;
+      auto journal = st.journal;
+      auto copy = fresh;
+      st.writing.emplace(seq, user_supervisor_state::pending_batch{
+                                std::move(fresh), rp});
+      auto addr = self->address();
+      st.journal_io->post([journal, copy = std::move(copy), addr, seq] {
+        std::string error;
+        if (!journal->append(copy, error))
+          logger("supervisor")->error("event=journal_write_failed error={} "
+                                      "action=route_without_journal",
+                                      log_value(error));
+        if (auto hdl = caf::actor_cast<user_supervisor_actor>(addr))
+          caf::anon_send(hdl, internal_atom_v, journal_atom_v, seq);
+      });
+      return rp;
+    },
+    [self](internal_atom, journal_atom, uint64_t seq) {
+      auto& st = self->state;
+      auto i = st.writing.find(seq);
+      if (i == st.writing.end())
+        return;
+      auto pending = std::move(i->second);
+      st.writing.erase(i);
+      dispatch(self, std::move(pending.batch));
+      pending.promise.deliver(ok_atom_v);
     },
     [self](done_atom, int64_t user_id, int64_t update_id) {
       auto& st = self->state;
@@ -190,6 +288,7 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
         if (j->update_id == update_id) {
           q.erase(j);
           --st.unacked_total;
+          journal_done(self, update_id);
           break;
         }
       maybe_finish_drain(self);

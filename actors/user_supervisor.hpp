@@ -9,6 +9,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
+#include "runtime/inbox_journal.hpp"
 
 namespace zaki {
 
@@ -39,8 +40,20 @@ struct user_supervisor_state {
   uint64_t restarts = 0;
   uint64_t given_up = 0;
   uint64_t spawned = 0;
+  /// The inbox journal and the thread that writes it (none if disabled).
+  std::shared_ptr<inbox_journal> journal;
+  std::unique_ptr<journal_worker> journal_io;
+  /// Batches waiting for their journal write, by sequence number.
+  struct pending_batch {
+    inbound_batch batch;
+    caf::typed_response_promise<ok_atom> promise;
+  };
+  std::unordered_map<uint64_t, pending_batch> writing;
+  uint64_t next_batch = 1;
   bool draining = false;
   caf::typed_response_promise<int64_t> drain_promise;
+
+  ~user_supervisor_state();
 };
 
 /// Spawns the supervisor of all user actors.

@@ -67,6 +67,7 @@ CAF_ADD_ATOM(zaki, zaki, http_done_atom, "httpDone")
 CAF_ADD_ATOM(zaki, zaki, retry_atom, "retry")
 CAF_ADD_ATOM(zaki, zaki, typing_atom, "typing")
 CAF_ADD_ATOM(zaki, zaki, lock_atom, "lock")
+CAF_ADD_ATOM(zaki, zaki, journal_atom, "journal")
 
 namespace zaki {
 
@@ -98,3 +99,23 @@ constexpr caf::atom_value admin = caf::atom("admin");
 } // namespace names
 
 } // namespace zaki
+
+// -- Containers: backends, provisioner, health supervisor -----------------------
+// (appended by the containers work; see actors/provisioner.hpp)
+CAF_ADD_ATOM(zaki, zaki, start_atom, "start")
+CAF_ADD_ATOM(zaki, zaki, inspect_atom, "inspect")
+CAF_ADD_ATOM(zaki, zaki, list_atom, "list")
+CAF_ADD_ATOM(zaki, zaki, exited_atom, "exited")
+CAF_ADD_ATOM(zaki, zaki, watch_atom, "watch")
+CAF_ADD_ATOM(zaki, zaki, unwatch_atom, "unwatch")
+CAF_ADD_ATOM(zaki, zaki, recover_atom, "recover")
+CAF_ADD_ATOM(zaki, zaki, event_atom, "event")
+CAF_ADD_ATOM(zaki, zaki, idle_check_atom, "idleCheck")
+CAF_ADD_ATOM(zaki, zaki, adopt_atom, "adopt")
+
+// -- Admin ---------------------------------------------------------------------
+// (appended by the admin work; see actors/admin.hpp)
+CAF_ADD_ATOM(zaki, zaki, register_atom, "register")
+CAF_ADD_ATOM(zaki, zaki, ready_atom, "ready")
+CAF_ADD_ATOM(zaki, zaki, http_req_atom, "httpReq")
+CAF_ADD_ATOM(zaki, zaki, port_atom, "port")

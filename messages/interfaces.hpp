@@ -84,7 +84,9 @@ using user_supervisor_actor = caf::typed_actor<
   // Backoff timer of a user actor's restart.
   caf::reacts_to<internal_atom, restart_atom, int64_t>,
   // Checks drain deadlines.
-  caf::reacts_to<internal_atom, drain_atom>>
+  caf::reacts_to<internal_atom, drain_atom>,
+  // A batch is on disk (inbox journal): route it and confirm it.
+  caf::reacts_to<internal_atom, journal_atom, uint64_t>>
   ::extend_with<status_client_actor>;
 
 /// The POLLER actor interface: getUpdates long poll.
@@ -136,3 +138,86 @@ CAF_BEGIN_TYPE_ID_BLOCK(zaki_actors, caf::id_block::zaki::end)
   CAF_ADD_TYPE_ID(zaki_actors, (zaki::provisioner_actor))
 
 CAF_END_TYPE_ID_BLOCK(zaki_actors)
+
+// -- Containers -------------------------------------------------------------------
+// Appended by the containers work (actors/provisioner.*, actors/health_
+// supervisor.*, runtime/backends/*). Existing interfaces are unchanged.
+
+namespace zaki {
+
+/// The HEALTH_SUPERVISOR actor interface: probes every watched container
+/// (startup, liveness, readiness), restarts failed ones through the
+/// provisioner and reports state changes to the user supervisor.
+using health_actor = caf::typed_actor<
+  // Watches a container from its start: runs the startup probe and answers
+  // once it passed (or fails with container_starting after the grace).
+  // `fresh` resets the restart history (new start, admin restart).
+  caf::replies_to<watch_atom, int64_t, std::string, uint16_t, bool>::with<bool>,
+  // Stops watching a container (idle stop, removal).
+  caf::reacts_to<unwatch_atom, int64_t>,
+  // The container exited (exit code, OOM kill, detail), from the backend.
+  caf::reacts_to<exited_atom, int64_t, int32_t, bool, std::string>,
+  // Probe timer of one container (user, generation).
+  caf::reacts_to<internal_atom, probe_atom, int64_t, uint64_t>,
+  // Completion of a probe request, sent from the I/O threads.
+  caf::reacts_to<internal_atom, http_done_atom, uint64_t, http_result>,
+  // Backoff timer of a restart (user, generation).
+  caf::reacts_to<internal_atom, restart_atom, int64_t, uint64_t>>
+  ::extend_with<status_client_actor>;
+
+/// The full interface of the provisioner actor: the public
+/// provisioner_actor plus the messages of its peers and timers.
+using provisioner_impl_actor = provisioner_actor::extend<
+  // A state change of a container, from the health supervisor.
+  caf::reacts_to<container_atom, int64_t, std::string>,
+  // Restarts a container after a failure (health supervisor): unlike an
+  // admin restart it keeps the restart history.
+  caf::replies_to<recover_atom, int64_t>::with<bool>,
+  // Periodic check for idle containers.
+  caf::reacts_to<internal_atom, idle_check_atom>,
+  // Adopts containers that survived a router restart (start-up).
+  caf::reacts_to<internal_atom, adopt_atom>>;
+
+} // namespace zaki
+
+// -- Admin ---------------------------------------------------------------------
+// Appended by the admin work (actors/admin*.{hpp,cpp}). Existing interfaces
+// are unchanged.
+
+#include <memory>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+namespace zaki {
+
+/// One admin HTTP request on its way from the I/O threads to the admin actor
+/// (actors/admin_http.hpp). Local only: it carries the connection's
+/// responder.
+struct admin_exchange;
+
+/// A handle on an `admin_exchange`, sent as a message.
+using admin_exchange_ptr = std::shared_ptr<admin_exchange>;
+
+/// A custom READINESS CHECK: any actor that must be ready before the router
+/// takes traffic implements this and registers itself with the admin actor
+/// (`register_atom`). /health/ready asks every registered check, in
+/// parallel, with a deadline; no answer counts as not ready.
+using readiness_check_actor = caf::typed_actor<
+  // Answers whether the actor is ready, and a short reason for operators.
+  caf::replies_to<ready_atom>::with<bool, std::string>>;
+
+/// The ADMIN actor interface: runs the admin HTTP server.
+using admin_actor = caf::typed_actor<
+  // Registers (or replaces) the readiness check `name`. The admin monitors
+  // the check and forgets it when it terminates; a restarted actor
+  // registers again.
+  caf::reacts_to<register_atom, std::string, readiness_check_actor>,
+  // Answers the bound port of the admin HTTP server (0: not listening).
+  caf::replies_to<get_atom, port_atom>::with<uint16_t>,
+  // One HTTP request, sent from the I/O threads.
+  caf::reacts_to<internal_atom, http_req_atom, admin_exchange_ptr>>
+  ::extend_with<status_client_actor>;
+
+} // namespace zaki
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(zaki::admin_exchange_ptr)
