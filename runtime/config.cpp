@@ -48,9 +48,69 @@ config::config() {
     .add(v.gateway.model, "model", "model field of chat completions");
   opt_group{custom_options_, "store"}
     .add(v.store.users_file, "users-file", "path of users.json")
-    .add(v.store.data_root, "data-root", "root of the per-user data dirs");
+    .add(v.store.data_root, "data-root", "root of the per-user data dirs")
+    .add(v.store.inbox_journal, "inbox-journal",
+         "journal accepted updates on disk before confirming them");
   opt_group{custom_options_, "backend"}
     .add(v.backend.kind, "kind", "container backend: static|process|docker");
+  opt_group{custom_options_, "containers"}
+    .add(v.containers.command, "command",
+         "gateway program (process backend); empty: zaki-test-gateway")
+    .add(v.containers.args, "args", "arguments of the gateway program")
+    .add(v.containers.host, "host", "host the gateways are reached on")
+    .add(v.containers.port_base, "port-base", "first gateway port")
+    .add(v.containers.port_max, "port-max", "last gateway port")
+    .add(v.containers.max_containers, "max-containers",
+         "containers running at once at most")
+    .add(v.containers.max_provisioning, "max-provisioning",
+         "containers created or started at once at most")
+    .add(v.containers.max_waiters, "max-waiters",
+         "requests held per user while its container (re)starts")
+    .add(v.containers.idle_timeout, "idle-timeout",
+         "stop a container without messages after")
+    .add(v.containers.idle_check, "idle-check", "period of the idle check")
+    .add(v.containers.failed_retry_after, "failed-retry-after",
+         "a failed container is retried by a message after")
+    .add(v.containers.stop_timeout, "stop-timeout",
+         "SIGTERM before SIGKILL when stopping")
+    .add(v.containers.memory_mb, "memory-mb", "memory quota in MiB (0: none)")
+    .add(v.containers.cpus, "cpus", "CPU quota in CPUs (0: none)")
+    .add(v.containers.pids, "pids", "process quota (0: none)")
+    .add(v.containers.storage_mb, "storage-mb",
+         "storage quota in MiB (0: none)")
+    .add(v.containers.bandwidth_mbit, "bandwidth-mbit",
+         "network quota in Mbit/s (0: none)")
+    .add(v.containers.cgroup_prefix, "cgroup-prefix",
+         "name prefix of per-user cgroups (process backend)")
+    .add(v.containers.docker_socket, "docker-socket", "Engine API socket")
+    .add(v.containers.docker_image, "docker-image", "gateway image")
+    .add(v.containers.docker_cmd, "docker-cmd",
+         "command of the container (empty: the image's)")
+    .add(v.containers.docker_port, "docker-port",
+         "gateway port inside the container")
+    .add(v.containers.docker_data_mount, "docker-data-mount",
+         "mount point of the user's data dir in the container")
+    .add(v.containers.docker_test_label, "docker-test-label",
+         "value of the zaki.test label (tests)")
+    .add(v.containers.docker_timeout, "docker-timeout",
+         "deadline of one Engine API call");
+  opt_group{custom_options_, "health"}
+    .add(v.health.startup_period, "startup-period", "startup probe period")
+    .add(v.health.startup_grace, "startup-grace",
+         "time a container gets to start")
+    .add(v.health.period, "period", "liveness/readiness probe period")
+    .add(v.health.timeout, "timeout", "deadline of one probe")
+    .add(v.health.liveness_failures, "liveness-failures",
+         "consecutive liveness failures before a restart")
+    .add(v.health.readiness_failures, "readiness-failures",
+         "consecutive readiness failures before not_ready")
+    .add(v.health.backoff_initial, "backoff-initial", "first restart delay")
+    .add(v.health.backoff_max, "backoff-max", "cap of the restart delay")
+    .add(v.health.backoff_reset, "backoff-reset",
+         "healthy time that resets the backoff")
+    .add(v.health.max_restarts, "max-restarts",
+         "restarts within restart-window before failed")
+    .add(v.health.restart_window, "restart-window", "intensity period");
   opt_group{custom_options_, "user"}
     .add(v.user.idle_timeout, "idle-timeout", "stop idle user actors after")
     .add(v.user.max_queue, "max-queue", "messages queued per user")
@@ -73,9 +133,22 @@ config::config() {
   opt_group{custom_options_, "admin"}
     .add(v.admin.address, "address", "HOST:PORT of the admin HTTP server")
     .add(v.admin.token_file, "token-file",
-         "file with the admin token (env ZAKI_ADMIN_TOKEN wins)");
-  opt_group{custom_options_, "errors"}.add(v.errors.help_url, "help-url",
-                                           "link of the Help button");
+         "file with the admin token (env ZAKI_ADMIN_TOKEN wins)")
+    .add(v.admin.live_timeout, "live-timeout",
+         "/health/live fails when the root does not answer within")
+    .add(v.admin.request_timeout, "request-timeout",
+         "deadline of receiving a request; idle keep-alive limit")
+    .add(v.admin.action_timeout, "action-timeout",
+         "deadline of tree walks, user actions and lock sweeps")
+    .add(v.admin.max_body, "max-body", "largest admin request body in bytes")
+    .add(v.admin.max_header, "max-header",
+         "largest admin request line plus headers in bytes")
+    .add(v.admin.max_connections, "max-connections",
+         "open admin connections at most");
+  opt_group{custom_options_, "errors"}
+    .add(v.errors.help_url, "help-url", "link of the Help button")
+    .add(v.errors.retry_window, "retry-window",
+         "how long a Retry button can re-send the original message");
   opt_group{custom_options_, "shutdown"}.add(
     v.shutdown.grace, "grace", "time in-flight messages get at shutdown");
   opt_group{custom_options_, "log"}
@@ -149,6 +222,31 @@ std::string read_bot_token(const settings& s, std::string& error) {
   return read_secret("TELEGRAM_BOT_TOKEN", s.telegram.token_file, error);
 }
 
+namespace {
+
+std::string validate_containers(const settings& s) {
+  auto& c = s.containers;
+  if (c.port_base < 1024 || c.port_max > 65535 || c.port_base > c.port_max)
+    return "containers.port-base..port-max must lie within 1024..65535";
+  if (c.max_containers < 1 || c.max_provisioning < 1)
+    return "containers.max-containers and max-provisioning must be >= 1";
+  if (!(c.cpus >= 0))
+    return "containers.cpus must not be negative";
+  if (c.docker_port < 1 || c.docker_port > 65535)
+    return "containers.docker-port must lie within 1..65535";
+  auto& h = s.health;
+  if (h.liveness_failures < 1 || h.readiness_failures < 1)
+    return "health.*-failures must be at least 1";
+  if (h.period <= caf::timespan{0} || h.timeout <= caf::timespan{0}
+      || h.startup_period <= caf::timespan{0})
+    return "health probe periods and timeout must be positive";
+  if (h.backoff_initial <= caf::timespan{0} || h.backoff_max < h.backoff_initial)
+    return "health.backoff-initial must be positive and <= backoff-max";
+  return {};
+}
+
+} // namespace
+
 std::string validate(const settings& s) {
   auto& t = s.telegram;
   if (t.api_root.rfind("http://", 0) != 0 && t.api_root.rfind("https://", 0))
@@ -169,8 +267,17 @@ std::string validate(const settings& s) {
   if (s.backend.kind != "static" && s.backend.kind != "process"
       && s.backend.kind != "docker")
     return "backend.kind must be static, process or docker";
+  if (auto problem = validate_containers(s); !problem.empty())
+    return problem;
   if (s.admin.address.find(':') == std::string::npos)
     return "admin.address must be HOST:PORT";
+  if (s.admin.live_timeout <= std::chrono::seconds(0)
+      || s.admin.request_timeout <= std::chrono::seconds(0)
+      || s.admin.action_timeout <= std::chrono::seconds(0))
+    return "admin timeouts must be positive";
+  if (s.admin.max_header < 1024 || s.admin.max_connections < 1)
+    return "admin.max-header must be at least 1024 and "
+           "admin.max-connections at least 1";
   if (s.user.max_queue < 1)
     return "user.max-queue must be at least 1";
   return {};

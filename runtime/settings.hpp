@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/timespan.hpp>
 
@@ -48,12 +49,85 @@ struct settings {
   struct store_t {
     std::string users_file = "users.json";
     std::string data_root = "data";
+    /// Keep the inbox journal ({data_root}/inbox.journal): updates are on
+    /// disk before Telegram is told they arrived.
+    bool inbox_journal = true;
   } store;
 
   struct backend_t {
     /// static, process or docker.
     std::string kind = "static";
   } backend;
+
+  /// Containers of the process and docker backends (provisioner).
+  struct containers_t {
+    /// Gateway program of the process backend; empty: zaki-test-gateway
+    /// next to the running executable.
+    std::string command;
+    /// Extra arguments of the gateway program (process backend).
+    std::vector<std::string> args;
+    /// Host the gateways are reached on.
+    std::string host = "127.0.0.1";
+    /// First port handed out; ports in use are skipped up to `port_max`.
+    uint64_t port_base = 19001;
+    uint64_t port_max = 19999;
+    /// Containers running at once at most (capacity_exhausted beyond).
+    uint64_t max_containers = 50;
+    /// Containers being created or started at once at most; more wait.
+    uint64_t max_provisioning = 2;
+    /// Requests held per user while the container starts or restarts.
+    uint64_t max_waiters = 100;
+    /// A container without an ensure for this long is stopped.
+    caf::timespan idle_timeout = std::chrono::minutes(30);
+    /// How often idle containers are looked for.
+    caf::timespan idle_check = std::chrono::minutes(1);
+    /// A failed container is retried by an ensure after this at the
+    /// earliest; before, ensure fails with container_failed at once.
+    caf::timespan failed_retry_after = std::chrono::minutes(1);
+    /// SIGTERM (docker: stop?t=) before SIGKILL.
+    caf::timespan stop_timeout = std::chrono::seconds(10);
+    /// Quota: memory in MiB (no swap), CPUs, processes (0: no limit).
+    uint64_t memory_mb = 2048;
+    double cpus = 1.0;
+    uint64_t pids = 512;
+    /// Storage quota of the writable layer in MiB (0: none).
+    uint64_t storage_mb = 0;
+    /// Network bandwidth quota in Mbit/s (0: none).
+    uint64_t bandwidth_mbit = 0;
+    /// Prefix of the per-user cgroups (process backend).
+    std::string cgroup_prefix = "zaki-user-";
+    /// Docker Engine API socket, image, command and port inside.
+    std::string docker_socket = "/var/run/docker.sock";
+    std::string docker_image = "zaki/gateway:latest";
+    std::vector<std::string> docker_cmd;
+    uint64_t docker_port = 18789;
+    /// Where the user's data dir is mounted inside the container.
+    std::string docker_data_mount = "/data";
+    /// Value of the `zaki.test` label (tests); empty: no such label.
+    std::string docker_test_label;
+    /// Deadline of one Engine API call.
+    caf::timespan docker_timeout = std::chrono::seconds(60);
+  } containers;
+
+  /// Probes and restarts (health_supervisor), Kubernetes semantics.
+  struct health_t {
+    /// Startup probe (/startupz, else /healthz): period and grace.
+    caf::timespan startup_period = std::chrono::seconds(1);
+    caf::timespan startup_grace = std::chrono::minutes(3);
+    /// Liveness (/healthz) and readiness (/readyz) probes.
+    caf::timespan period = std::chrono::seconds(10);
+    caf::timespan timeout = std::chrono::seconds(2);
+    uint64_t liveness_failures = 3;
+    uint64_t readiness_failures = 3;
+    /// Restart backoff: doubles from initial to max, reset once healthy
+    /// for backoff_reset.
+    caf::timespan backoff_initial = std::chrono::seconds(1);
+    caf::timespan backoff_max = std::chrono::minutes(5);
+    caf::timespan backoff_reset = std::chrono::minutes(10);
+    /// More than max_restarts within restart_window: failed.
+    uint64_t max_restarts = 5;
+    caf::timespan restart_window = std::chrono::minutes(10);
+  } health;
 
   struct user_t {
     caf::timespan idle_timeout = std::chrono::minutes(10);
@@ -81,10 +155,26 @@ struct settings {
   struct admin_t {
     std::string address = "127.0.0.1:8080";
     std::string token_file;
+    /// /health/live fails when the root supervisor does not answer within
+    /// this (the admin round-trips a message through it).
+    caf::timespan live_timeout = std::chrono::seconds(2);
+    /// A client must send a whole request within this, and a keep-alive
+    /// connection may idle this long: slower clients are disconnected.
+    caf::timespan request_timeout = std::chrono::seconds(10);
+    /// Deadline of the tree walk, user actions and lock sweeps.
+    caf::timespan action_timeout = std::chrono::seconds(30);
+    /// Largest request body and request head (line plus headers) accepted.
+    uint64_t max_body = 64 << 10;
+    uint64_t max_header = 8 << 10;
+    /// Open admin connections at most.
+    uint64_t max_connections = 64;
   } admin;
 
   struct errors_t {
     std::string help_url;
+    /// How long the original text of a failed message is kept on disk for
+    /// its Retry button (also across router restarts).
+    caf::timespan retry_window = std::chrono::hours(24);
   } errors;
 
   struct shutdown_t {
