@@ -254,6 +254,26 @@ process_facts probe_process(int64_t pid) {
   return facts;
 }
 
+process_facts probe_process_in(int64_t init_pid, int64_t pid) {
+  process_facts facts;
+  if (pid <= 0 || pid > INT_MAX || init_pid <= 0 || init_pid > INT_MAX)
+    return facts;
+  char path[96];
+  std::snprintf(path, sizeof(path), "/proc/%lld/root/proc/%lld/stat",
+                static_cast<long long>(init_pid), static_cast<long long>(pid));
+  char state = '?';
+  int64_t starttime = -1;
+  if (read_stat(path, state, starttime)) {
+    facts.alive = state != 'Z' && state != 'X';
+    facts.starttime = starttime;
+  } else {
+    // ENOENT: the pid, or the whole container, is gone. Anything else (e.g.
+    // EACCES) tells nothing, so the lock is not taken for a dead one's.
+    facts.alive = errno != ENOENT && errno != ESRCH;
+  }
+  return facts;
+}
+
 int64_t own_starttime() {
   // Cached per pid: a forked child inherits the cache but not the starttime.
   static std::atomic<int64_t> cached_pid{-1};

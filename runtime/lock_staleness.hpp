@@ -66,6 +66,13 @@ struct process_facts {
 /// Probes a pid on this host through kill(pid, 0) and /proc/<pid>/stat.
 process_facts probe_process(int64_t pid);
 
+/// Probes a pid of another pid namespace (a container) through the procfs
+/// that namespace sees: /proc/<init_pid>/root/proc/<pid>/stat, where
+/// `init_pid` is the host pid of the container's first process (Docker's
+/// State.Pid). Starttimes count from the same boot, so they stay comparable.
+/// Unreadable (no permission) counts as alive with unknown starttime.
+process_facts probe_process_in(int64_t init_pid, int64_t pid);
+
 /// Returns the starttime of the calling process (read once per pid, then
 /// cached), or -1 when /proc is unreadable.
 int64_t own_starttime();

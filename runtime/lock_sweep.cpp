@@ -105,8 +105,12 @@ void inspect(int dirfd, const std::string& name, const std::string& path,
   policy.local_hostname = own_hostname();
   policy.age_only = kind != lock_kind::router && opts.legacy_age_only;
   process_facts facts;
-  if (needs_probe(snap.owner, policy))
-    facts = opts.probe ? opts.probe(snap.owner.pid) : probe_process(snap.owner.pid);
+  if (needs_probe(snap.owner, policy)) {
+    auto& probe = kind != lock_kind::router && opts.legacy_probe
+                    ? opts.legacy_probe
+                    : opts.probe;
+    facts = probe ? probe(snap.owner.pid) : probe_process(snap.owner.pid);
+  }
   auto now = lock_clock::now();
   entry.owner = snap.owner;
   entry.verdict = judge_lock(snap.owner, facts, now, snap.mtime, policy);

@@ -84,6 +84,11 @@ struct sweep_options {
 
   /// Probes a pid; empty means `probe_process`. Tests inject forged facts.
   std::function<process_facts(int64_t)> probe;
+
+  /// Probes the pids of OpenClaw's own locks instead of `probe`, e.g.
+  /// `[=](int64_t p) { return probe_process_in(container_init_pid, p); }` for
+  /// a gateway in a container, whose pids live in the container's namespace.
+  std::function<process_facts(int64_t)> legacy_probe;
 };
 
 /// Everything a sweep found and did.

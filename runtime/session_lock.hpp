@@ -140,7 +140,8 @@ struct session_lock_options {
 /// `{data_root}/users/user-{id}/router.session.lock` in OpenClaw's format.
 /// Move-only RAII: the destructor releases a held lock, so a lock owned by an
 /// actor's state is released on every exit path of the actor. Nothing here
-/// blocks or sleeps; callers retry `held` results with a timer.
+/// blocks or sleeps; callers retry `held` results with a timer, waiting
+/// `retry_delay(n)`. One object has one owner: it is not thread-safe.
 class session_lock {
 public:
   /// Creates an empty lock that refers to no user.

@@ -181,3 +181,14 @@ CAF_TEST(the real probe) {
   ::waitpid(child, nullptr, 0);
   CAF_CHECK(!own_hostname().empty());
 }
+
+CAF_TEST(probing through the procfs of another namespace) {
+  // Our own root sees the host's /proc, so the answers must agree.
+  auto self = probe_process_in(::getpid(), ::getpid());
+  CAF_CHECK(self.alive);
+  CAF_CHECK_EQUAL(self.starttime, own_starttime());
+  CAF_CHECK(!probe_process_in(::getpid(), test::dead_pid()).alive);
+  // A vanished container: nothing in it can be alive.
+  CAF_CHECK(!probe_process_in(test::dead_pid(), 1).alive);
+  CAF_CHECK(!probe_process_in(0, 1).alive);
+}

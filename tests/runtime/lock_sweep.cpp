@@ -143,8 +143,14 @@ CAF_TEST(legacy locks by age only and an injected probe) {
   s = summary(sweep_data_root(tree.tmp.root, opts));
   CAF_CHECK_EQUAL(s[tree.u1_lock], "kept");
   CAF_CHECK_EQUAL(s[tree.live_lock], "stale:recycled-pid");
-  opts.max_age = minutes{5};
+  // A legacy probe applies to OpenClaw's locks only.
   opts.probe = nullptr;
+  opts.legacy_probe = [](int64_t) { return process_facts{true, -1}; };
+  s = summary(sweep_data_root(tree.tmp.root, opts));
+  CAF_CHECK_EQUAL(s[tree.abc_lock], "kept");
+  CAF_CHECK_EQUAL(s[tree.u1_lock], "stale:dead-pid");
+  opts.legacy_probe = nullptr;
+  opts.max_age = minutes{5};
   s = summary(sweep_data_root(tree.tmp.root, opts));
   CAF_CHECK_EQUAL(s[tree.u2_lock], "stale:too-old");
 }
