@@ -1,0 +1,52 @@
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "actors/admin.hpp"
+#include "actors/admin_checks.hpp"
+#include "runtime/metrics.hpp"
+
+// The endpoint handlers of the admin actor, split by topic: health
+// (admin_health.cpp), metrics (admin_metrics.cpp), tree, users and actions
+// (admin.cpp). Each runs inside the admin actor and answers through the
+// exchange, usually from a request's continuation.
+
+namespace zaki {
+
+/// Serves /health/live: round-trips a message through the root supervisor.
+void serve_live(admin_self self, const admin_exchange_ptr& ex);
+
+/// Serves /health/ready: poller, store, container backend, custom checks.
+void serve_ready(admin_self self, const admin_exchange_ptr& ex);
+
+/// Serves /health/startup: whether the tree has started.
+void serve_startup(admin_self self, const admin_exchange_ptr& ex);
+
+/// Serves /health: every check, memory, uptime and version.
+void serve_health(admin_self self, const admin_exchange_ptr& ex);
+
+/// Serves /metrics: the registry plus values read at scrape time.
+void serve_metrics(admin_self self, const admin_exchange_ptr& ex);
+
+/// Writes the metrics read from the status tree: active user actors,
+/// mailbox sizes, and the counters actors keep in their state (updates
+/// received, messages routed, Telegram 429s, restarts).
+void write_tree_metrics(prometheus_writer& out, const status_node& root);
+
+/// Writes the metrics computed at scrape time without the tree: process
+/// statistics, uptime, build info, session lock counters.
+void write_process_metrics(prometheus_writer& out, double uptime_s);
+
+/// Calls `k` with the readiness checks (poller, store, backend, registered
+/// checks), gathered in parallel with the live-timeout as deadline.
+void gather_readiness(admin_self self,
+                      std::function<void(std::vector<check_result>)> k);
+
+/// Calls `k` with the liveness check.
+void check_live(admin_self self, std::function<void(check_result)> k);
+
+/// Returns the startup check.
+check_result check_startup(admin_self self);
+
+} // namespace zaki
