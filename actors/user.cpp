@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/user_commands.hpp"
 #include "actors/user_reply.hpp"
 #include "messages/errors.hpp"
 #include "runtime/actor_io.hpp"
@@ -28,6 +29,15 @@ void finish(self_ptr self) {
   auto& st = self->state;
   if (st.lock.held())
     st.lock.release();
+  if (!st.pending_callback.empty()) {
+    // A Retry press that ended before the lookup answered (an error
+    // message went out instead): every press gets its toast.
+    answer_callback(self, st.pending_callback, callback_reply::retrying,
+                    st.current ? st.current->request_id : std::string{});
+    st.pending_callback.clear();
+  }
+  st.provision_only = false;
+  st.retry_of.clear();
   if (st.current) {
     if (auto sup = self->system().registry().get<user_supervisor_actor>(
           names::user_supervisor))
@@ -120,7 +130,7 @@ void acquire_lock_then_call(self_ptr self) {
                msg.request_id);
     st.lock_attempts = 0;
     ++st.failed;
-    return reply_container_error(self, errc::session_lock_timeout);
+    return reply_with_failure(self, error_code::session_lock_timeout);
   }
   st.phase = "locking";
   self->delayed_send(self, retry_delay(st.lock_attempts), internal_atom_v,
@@ -195,7 +205,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
              static_cast<int>(answer.outcome), log_value(detail), st.attempt,
              msg.request_id);
   ++st.failed;
-  reply_with_failure(self, answer.outcome, res.failure);
+  reply_with_failure(self, gateway_failure_code(res, answer));
 }
 
 void on_ensure_failed(self_ptr self, caf::error& err) {
@@ -207,7 +217,8 @@ void on_ensure_failed(self_ptr self, caf::error& err) {
                        log_value(self->system().render(err)),
                        st.current->request_id);
   if (code == errc::not_provisioned)
-    return reply_not_provisioned(self);
+    return st.retry_of.empty() ? reply_not_provisioned(self)
+                               : reply_retry_for_unknown_user(self);
   ++st.failed;
   reply_container_error(self, code);
 }
@@ -219,10 +230,24 @@ void on_lookup(self_ptr self, const user_lookup& found) {
     logger("user")->warn("event=user_unknown user={} request_id={} "
                          "reason=\"not in users.json\"",
                          st.user_id, msg.request_id);
+    // A Retry of a user removed meanwhile gets a toast, not an error.
+    if (!st.retry_of.empty())
+      return reply_retry_for_unknown_user(self);
     ++st.failed;
     return reply_not_provisioned(self);
   }
   st.record = found.record;
+  if (!st.pending_callback.empty()) {
+    answer_callback(self, st.pending_callback, callback_reply::retrying,
+                    msg.request_id);
+    st.pending_callback.clear();
+  }
+  if (st.provision_only) {
+    logger("user")->info("event=provisioned user={} container={} "
+                         "request_id={}",
+                         st.user_id, st.record.container, msg.request_id);
+    return reply_provisioned(self);
+  }
   logger("user")->info("event=routing msg=\"→ Routing to container\" user={} "
                        "container={} request_id={}",
                        st.user_id, st.record.container, msg.request_id);

@@ -49,6 +49,21 @@ struct user_state {
   bool setup_notice_sent = false;
   /// Last container state reported by the health supervisor.
   std::string container_state = "unknown";
+  /// When this actor started (/status shows its uptime).
+  std::chrono::steady_clock::time_point started_at
+    = std::chrono::steady_clock::now();
+  /// Set for /start: `current` only provisions (ensure or lookup), it is
+  /// not sent to the gateway.
+  bool provision_only = false;
+  /// A Retry press whose callback is answered once the user is looked up
+  /// (a removed user gets a toast, not an error); answered by `finish` at
+  /// the latest, so no press stays unanswered.
+  std::string pending_callback;
+  /// The request id whose original `current` re-sends (Retry), for logs.
+  std::string retry_of;
+  /// Nonce of the open /restart confirmation and until when it is valid.
+  std::string restart_nonce;
+  std::chrono::steady_clock::time_point restart_nonce_expires;
 
   ~user_state();
 };

@@ -2,145 +2,216 @@
 
 #include <caf/all.hpp>
 
+#include "runtime/error_render.hpp"
 #include "runtime/json_writer.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/request_id.hpp"
+#include "runtime/retry_store.hpp"
+#include "runtime/telegram_markdown.hpp"
 
 namespace zaki {
 
 namespace {
 
-/// Sends `out` through the telegram actor and finishes the current message
-/// once Telegram has it (the telegram actor retries 429 and 5xx itself).
-void send_and_finish(user_self self, outgoing_text out) {
-  auto tg = self->system().registry().get<telegram_actor>(names::telegram);
-  if (!tg) {
-    logger("user")->error("event=reply_lost user={} reason=\"no telegram "
-                          "actor\" request_id={}",
-                          self->state.user_id, out.request_id);
+telegram_actor telegram_of(user_self self) {
+  return self->system().registry().get<telegram_actor>(names::telegram);
+}
+
+/// Sends every text in `outs` (in order: the telegram actor keeps the order
+/// of one chat) and finishes the current message once all are answered.
+void send_all_and_finish(user_self self, std::vector<outgoing_text> outs) {
+  auto tg = telegram_of(self);
+  if (!tg || outs.empty()) {
+    if (!tg)
+      logger("user")->error("event=reply_lost user={} reason=\"no telegram "
+                            "actor\" request_id={}",
+                            self->state.user_id,
+                            self->state.current->request_id);
     return user_finish(self);
   }
-  auto request_id = out.request_id;
-  self->request(tg, caf::infinite, send_atom_v, std::move(out))
-    .then([self](int64_t) { user_finish(self); },
-          [self, request_id](caf::error& err) {
-            logger("user")->error("event=reply_failed user={} error={} "
-                                  "request_id={}",
-                                  self->state.user_id,
-                                  log_value(self->system().render(err)),
-                                  request_id);
+  auto remaining = std::make_shared<size_t>(outs.size());
+  for (auto& out : outs) {
+    auto request_id = out.request_id;
+    self->request(tg, caf::infinite, send_atom_v, std::move(out))
+      .then(
+        [self, remaining](int64_t) {
+          if (--*remaining == 0)
             user_finish(self);
-          });
+        },
+        [self, remaining, request_id](caf::error& err) {
+          logger("user")->error("event=reply_failed user={} error={} "
+                                "request_id={}",
+                                self->state.user_id,
+                                log_value(self->system().render(err)),
+                                request_id);
+          if (--*remaining == 0)
+            user_finish(self);
+        });
+  }
 }
 
-outgoing_text to_current_chat(user_self self, std::string text) {
-  auto& msg = *self->state.current;
-  outgoing_text out;
-  out.chat_id = msg.chat_id;
-  out.text = std::move(text);
-  out.request_id = msg.request_id;
-  return out;
-}
-
-std::string with_reference(const std::string& text, const char* code,
-                           const std::string& request_id) {
-  return text + "\n\nError code: " + code + " · Request: " + request_id;
+/// Keeps the original text for the Retry button; returns whether it did.
+bool keep_for_retry(user_self self, const inbound_message& msg) {
+  auto& st = self->state;
+  if (msg.text.empty() || msg.is_callback()
+      || !is_valid_request_id(msg.request_id))
+    return false;
+  retry_record rec;
+  rec.user_id = st.user_id;
+  rec.chat_id = msg.chat_id;
+  rec.request_id = msg.request_id;
+  rec.text = msg.text;
+  rec.created_at = retry_store::now_seconds();
+  retry_store store{st.ctx->cfg.store.data_root,
+                    std::chrono::duration_cast<std::chrono::seconds>(
+                      st.ctx->cfg.errors.retry_window)};
+  if (auto err = store.save(rec); !err.empty()) {
+    // The button still goes out; pressing it gets a polite toast.
+    logger("user")->warn("event=retry_save_failed user={} error={} "
+                         "request_id={}",
+                         st.user_id, log_value(err), msg.request_id);
+    return false;
+  }
+  return true;
 }
 
 } // namespace
 
-void reply_with_answer(user_self self, std::string text) {
-  auto& st = self->state;
-  ++st.handled;
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
-    text = "(Your assistant sent an empty answer.)";
-  send_and_finish(self, to_current_chat(self, std::move(text)));
+error_code gateway_failure_code(const http_result& res,
+                                const gateway_answer& answer) {
+  if (answer.outcome == gateway_outcome::session_locked)
+    return error_code::session_lock_timeout;
+  if (res.status == 0) {
+    switch (res.failure) {
+      case http_failure::timeout:
+        return error_code::gateway_timeout;
+      case http_failure::connect:
+      case http_failure::closed:
+        return error_code::container_down;
+      case http_failure::too_large:
+        return error_code::gateway_bad_response;
+      default:
+        return error_code::internal;
+    }
+  }
+  return classify_gateway_error(res.status, answer.error_type);
 }
 
-void reply_with_failure(user_self self, gateway_outcome outcome,
-                        http_failure failure) {
-  auto& rid = self->state.current->request_id;
-  std::string text;
-  const char* code = "ZR-INTERNAL";
-  switch (outcome) {
-    case gateway_outcome::unauthorized:
-      code = "ZR-GATEWAY-UNAUTHORIZED";
-      text = "⚠️ Your assistant refused the router's credentials. The "
-             "operator has been notified; please try again later.";
-      break;
-    case gateway_outcome::provider_auth:
-      code = "ZR-PROVIDER-AUTH";
-      text = "⚠️ Your assistant's AI provider rejected its API key. Please "
-             "check the key configured for your assistant.";
-      break;
-    case gateway_outcome::retryable:
-      code = failure == http_failure::timeout ? "ZR-GATEWAY-TIMEOUT"
-                                              : "ZR-CONTAINER-DOWN";
-      text = failure == http_failure::timeout
-               ? "⏳ Your assistant did not answer in time. Please try again."
-               : "⚠️ Your assistant is not reachable right now. Please try "
-                 "again in a minute.";
-      break;
-    default:
-      code = "ZR-GATEWAY-BAD-RESPONSE";
-      text = "⚠️ Your assistant could not handle this message. Please try "
-             "again or rephrase it.";
+void send_error(user_self self, const inbound_message& msg, error_code code,
+                bool finish, std::string detail) {
+  auto& st = self->state;
+  const auto& entry = describe(code);
+  if (entry.operator_only) {
+    // Never shown in a chat: the user gets the generic entry instead.
+    logger("user")->error("event=operator_error user={} code={} "
+                          "request_id={}",
+                          st.user_id, entry.id, msg.request_id);
+    code = error_code::internal;
   }
-  send_and_finish(self,
-                  to_current_chat(self, with_reference(text, code, rid)));
+  bool kept = describe(code).retry_button && keep_for_retry(self, msg);
+  render_options opts;
+  opts.help_url = st.ctx->cfg.errors.help_url;
+  opts.detail = detail;
+  auto rendered = render_for_telegram(code, msg.request_id, opts);
+  logger("user")->warn("event=error_sent user={} chat={} code={} "
+                       "retry_kept={} request_id={} error={}",
+                       st.user_id, msg.chat_id, to_string(code), kept,
+                       msg.request_id,
+                       log_value(render_json(code, msg.request_id, detail),
+                                 4096));
+  outgoing_text out;
+  out.chat_id = msg.chat_id;
+  out.text = std::move(rendered.text_html);
+  out.parse_mode = "HTML";
+  out.plain_fallback = render_plain_text(code, msg.request_id, detail);
+  out.reply_markup = std::move(rendered.reply_markup_json);
+  out.request_id = msg.request_id;
+  if (finish)
+    return send_and_finish(self, std::move(out));
+  if (auto tg = telegram_of(self))
+    caf::anon_send(tg, send_atom_v, std::move(out));
+}
+
+void send_and_finish(user_self self, outgoing_text out) {
+  std::vector<outgoing_text> outs;
+  outs.push_back(std::move(out));
+  send_all_and_finish(self, std::move(outs));
+}
+
+void send_text(user_self self, int64_t chat_id, std::string text,
+               const std::string& request_id, bool html,
+               std::string reply_markup) {
+  auto tg = telegram_of(self);
+  if (!tg)
+    return;
+  outgoing_text out;
+  out.chat_id = chat_id;
+  out.text = std::move(text);
+  if (html)
+    out.parse_mode = "HTML";
+  out.reply_markup = std::move(reply_markup);
+  out.request_id = request_id;
+  caf::anon_send(tg, send_atom_v, std::move(out));
+}
+
+void answer_callback(user_self self, const std::string& callback_id,
+                     callback_reply reply, const std::string& request_id) {
+  auto toast = std::string{toast_text(reply)};
+  logger("user")->info("event=callback_answered user={} toast={} "
+                       "request_id={}",
+                       self->state.user_id, log_value(toast), request_id);
+  if (auto tg = telegram_of(self))
+    caf::anon_send(tg, answer_atom_v, callback_id, std::move(toast));
+}
+
+void reply_with_answer(user_self self, std::string text) {
+  auto& st = self->state;
+  auto& msg = *st.current;
+  ++st.handled;
+  auto chunks = markdown_to_telegram_chunks(text);
+  std::vector<outgoing_text> outs;
+  for (auto& chunk : chunks) {
+    outgoing_text out;
+    out.chat_id = msg.chat_id;
+    out.request_id = msg.request_id;
+    out.text = std::move(chunk.text);
+    if (chunk.html) {
+      out.parse_mode = "HTML";
+      out.plain_fallback = std::move(chunk.plain);
+    }
+    outs.push_back(std::move(out));
+  }
+  if (outs.empty()) {
+    outgoing_text out;
+    out.chat_id = msg.chat_id;
+    out.request_id = msg.request_id;
+    out.text = "(Your assistant sent an empty answer.)";
+    outs.push_back(std::move(out));
+  }
+  if (outs.size() > 1)
+    logger("user")->info("event=answer_split user={} chunks={} request_id={}",
+                         st.user_id, outs.size(), msg.request_id);
+  send_all_and_finish(self, std::move(outs));
+}
+
+void reply_with_failure(user_self self, error_code code) {
+  send_error(self, *self->state.current, code, true);
 }
 
 void reply_not_provisioned(user_self self) {
-  auto& rid = self->state.current->request_id;
-  send_and_finish(self,
-                  to_current_chat(self, with_reference(
-                                          "👋 You do not have an assistant "
-                                          "yet. Please ask the operator to "
-                                          "set one up for you.",
-                                          "ZR-NOT-PROVISIONED", rid)));
+  send_error(self, *self->state.current, error_code::not_provisioned, true);
 }
 
 void reply_container_error(user_self self, errc code) {
-  auto& rid = self->state.current->request_id;
-  std::string text;
-  const char* id = "ZR-CONTAINER-DOWN";
-  switch (code) {
-    case errc::container_starting:
-      id = "ZR-CONTAINER-STARTING";
-      text = "⏳ Your assistant is still starting. Please try again in a "
-             "minute.";
-      break;
-    case errc::container_failed:
-      id = "ZR-CONTAINER-FAILED";
-      text = "⚠️ Your assistant keeps failing and was paused. The operator "
-             "can see it; sending a new message tries again.";
-      break;
-    case errc::session_lock_timeout:
-      id = "ZR-SESSION-LOCKED";
-      text = "🔒 Your assistant is busy with another request for your "
-             "session. Please try again in a moment.";
-      break;
-    case errc::capacity_exhausted:
-      id = "ZR-CAPACITY";
-      text = "⏳ All assistant slots are busy right now. Please try again "
-             "later.";
-      break;
-    default:
-      text = "⚠️ Your assistant is not running right now. Please try again "
-             "in a minute.";
-  }
-  send_and_finish(self, to_current_chat(self, with_reference(text, id, rid)));
+  send_error(self, *self->state.current, error_code_of(code), true);
 }
 
 void send_setup_notice(user_self self) {
   auto& msg = *self->state.current;
-  if (auto tg = self->system().registry().get<telegram_actor>(names::telegram)) {
-    outgoing_text out;
-    out.chat_id = msg.chat_id;
-    out.request_id = msg.request_id;
-    out.text = "⚙️ Setting up your assistant, this takes a moment. Your "
-               "message will be answered as soon as it is ready.";
-    caf::anon_send(tg, send_atom_v, std::move(out));
-  }
+  send_text(self, msg.chat_id,
+            "\xE2\x9A\x99\xEF\xB8\x8F Setting up your assistant, this takes "
+            "a moment. Your message will be answered as soon as it is ready.",
+            msg.request_id);
 }
 
 void reply_queue_full(user_self self, const inbound_message& msg) {
@@ -148,43 +219,22 @@ void reply_queue_full(user_self self, const inbound_message& msg) {
   if (auto sup = self->system().registry().get<user_supervisor_actor>(
         names::user_supervisor))
     self->send(sup, done_atom_v, st.user_id, msg.update_id);
-  if (auto tg = self->system().registry().get<telegram_actor>(names::telegram)) {
-    outgoing_text out;
-    out.chat_id = msg.chat_id;
-    out.request_id = msg.request_id;
-    out.text = with_reference("✋ You have sent many messages at once; this "
-                              "one was not delivered. Please wait for the "
-                              "answers, then send it again.",
-                              "ZR-QUEUE-FULL", msg.request_id);
-    caf::anon_send(tg, send_atom_v, std::move(out));
+  if (msg.is_callback()) {
+    // A press is answered even when it cannot be queued.
+    answer_callback(self, msg.callback_id, callback_reply::unknown_button,
+                    msg.request_id);
+    return;
   }
+  send_error(self, msg, error_code::queue_full, false,
+             "Messages waiting: " + std::to_string(st.queue.size()) + ".");
 }
 
 void reply_internal_error(user_self self, const std::string& why) {
   auto& st = self->state;
   logger("user")->error("event=internal_error user={} error={} request_id={}",
-                        st.user_id, log_value(why),
-                        st.current->request_id);
+                        st.user_id, log_value(why), st.current->request_id);
   ++st.failed;
-  send_and_finish(self,
-                  to_current_chat(self, with_reference(
-                                          "⚠️ Something went wrong on our "
-                                          "side. Please try again.",
-                                          "ZR-INTERNAL",
-                                          st.current->request_id)));
-}
-
-bool handle_locally(user_self self) {
-  auto& msg = *self->state.current;
-  if (msg.is_callback()) {
-    // Buttons are answered so the client stops its progress bar.
-    if (auto tg = self->system().registry().get<telegram_actor>(
-          names::telegram))
-      caf::anon_send(tg, answer_atom_v, msg.callback_id, std::string{});
-    user_finish(self);
-    return true;
-  }
-  return false;
+  send_error(self, *st.current, error_code::internal, true);
 }
 
 status_node user_status(user_self self) {
@@ -210,6 +260,8 @@ status_node user_status(user_self self) {
   w.field("container", st.record.container);
   w.field("container_state", st.container_state);
   w.field("port", uint64_t{st.record.port});
+  w.field("uptime_s",
+          std::chrono::duration<double>(now - st.started_at).count());
   w.field("last_activity_s_ago",
           std::chrono::duration<double>(now - st.last_activity).count());
   w.field("handled", st.handled).field("failed", st.failed);

@@ -554,6 +554,10 @@ namespace {
 // most 32 characters and the line breaks.
 constexpr size_t fence_margin = 80;
 
+// Pieces are split again (halving the limit) while their HTML is longer than
+// Telegram's limit, down to this size; below it they go out as plain text.
+constexpr size_t min_resplit_limit = 400;
+
 /// Returns the fence still open at the end of `text`, if any.
 std::optional<fence> open_fence_at_end(std::string_view text) {
   std::optional<fence> open;
@@ -593,20 +597,32 @@ std::vector<telegram_chunk> markdown_to_telegram_chunks(std::string_view md,
     if (i + 1 < pieces.size()) {
       if (auto f = open_fence_at_end(source);
           f && f->run <= max_tick_run) {
+        // The language views `source`: copy it before `source` grows.
         std::string marker(f->run, f->ch);
-        source += '\n';
-        source += marker;
         carry = marker;
         carry += f->language;
         carry += '\n';
+        source += '\n';
+        source += marker;
       }
     }
     if (!has_visible_text(source))
       continue;
     telegram_chunk chunk;
     auto html = markdown_to_telegram_html(source);
-    if (is_balanced_telegram_html(html) && html_fits(html)
-        && html_text_utf16_length(html) > 0) {
+    bool safe = is_balanced_telegram_html(html) && html_fits(html)
+                && html_text_utf16_length(html) > 0;
+    if (safe && utf16_length(html) > telegram_text_limit
+        && limit / 2 >= min_resplit_limit) {
+      // Telegram counts the parsed text, but escaping can make the raw
+      // HTML several times longer (code full of `&` and `<`); stricter
+      // servers count the raw text. Such a piece is self-contained
+      // Markdown (fences closed and reopened), so split it again.
+      for (auto& sub : markdown_to_telegram_chunks(source, limit / 2))
+        out.push_back(std::move(sub));
+      continue;
+    }
+    if (safe && utf16_length(html) <= telegram_text_limit) {
       chunk.text = std::move(html);
       chunk.html = true;
     } else {

@@ -31,8 +31,10 @@ struct telegram_chunk {
 /// closed at the end of one piece and reopened (with its language) at the
 /// start of the next. Each piece is converted with markdown_to_telegram_html
 /// and kept as HTML only if it passes is_balanced_telegram_html and
-/// html_fits; otherwise it goes out as plain text. Pieces without visible
-/// text are dropped, so an all-blank answer gives no chunks.
+/// html_fits, and whose raw HTML is within 4096 units as well (escaping can
+/// make code several times longer; such a piece is split again, halving the
+/// limit); otherwise it goes out as plain text. Pieces without visible text
+/// are dropped, so an all-blank answer gives no chunks.
 std::vector<telegram_chunk>
 markdown_to_telegram_chunks(std::string_view md,
                             size_t limit = markdown_chunk_limit);
