@@ -1,0 +1,480 @@
+// The load bench of issue 7: simulated users chat through the real
+// `zaki-router run` binary (a separate process, found next to this one)
+// against a fake Bot API and fake gateways in this process, closed loop or
+// open loop; every reply is checked (lost, duplicated, misrouted, out of
+// order, overlapping), latency, the router's CPU time per message and peak
+// RSS are measured, and the same work done by a minimal Beast client (the
+// floor) gives the router's cost as a ratio. The targets are printed with
+// met / not met.
+//
+// Usage: zaki-load-bench [--scenario=all|cpu|latency|memory|smoke|custom]
+//          [--json=FILE] [--router=PATH] [--log-level=warn] [--io-threads=1]
+//          [--router-arg=--x.y=z ...] [--smoke] [--keep-dir]
+//          [--perf=FILE] (perf record of the router, FILE.<scenario>)
+//          [--work-dir=DIR] (parent of users.json and the data root; the
+//          default is the system temp dir, /tmp)
+//        custom: --users=N --messages=M [--registered=K] [--mode=closed|open]
+//          [--rate=R] [--latency-ms=L] [--floor=0|1]
+// Exit code: 0 ok, 1 a correctness violation (or a router that failed),
+// 2 usage; --enforce-targets makes a missed target exit 3.
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "benches/load_floor.hpp"
+#include "benches/load_proc.hpp"
+#include "benches/load_report.hpp"
+#include "runtime/users_file.hpp"
+
+using namespace std::chrono;
+using namespace zaki::bench;
+
+namespace {
+
+/// Settings from the command line.
+struct bench_options {
+  std::string scenario = "all";
+  std::string router;
+  std::string log_level = "warn";
+  std::string io_threads = "1";
+  std::vector<std::string> router_args;
+  std::string json_file;
+  /// perf.data of the router during each measured router phase, if set.
+  std::string perf_file;
+  /// Parent of the temp dirs (users.json, data root, router log).
+  std::string work_dir;
+  bool enforce = false;
+  bool keep_dir = false;
+  // custom
+  size_t users = 50;
+  size_t messages = 5;
+  size_t registered = 0;
+  bool open_loop = false;
+  double rate = 500;
+  int latency_ms = 0;
+  bool floor = true;
+};
+
+/// One scenario: a world and the phases run in it.
+struct scenario {
+  std::string name;
+  world_options world;
+  run_plan plan;
+  bool floor = true;
+};
+
+std::string temp_dir(const std::string& parent) {
+  static int n = 0;
+  auto dir = (parent.empty() ? std::filesystem::temp_directory_path()
+                             : std::filesystem::path{parent})
+             / ("zaki-load-bench-" + std::to_string(::getpid()) + "-"
+                + std::to_string(n++));
+  std::filesystem::create_directories(dir / "data");
+  return dir.string();
+}
+
+/// Machine figures taken before a phase.
+struct baseline {
+  double bench_cpu = self_cpu_seconds();
+  machine_ticks ticks = read_machine_ticks();
+  double load = load_average_1m();
+};
+
+void close_phase(phase_result& r, const baseline& b) {
+  r.bench_cpu_s = self_cpu_seconds() - b.bench_cpu;
+  auto t = read_machine_ticks();
+  auto total = t.total - b.ticks.total;
+  r.machine_busy = total > 0 ? double(t.busy - b.ticks.busy) / total : 0;
+  r.load_before = b.load;
+  r.load_after = load_average_1m();
+}
+
+phase_result start_result(const scenario& s, const char* who) {
+  phase_result r;
+  r.name = s.name + "/" + who;
+  r.mode = s.plan.open_loop ? "open" : "closed";
+  r.users = s.plan.users;
+  r.messages = s.plan.messages;
+  r.registered = s.world.registered;
+  r.rate = s.plan.open_loop ? s.plan.rate : 0;
+  r.gateway_latency_ms = s.world.gateway_latency.count();
+  return r;
+}
+
+/// Runs the phase's users with `driver` wired to the fake Bot API.
+std::shared_ptr<load_driver> wire_driver(load_world& world,
+                                         const run_plan& plan) {
+  auto driver = std::make_shared<load_driver>(world, plan);
+  world.telegram().on_send(
+    [driver](const zaki::fakes::sent_message& m) { driver->on_reply(m); });
+  return driver;
+}
+
+void unwire(load_world& world) {
+  world.telegram().on_send([](const zaki::fakes::sent_message&) {});
+}
+
+phase_result run_floor(load_world& world, const scenario& s) {
+  auto r = start_result(s, "floor");
+  world.reset_gateways();
+  auto driver = wire_driver(world, s.plan);
+  floor_client client{world.telegram().port(), world.telegram().token(),
+                      [&world](int64_t uid) {
+                        auto i = static_cast<size_t>(world.user_index(uid));
+                        return floor_route{world.port_of(i),
+                                           world.token_of(i)};
+                      },
+                      s.plan.total()};
+  baseline b;
+  client.start();
+  driver->start();
+  driver->wait();
+  client.wait(seconds(10));
+  r.rec = driver->finish();
+  close_phase(r, b);
+  unwire(world);
+  r.cpu_s = client.cpu_seconds();
+  r.floor_errors = client.errors();
+  r.gw = world.gateway_stats();
+  r.summarise();
+  return r;
+}
+
+void print_log_tail(const std::string& log_file) {
+  auto text = read_text(log_file);
+  if (text.size() > 3000)
+    text = "..." + text.substr(text.size() - 3000);
+  std::fprintf(stderr, "--- router log (%s) ---\n%s\n", log_file.c_str(),
+               text.c_str());
+}
+
+/// Runs the phase against the router binary. Returns false when the router
+/// could not be started.
+bool run_router(load_world& world, const scenario& s, const bench_options& o,
+                phase_result& r, std::string& users_file) {
+  r = start_result(s, "router");
+  world.reset_gateways();
+  auto dir = temp_dir(o.work_dir);
+  users_file = dir + "/users.json";
+  auto log_file = dir + "/router.log";
+  if (auto err = zaki::save_users_file(users_file, world.users());
+      !err.empty()) {
+    std::fprintf(stderr, "cannot write users.json: %s\n", err.c_str());
+    return false;
+  }
+  std::vector<std::string> argv{
+    o.router,
+    "run",
+    "--store.users-file=" + users_file,
+    "--store.data-root=" + dir + "/data",
+    "--telegram.api-root=" + world.telegram().api_root(),
+    "--backend.kind=static",
+    "--admin.address=127.0.0.1:0",
+    // The fake has no flood limits; pacing would measure the buckets.
+    "--telegram.global-rate=1000000",
+    "--telegram.global-burst=1000000",
+    "--telegram.chat-rate=1000000",
+    "--telegram.chat-burst=1000000",
+    "--log.level=" + o.log_level,
+    "--io.threads=" + o.io_threads,
+    "--shutdown.grace=10s",
+  };
+  argv.insert(argv.end(), o.router_args.begin(), o.router_args.end());
+  auto polls = world.telegram().get_updates_calls();
+  child_process router;
+  if (!router.spawn(argv, {"TELEGRAM_BOT_TOKEN=" + world.telegram().token()},
+                    log_file)) {
+    std::fprintf(stderr, "cannot start %s\n", o.router.c_str());
+    return false;
+  }
+  // Ready once it polls; it exits at once on a bad configuration.
+  auto until = steady_clock::now() + seconds(60);
+  while (world.telegram().get_updates_calls() <= polls) {
+    if (!router.running() || steady_clock::now() > until) {
+      std::fprintf(stderr, "the router did not start polling\n");
+      print_log_tail(log_file);
+      return false;
+    }
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  std::this_thread::sleep_for(milliseconds(100));
+  auto driver = wire_driver(world, s.plan);
+  // A sampling profile of the router (software clock: works in VMs).
+  child_process perf;
+  if (!o.perf_file.empty()) {
+    auto out = o.perf_file + "." + s.name;
+    perf.spawn({"/usr/bin/perf", "record", "-g", "-e", "cpu-clock", "-F", "1999",
+                "-p", std::to_string(router.pid()), "-o", out},
+               {}, dir + "/perf.log");
+    std::this_thread::sleep_for(milliseconds(500));
+  }
+  auto cpu0 = process_cpu_seconds(router.pid());
+  baseline b;
+  driver->start();
+  driver->wait();
+  auto cpu1 = process_cpu_seconds(router.pid());
+  close_phase(r, b);
+  if (perf.pid() > 0) {
+    ::kill(perf.pid(), SIGINT);
+    perf.wait_for_exit(seconds(30));
+  }
+  r.peak_rss = process_status_kb(router.pid(), "VmHWM");
+  r.end_rss = process_status_kb(router.pid(), "VmRSS");
+  // Late duplicates would arrive now.
+  std::this_thread::sleep_for(milliseconds(300));
+  r.rec = driver->finish();
+  unwire(world);
+  r.cpu_s = cpu1 - cpu0;
+  r.gw = world.gateway_stats();
+  r.router_exit = router.stop(seconds(20));
+  r.summarise();
+  if (r.router_exit != 0 || r.violations() > 0)
+    print_log_tail(log_file);
+  if (!o.keep_dir) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  } else {
+    std::printf("kept %s\n", dir.c_str());
+  }
+  return true;
+}
+
+/// Returns the median time of loading `path` three times, in ms.
+double users_load_ms(const std::string& path, size_t& count) {
+  std::vector<double> ms;
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = steady_clock::now();
+    auto res = zaki::load_users_file(path);
+    ms.push_back(duration<double, std::milli>(steady_clock::now() - t0)
+                   .count());
+    count = res.ok ? res.users.size() : 0;
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[1];
+}
+
+std::vector<scenario> scenarios(const bench_options& o) {
+  auto make = [](std::string name, size_t registered, size_t users,
+                 size_t messages, bool open, double rate, int latency,
+                 bool floor) {
+    scenario s;
+    s.name = std::move(name);
+    s.world.registered = std::max(registered, users);
+    s.world.gateway_latency = milliseconds(latency);
+    s.plan.users = users;
+    s.plan.messages = messages;
+    s.plan.open_loop = open;
+    s.plan.rate = rate;
+    s.plan.timeout = seconds(
+      open ? 60 + static_cast<int64_t>(messages * users / rate) : 180);
+    s.floor = floor;
+    return s;
+  };
+  std::vector<scenario> out;
+  if (o.scenario == "smoke") {
+    out.push_back(make("smoke-closed", 50, 50, 5, false, 0, 0, true));
+    out.push_back(make("smoke-open", 50, 50, 4, true, 200, 20, false));
+    return out;
+  }
+  if (o.scenario == "custom") {
+    out.push_back(make("custom", o.registered, o.users, o.messages,
+                       o.open_loop, o.rate, o.latency_ms, o.floor));
+    return out;
+  }
+  if (o.scenario == "all" || o.scenario == "cpu")
+    out.push_back(make("cpu", 1000, 1000, 20, false, 0, 0, true));
+  if (o.scenario == "all" || o.scenario == "latency")
+    out.push_back(make("latency", 1000, 1000, 6, true, 500, 50, true));
+  if (o.scenario == "all" || o.scenario == "memory")
+    out.push_back(make("memory", 100000, 10000, 2, false, 0, 0, false));
+  return out;
+}
+
+std::vector<target_result> judge(const std::vector<phase_result>& phases,
+                                 double users_ms, size_t users_count) {
+  std::vector<target_result> out;
+  auto find = [&](const std::string& name) -> const phase_result* {
+    for (auto& p : phases)
+      if (p.name == name)
+        return &p;
+    return nullptr;
+  };
+  if (auto r = find("cpu/router")) {
+    out.push_back(at_most("router CPU per message, 1000 users x 20, 0 ms gw",
+                          r->cpu_us_per_msg, 50, "us", r->name));
+    if (auto f = find("cpu/floor"); f && f->cpu_us_per_msg > 0)
+      out.push_back(at_most("router CPU / floor CPU per message",
+                            r->cpu_us_per_msg / f->cpu_us_per_msg, 2, "x",
+                            r->name));
+    out.push_back(at_most("peak RSS, 1000 active users", r->peak_rss / 1048576.0,
+                          40, "MB", r->name));
+  }
+  if (auto r = find("latency/router")) {
+    auto added = r->p99 - static_cast<double>(r->gateway_latency_ms);
+    out.push_back(at_most("router-added latency p99, 500 msg/s open, 50 ms gw",
+                          added, 5, "ms", r->name));
+  }
+  if (auto r = find("memory/router"))
+    out.push_back(at_most("peak RSS, 100000 users in users.json, 10000 active",
+                          r->peak_rss / 1048576.0, 150, "MB", r->name));
+  if (users_ms >= 0)
+    out.push_back(at_most("users.json of " + std::to_string(users_count)
+                            + " users loads in",
+                          users_ms, 300, "ms", "load_users_file"));
+  return out;
+}
+
+bool parse_args(int argc, char** argv, bench_options& o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto eq = a.find('=');
+    auto key = a.substr(0, eq);
+    auto val = eq == std::string::npos ? std::string{} : a.substr(eq + 1);
+    if (key == "--scenario")
+      o.scenario = val;
+    else if (key == "--smoke")
+      o.scenario = "smoke";
+    else if (key == "--json")
+      o.json_file = val;
+    else if (key == "--router")
+      o.router = val;
+    else if (key == "--log-level")
+      o.log_level = val;
+    else if (key == "--io-threads")
+      o.io_threads = val;
+    else if (key == "--router-arg")
+      o.router_args.push_back(val);
+    else if (key == "--work-dir")
+      o.work_dir = val;
+    else if (key == "--perf")
+      o.perf_file = val;
+    else if (key == "--enforce-targets")
+      o.enforce = true;
+    else if (key == "--keep-dir")
+      o.keep_dir = true;
+    else if (key == "--users")
+      o.users = std::stoul(val);
+    else if (key == "--messages")
+      o.messages = std::stoul(val);
+    else if (key == "--registered")
+      o.registered = std::stoul(val);
+    else if (key == "--mode")
+      o.open_loop = val == "open";
+    else if (key == "--rate")
+      o.rate = std::stod(val);
+    else if (key == "--latency-ms")
+      o.latency_ms = std::stoi(val);
+    else if (key == "--floor")
+      o.floor = val != "0";
+    else {
+      std::fprintf(stderr, "unknown option %s (see the head of "
+                           "benches/load_bench.cpp)\n", a.c_str());
+      return false;
+    }
+  }
+  if (o.router.empty())
+    o.router = own_directory() + "/zaki-router";
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  bench_options o;
+  try {
+    if (!parse_args(argc, argv, o))
+      return 2;
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "bad option value\n");
+    return 2;
+  }
+  std::string command;
+  for (int i = 0; i < argc; ++i)
+    command += (i ? " " : "") + std::string{argv[i]};
+  auto list = scenarios(o);
+  if (list.empty()) {
+    std::fprintf(stderr, "unknown scenario %s\n", o.scenario.c_str());
+    return 2;
+  }
+  std::vector<phase_result> phases;
+  double users_ms = -1;
+  size_t users_count = 0;
+  bool failed = false;
+  for (auto& s : list) {
+    std::printf("== %s: %zu users x %zu messages, %s loop%s, gateway %lld "
+                "ms, %zu users in users.json (load %.2f)\n",
+                s.name.c_str(), s.plan.users, s.plan.messages,
+                s.plan.open_loop ? "open" : "closed",
+                s.plan.open_loop
+                  ? (" at " + std::to_string(int(s.plan.rate)) + " msg/s")
+                      .c_str()
+                  : "",
+                (long long) s.world.gateway_latency.count(),
+                s.world.registered, load_average_1m());
+    std::fflush(stdout);
+    load_world world{s.world};
+    world.start();
+    if (s.floor) {
+      phases.push_back(run_floor(world, s));
+      std::printf("   floor: %llu/%llu delivered, %.1f us/msg\n",
+                  (unsigned long long) phases.back().rec.delivered,
+                  (unsigned long long) phases.back().rec.expected,
+                  phases.back().cpu_us_per_msg);
+      std::fflush(stdout);
+    }
+    phase_result r;
+    std::string users_file;
+    if (!run_router(world, s, o, r, users_file)) {
+      failed = true;
+      continue;
+    }
+    phases.push_back(r);
+    std::printf("   router: %llu/%llu delivered, %.1f us/msg, peak RSS %.1f MB "
+                "(%.1f MB at the end), exit %d\n",
+                (unsigned long long) r.rec.delivered,
+                (unsigned long long) r.rec.expected, r.cpu_us_per_msg,
+                r.peak_rss / 1048576.0, r.end_rss / 1048576.0, r.router_exit);
+    std::fflush(stdout);
+    if (s.world.registered >= 100000) {
+      // The file the router just loaded; the same function it calls.
+      auto dir = std::filesystem::path{users_file}.parent_path();
+      std::filesystem::create_directories(dir);
+      zaki::save_users_file(users_file, world.users());
+      users_ms = users_load_ms(users_file, users_count);
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  }
+  print_phases(phases);
+  auto targets = judge(phases, users_ms, users_count);
+  if (!targets.empty())
+    print_targets(targets);
+  uint64_t violations = 0;
+  for (auto& p : phases) {
+    violations += p.violations();
+    if (p.router_exit != -1 && p.router_exit != 0)
+      failed = true;
+  }
+  if (!o.json_file.empty()) {
+    std::ofstream out{o.json_file};
+    out << to_json(phases, targets, command) << "\n";
+  }
+  std::printf("\n%s: %llu correctness violations%s\n",
+              violations == 0 && !failed ? "OK" : "FAILED",
+              (unsigned long long) violations,
+              failed ? ", a router run failed" : "");
+  if (violations > 0 || failed)
+    return 1;
+  if (o.enforce)
+    for (auto& t : targets)
+      if (!t.met)
+        return 3;
+  return 0;
+}
