@@ -147,6 +147,15 @@ phase_result run_floor(load_world& world, const scenario& s) {
   return r;
 }
 
+void remove_dir(const std::string& dir, const bench_options& o) {
+  if (o.keep_dir) {
+    std::printf("kept %s\n", dir.c_str());
+    return;
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
 void print_log_tail(const std::string& log_file) {
   auto text = read_text(log_file);
   if (text.size() > 3000)
@@ -200,6 +209,8 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
     if (!router.running() || steady_clock::now() > until) {
       std::fprintf(stderr, "the router did not start polling\n");
       print_log_tail(log_file);
+      router.stop(seconds(5));
+      remove_dir(dir, o);
       return false;
     }
     std::this_thread::sleep_for(milliseconds(5));
@@ -237,12 +248,7 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
   r.summarise();
   if (r.router_exit != 0 || r.violations() > 0)
     print_log_tail(log_file);
-  if (!o.keep_dir) {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
-  } else {
-    std::printf("kept %s\n", dir.c_str());
-  }
+  remove_dir(dir, o);
   return true;
 }
 
