@@ -1,0 +1,625 @@
+#include "actors/provisioner.hpp"
+
+#include <filesystem>
+#include <set>
+
+#include <caf/all.hpp>
+
+#include "actors/health_supervisor.hpp"
+#include "actors/status_collector.hpp"
+#include "messages/errors.hpp"
+#include "runtime/backends/docker_backend.hpp"
+#include "runtime/backends/ports.hpp"
+#include "runtime/backends/process_backend.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/json_writer.hpp"
+#include "runtime/user_paths.hpp"
+#include "runtime/users_file.hpp"
+
+namespace zaki {
+
+namespace {
+
+using self_ptr = provisioner_impl_actor::stateful_pointer<provisioner_state>;
+using std::chrono::steady_clock;
+
+void on_state(self_ptr self, int64_t user, const std::string& state);
+void watch_startup(self_ptr self, int64_t user, bool fresh,
+                   std::function<void(bool)> then);
+
+bool counts_as_active(const std::string& state) {
+  return state == "starting" || state == "running" || state == "not_ready"
+         || state == "restarting" || state == "stopping";
+}
+
+size_t active_count(self_ptr self) {
+  size_t n = 0;
+  for (auto& [id, e] : self->state.users)
+    if (counts_as_active(e.state))
+      ++n;
+  return n;
+}
+
+void fail_waiters(provisioned& e, const caf::error& err) {
+  auto waiters = std::move(e.waiters);
+  for (auto& rp : waiters)
+    rp.deliver(err);
+}
+
+void deliver_waiters(provisioned& e) {
+  auto waiters = std::move(e.waiters);
+  for (auto& rp : waiters)
+    rp.deliver(e.record);
+}
+
+container_spec spec_of(const context_ptr& ctx, const user_record& rec) {
+  container_spec spec;
+  spec.user_id = rec.user_id;
+  spec.name = rec.container;
+  spec.port = rec.port;
+  spec.token = rec.token;
+  spec.data_dir = user_data_dir(ctx->cfg.store.data_root, rec.user_id);
+  return spec;
+}
+
+std::string now_iso8601() {
+  auto t = std::chrono::system_clock::to_time_t(
+    std::chrono::system_clock::now());
+  std::tm parts{};
+  gmtime_r(&t, &parts);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return buf;
+}
+
+/// Fills in a new user's record: port, token, data dir, container name.
+caf::error prepare_new(self_ptr self, int64_t user, provisioned& e) {
+  auto& st = self->state;
+  auto& c = st.ctx->cfg.containers;
+  std::set<uint16_t> reserved;
+  for (auto& [id, other] : st.users)
+    if (id != user && other.record.port != 0)
+      reserved.insert(other.record.port);
+  auto port = allocate_port(static_cast<uint16_t>(c.port_base),
+                            static_cast<uint16_t>(c.port_max), reserved);
+  if (port == 0)
+    return make_error(errc::capacity_exhausted,
+                      "no free port in " + std::to_string(c.port_base) + ".."
+                        + std::to_string(c.port_max));
+  auto token = make_gateway_token();
+  if (token.empty())
+    return make_error(errc::internal, "cannot generate a gateway token");
+  std::string err;
+  auto dir = open_user_dir(st.ctx->cfg.store.data_root, user, true, err);
+  if (!dir)
+    return make_error(errc::container_down,
+                      "cannot create the data dir: " + err);
+  e.record.user_id = user;
+  e.record.host = c.host;
+  e.record.port = port;
+  e.record.token = std::move(token);
+  e.record.container = container_name(user);
+  e.record.data_dir = user_data_dir(st.ctx->cfg.store.data_root, user);
+  e.record.created_at = now_iso8601();
+  return {};
+}
+
+void start_next_queued(self_ptr self);
+
+/// The end of a start (success or failure): frees the slot.
+void launch_done(self_ptr self) {
+  auto& st = self->state;
+  if (st.in_flight > 0)
+    --st.in_flight;
+  start_next_queued(self);
+}
+
+void launch_failed(self_ptr self, int64_t user, const caf::error& err) {
+  auto& st = self->state;
+  auto i = st.users.find(user);
+  if (i != st.users.end()) {
+    auto& e = i->second;
+    e.last_error = self->system().render(err);
+    logger("provisioner")->error("event=start_failed user={} error={}", user,
+                                 log_value(e.last_error, 300));
+    // A failed backend call leaves nothing running; a failed startup
+    // probe is the health supervisor's to retry (it reported restarting).
+    if (e.state == "starting" || e.state == "queued") {
+      e.state = "stopped";
+      fail_waiters(e, err);
+    }
+  }
+  launch_done(self);
+}
+
+/// Creates (new user) or starts (known user) the container, then waits
+/// for the startup probe.
+void launch(self_ptr self, int64_t user, bool fresh) {
+  auto& st = self->state;
+  auto& e = st.users[user];
+  ++st.in_flight;
+  if (e.record.port == 0) {
+    if (auto err = prepare_new(self, user, e)) {
+      e.state = "stopped";
+      fail_waiters(e, err);
+      e.last_error = self->system().render(err);
+      logger("provisioner")->error("event=provision_failed user={} error={}",
+                                   user, log_value(e.last_error));
+      return launch_done(self);
+    }
+    logger("provisioner")->info("event=provisioning user={} port={} "
+                                "container={}",
+                                user, e.record.port, e.record.container);
+  }
+  e.state = "starting";
+  ++e.starts;
+  auto spec = spec_of(st.ctx, e.record);
+  self->request(st.backend, st.ctx->cfg.containers.docker_timeout, start_atom_v,
+                spec)
+    .then(
+      [self, user, fresh](container_info& info) {
+        auto i = self->state.users.find(user);
+        if (i == self->state.users.end())
+          return launch_done(self);
+        i->second.info = std::move(info);
+        watch_startup(self, user, fresh, [self](bool) { launch_done(self); });
+      },
+      [self, user](caf::error& err) { launch_failed(self, user, err); });
+}
+
+void start_next_queued(self_ptr self) {
+  auto& st = self->state;
+  while (!st.queue.empty()
+         && st.in_flight < st.ctx->cfg.containers.max_provisioning) {
+    auto user = st.queue.front();
+    st.queue.pop_front();
+    auto i = st.users.find(user);
+    if (i == st.users.end() || i->second.state != "queued")
+      continue;
+    launch(self, user, true);
+  }
+}
+
+void begin_start(self_ptr self, int64_t user, bool fresh) {
+  auto& st = self->state;
+  auto& e = st.users[user];
+  auto& c = st.ctx->cfg.containers;
+  if (active_count(self) >= c.max_containers) {
+    ++st.capacity_refusals;
+    auto err = make_error(errc::capacity_exhausted,
+                          std::to_string(c.max_containers)
+                            + " containers are running (containers."
+                              "max-containers)");
+    logger("provisioner")->warn("event=capacity_exhausted user={} max={}",
+                                user, c.max_containers);
+    fail_waiters(e, err);
+    return;
+  }
+  if (st.in_flight >= c.max_provisioning) {
+    e.state = "queued";
+    st.queue.push_back(user);
+    return;
+  }
+  launch(self, user, fresh);
+}
+
+void watch_startup(self_ptr self, int64_t user, bool fresh,
+                   std::function<void(bool)> then) {
+  auto& st = self->state;
+  auto& e = st.users[user];
+  auto health = self->system().registry().get<health_actor>(names::health);
+  if (!health) {
+    // Without a health supervisor (a partial tree), trust the backend.
+    on_state(self, user, "running");
+    return then(true);
+  }
+  auto timeout = st.ctx->cfg.health.startup_grace + std::chrono::seconds(10);
+  self
+    ->request(health, timeout, watch_atom_v, user, e.record.host,
+              e.record.port, fresh)
+    .then([then](bool) { then(true); },
+          [self, user, then](caf::error& err) {
+            auto i = self->state.users.find(user);
+            if (i != self->state.users.end())
+              i->second.last_error = self->system().render(err);
+            then(false);
+          });
+}
+
+void persist_then_deliver(self_ptr self, int64_t user) {
+  auto& st = self->state;
+  auto& e = st.users[user];
+  if (e.persisted) {
+    deliver_waiters(e);
+    return;
+  }
+  auto store = self->system().registry().get<store_actor>(names::store);
+  if (!store) {
+    deliver_waiters(e);
+    return;
+  }
+  e.record.status = "running";
+  self->request(store, std::chrono::seconds(10), put_atom_v, e.record)
+    .then(
+      [self, user](bool ok) {
+        auto& e = self->state.users[user];
+        e.persisted = ok;
+        if (!ok)
+          logger("provisioner")->error("event=users_json_not_written user={}",
+                                       user);
+        else
+          ++self->state.provisioned_total;
+        if (e.state == "running")
+          deliver_waiters(e);
+      },
+      [self, user](caf::error& err) {
+        auto& e = self->state.users[user];
+        logger("provisioner")->error("event=users_json_not_written user={} "
+                                     "error={}",
+                                     user,
+                                     log_value(self->system().render(err)));
+        if (e.state == "running")
+          deliver_waiters(e);
+      });
+}
+
+void on_state(self_ptr self, int64_t user, const std::string& state) {
+  auto& st = self->state;
+  auto i = st.users.find(user);
+  if (i == st.users.end())
+    return;
+  auto& e = i->second;
+  if (e.state == "stopping" || e.state == "removing" || e.state == "stopped")
+    return; // our own stop: the health supervisor just lets go
+  if (state == "running") {
+    if (e.state != "running") {
+      e.state = "running";
+      e.last_error.clear();
+      persist_then_deliver(self, user);
+    }
+  } else if (state == "failed") {
+    e.state = "failed";
+    e.failed_at = steady_clock::now();
+    fail_waiters(e, make_error(errc::container_failed,
+                               "restarted too often; " + e.last_error));
+  } else if (state == "starting" || state == "restarting"
+             || state == "not_ready") {
+    e.state = state;
+  }
+}
+
+/// Holds `rp` until the user's container is ready; false if too many wait.
+bool hold(self_ptr self, provisioned& e,
+          caf::typed_response_promise<user_record>& rp) {
+  if (e.waiters.size() >= self->state.ctx->cfg.containers.max_waiters)
+    return false;
+  e.waiters.push_back(rp);
+  return true;
+}
+
+caf::result<user_record> ensure(self_ptr self, int64_t user) {
+  auto& st = self->state;
+  auto now = steady_clock::now();
+  auto& e = st.users[user];
+  e.last_ensure = now;
+  if (e.state == "running")
+    return e.record;
+  if (e.state == "failed"
+      && now - e.failed_at < st.ctx->cfg.containers.failed_retry_after)
+    return make_error(errc::container_failed,
+                      "restarted too often; " + e.last_error);
+  auto rp = self->make_response_promise<user_record>();
+  if (!hold(self, e, rp))
+    return make_error(errc::container_starting,
+                      "too many requests wait for this container");
+  if (e.state == "none" || e.state == "stopped" || e.state == "failed") {
+    if (e.state == "failed")
+      logger("provisioner")->info("event=retry_failed user={}", user);
+    begin_start(self, user, true);
+  }
+  return rp;
+}
+
+/// Stops a container: the health supervisor lets go first, so the exit
+/// is not taken for a crash.
+void stop_container(self_ptr self, int64_t user,
+                    std::function<void(bool)> then) {
+  auto& st = self->state;
+  auto& e = st.users[user];
+  e.state = "stopping";
+  if (auto health = self->system().registry().get<health_actor>(names::health))
+    self->send(health, unwatch_atom_v, user);
+  self->request(st.backend, st.ctx->cfg.containers.stop_timeout
+                              + st.ctx->cfg.containers.docker_timeout,
+                stop_atom_v, user)
+    .then(
+      [self, user, then](bool ok) {
+        auto& e = self->state.users[user];
+        e.state = "stopped";
+        fail_waiters(e, make_error(errc::container_down, "container stopped"));
+        then(ok);
+      },
+      [self, user, then](caf::error& err) {
+        auto& e = self->state.users[user];
+        e.state = "stopped";
+        e.last_error = self->system().render(err);
+        fail_waiters(e, err);
+        then(false);
+      });
+}
+
+/// Restarts a container through the backend (admin or health supervisor).
+caf::result<bool> restart(self_ptr self, int64_t user, bool fresh) {
+  auto& st = self->state;
+  auto i = st.users.find(user);
+  if (i == st.users.end() || i->second.record.port == 0)
+    return make_error(errc::not_provisioned, "no container for this user");
+  auto& e = i->second;
+  auto rp = self->make_response_promise<bool>();
+  if (e.state == "none" || e.state == "stopped" || e.state == "failed") {
+    // Nothing runs: an admin restart starts it (and forgets the failures).
+    e.last_ensure = steady_clock::now();
+    begin_start(self, user, true);
+    rp.deliver(true);
+    return rp;
+  }
+  e.state = "restarting";
+  auto spec = spec_of(st.ctx, e.record);
+  self->request(st.backend, st.ctx->cfg.containers.stop_timeout
+                              + st.ctx->cfg.containers.docker_timeout,
+                restart_atom_v, spec)
+    .then(
+      [self, user, fresh, rp](container_info& info) mutable {
+        self->state.users[user].info = std::move(info);
+        watch_startup(self, user, fresh, [rp](bool ok) mutable {
+          if (ok)
+            rp.deliver(true);
+          else
+            rp.deliver(make_error(errc::container_starting,
+                                  "startup probe failed after restart"));
+        });
+      },
+      [self, user, rp](caf::error& err) mutable {
+        self->state.users[user].last_error = self->system().render(err);
+        rp.deliver(err);
+      });
+  return rp;
+}
+
+/// Adopts containers that outlived a router restart; removes orphans.
+void adopt(self_ptr self) {
+  auto& st = self->state;
+  self->request(st.backend, st.ctx->cfg.containers.docker_timeout, list_atom_v)
+    .then(
+      [self](std::vector<container_info>& found) {
+        auto& st = self->state;
+        auto log = logger("provisioner");
+        for (auto& info : found) {
+          auto i = st.users.find(info.user_id);
+          bool known = i != st.users.end() && i->second.record.port != 0
+                       && i->second.record.port == info.port;
+          if (!known) {
+            log->warn("event=orphan_removed user={} container={} port={}",
+                      info.user_id, info.name, info.port);
+            self->request(st.backend, st.ctx->cfg.containers.docker_timeout,
+                          remove_atom_v, info.user_id)
+              .then([](bool) {}, [](caf::error&) {});
+            continue;
+          }
+          if (info.state != "running")
+            continue;
+          auto& e = i->second;
+          log->info("event=adopted user={} container={} port={}",
+                    info.user_id, info.name, info.port);
+          e.info = info;
+          e.state = "starting";
+          e.last_ensure = steady_clock::now();
+          watch_startup(self, info.user_id, true, [](bool) {});
+        }
+      },
+      [self](caf::error& err) {
+        logger("provisioner")
+          ->error("event=adopt_failed error={}",
+                  log_value(self->system().render(err)));
+      });
+}
+
+status_node status_of(self_ptr self) {
+  auto& st = self->state;
+  status_node node;
+  node.name = "provisioner";
+  node.id = self->id();
+  node.state = "running";
+  node.mailbox_size = self->mailbox().size();
+  json_writer w;
+  w.begin_object().field("backend", st.ctx->cfg.backend.kind);
+  w.field("active", uint64_t{active_count(self)});
+  w.field("max_containers", st.ctx->cfg.containers.max_containers);
+  w.field("in_flight", uint64_t{st.in_flight});
+  w.field("queued", uint64_t{st.queue.size()});
+  w.field("provisioned", st.provisioned_total);
+  w.field("capacity_refusals", st.capacity_refusals);
+  w.field("idle_stops", st.idle_stops);
+  w.key("containers").begin_array();
+  auto now = steady_clock::now();
+  for (auto& [id, e] : st.users) {
+    if (e.record.port == 0)
+      continue;
+    w.begin_object().field("user", id).field("state", e.state);
+    w.field("container", e.record.container).field("port", int{e.record.port});
+    w.field("starts", uint64_t{e.starts});
+    w.field("waiting", uint64_t{e.waiters.size()});
+    if (e.last_ensure.time_since_epoch().count() != 0)
+      w.field("idle_s", int64_t{std::chrono::duration_cast<std::chrono::seconds>(
+                                  now - e.last_ensure)
+                                  .count()});
+    w.field("quota", e.info.quota);
+    w.field("quota_not_applied", e.info.not_applied);
+    if (!e.last_error.empty())
+      w.field("last_error", e.last_error);
+    w.end_object();
+  }
+  w.end_array();
+  node.detail_json = w.end_object().take();
+  return node;
+}
+
+} // namespace
+
+provisioner_impl_actor::behavior_type
+provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
+            context_ptr ctx, std::vector<user_record> known) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  for (auto& rec : known) {
+    auto& e = st.users[rec.user_id];
+    e.record = std::move(rec);
+    e.persisted = true;
+    e.state = "stopped";
+  }
+  auto& kind = ctx->cfg.backend.kind;
+  if (kind == "process")
+    st.backend = self->spawn<caf::linked>(process_backend, ctx);
+  else if (kind == "docker")
+    st.backend = self->spawn<caf::linked>(docker_backend, ctx);
+  if (st.backend) {
+    self->send(self, internal_atom_v, adopt_atom_v);
+    self->delayed_send(self, ctx->cfg.containers.idle_check, internal_atom_v,
+                       idle_check_atom_v);
+  }
+  return {
+    [self](ensure_atom, int64_t user) -> caf::result<user_record> {
+      auto& st = self->state;
+      if (st.backend)
+        return ensure(self, user);
+      // Static backend: containers run elsewhere; users.json decides.
+      auto store = self->system().registry().get<store_actor>(names::store);
+      if (!store)
+        return make_error(errc::internal, "store unavailable");
+      auto rp = self->make_response_promise<user_record>();
+      self->request(store, std::chrono::seconds(10), get_atom_v, user)
+        .then(
+          [rp](user_lookup& found) mutable {
+            if (found.found)
+              rp.deliver(std::move(found.record));
+            else
+              rp.deliver(make_error(errc::not_provisioned,
+                                    "not in users.json"));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [self](restart_atom, int64_t user) -> caf::result<bool> {
+      if (!self->state.backend)
+        return make_error(errc::not_provisioned, "static backend");
+      logger("provisioner")->info("event=admin_restart user={}", user);
+      return restart(self, user, true);
+    },
+    [self](recover_atom, int64_t user) -> caf::result<bool> {
+      if (!self->state.backend)
+        return make_error(errc::not_provisioned, "static backend");
+      return restart(self, user, false);
+    },
+    [self](stop_atom, int64_t user) -> caf::result<bool> {
+      auto& st = self->state;
+      auto i = st.users.find(user);
+      if (!st.backend || i == st.users.end() || i->second.record.port == 0)
+        return false;
+      auto rp = self->make_response_promise<bool>();
+      stop_container(self, user, [rp](bool ok) mutable { rp.deliver(ok); });
+      return rp;
+    },
+    [self](remove_atom, int64_t user) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!st.backend)
+        return make_error(errc::not_provisioned, "static backend");
+      auto rp = self->make_response_promise<bool>();
+      if (auto health = self->system().registry().get<health_actor>(
+            names::health))
+        self->send(health, unwatch_atom_v, user);
+      auto& e = st.users[user];
+      e.state = "removing";
+      fail_waiters(e, make_error(errc::not_provisioned, "user removed"));
+      self->request(st.backend, st.ctx->cfg.containers.stop_timeout
+                                  + st.ctx->cfg.containers.docker_timeout,
+                    remove_atom_v, user)
+        .then(
+          [self, user, rp](bool) mutable {
+            auto& st = self->state;
+            st.users.erase(user);
+            // The data dir goes too (validated path below the data root).
+            auto dir = user_data_dir(st.ctx->cfg.store.data_root, user);
+            if (check_path_in_root(st.ctx->cfg.store.data_root, dir).empty()) {
+              std::error_code ec;
+              std::filesystem::remove_all(dir, ec);
+            }
+            logger("provisioner")->info("event=user_removed user={}", user);
+            if (auto store = self->system().registry().get<store_actor>(
+                  names::store))
+              self->request(store, std::chrono::seconds(10), remove_atom_v,
+                            user)
+                .then([rp](bool) mutable { rp.deliver(true); },
+                      [rp](caf::error&) mutable { rp.deliver(true); });
+            else
+              rp.deliver(true);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [self](container_atom, int64_t user, const std::string& state) {
+      on_state(self, user, state);
+    },
+    [self](internal_atom, idle_check_atom) {
+      auto& st = self->state;
+      auto now = steady_clock::now();
+      std::vector<int64_t> idle;
+      for (auto& [id, e] : st.users)
+        if ((e.state == "running" || e.state == "not_ready")
+            && now - e.last_ensure >= st.ctx->cfg.containers.idle_timeout)
+          idle.push_back(id);
+      for (auto id : idle) {
+        logger("provisioner")->info("event=idle_stop user={}", id);
+        ++st.idle_stops;
+        stop_container(self, id, [](bool) {});
+      }
+      self->delayed_send(self, st.ctx->cfg.containers.idle_check,
+                         internal_atom_v, idle_check_atom_v);
+    },
+    [self](internal_atom, adopt_atom) { adopt(self); },
+    [self](status_atom) -> caf::result<status_node> {
+      auto node = status_of(self);
+      std::vector<status_child> kids;
+      if (self->state.backend) {
+        status_child kid;
+        kid.handle = caf::actor_cast<status_client_actor>(self->state.backend);
+        kid.fallback.name = "backend";
+        kids.push_back(std::move(kid));
+      }
+      return collect_status(self, std::move(node), std::move(kids));
+    },
+  };
+}
+
+std::vector<child_spec> container_children(const context_ptr& ctx) {
+  std::vector<child_spec> result;
+  result.push_back({"health_supervisor", names::health,
+                    [ctx](root_self self) {
+                      return caf::actor_cast<caf::actor>(
+                        self->spawn<caf::linked>(health_supervisor, ctx));
+                    }});
+  result.push_back(
+    {"provisioner", names::provisioner, [ctx](root_self self) {
+       // A short local read at (re)start: ports in use and the tokens of
+       // existing users come from users.json.
+       std::vector<user_record> known;
+       auto res = load_users_file(ctx->cfg.store.users_file);
+       if (res.ok)
+         for (auto& [id, rec] : res.users)
+           known.push_back(rec);
+       return caf::actor_cast<caf::actor>(
+         self->spawn<caf::linked>(provisioner, ctx, std::move(known)));
+     }});
+  return result;
+}
+
+} // namespace zaki

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/root.hpp"
+#include "messages/interfaces.hpp"
+#include "runtime/backends/backend.hpp"
+#include "runtime/context.hpp"
+
+namespace zaki {
+
+/// What the provisioner knows about one user's container.
+struct provisioned {
+  user_record record;
+  /// The record is in users.json (written after the first healthy start).
+  bool persisted = false;
+  /// none, queued, starting, running, not_ready, restarting, stopping,
+  /// stopped, failed, removing.
+  std::string state = "none";
+  /// Requests held until the container is ready (bounded).
+  std::vector<caf::typed_response_promise<user_record>> waiters;
+  std::chrono::steady_clock::time_point last_ensure;
+  std::chrono::steady_clock::time_point failed_at;
+  /// The backend's last report (quota applied / not applied).
+  container_info info;
+  std::string last_error;
+  uint32_t starts = 0;
+};
+
+/// State of the PROVISIONER actor.
+struct provisioner_state {
+  static inline const char* name = "provisioner";
+  context_ptr ctx;
+  /// Null with the static backend.
+  backend_actor backend;
+  std::unordered_map<int64_t, provisioned> users;
+  /// Users waiting for a provisioning slot, in arrival order.
+  std::deque<int64_t> queue;
+  size_t in_flight = 0;
+  uint64_t provisioned_total = 0;
+  uint64_t capacity_refusals = 0;
+  uint64_t idle_stops = 0;
+};
+
+/// Spawns the provisioner. `known` seeds it with users.json (ports in use,
+/// tokens of existing users); with a process or docker backend it spawns
+/// the backend linked to itself and adopts containers found running.
+provisioner_impl_actor::behavior_type
+provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
+            context_ptr ctx, std::vector<user_record> known);
+
+/// Returns the root's child specs of the container work: the health
+/// supervisor, then the provisioner (reading users.json for seeding).
+std::vector<child_spec> container_children(const context_ptr& ctx);
+
+} // namespace zaki
