@@ -145,10 +145,11 @@ void create(self_ptr self, const container_spec& spec, info_promise rp,
        });
 }
 
+/// Marks the next die event of `user` as our own (stop, restart, remove).
+/// The mark lasts until the container's next start event: a die that
+/// follows a start is a crash again, however soon it comes.
 void mark_expected(self_ptr self, int64_t user) {
-  // The die event of our own stop may arrive a little after the answer.
-  self->state.expected[user] = steady_clock::now() + std::chrono::seconds(5)
-                               + self->state.ctx->cfg.containers.stop_timeout;
+  self->state.expected[user] = steady_clock::now();
 }
 
 void follow_events(self_ptr self) {
@@ -184,10 +185,11 @@ void on_event(self_ptr self, const std::string& line) {
     st.oom[ev->user_id] = now;
     return;
   }
-  if (ev->action != "die")
+  if (ev->action == "start") {
+    st.expected.erase(ev->user_id);
     return;
-  auto e = st.expected.find(ev->user_id);
-  if (e != st.expected.end() && now < e->second)
+  }
+  if (ev->action != "die" || st.expected.count(ev->user_id) > 0)
     return;
   auto o = st.oom.find(ev->user_id);
   bool oom = o != st.oom.end() && now - o->second < std::chrono::seconds(10);
@@ -269,7 +271,6 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
            "/containers/" + container_name(user) + "/stop?t="
              + std::to_string(t),
            {}, [self, user, rp](http_result& res) mutable {
-             mark_expected(self, user);
              if (res.status == 204 || res.status == 304 || res.status == 404)
                return void(rp.deliver(true));
              rp.deliver(fail(self, "stop " + container_name(user), res));
@@ -285,7 +286,6 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
       call(self, verb::post,
            "/containers/" + spec.name + "/restart?t=" + std::to_string(t), {},
            [self, spec, rp](http_result& res) mutable {
-             mark_expected(self, spec.user_id);
              if (res.status == 404)
                return create(self, spec, rp,
                              self->state.ctx->cfg.containers.storage_mb > 0);

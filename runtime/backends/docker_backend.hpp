@@ -23,8 +23,8 @@ struct docker_backend_state {
   /// run inside the actor when the result arrives.
   std::unordered_map<uint64_t, std::function<void(http_result&)>> calls;
   uint64_t seq = 0;
-  /// Users whose container we stop or restart ourselves, until when: their
-  /// die events are expected, not crashes.
+  /// Users whose container we stop, restart or remove ourselves (since
+  /// when): their die events until the next start are expected, not crashes.
   std::unordered_map<int64_t, std::chrono::steady_clock::time_point> expected;
   /// Users whose container had an oom event recently.
   std::unordered_map<int64_t, std::chrono::steady_clock::time_point> oom;

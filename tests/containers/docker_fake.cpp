@@ -270,8 +270,13 @@ CAF_TEST(die and oom events reach the health supervisor at once) {
   w.fake->push_event(ev("die", 3, 143));
   w.fake->push_event(ev("die", 1, 2));
   CAF_REQUIRE(wait_for([&] { return w.exits->size() == 3; }, 2s));
+  // Once the container started again, a die is a crash again.
+  w.fake->push_event(ev("start", 3, 0));
+  w.fake->push_event(ev("die", 3, 137));
+  CAF_REQUIRE(wait_for([&] { return w.exits->size() == 4; }, 2s));
   std::lock_guard<std::mutex> guard{w.exits->mtx};
   CAF_CHECK_EQUAL(std::get<0>(w.exits->exits[2]), 1);
+  CAF_CHECK_EQUAL(std::get<0>(w.exits->exits[3]), 3);
 }
 
 CAF_TEST(list finds zaki containers by label) {

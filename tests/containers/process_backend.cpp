@@ -3,6 +3,7 @@
 #include "caf/test/unit_test.hpp"
 
 #include <csignal>
+#include <fstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -67,8 +68,18 @@ CAF_TEST(a new user gets a port a token a data dir and a running gateway) {
   CAF_REQUIRE(again);
   CAF_CHECK_EQUAL(again->port, rec->port);
   CAF_CHECK(std::filesystem::exists(rec->data_dir + "/gateway.log"));
+  // Removal: container, data dir and users.json entry go.
+  auto pid2 = w.gateway_pid(1002);
+  CAF_CHECK(alive(pid2));
+  CAF_CHECK(w.admin(remove_atom_v, 1002));
+  CAF_CHECK(wait_for([&] { return !alive(pid2); }, 2s));
+  CAF_CHECK(!std::filesystem::exists(rec2->data_dir));
+  auto loaded = load_users_file(w.ctx->cfg.store.users_file);
+  CAF_CHECK(loaded.ok && loaded.users.count(1002) == 0
+            && loaded.users.count(1001) == 1);
   auto status = w.status(w.prov_hdl);
   CAF_CHECK(status.find("\"user\":1001") != std::string::npos);
+  CAF_CHECK(status.find("\"user\":1002") == std::string::npos);
   CAF_CHECK(status.find("quota") != std::string::npos);
 }
 
@@ -282,4 +293,49 @@ CAF_TEST(gateways that outlived a router crash are adopted) {
   ::waitpid(child.pid, &status, 0); // our (the test's) child after all
   CAF_CHECK(wait_for([&] { return w.states->count(9001, "running") == 2; },
                      3s));
+}
+
+namespace {
+
+/// Returns VmRSS of this process in KiB.
+long rss_kib() {
+  std::ifstream in{"/proc/self/status"};
+  std::string key;
+  long value = 0;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      in >> value;
+      return value;
+    }
+    in.ignore(4096, '\n');
+  }
+  return 0;
+}
+
+} // namespace
+
+CAF_TEST(router memory per supervised container) {
+  constexpr int n = 30;
+  container_world w{[](settings& s) {
+    s.containers.max_provisioning = 4;
+    s.health.period = 500ms;
+  }};
+  w.start();
+  // Warm up: the first container allocates the shared machinery.
+  CAF_REQUIRE(w.ensure(10000));
+  auto before = rss_kib();
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 1; i <= n; ++i)
+    CAF_REQUIRE(w.ensure(10000 + i));
+  auto took = ms_since(t0);
+  // Let a few probe rounds run so every probe connection exists.
+  std::this_thread::sleep_for(1500ms);
+  auto after = rss_kib();
+  auto per = (after - before) / n;
+  CAF_MESSAGE(n << " more containers: provisioned in " << took
+                << " ms; router RSS " << before << " -> " << after
+                << " KiB, about " << per << " KiB per supervised container");
+  CAF_CHECK_LESS(per, 1024);
+  for (int i = 1; i <= n; ++i)
+    CAF_CHECK_EQUAL(w.states->count(10000 + i, "running"), 1u);
 }

@@ -105,6 +105,9 @@ struct container_world {
     // Ports of parallel runs on a shared machine differ by pid.
     s.containers.port_base = 21000 + (::getpid() % 400) * 10;
     s.containers.port_max = s.containers.port_base + 2000;
+    // Test cgroups carry the pid, so the destructor removes exactly ours.
+    s.containers.cgroup_prefix = "zaki-test" + std::to_string(::getpid())
+                                 + "-";
     s.containers.memory_mb = 256;
     s.containers.cpus = 0;
     s.containers.pids = 64;
@@ -160,6 +163,20 @@ struct container_world {
     sys.reset();
     std::error_code ec;
     std::filesystem::remove_all(root, ec);
+    remove_test_cgroups(ctx->cfg.containers.cgroup_prefix);
+  }
+
+  /// Removes the cgroups of this test run once their processes are gone.
+  static void remove_test_cgroups(const std::string& prefix) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (auto& ctl : fs::directory_iterator{"/sys/fs/cgroup", ec})
+      if (ctl.path().filename().string().rfind(prefix, 0) == 0) // v2
+        wait_for([&] { return ::rmdir(ctl.path().c_str()) == 0; }, 2s);
+      else
+        for (auto& grp : fs::directory_iterator{ctl.path(), ec})
+        if (grp.path().filename().string().rfind(prefix, 0) == 0)
+          wait_for([&] { return ::rmdir(grp.path().c_str()) == 0; }, 2s);
   }
 
   /// Stops the actors (the scoped actor must be gone before the system).
