@@ -41,12 +41,18 @@ size_t utf16_units(std::string_view utf8) {
 
 std::vector<std::string> split_message(std::string_view text, size_t limit) {
   std::vector<std::string> chunks;
+  // Telegram rejects blank texts ("message text is empty"): a separator
+  // left over after a full chunk must not become a chunk of its own.
+  auto keep = [&chunks](std::string_view chunk) {
+    if (chunk.find_first_not_of(" \t\r\n") != std::string_view::npos)
+      chunks.emplace_back(chunk);
+  };
   if (limit < 2)
     limit = 2;
   while (!text.empty()) {
     auto fit = fitting_prefix(text, limit);
     if (fit == text.size()) {
-      chunks.emplace_back(text);
+      keep(text);
       break;
     }
     auto head = text.substr(0, fit);
@@ -67,7 +73,7 @@ std::vector<std::string> split_message(std::string_view text, size_t limit) {
       cut = fit;
       skip = 0;
     }
-    chunks.emplace_back(text.substr(0, cut));
+    keep(text.substr(0, cut));
     text.remove_prefix(cut + skip);
   }
   return chunks;
