@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "runtime/json_writer.hpp"
+#include "runtime/users_file.hpp"
 
 namespace zaki {
 
@@ -188,6 +189,12 @@ void decode_error_fields(od::object obj, bot_api_error& out) {
 
 decoded_updates decode_updates(std::string& body) {
   decoded_updates result;
+  // On-demand parsing does not check that brackets balance: a truncated
+  // answer would confirm its last update as "malformed" and lose it.
+  if (auto where = locate_json_error(body); !where.empty()) {
+    result.error = "not valid JSON: " + where;
+    return result;
+  }
   pad(body);
   od::document doc;
   if (auto err = thread_parser().iterate(body).get(doc)) {
