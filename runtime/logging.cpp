@@ -36,6 +36,16 @@ protected:
     inner_->flush();
   }
 
+  // The inner sink formats, so it needs the pattern (logfmt, not spdlog's
+  // default "[date] [logger] [level]").
+  void set_pattern_(const std::string& pattern) override {
+    inner_->set_pattern(pattern);
+  }
+
+  void set_formatter_(std::unique_ptr<spdlog::formatter> f) override {
+    inner_->set_formatter(std::move(f));
+  }
+
 private:
   spdlog::sink_ptr inner_;
 };
@@ -93,6 +103,8 @@ std::shared_ptr<spdlog::logger> logger(const std::string& name) {
     spdlog::async_overflow_policy::overrun_oldest);
   result->set_pattern(pattern);
   result->set_level(default_level);
+  // register_logger (unlike initialize_logger) ignores spdlog::flush_on.
+  result->flush_on(spdlog::level::warn);
   spdlog::register_logger(result);
   return result;
 }
