@@ -145,6 +145,10 @@ void http_connection::on_read(beast::error_code ec, size_t) {
   if (ec)
     return fail(ec, "read");
   auto& msg = parser_->get();
+  // Boost 1.74 drops body_limit for a Content-Length body whose first bytes
+  // arrive with the header (eager parsing, boostorg/beast#2183).
+  if (msg.body().size() > owner_->opts_.max_body)
+    return fail(http::error::body_limit, "read");
   http_result res;
   res.status = static_cast<int>(msg.result_int());
   if (auto ra = msg.find(http::field::retry_after); ra != msg.end()) {
