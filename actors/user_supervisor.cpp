@@ -348,7 +348,14 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
       auto i = self->state.users.find(user_id);
       if (i == self->state.users.end() || !i->second.handle)
         return false;
-      self->send_exit(i->second.handle, caf::exit_reason::user_shutdown);
+      // A child unlinks from the sender of an exit message (CAF 0.17), so
+      // no exit_msg comes back: its end is handled here, or its messages
+      // would go to a dead handle forever.
+      auto hdl = i->second.handle;
+      self->unlink_from(hdl);
+      self->send_exit(hdl, caf::exit_reason::user_shutdown);
+      self->state.by_addr.erase(hdl.address());
+      on_child_exit(self, user_id, caf::exit_reason::user_shutdown);
       return true;
     },
     [self](status_atom, int64_t user_id) -> caf::result<status_node> {
