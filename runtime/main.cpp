@@ -3,6 +3,7 @@
 // locks (inspect and clean session locks), version.
 
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -74,6 +75,15 @@ int run_command(std::vector<std::string> args) {
     log->warn("event=users_entry_skipped detail={}", zaki::log_value(w));
   log->info("event=users_loaded file={} users={}",
             zaki::log_value(cfg.values.store.users_file), users.users.size());
+  // Session locks live under the data root and refuse a missing one, which
+  // would fail every message with ZR-INTERNAL.
+  std::error_code dir_error;
+  std::filesystem::create_directories(cfg.values.store.data_root, dir_error);
+  if (dir_error) {
+    std::cerr << "zaki-router: cannot create " << cfg.values.store.data_root
+              << ": " << dir_error.message() << "\n";
+    return exit_usage;
+  }
   zaki::io_runtime io{cfg.values.io.threads};
   ctx->io = &io;
   ctx->instance_id = zaki::make_instance_id();
