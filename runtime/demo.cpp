@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/admin.hpp"
 #include "runtime/config.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/service.hpp"
@@ -151,7 +152,7 @@ int demo_main(std::vector<std::string> args) {
   std::atomic<bool> stop{false};
   std::thread chatter;
   auto loaded = load_users_file(s.store.users_file);
-  auto code = run_service(cfg, ctx, std::move(loaded), {},
+  auto code = run_service(cfg, ctx, std::move(loaded), {admin_child(ctx)},
                           [&](caf::actor_system&, root_actor) {
                             chatter = std::thread{[&] {
                               chat_loop(world, ctx->cfg, stop);

@@ -2,14 +2,18 @@
 // Subcommands: run (the service), demo (the service against local fakes),
 // locks (inspect and clean session locks), version.
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
 #include <caf/all.hpp>
 
+#include "actors/admin.hpp"
+#include "runtime/admin_cli.hpp"
 #include "runtime/config.hpp"
 #include "runtime/demo.hpp"
 #include "runtime/locks_cli.hpp"
@@ -27,6 +31,8 @@ void print_usage(std::ostream& out) {
          "  demo     run the router against a local Bot API emulator and\n"
          "           local gateways, with simulated users (no token needed)\n"
          "  locks    list|clean session locks under the data root\n"
+         "  admin    tree|health|user <id>|restart <id>|stop <id>: ask the\n"
+         "           running router's admin server\n"
          "  version  print the version\n\n"
          "options: --config-file=FILE (INI), --long-help lists every option,\n"
          "--dump-config prints the effective configuration.\n"
@@ -75,6 +81,14 @@ int run_command(std::vector<std::string> args) {
     log->warn("event=users_entry_skipped detail={}", zaki::log_value(w));
   log->info("event=users_loaded file={} users={}",
             zaki::log_value(cfg.values.store.users_file), users.users.size());
+  auto access = zaki::check_admin_access(cfg.values);
+  if (!access.problem.empty()) {
+    log->critical("event=refusing_to_start reason={}",
+                  zaki::log_value(access.problem));
+    zaki::shutdown_logging();
+    std::cerr << "zaki-router: " << access.problem << "\n";
+    return exit_usage;
+  }
   // Session locks live under the data root and refuse a missing one, which
   // would fail every message with ZR-INTERNAL.
   std::error_code dir_error;
@@ -93,7 +107,8 @@ int run_command(std::vector<std::string> args) {
     std::cerr << "zaki-router: cannot set up TLS: " << e.what() << "\n";
     return exit_usage;
   }
-  auto code = zaki::run_service(cfg, ctx, std::move(users));
+  auto code = zaki::run_service(cfg, ctx, std::move(users),
+                                {zaki::admin_child(ctx)});
   zaki::shutdown_logging();
   return code;
 }
@@ -118,6 +133,23 @@ int locks_command(std::vector<std::string> args) {
                                  std::cout, std::cerr);
 }
 
+int admin_command(std::vector<std::string> args) {
+  std::vector<std::string> caf_args;
+  std::vector<std::string> admin_args;
+  for (auto& arg : args)
+    (arg.rfind("--", 0) == 0 ? caf_args : admin_args).push_back(arg);
+  zaki::config cfg;
+  std::vector<std::string> positional;
+  int exit_code = 0;
+  if (!zaki::parse_command_line(cfg, std::move(caf_args), positional,
+                                exit_code))
+    return exit_code;
+  bool color = ::isatty(STDOUT_FILENO) == 1
+               && std::getenv("NO_COLOR") == nullptr;
+  return zaki::run_admin_command(cfg.values, admin_args, std::cout, std::cerr,
+                                 color);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -133,6 +165,8 @@ int main(int argc, char** argv) {
     return zaki::demo_main(std::move(args));
   if (command == "locks")
     return locks_command(std::move(args));
+  if (command == "admin")
+    return admin_command(std::move(args));
   if (command == "version" || command == "--version") {
     std::cout << "zaki-router " << ZAKI_VERSION << "\n";
     return 0;
