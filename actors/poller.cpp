@@ -73,7 +73,7 @@ void on_error(self_ptr self, http_result& res) {
     // or revoked one: either way, nothing will work until it is fixed.
     st.phase = "fatal";
     st.last_error = "the bot token is invalid";
-    log->critical("event=bot_token_invalid status={} code=ZR-BOT-TOKEN "
+    log->critical("event=bot_token_invalid status={} code=ZR-BOT-TOKEN-INVALID "
                   "message=\"Telegram rejected the bot token: check "
                   "TELEGRAM_BOT_TOKEN or telegram.token-file\"",
                   res.status);

@@ -7,6 +7,7 @@
 #include "actors/status_collector.hpp"
 #include "actors/user.hpp"
 #include "runtime/backoff.hpp"
+#include "runtime/error_render.hpp"
 #include "runtime/json_writer.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/request_id.hpp"
@@ -137,10 +138,15 @@ void give_up(self_ptr self, int64_t user_id, user_entry& entry) {
       outgoing_text out;
       out.chat_id = msg.chat_id;
       out.request_id = msg.request_id;
-      out.text = "⚠️ Something went wrong on our side and this message "
-                 "could not be handled. Please send it again.\n\nError "
-                 "code: ZR-INTERNAL · Request: "
-                 + msg.request_id;
+      // No Retry button: the actor that would re-send it keeps crashing.
+      render_options opts;
+      opts.help_url = st.ctx->cfg.errors.help_url;
+      auto card = render_for_telegram(error_code::internal, msg.request_id,
+                                      opts);
+      out.text = std::move(card.text_html);
+      out.parse_mode = "HTML";
+      out.plain_fallback = render_plain_text(error_code::internal,
+                                             msg.request_id);
       caf::anon_send(tg, send_atom_v, std::move(out));
     }
     --st.unacked_total;

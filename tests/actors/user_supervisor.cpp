@@ -219,7 +219,7 @@ CAF_TEST(restart intensity exceeded gives up with a message per pending) {
   CAF_CHECK_EQUAL(state().unacked_total, 0u);
   CAF_REQUIRE_EQUAL(p->sent.size(), 2u);
   for (auto& x : p->sent) {
-    CAF_CHECK(x.text.find("ZR-INTERNAL") != std::string::npos);
+    CAF_CHECK(x.text.find("ZR-ROUTER-INTERNAL") != std::string::npos);
     CAF_CHECK(x.text.find(x.request_id) != std::string::npos);
     CAF_CHECK_EQUAL(x.chat_id, 7001);
   }
