@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "actors/admin.hpp"
+#include "actors/provisioner.hpp"
 #include "runtime/config.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/service.hpp"
@@ -152,7 +153,10 @@ int demo_main(std::vector<std::string> args) {
   std::atomic<bool> stop{false};
   std::thread chatter;
   auto loaded = load_users_file(s.store.users_file);
-  auto code = run_service(cfg, ctx, std::move(loaded), {admin_child(ctx)},
+  std::vector<child_spec> extra{admin_child(ctx)};
+  for (auto& spec : container_children(ctx))
+    extra.push_back(std::move(spec));
+  auto code = run_service(cfg, ctx, std::move(loaded), std::move(extra),
                           [&](caf::actor_system&, root_actor) {
                             chatter = std::thread{[&] {
                               chat_loop(world, ctx->cfg, stop);

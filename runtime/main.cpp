@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 
 #include "actors/admin.hpp"
+#include "actors/provisioner.hpp"
 #include "runtime/admin_cli.hpp"
 #include "runtime/config.hpp"
 #include "runtime/demo.hpp"
@@ -107,8 +108,12 @@ int run_command(std::vector<std::string> args) {
     std::cerr << "zaki-router: cannot set up TLS: " << e.what() << "\n";
     return exit_usage;
   }
-  auto code = zaki::run_service(cfg, ctx, std::move(users),
-                                {zaki::admin_child(ctx)});
+  // The admin comes first among the extras so that later actors can
+  // register readiness checks with it.
+  std::vector<zaki::child_spec> extra{zaki::admin_child(ctx)};
+  for (auto& spec : zaki::container_children(ctx))
+    extra.push_back(std::move(spec));
+  auto code = zaki::run_service(cfg, ctx, std::move(users), std::move(extra));
   zaki::shutdown_logging();
   return code;
 }
