@@ -483,6 +483,14 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
   else if (kind == "docker")
     st.backend = self->spawn<caf::linked>(docker_backend, ctx);
   if (st.backend) {
+    // Tell the backend why we stop: the process backend terminates its
+    // gateways on an orderly shutdown and leaves them for adoption after a
+    // crash. (Without this, dropping our handle makes it "unreachable".)
+    self->attach_functor([backend = st.backend](const caf::error& reason) {
+      bool orderly = !reason || reason == caf::exit_reason::user_shutdown;
+      caf::anon_send_exit(backend, orderly ? caf::exit_reason::user_shutdown
+                                           : caf::exit_reason::unknown);
+    });
     self->send(self, internal_atom_v, adopt_atom_v);
     self->delayed_send(self, ctx->cfg.containers.idle_check, internal_atom_v,
                        idle_check_atom_v);

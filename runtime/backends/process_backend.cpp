@@ -323,7 +323,8 @@ std::vector<container_info> adopt_leftovers(self_ptr self) {
 process_backend_state::~process_backend_state() {
   for (auto& [id, c] : children)
     if (c.state == "running") {
-      signal_all(c, SIGTERM);
+      if (orderly)
+        signal_all(c, SIGTERM);
       pid_watch::close(std::move(c.watch));
     }
 }
@@ -350,6 +351,15 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
                 context_ptr ctx) {
   self->state.ctx = ctx;
   self->state.program = gateway_program(ctx->cfg);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    self->state.orderly = msg.reason == caf::exit_reason::user_shutdown
+                          || msg.reason == caf::exit_reason::normal;
+    if (!self->state.orderly)
+      logger("provisioner")
+        ->warn("event=backend_exit reason={} gateways=kept_for_adoption",
+               log_value(self->system().render(msg.reason)));
+    self->quit(msg.reason);
+  });
   if (::access(self->state.program.c_str(), X_OK) != 0)
     logger("provisioner")
       ->error("event=gateway_program_missing program={} error={}",

@@ -50,7 +50,11 @@ struct process_backend_state {
   uint64_t next_generation = 0;
   uint64_t starts = 0;
   uint64_t unexpected_exits = 0;
-  /// Terminates the children that are still running (router shutdown).
+  /// Set on an orderly shutdown (user_shutdown from the provisioner).
+  bool orderly = false;
+  /// On an orderly shutdown, terminates the children that still run; after
+  /// a crash of the provisioner they keep running and the next backend
+  /// adopts them through their pid files.
   ~process_backend_state();
 };
 

@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -166,17 +168,27 @@ struct container_world {
     remove_test_cgroups(ctx->cfg.containers.cgroup_prefix);
   }
 
-  /// Removes the cgroups of this test run once their processes are gone.
+  /// Removes the cgroups of this test run, killing what still runs in
+  /// them (only this run's groups: their names carry our pid).
   static void remove_test_cgroups(const std::string& prefix) {
     namespace fs = std::filesystem;
+    std::vector<fs::path> groups;
     std::error_code ec;
     for (auto& ctl : fs::directory_iterator{"/sys/fs/cgroup", ec})
       if (ctl.path().filename().string().rfind(prefix, 0) == 0) // v2
-        wait_for([&] { return ::rmdir(ctl.path().c_str()) == 0; }, 2s);
+        groups.push_back(ctl.path());
       else
         for (auto& grp : fs::directory_iterator{ctl.path(), ec})
-        if (grp.path().filename().string().rfind(prefix, 0) == 0)
-          wait_for([&] { return ::rmdir(grp.path().c_str()) == 0; }, 2s);
+          if (grp.path().filename().string().rfind(prefix, 0) == 0)
+            groups.push_back(grp.path());
+    for (auto& grp : groups) {
+      std::ifstream in{grp / "cgroup.procs"};
+      pid_t pid = 0;
+      while (in >> pid)
+        ::kill(pid, SIGKILL);
+    }
+    for (auto& grp : groups)
+      wait_for([&] { return ::rmdir(grp.c_str()) == 0; }, 2s);
   }
 
   /// Stops the actors (the scoped actor must be gone before the system).
