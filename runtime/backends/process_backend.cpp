@@ -119,6 +119,20 @@ void deliver(caf::typed_response_promise<container_info>& rp,
     rp.deliver(std::move(x.error()));
 }
 
+/// Storage and bandwidth quotas need a volume or a network namespace of
+/// their own, which this backend does not create: say so, never silently.
+void note_unsupported(const settings& cfg, cgroup_handle& cg) {
+  auto add = [&cg](const std::string& what) {
+    cg.not_applied += (cg.not_applied.empty() ? "" : "; ") + what;
+  };
+  if (cfg.containers.storage_mb > 0)
+    add("storage quota not applied: the process backend has no volume of "
+        "its own (use docker with a size-capable storage driver)");
+  if (cfg.containers.bandwidth_mbit > 0)
+    add("bandwidth quota not applied: the process backend shares the host "
+        "network namespace");
+}
+
 caf::expected<container_info> do_start(self_ptr self,
                                        const container_spec& spec) {
   auto& st = self->state;
@@ -139,6 +153,7 @@ caf::expected<container_info> do_start(self_ptr self,
                               + std::to_string(spec.user_id),
                             q);
   c.oom_base = oom_kill_count(c.cgroup);
+  note_unsupported(st.ctx->cfg, c.cgroup);
   int log_fd = ::openat(dir.get(), "gateway.log",
                         O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
                         0600);

@@ -214,9 +214,15 @@ CAF_TEST(idle containers are stopped and started again by the next ensure) {
 }
 
 CAF_TEST(capacity and bad input give clear errors) {
-  container_world w{[](settings& s) { s.containers.max_containers = 1; }};
+  container_world w{[](settings& s) {
+    s.containers.max_containers = 1;
+    s.containers.storage_mb = 100;
+  }};
   w.start();
   CAF_REQUIRE(w.ensure(7001));
+  // A quota this backend cannot apply is reported, not silently dropped.
+  CAF_CHECK(w.status(w.prov_hdl).find("storage quota not applied")
+            != std::string::npos);
   auto second = w.ensure(7002);
   CAF_REQUIRE(!second);
   CAF_CHECK(code_of(second.error()) == errc::capacity_exhausted);
