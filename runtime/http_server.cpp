@@ -1,8 +1,11 @@
 #include "http_server.hpp"
 
+#include <cerrno>
 #include <condition_variable>
 #include <optional>
 #include <unordered_map>
+
+#include <sys/socket.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -148,22 +151,32 @@ private:
     // Watch for the client going away while the answer is pending, so that
     // fakes can release held requests (a disconnect cancels a gateway run).
     if (waiting_ && buffer_.size() == 0)
-      stream_.socket().async_wait(
-        tcp::socket::wait_read,
-        beast::bind_front_handler(&http_session::on_watch, shared_from_this(),
-                                  seq_));
+      watch_disconnect();
+  }
+
+  void watch_disconnect() {
+    stream_.socket().async_wait(
+      tcp::socket::wait_read,
+      beast::bind_front_handler(&http_session::on_watch, shared_from_this(),
+                                seq_));
   }
 
   void on_watch(uint64_t seq, error_code ec) {
     if (ec || seq != seq_ || !waiting_ || closed_)
       return;
+    // Never a blocking receive here: the reactor may report readiness that
+    // is gone by now, and a blocking peek would then stall this connection
+    // (and its strand) until the client gives up.
     char c;
-    error_code peek_ec;
-    auto n = stream_.socket().receive(net::buffer(&c, 1),
-                                      tcp::socket::message_peek, peek_ec);
-    if (n > 0 && !peek_ec)
+    auto n = ::recv(stream_.socket().native_handle(), &c, 1,
+                    MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0)
       return; // a pipelined request; read once this one is answered
-    do_close();
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      watch_disconnect(); // nothing to read after all: keep watching
+      return;
+    }
+    do_close(); // orderly close (0) or a socket error
   }
 
   void on_deliver(uint64_t seq, std::shared_ptr<http_response> res) {

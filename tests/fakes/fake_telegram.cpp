@@ -77,9 +77,11 @@ void fake_telegram::state::handle(const request& req,
       }
     }
   }
-  flush(out);
+  // The observer runs before the answer leaves, outside the lock: a client
+  // that has its answer can rely on the observer having seen the message.
   if (observer)
     (*observer)(copy);
+  flush(out);
 }
 
 std::string fake_telegram::state::batch(size_t limit) const {
