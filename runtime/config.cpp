@@ -162,6 +162,18 @@ config::config() {
                                        "threads of the network I/O context");
 }
 
+caf::settings config::dump_content() const {
+  auto result = caf::actor_system_config::dump_content();
+  for (auto& opt : custom_options_) {
+    auto category = opt.category();
+    if (category == "global" || category == "caf")
+      continue;
+    if (auto value = opt.get())
+      caf::put(result, opt.full_name(), std::move(*value));
+  }
+  return result;
+}
+
 namespace {
 
 std::string trim(std::string s) {

@@ -15,6 +15,10 @@ namespace zaki {
 struct config : caf::actor_system_config {
   config();
 
+  /// Adds the values of the zaki options (bound to `values`, so CAF's own
+  /// dump does not see them) to what `--dump-config` prints.
+  caf::settings dump_content() const override;
+
   /// The values of every zaki option after parsing.
   zaki::settings values;
 };
