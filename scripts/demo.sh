@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up (apt), builds, and runs `zaki-router demo`: the real router
-# against a local Bot API emulator and local gateways. Extra arguments go
-# to the demo, e.g. --demo.duration=30.
+# against a local Bot API emulator, with one zaki-test-gateway process per
+# simulated user as its container (process backend). Extra arguments go to
+# the demo, e.g. --demo.duration=30 --demo.users=8.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh

@@ -39,6 +39,8 @@ struct settings {
   long startup_ms = 0;
   long grow_mb = 0;
   bool probe = false;
+  /// Text put before the echoed message; empty keeps the fake's "echo: ".
+  std::string reply_prefix;
 };
 
 void usage() {
@@ -46,8 +48,13 @@ void usage() {
     "usage: zaki-test-gateway [--port N] [--bind ADDR] [--token T]\n"
     "  [--crash-after=N] [--crash-after-ms=N] [--hang] [--latency-ms=N]\n"
     "  [--fail-status=N] [--startup-ms=N] [--grow-mb-per-request=N] [--probe]\n"
+    "  [--reply-prefix=TEXT]\n"
     "Defaults: port from OPENCLAW_GATEWAY_PORT or 18789, token from\n"
-    "OPENCLAW_GATEWAY_TOKEN (empty: any token), bind 127.0.0.1.");
+    "OPENCLAW_GATEWAY_TOKEN (empty: any token), bind 127.0.0.1.\n"
+    "--reply-prefix replaces the \"echo: \" before an echoed message; in\n"
+    "TEXT, {port} is the listening port and {user} the user id of the data\n"
+    "dir the gateway runs in ($HOME, else the working directory, named\n"
+    "user-<id> by the process backend), or \"this user\" if neither is.");
 }
 
 bool parse_long(const std::string& s, long& out) {
@@ -119,6 +126,9 @@ bool parse_args(int argc, char** argv, settings& st) {
       ok = number(st.grow_mb);
     } else if (name == "--probe") {
       st.probe = true;
+    } else if (name == "--reply-prefix") {
+      ok = take();
+      st.reply_prefix = value;
     } else {
       std::fprintf(stderr, "zaki-test-gateway: unknown option %s\n",
                    name.c_str());
@@ -145,6 +155,41 @@ void log_line(std::string_view line) {
   std::printf("%s.%03ldZ %.*s\n", stamp, ts.tv_nsec / 1000000,
               static_cast<int>(line.size()), line.data());
   std::fflush(stdout);
+}
+
+/// The user id in the last component of `dir` if it is "user-<digits>".
+std::string user_of_dir(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/')
+    dir.pop_back();
+  auto slash = dir.rfind('/');
+  auto base = slash == std::string::npos ? dir : dir.substr(slash + 1);
+  if (base.size() <= 5 || base.compare(0, 5, "user-") != 0)
+    return {};
+  auto id = base.substr(5);
+  for (char c : id)
+    if (c < '0' || c > '9')
+      return {};
+  return id;
+}
+
+/// The user this gateway serves, from its data dir ($HOME, else the cwd).
+std::string served_user() {
+  if (auto home = std::getenv("HOME"))
+    if (auto id = user_of_dir(home); !id.empty())
+      return id;
+  char buf[4096];
+  if (::getcwd(buf, sizeof(buf)) != nullptr)
+    if (auto id = user_of_dir(buf); !id.empty())
+      return id;
+  return "this user";
+}
+
+/// Replaces every `{name}` in `text` by `value`.
+void substitute(std::string& text, std::string_view name,
+                const std::string& value) {
+  for (auto pos = text.find(name); pos != std::string::npos;
+       pos = text.find(name, pos + value.size()))
+    text.replace(pos, name.size(), value);
 }
 
 [[noreturn]] void crash(const char* why) {
@@ -186,6 +231,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "zaki-test-gateway: cannot listen on %s:%ld: %s\n",
                  st.bind.c_str(), st.port, e.what());
     return 2;
+  }
+  if (!st.reply_prefix.empty()) {
+    // After start (for {port}); nothing is served before ioc.run() below.
+    auto prefix = st.reply_prefix;
+    substitute(prefix, "{port}", std::to_string(port));
+    substitute(prefix, "{user}", served_user());
+    b.set_prefix(std::move(prefix));
   }
   log_line("zaki-test-gateway listening on " + st.bind + ":"
            + std::to_string(port) + " pid=" + std::to_string(getpid()));
