@@ -1,5 +1,7 @@
 #include "actors/user.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "actors/user_commands.hpp"
@@ -19,6 +21,8 @@ namespace {
 using self_ptr = user_actor::stateful_pointer<user_state>;
 
 void start_next(self_ptr self);
+
+void schedule_tick(self_ptr self);
 
 std::chrono::milliseconds ms(caf::timespan x) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(x);
@@ -46,7 +50,11 @@ void finish(self_ptr self) {
   }
   st.phase = "idle";
   st.last_activity = std::chrono::steady_clock::now();
+  st.idle_since = self->clock().now();
+  st.lookup_pending = false;
+  st.typing_due.reset();
   start_next(self);
+  schedule_tick(self);
 }
 
 void ensure_gateway(self_ptr self) {
@@ -65,13 +73,51 @@ void ensure_gateway(self_ptr self) {
   st.gateway = http_client::make(st.ctx->io->context(), where, opts);
 }
 
+/// Arms a tick for `due` unless an armed one fires by then (it re-arms
+/// what is still needed when it fires).
+void arm_tick(self_ptr self, user_state::tick_time due) {
+  auto& st = self->state;
+  for (auto t : st.ticks)
+    if (t <= due)
+      return;
+  st.ticks.push_back(due);
+  auto now = self->clock().now();
+  auto delay = due > now ? due - now : caf::timespan{0};
+  self->delayed_send(self, std::max(delay, caf::timespan{1}), internal_atom_v,
+                     typing_atom_v,
+                     static_cast<uint64_t>(due.time_since_epoch().count()));
+}
+
+/// Arms a tick for the earliest deadline still ahead, if any.
+void schedule_tick(self_ptr self) {
+  auto& st = self->state;
+  std::optional<user_state::tick_time> need;
+  auto consider = [&need](user_state::tick_time t) {
+    if (!need || t < *need)
+      need = t;
+  };
+  if (st.current) {
+    if (st.lookup_pending) {
+      consider(st.lookup_deadline);
+      if (st.notice_due && !st.setup_notice_sent)
+        consider(*st.notice_due);
+    }
+    if (st.typing_due && (st.phase == "calling" || st.phase == "backoff"))
+      consider(*st.typing_due);
+  } else if (st.queue.empty()) {
+    consider(st.idle_since + st.ctx->cfg.user.idle_timeout);
+  }
+  if (need)
+    arm_tick(self, *need);
+}
+
 void send_typing(self_ptr self) {
   auto& st = self->state;
   if (auto tg = self->system().registry().get<telegram_actor>(names::telegram))
     self->send(tg, chat_action_atom_v, st.current->chat_id,
                std::string{"typing"});
-  self->delayed_send(self, st.ctx->cfg.user.typing_interval, internal_atom_v,
-                     typing_atom_v, st.seq);
+  st.typing_due = self->clock().now() + st.ctx->cfg.user.typing_interval;
+  schedule_tick(self);
 }
 
 void call_gateway(self_ptr self) {
@@ -276,38 +322,93 @@ void start_next(self_ptr self) {
     return;
   st.phase = "lookup";
   st.setup_notice_sent = false;
+  st.typing_due.reset();
   ++st.seq;
   auto seq = st.seq;
+  // The lookup's deadline is checked by the actor's tick rather than by a
+  // request timeout (a CAF timer per message): the answer of a lookup that
+  // gave up is ignored by its sequence number.
+  auto now = self->clock().now();
+  st.lookup_pending = true;
+  st.notice_due.reset();
   auto on_error = [self, seq](caf::error& err) {
-    if (self->state.seq == seq && self->state.current)
+    if (self->state.seq == seq && self->state.current) {
+      self->state.lookup_pending = false;
       on_ensure_failed(self, err);
+    }
   };
-  if (auto prov = self->system().registry().get<provisioner_actor>(
-        names::provisioner)) {
+  auto prov = self->system().registry().get<provisioner_actor>(
+    names::provisioner);
+  if (prov) {
     // The provisioner answers once the container is up: a new user's
     // container is created first, a restarting one is waited for.
-    self->delayed_send(self, std::chrono::seconds(3), internal_atom_v,
-                       typing_atom_v, seq);
-    self->request(prov, st.ctx->cfg.user.ensure_timeout, ensure_atom_v,
-                  st.user_id)
+    st.notice_due = now + std::chrono::seconds(3);
+    st.lookup_deadline = now + st.ctx->cfg.user.ensure_timeout;
+    self->request(prov, caf::infinite, ensure_atom_v, st.user_id)
       .then(
         [self, seq](user_record& rec) {
-          if (self->state.seq == seq && self->state.current)
+          if (self->state.seq == seq && self->state.current) {
+            self->state.lookup_pending = false;
             on_lookup(self, user_lookup{true, std::move(rec)});
+          }
         },
         on_error);
+    schedule_tick(self);
     return;
   }
   auto store = self->system().registry().get<store_actor>(names::store);
-  if (!store)
+  if (!store) {
+    st.lookup_pending = false;
     return reply_internal_error(self, "store unavailable");
-  self->request(store, std::chrono::seconds(10), get_atom_v, st.user_id)
+  }
+  st.lookup_deadline = now + std::chrono::seconds(10);
+  self->request(store, caf::infinite, get_atom_v, st.user_id)
     .then(
       [self, seq](const user_lookup& found) {
-        if (self->state.seq == seq && self->state.current)
+        if (self->state.seq == seq && self->state.current) {
+          self->state.lookup_pending = false;
           on_lookup(self, found);
+        }
       },
       on_error);
+  schedule_tick(self);
+}
+
+/// The actor's one timer fired: does what is due and re-arms for the rest.
+void on_tick(self_ptr self, uint64_t due_count) {
+  auto& st = self->state;
+  user_state::tick_time due{user_state::tick_time::duration{
+    static_cast<user_state::tick_time::rep>(due_count)}};
+  if (auto i = std::find(st.ticks.begin(), st.ticks.end(), due);
+      i != st.ticks.end())
+    st.ticks.erase(i);
+  auto now = self->clock().now();
+  if (!st.current) {
+    if (st.queue.empty()
+        && now - st.idle_since >= st.ctx->cfg.user.idle_timeout) {
+      logger("user")->debug("event=idle_stop user={}", st.user_id);
+      self->quit();
+      return;
+    }
+    return schedule_tick(self);
+  }
+  if (st.lookup_pending) {
+    if (st.notice_due && !st.setup_notice_sent && now >= *st.notice_due) {
+      st.setup_notice_sent = true;
+      send_setup_notice(self);
+    }
+    if (now >= st.lookup_deadline) {
+      // As a request timeout would: the late answer is ignored.
+      st.lookup_pending = false;
+      ++st.seq;
+      auto err = caf::make_error(caf::sec::request_timeout);
+      return on_ensure_failed(self, err);
+    }
+  }
+  if (st.typing_due && now >= *st.typing_due
+      && (st.phase == "calling" || st.phase == "backoff"))
+    return send_typing(self); // re-arms
+  schedule_tick(self);
 }
 
 } // namespace
@@ -331,6 +432,10 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
   lock_opts.instance = ctx->instance_id;
   self->state.lock = session_lock{ctx->cfg.store.data_root, user_id,
                                   std::move(lock_opts)};
+  // The idle stop is a deadline of the actor's tick, not a receive timeout
+  // (CAF re-arms that timer after every activation).
+  self->state.idle_since = self->clock().now();
+  schedule_tick(self);
   self->set_exception_handler([self](std::exception_ptr& eptr) -> caf::error {
     std::string what = "unknown exception";
     try {
@@ -371,17 +476,7 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
       if (st.current && seq == st.seq && st.phase == "backoff")
         call_gateway(self);
     },
-    [self](internal_atom, typing_atom, uint64_t seq) {
-      auto& st = self->state;
-      if (!st.current || seq != st.seq)
-        return;
-      if (st.phase == "lookup" && !st.setup_notice_sent) {
-        st.setup_notice_sent = true;
-        send_setup_notice(self);
-      }
-      if (st.phase == "calling" || st.phase == "backoff")
-        send_typing(self);
-    },
+    [self](internal_atom, typing_atom, uint64_t due) { on_tick(self, due); },
     [self](container_atom, const std::string& state) {
       logger("user")->info("event=container_state user={} state={}",
                            self->state.user_id, state);
@@ -393,14 +488,6 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
         acquire_lock_then_call(self);
     },
     [self](status_atom) { return user_status(self); },
-    caf::after(ctx->cfg.user.idle_timeout) >>
-      [self] {
-        auto& st = self->state;
-        if (!st.current && st.queue.empty()) {
-          logger("user")->debug("event=idle_stop user={}", st.user_id);
-          self->quit();
-        }
-      },
   };
 }
 

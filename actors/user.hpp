@@ -4,6 +4,9 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
@@ -61,6 +64,24 @@ struct user_state {
   std::string pending_callback;
   /// The request id whose original `current` re-sends (Retry), for logs.
   std::string retry_of;
+  /// The actor's deadlines share one timer (`(internal, typing, due)`):
+  /// the "typing" refresh, the setup notice, the lookup deadline and the
+  /// idle stop. A tick is armed only when none fires by the deadline
+  /// needed, so a user's messages cost no timer each. Times are taken from
+  /// the actor clock (the test coordinator's clock in tests).
+  using tick_time = caf::actor_clock::time_point;
+  /// Due times of the ticks armed and not fired yet.
+  std::vector<tick_time> ticks;
+  /// The lookup (provisioner or store) of `current` is pending.
+  bool lookup_pending = false;
+  /// When the pending lookup gives up, and when the setup notice goes out
+  /// (only with a provisioner).
+  tick_time lookup_deadline;
+  std::optional<tick_time> notice_due;
+  /// Next "typing" refresh while the gateway works (calling, backoff).
+  std::optional<tick_time> typing_due;
+  /// Since when nothing is in flight nor queued (idle stop).
+  tick_time idle_since;
   /// Nonce of the open /restart confirmation and until when it is valid.
   std::string restart_nonce;
   std::chrono::steady_clock::time_point restart_nonce_expires;
