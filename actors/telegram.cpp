@@ -296,11 +296,17 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       return rp;
     },
     [self](chat_action_atom, int64_t chat_id, const std::string& action) {
-      telegram_op op;
-      op.method = "sendChatAction";
-      op.chat_id = chat_id;
-      op.body = encode_chat_action(chat_id, action);
-      dispatch(self, std::move(op), false);
+      // Best effort and nobody waits for it: the answer is dropped on the
+      // I/O thread instead of coming back as a message (one hop less for
+      // every message a user sends).
+      auto& st = self->state;
+      http_request_spec req;
+      req.target = "/bot" + st.ctx->bot_token + "/sendChatAction";
+      req.log_target = "/bot***/sendChatAction";
+      req.body = encode_chat_action(chat_id, action);
+      req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        st.ctx->cfg.telegram.request_timeout);
+      st.client->async_request(std::move(req), [](http_result) {});
     },
     [self](answer_atom, const std::string& callback_id,
            const std::string& text) {
