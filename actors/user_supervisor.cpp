@@ -59,16 +59,36 @@ void dispatch(self_ptr self, inbound_batch batch) {
   }
 }
 
+/// Sequence number of `(internal, journal, seq)` that flushes the done
+/// marks (batch numbers count up from 1 and never reach it).
+constexpr uint64_t flush_done_seq = ~uint64_t{0};
+
+void flush_done(self_ptr self) {
+  auto& st = self->state;
+  st.done_flush_queued = false;
+  if (!st.journal || st.done_marks.empty())
+    return;
+  auto ids = std::move(st.done_marks);
+  st.done_marks.clear();
+  st.journal_io->post([journal = st.journal, ids = std::move(ids)] {
+    std::string error;
+    if (!journal->mark_done(ids, error))
+      logger("supervisor")->error("event=journal_write_failed error={}",
+                                  log_value(error));
+  });
+}
+
 void journal_done(self_ptr self, int64_t update_id) {
   auto& st = self->state;
   if (!st.journal)
     return;
-  st.journal_io->post([journal = st.journal, update_id] {
-    std::string error;
-    if (!journal->mark_done(update_id, error))
-      logger("supervisor")->error("event=journal_write_failed error={}",
-                                  log_value(error));
-  });
+  st.done_marks.push_back(update_id);
+  if (!st.done_flush_queued) {
+    // Behind every message already in the mailbox: the marks of a burst of
+    // finished messages go out together, the first one without delay.
+    st.done_flush_queued = true;
+    self->send(self, internal_atom_v, journal_atom_v, flush_done_seq);
+  }
 }
 
 /// Opens the inbox journal and replays what a previous run accepted but
@@ -215,8 +235,14 @@ status_node synthesized(int64_t user_id, const user_entry& entry) {
 
 user_supervisor_state::~user_supervisor_state() {
   // Finishes queued journal writes; no journal thread outlives the actor.
-  if (journal_io)
+  if (journal_io) {
+    if (journal && !done_marks.empty())
+      journal_io->post([j = journal, ids = std::move(done_marks)] {
+        std::string error;
+        j->mark_done(ids, error);
+      });
     journal_io->stop();
+  }
 }
 
 user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
@@ -276,6 +302,8 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
     },
     [self](internal_atom, journal_atom, uint64_t seq) {
       auto& st = self->state;
+      if (seq == flush_done_seq)
+        return flush_done(self);
       auto i = st.writing.find(seq);
       if (i == st.writing.end())
         return;

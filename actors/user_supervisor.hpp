@@ -50,6 +50,11 @@ struct user_supervisor_state {
   };
   std::unordered_map<uint64_t, pending_batch> writing;
   uint64_t next_batch = 1;
+  /// Finished update ids not yet handed to the journal thread: they go in
+  /// one task once the mailbox holds no more `done` messages (one wake-up
+  /// of the journal thread and one write for many messages).
+  std::vector<int64_t> done_marks;
+  bool done_flush_queued = false;
   bool draining = false;
   caf::typed_response_promise<int64_t> drain_promise;
 

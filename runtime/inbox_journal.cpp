@@ -199,6 +199,26 @@ bool inbox_journal::mark_done(int64_t update_id, std::string& error) {
   return true;
 }
 
+bool inbox_journal::mark_done(const std::vector<int64_t>& update_ids,
+                              std::string& error) {
+  std::string text;
+  for (auto id : update_ids) {
+    if (pending_.erase(id) == 0)
+      continue;
+    ++lines_;
+    text += "{\"d\":";
+    text += std::to_string(id);
+    text += "}\n";
+  }
+  if (text.empty())
+    return true;
+  if (!write_all(text, error))
+    return false;
+  if (lines_ > compact_after_lines + pending_.size())
+    return compact(error);
+  return true;
+}
+
 bool inbox_journal::compact(std::string& error) {
   auto tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(),

@@ -44,6 +44,9 @@ public:
   /// that was answered, never loses one).
   bool mark_done(int64_t update_id, std::string& error);
 
+  /// Marks several messages done with one write (not synced either).
+  bool mark_done(const std::vector<int64_t>& update_ids, std::string& error);
+
   /// Returns the number of pending messages.
   size_t pending_count() const {
     return pending_.size();
