@@ -3,6 +3,9 @@
 #include <cctype>
 #include <mutex>
 
+#include <atomic>
+#include <vector>
+
 #include <spdlog/async.h>
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/base_sink.h>
@@ -51,6 +54,10 @@ private:
 };
 
 std::mutex init_mutex;
+
+/// Bumped whenever the registry is rebuilt, so that the loggers cached per
+/// thread by `logger` are looked up again.
+std::atomic<uint64_t> generation{1};
 spdlog::sink_ptr shared_sink;
 spdlog::level::level_enum default_level = spdlog::level::info;
 
@@ -72,6 +79,7 @@ void init_logging(const settings& s) {
   shared_sink->set_pattern(pattern);
   default_level = spdlog::level::from_str(s.log.level);
   spdlog::drop_all();
+  generation.fetch_add(1, std::memory_order_acq_rel);
   spdlog::flush_on(spdlog::level::warn);
   spdlog::flush_every(std::chrono::seconds(1));
 }
@@ -79,10 +87,13 @@ void init_logging(const settings& s) {
 void shutdown_logging() {
   std::lock_guard<std::mutex> guard{init_mutex};
   spdlog::shutdown();
+  generation.fetch_add(1, std::memory_order_acq_rel);
   shared_sink = nullptr;
 }
 
-std::shared_ptr<spdlog::logger> logger(const std::string& name) {
+namespace {
+
+std::shared_ptr<spdlog::logger> find_or_make_logger(const std::string& name) {
   if (auto existing = spdlog::get(name))
     return existing;
   std::lock_guard<std::mutex> guard{init_mutex};
@@ -107,6 +118,31 @@ std::shared_ptr<spdlog::logger> logger(const std::string& name) {
   result->flush_on(spdlog::level::warn);
   spdlog::register_logger(result);
   return result;
+}
+
+} // namespace
+
+std::shared_ptr<spdlog::logger> logger(const std::string& name) {
+  // spdlog::get takes the registry's mutex, which the actors' threads would
+  // contend for several times per message: each thread keeps the few
+  // loggers it uses.
+  struct entry {
+    std::string name;
+    std::shared_ptr<spdlog::logger> log;
+  };
+  thread_local uint64_t cached_generation = 0;
+  thread_local std::vector<entry> cache;
+  auto gen = generation.load(std::memory_order_acquire);
+  if (cached_generation != gen) {
+    cache.clear();
+    cached_generation = gen;
+  }
+  for (auto& e : cache)
+    if (e.name == name)
+      return e.log;
+  auto log = find_or_make_logger(name);
+  cache.push_back(entry{name, log});
+  return log;
 }
 
 std::string redact_target(std::string_view target) {
