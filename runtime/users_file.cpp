@@ -129,9 +129,9 @@ users_load_result parse_users(std::string text) {
 }
 
 users_load_result load_users_file(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in) {
-    users_load_result result;
+  users_load_result result;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT) {
       result.ok = true;
       result.warnings.push_back("users file " + path
@@ -141,9 +141,28 @@ users_load_result load_users_file(const std::string& path) {
     }
     return result;
   }
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return parse_users(buf.str());
+  // Read straight into one buffer with room for simdjson's padding (a
+  // stringstream and its copy held three times the file at the peak).
+  std::string text;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0)
+    text.reserve(static_cast<size_t>(st.st_size) + simdjson::SIMDJSON_PADDING);
+  char buf[65536];
+  for (;;) {
+    auto n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      result.error = "cannot read " + path + ": " + std::strerror(errno);
+      ::close(fd);
+      return result;
+    }
+    if (n == 0)
+      break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return parse_users(std::move(text));
 }
 
 std::string format_users(const user_map& users) {
