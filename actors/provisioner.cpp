@@ -336,7 +336,11 @@ void stop_container(self_ptr self, int64_t user,
       [self, user, then](bool ok) {
         auto& e = self->state.users[user];
         e.state = "stopped";
-        fail_waiters(e, make_error(errc::container_down, "container stopped"));
+        // A message that arrived while the container was stopping (an idle
+        // stop racing the user's next message) starts it again instead of
+        // failing.
+        if (!e.waiters.empty())
+          begin_start(self, user, true);
         then(ok);
       },
       [self, user, then](caf::error& err) {

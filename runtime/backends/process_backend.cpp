@@ -217,8 +217,12 @@ void on_exit(self_ptr self, int64_t user, uint64_t gen) {
       code = WEXITSTATUS(status);
       detail = "exited with " + std::to_string(code);
     } else if (WIFSIGNALED(status)) {
-      code = 128 + WTERMSIG(status);
-      detail = std::string{"killed by "} + ::strsignal(WTERMSIG(status));
+      auto sig = WTERMSIG(status);
+      code = 128 + sig;
+      // "killed by signal 9 (SIGKILL)"; strsignal alone reads "Killed".
+      auto abbrev = ::sigabbrev_np(sig);
+      detail = "killed by signal " + std::to_string(sig)
+               + (abbrev ? std::string{" (SIG"} + abbrev + ")" : "");
     }
   } else {
     detail = "adopted process ended";
