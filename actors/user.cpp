@@ -308,7 +308,7 @@ void start_next(self_ptr self) {
   if (st.current || st.queue.empty())
     return;
   st.current = std::move(st.queue.front());
-  st.queue.pop_front();
+  st.queue.erase(st.queue.begin());
   auto& msg = *st.current;
   auto& trigger = st.ctx->cfg.user.crash_trigger;
   if (!trigger.empty() && msg.delivery == 0

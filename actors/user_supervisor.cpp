@@ -198,7 +198,7 @@ void on_child_exit(self_ptr self, int64_t user_id, const caf::error& reason) {
   entry.crashes.push_back(now);
   while (!entry.crashes.empty()
          && now - entry.crashes.front() > cfg.restart_window)
-    entry.crashes.pop_front();
+    entry.crashes.erase(entry.crashes.begin());
   if (entry.crashes.size() > cfg.max_restarts) {
     give_up(self, user_id, entry);
     st.users.erase(i);

@@ -4,6 +4,7 @@
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include <caf/typed_response_promise.hpp>
 
@@ -18,9 +19,9 @@ namespace zaki {
 /// these, so no message is lost with the actor.
 struct user_entry {
   user_actor handle;
-  std::deque<inbound_message> unacked;
+  std::vector<inbound_message> unacked;
   /// Times of recent abnormal exits (restart intensity).
-  std::deque<std::chrono::steady_clock::time_point> crashes;
+  std::vector<std::chrono::steady_clock::time_point> crashes;
   uint32_t restarts = 0;
   bool restarting = false;
 };
