@@ -191,9 +191,32 @@ void render_node(simdjson::dom::object node, bool color,
   out += line;
   out += '\n';
   simdjson::dom::array children;
-  if (node["children"].get(children) != simdjson::SUCCESS)
-    return;
+  bool has_children = node["children"].get(children) == simdjson::SUCCESS
+                      && children.size() > 0;
   auto child_prefix = root ? prefix : prefix + (last ? "    " : "│   ");
+  // Lists of records in a node's detail (the provisioner's and the health
+  // supervisor's containers) as one dim line per record under the node.
+  for (auto field : node) {
+    simdjson::dom::array items;
+    if (field.key == "children" || field.value.get(items) != simdjson::SUCCESS)
+      continue;
+    for (auto item : items) {
+      simdjson::dom::object rec;
+      if (item.get(rec) != simdjson::SUCCESS)
+        continue;
+      std::string sub;
+      append_details(sub, rec);
+      std::string_view rec_state;
+      if (rec["state"].get(rec_state) == simdjson::SUCCESS)
+        sub = " state=" + std::string{rec_state} + sub;
+      auto text = child_prefix + (has_children ? "│ " : "  ") + "· "
+                  + std::string{field.key} + ":" + sub;
+      out += color ? std::string{dim} + text + reset : text;
+      out += '\n';
+    }
+  }
+  if (!has_children)
+    return;
   size_t n = children.size();
   size_t i = 0;
   for (auto child : children) {
