@@ -22,16 +22,24 @@ caf::error make_send_error(const std::string& what) {
 
 void pump(self_ptr self);
 
+/// The HTTP request of one Bot API call (the token only in the target, never
+/// in the logged one).
+http_request_spec bot_request(const telegram_state& st,
+                              const std::string& method, std::string body) {
+  http_request_spec req;
+  req.target = "/bot" + st.ctx->bot_token + "/" + method;
+  req.log_target = "/bot***/" + method;
+  req.body = std::move(body);
+  req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+    st.ctx->cfg.telegram.request_timeout);
+  return req;
+}
+
 /// Sends one call now. Paced calls (chat != 0) mark their chat busy.
 void dispatch(self_ptr self, telegram_op op, bool paced) {
   auto& st = self->state;
   auto seq = st.next_seq++;
-  http_request_spec req;
-  req.target = "/bot" + st.ctx->bot_token + "/" + op.method;
-  req.log_target = "/bot***/" + op.method;
-  req.body = op.body;
-  req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-    st.ctx->cfg.telegram.request_timeout);
+  auto req = bot_request(st, op.method, op.body);
   if (paced)
     st.chats.at(op.chat_id).in_flight = true;
   else
@@ -300,13 +308,9 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       // I/O thread instead of coming back as a message (one hop less for
       // every message a user sends).
       auto& st = self->state;
-      http_request_spec req;
-      req.target = "/bot" + st.ctx->bot_token + "/sendChatAction";
-      req.log_target = "/bot***/sendChatAction";
-      req.body = encode_chat_action(chat_id, action);
-      req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-        st.ctx->cfg.telegram.request_timeout);
-      st.client->async_request(std::move(req), [](http_result) {});
+      st.client->async_request(bot_request(st, "sendChatAction",
+                                           encode_chat_action(chat_id, action)),
+                               [](http_result) {});
     },
     [self](answer_atom, const std::string& callback_id,
            const std::string& text) {

@@ -63,9 +63,8 @@ void dispatch(self_ptr self, inbound_batch batch) {
 /// marks (batch numbers count up from 1 and never reach it).
 constexpr uint64_t flush_done_seq = ~uint64_t{0};
 
-void flush_done(self_ptr self) {
-  auto& st = self->state;
-  st.done_flush_queued = false;
+/// Hands the collected done marks to the journal thread in one task.
+void post_done_marks(user_supervisor_state& st) {
   if (!st.journal || st.done_marks.empty())
     return;
   auto ids = std::move(st.done_marks);
@@ -76,6 +75,11 @@ void flush_done(self_ptr self) {
       logger("supervisor")->error("event=journal_write_failed error={}",
                                   log_value(error));
   });
+}
+
+void flush_done(self_ptr self) {
+  self->state.done_flush_queued = false;
+  post_done_marks(self->state);
 }
 
 void journal_done(self_ptr self, int64_t update_id) {
@@ -236,11 +240,7 @@ status_node synthesized(int64_t user_id, const user_entry& entry) {
 user_supervisor_state::~user_supervisor_state() {
   // Finishes queued journal writes; no journal thread outlives the actor.
   if (journal_io) {
-    if (journal && !done_marks.empty())
-      journal_io->post([j = journal, ids = std::move(done_marks)] {
-        std::string error;
-        j->mark_done(ids, error);
-      });
+    post_done_marks(*this);
     journal_io->stop();
   }
 }

@@ -189,14 +189,7 @@ bool inbox_journal::append(const inbound_batch& batch, std::string& error) {
 }
 
 bool inbox_journal::mark_done(int64_t update_id, std::string& error) {
-  if (pending_.erase(update_id) == 0)
-    return true;
-  ++lines_;
-  if (!write_all("{\"d\":" + std::to_string(update_id) + "}\n", error))
-    return false;
-  if (lines_ > compact_after_lines + pending_.size())
-    return compact(error);
-  return true;
+  return mark_done(std::vector<int64_t>{update_id}, error);
 }
 
 bool inbox_journal::mark_done(const std::vector<int64_t>& update_ids,
