@@ -25,7 +25,11 @@ http_client::http_client(net::io_context& ioc, origin where,
 }
 
 http_client::~http_client() {
-  // nop: connections hold a shared_ptr to us, so none is left here.
+  // Every connection is idle here: a busy one and every handler queued on
+  // the strand hold a reference to this client. Idle sockets have no
+  // pending operation, so closing them from this thread races with nothing.
+  for (auto& conn : connections_)
+    conn->close();
 }
 
 void http_client::async_request(http_request_spec req, callback cb) {
@@ -83,7 +87,7 @@ void http_client::dispatch() {
       if (connections_.size() >= opts_.max_connections)
         return;
       connections_.push_back(
-        std::make_shared<http_connection>(shared_from_this()));
+        std::make_shared<http_connection>(*this));
       idle = connections_.back().get();
     }
     auto j = std::move(queue_.front());

@@ -17,8 +17,8 @@ namespace http = beast::http;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 
-http_connection::http_connection(std::shared_ptr<http_client> owner)
-  : owner_(std::move(owner)), resolver_(owner_->strand_) {
+http_connection::http_connection(http_client& owner)
+  : owner_(&owner), resolver_(owner.strand_) {
   // nop
 }
 
@@ -41,6 +41,7 @@ void http_connection::reset_stream() {
 
 void http_connection::start(http_client::job j) {
   job_ = std::move(j);
+  busy_owner_ = owner_->shared_from_this();
   busy_ = true;
   retried_ = false;
   auto& o = owner_->origin_;
@@ -222,8 +223,11 @@ void http_connection::finish(http_result res) {
   connecting_ = false;
   auto cb = std::move(job_.cb);
   job_ = {};
+  // Releasing the client may destroy it (and close this connection), so the
+  // reference is held until it has dispatched its next job.
+  auto owner = std::move(busy_owner_);
   cb(std::move(res));
-  owner_->on_idle(this);
+  owner->on_idle(this);
 }
 
 void http_connection::close() {

@@ -22,7 +22,8 @@ namespace zaki {
 /// once on a fresh connection: the server closed an idle keep-alive.
 class http_connection : public std::enable_shared_from_this<http_connection> {
 public:
-  explicit http_connection(std::shared_ptr<http_client> owner);
+  /// Creates an idle connection of `owner`, which owns it.
+  explicit http_connection(http_client& owner);
 
   /// Returns whether the connection runs a job.
   bool busy() const {
@@ -51,7 +52,12 @@ private:
   void finish(http_result res);
   void reset_stream();
 
-  std::shared_ptr<http_client> owner_;
+  // The client owns its connections. An idle connection points back with a
+  // plain pointer, so dropping the last handle of a client frees it and its
+  // pool (a shared_ptr both ways was a cycle only shutdown() broke). A busy
+  // connection keeps its client alive until the job's callback ran.
+  http_client* owner_;
+  std::shared_ptr<http_client> busy_owner_;
   tcp::resolver resolver_;
   std::optional<boost::beast::tcp_stream> plain_;
   std::optional<tls_stream> tls_;
