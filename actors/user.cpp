@@ -24,6 +24,20 @@ void start_next(self_ptr self);
 
 void schedule_tick(self_ptr self);
 
+/// The exchange is over: keeps the session lock for `lock.linger` (the
+/// next message of a conversation then needs no new lock file), or
+/// releases it at once when the linger is 0.
+void linger_lock(self_ptr self) {
+  auto& st = self->state;
+  if (!st.lock.held() || st.lock_release_due)
+    return;
+  if (st.ctx->cfg.lock.linger <= caf::timespan{0}) {
+    st.lock.release();
+    return;
+  }
+  st.lock_release_due = self->clock().now() + st.ctx->cfg.lock.linger;
+}
+
 std::chrono::milliseconds ms(caf::timespan x) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(x);
 }
@@ -31,8 +45,7 @@ std::chrono::milliseconds ms(caf::timespan x) {
 /// Reports the current message as handled and moves on to the next one.
 void finish(self_ptr self) {
   auto& st = self->state;
-  if (st.lock.held())
-    st.lock.release();
+  linger_lock(self);
   if (!st.pending_callback.empty()) {
     // A Retry press that ended before the lookup answered (an error
     // message went out instead): every press gets its toast.
@@ -96,6 +109,8 @@ void schedule_tick(self_ptr self) {
     if (!need || t < *need)
       need = t;
   };
+  if (st.lock_release_due)
+    consider(*st.lock_release_due);
   if (st.current) {
     if (st.lookup_pending) {
       consider(st.lookup_deadline);
@@ -138,7 +153,12 @@ void call_gateway(self_ptr self) {
   req.authorization = "Bearer " + st.record.token;
   req.timeout = ms(st.ctx->cfg.gateway.timeout);
   st.gateway->async_request(std::move(req), reply_to<user_actor>(self, st.seq));
-  send_typing(self);
+  if (st.typing_due) // a retry: "typing" is already scheduled
+    return;
+  if (st.ctx->cfg.user.typing_delay <= caf::timespan{0})
+    return send_typing(self);
+  st.typing_due = self->clock().now() + st.ctx->cfg.user.typing_delay;
+  schedule_tick(self);
 }
 
 /// One non-blocking attempt at the session lock; a held lock is retried by
@@ -147,6 +167,8 @@ void acquire_lock_then_call(self_ptr self) {
   auto& st = self->state;
   auto& msg = *st.current;
   auto log = logger("user");
+  // A lock kept from the previous exchange is taken over, not released.
+  st.lock_release_due.reset();
   auto res = st.lock.try_acquire();
   if (res.state == acquire_state::acquired) {
     if (!res.reclaimed.empty())
@@ -217,7 +239,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
               st.user_id, res.status, res.latency_us / 1000.0,
               answer.content.size(), msg.request_id);
     st.phase = "replying";
-    st.lock.release(); // the exchange is over; Telegram needs no lock
+    linger_lock(self); // the exchange is over; Telegram needs no lock
     return reply_with_answer(self, std::move(answer.content));
   }
   bool retry = answer.outcome == gateway_outcome::retryable
@@ -244,7 +266,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
     self->delayed_send(self, delay, internal_atom_v, retry_atom_v, st.seq);
     return;
   }
-  st.lock.release();
+  linger_lock(self);
   log->error("event=gateway_failed user={} port={} status={} failure={} "
              "outcome={} error={} attempts={} request_id={}",
              st.user_id, st.record.port, res.status, to_string(res.failure),
@@ -383,6 +405,10 @@ void on_tick(self_ptr self, uint64_t due_count) {
       i != st.ticks.end())
     st.ticks.erase(i);
   auto now = self->clock().now();
+  if (st.lock_release_due && now >= *st.lock_release_due) {
+    st.lock_release_due.reset();
+    st.lock.release();
+  }
   if (!st.current) {
     if (st.queue.empty()
         && now - st.idle_since >= st.ctx->cfg.user.idle_timeout) {

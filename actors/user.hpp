@@ -67,8 +67,8 @@ struct user_state {
   /// The request id whose original `current` re-sends (Retry), for logs.
   std::string retry_of;
   /// The actor's deadlines share one timer (`(internal, typing, due)`):
-  /// the "typing" refresh, the setup notice, the lookup deadline and the
-  /// idle stop. A tick is armed only when none fires by the deadline
+  /// the "typing" refresh, the setup notice, the lookup deadline, the
+  /// lingering lock's release and the idle stop. A tick is armed only when none fires by the deadline
   /// needed, so a user's messages cost no timer each. Times are taken from
   /// the actor clock (the test coordinator's clock in tests).
   using tick_time = caf::actor_clock::time_point;
@@ -80,8 +80,12 @@ struct user_state {
   /// (only with a provisioner).
   tick_time lookup_deadline;
   std::optional<tick_time> notice_due;
-  /// Next "typing" refresh while the gateway works (calling, backoff).
+  /// Next "typing" (the first after `user.typing-delay`, then refreshes)
+  /// while the gateway works (calling, backoff).
   std::optional<tick_time> typing_due;
+  /// When the session lock, kept after an exchange for `lock.linger`, is
+  /// released unless the next exchange took it over.
+  std::optional<tick_time> lock_release_due;
   /// Since when nothing is in flight nor queued (idle stop).
   tick_time idle_since;
   /// Nonce of the open /restart confirmation and until when it is valid.

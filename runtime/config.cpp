@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include <caf/config_option_adder.hpp>
 
@@ -17,6 +18,11 @@ config::config() {
   // The work-sharing scheduler sleeps when idle; the default work stealing
   // polls and costs a few percent of a core on an idle router.
   set("scheduler.policy", caf::atom("sharing"));
+  // One core stays for the I/O thread: on a 2-core machine a second CAF
+  // worker only adds hand-offs between threads (CPU per message 370 -> 260
+  // us in the load bench). --scheduler.max-threads overrides it.
+  auto cores = std::thread::hardware_concurrency();
+  set("scheduler.max-threads", static_cast<size_t>(cores > 1 ? cores - 1 : 1));
   auto& v = values;
   opt_group{custom_options_, "telegram"}
     .add(v.telegram.api_root, "api-root", "Bot API base URL")
@@ -116,6 +122,8 @@ config::config() {
     .add(v.user.max_queue, "max-queue", "messages queued per user")
     .add(v.user.typing_interval, "typing-interval",
          "refresh of the typing action")
+    .add(v.user.typing_delay, "typing-delay",
+         "first typing action once the gateway worked this long")
     .add(v.user.ensure_timeout, "ensure-timeout",
          "wait for the user's container to come up at most")
     .add(v.user.crash_trigger, "crash-trigger",
@@ -129,7 +137,9 @@ config::config() {
     .add(v.supervisor.backoff_max, "backoff-max", "cap of the restart delay");
   opt_group{custom_options_, "lock"}
     .add(v.lock.timeout, "timeout", "wait for a session lock at most")
-    .add(v.lock.max_age, "max-age", "locks older than this are stale");
+    .add(v.lock.max_age, "max-age", "locks older than this are stale")
+    .add(v.lock.linger, "linger",
+         "keep a user's lock this long after an exchange (0: release)");
   opt_group{custom_options_, "admin"}
     .add(v.admin.address, "address", "HOST:PORT of the admin HTTP server")
     .add(v.admin.token_file, "token-file",

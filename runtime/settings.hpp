@@ -133,6 +133,9 @@ struct settings {
     caf::timespan idle_timeout = std::chrono::minutes(10);
     uint64_t max_queue = 100;
     caf::timespan typing_interval = std::chrono::seconds(4);
+    /// "typing" goes out once the gateway has worked this long: an answer
+    /// that comes sooner needs no indicator (and saves a Bot API call).
+    caf::timespan typing_delay = std::chrono::seconds(1);
     /// How long a message waits for its user's container to come up.
     caf::timespan ensure_timeout = std::chrono::minutes(5);
     /// Fault injection: a message containing this text crashes its user
@@ -150,6 +153,10 @@ struct settings {
   struct lock_t {
     caf::timespan timeout = std::chrono::seconds(10);
     caf::timespan max_age = std::chrono::minutes(30);
+    /// A user actor keeps its lock this long after an exchange, so that a
+    /// conversation's next message needs no new lock file. 0 releases it
+    /// right after each exchange.
+    caf::timespan linger = std::chrono::seconds(2);
   } lock;
 
   struct admin_t {

@@ -4,6 +4,9 @@
 #include "actors/user.hpp"
 
 #include "runtime/config.hpp"
+
+#include <filesystem>
+#include <sys/stat.h>
 #include "tests/actors/peers.hpp"
 
 // The user actor on the deterministic scheduler: its gateway requests never
@@ -97,7 +100,7 @@ CAF_TEST(a message is looked up sent to the gateway and answered) {
   CAF_CHECK_EQUAL(state(u).attempt, 1u);
   CAF_REQUIRE(state(u).gateway != nullptr);
   CAF_CHECK_EQUAL(state(u).gateway->where().port, 19001u);
-  CAF_CHECK_GREATER_OR_EQUAL(p->chat_actions, 1u); // "typing"
+  CAF_CHECK_EQUAL(p->chat_actions, 0u); // "typing" after typing-delay
   CAF_CHECK(p->sent.empty());
   complete(u, completion("hello back"));
   CAF_REQUIRE_EQUAL(p->sent.size(), 1u);
@@ -334,6 +337,81 @@ CAF_TEST(an idle actor stops itself) {
     CAF_CHECK_EQUAL(dm.reason, caf::exit_reason::normal);
   }, caf::after(milliseconds(10)) >> [] {});
   CAF_CHECK(got_down);
+}
+
+CAF_TEST(typing goes out only once the gateway has worked typing delay) {
+  ctx->cfg.user.typing_delay = seconds(1);
+  ctx->cfg.user.typing_interval = seconds(4);
+  auto u = spawn_user(7001);
+  // A quick answer: no "typing" at all.
+  route(u, text_message(60, 7001, "quick"));
+  wait(milliseconds(500));
+  complete(u, completion("fast"));
+  wait(milliseconds(1500));
+  CAF_CHECK_EQUAL(p->chat_actions, 0u);
+  CAF_CHECK_EQUAL(p->sent.size(), 1u);
+  // A slow one: the first after 1 s, then every 4 s until the answer.
+  route(u, text_message(61, 7001, "slow"));
+  wait(milliseconds(900));
+  CAF_CHECK_EQUAL(p->chat_actions, 0u);
+  wait(milliseconds(200));
+  CAF_CHECK_EQUAL(p->chat_actions, 1u);
+  wait(milliseconds(4000));
+  CAF_CHECK_EQUAL(p->chat_actions, 2u);
+  complete(u, completion("slow answer"));
+  wait(milliseconds(5000));
+  CAF_CHECK_EQUAL(p->chat_actions, 2u);
+  CAF_CHECK_EQUAL(p->sent.size(), 2u);
+}
+
+CAF_TEST(typing delay 0 sends typing with the call) {
+  ctx->cfg.user.typing_delay = milliseconds(0);
+  auto u = spawn_user(7001);
+  route(u, text_message(62, 7001, "hi"));
+  CAF_CHECK_EQUAL(p->chat_actions, 1u);
+  complete(u, completion("ok"));
+}
+
+CAF_TEST(the session lock lingers after an exchange then is released) {
+  ctx->cfg.lock.linger = seconds(2);
+  auto lock_file = ctx->cfg.store.data_root
+                   + "/users/user-7001/router.session.lock";
+  auto u = spawn_user(7001);
+  route(u, text_message(70, 7001, "one"));
+  CAF_CHECK(state(u).lock.held());
+  complete(u, completion("first"));
+  // Kept for the next message of the conversation.
+  CAF_CHECK(state(u).lock.held());
+  CAF_REQUIRE(std::filesystem::exists(lock_file));
+  struct stat before;
+  CAF_REQUIRE_EQUAL(::stat(lock_file.c_str(), &before), 0);
+  wait(milliseconds(1500));
+  route(u, text_message(71, 7001, "two"));
+  CAF_CHECK_EQUAL(state(u).phase, "calling");
+  struct stat during;
+  CAF_REQUIRE_EQUAL(::stat(lock_file.c_str(), &during), 0);
+  CAF_CHECK_EQUAL(before.st_ino, during.st_ino); // the same lock, taken over
+  // No release while the second exchange is in flight, past the first's due.
+  wait(milliseconds(1000));
+  CAF_CHECK(state(u).lock.held());
+  complete(u, completion("second"));
+  CAF_CHECK_EQUAL(p->sent.size(), 2u);
+  wait(milliseconds(1900));
+  CAF_CHECK(state(u).lock.held());
+  wait(milliseconds(200));
+  CAF_CHECK(!state(u).lock.held());
+  CAF_CHECK(!std::filesystem::exists(lock_file));
+}
+
+CAF_TEST(linger 0 releases the session lock right after the exchange) {
+  ctx->cfg.lock.linger = milliseconds(0);
+  auto u = spawn_user(7001);
+  route(u, text_message(72, 7001, "one"));
+  CAF_CHECK(state(u).lock.held());
+  complete(u, completion("first"));
+  CAF_CHECK(!state(u).lock.held());
+  CAF_CHECK(!std::filesystem::exists(
+    ctx->cfg.store.data_root + "/users/user-7001/router.session.lock"));
 }
 
 CAF_TEST(status reports the message in flight) {

@@ -490,6 +490,7 @@ CAF_TEST(forged foreign stale and removed user presses get a polite toast) {
 CAF_TEST(typing is refreshed while the gateway works) {
   router_fixture f;
   f.cfg().user.typing_interval = milliseconds(500);
+  f.cfg().user.typing_delay = milliseconds(0);
   f.add_user(7009);
   f.start();
   f.telegram.push_text(7009, "gw:sleep=1800 slow");
