@@ -165,6 +165,9 @@ void write_process_metrics(prometheus_writer& out, double uptime_s) {
              "Stale session locks removed.");
   out.sample("zaki_session_lock_reclaims_total",
              static_cast<double>(locks.reclaims));
+  out.family("zaki_session_locks_held", "gauge",
+             "Session locks held now (exchanges and lingering ones).");
+  out.sample("zaki_session_locks_held", static_cast<double>(locks.held));
 }
 
 void serve_metrics(admin_self self, const admin_exchange_ptr& ex) {

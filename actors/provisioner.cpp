@@ -622,9 +622,13 @@ std::vector<child_spec> container_children(const context_ptr& ctx) {
   result.push_back(
     {"provisioner", names::provisioner, [ctx](root_self self) {
        // A short local read at (re)start: ports in use and the tokens of
-       // existing users come from users.json.
+       // existing users come from users.json. The static backend manages
+       // no container, so it keeps no second copy of the users (100,000
+       // of them cost ~35 MB) and asks the store instead.
        std::vector<user_record> known;
-       auto res = load_users_file(ctx->cfg.store.users_file);
+       users_load_result res;
+       if (ctx->cfg.backend.kind != "static")
+         res = load_users_file(ctx->cfg.store.users_file);
        if (res.ok)
          for (auto& [id, rec] : res.users)
            known.push_back(rec);

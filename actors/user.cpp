@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <sys/resource.h>
+
 #include <caf/all.hpp>
 
 #include "actors/user_commands.hpp"
@@ -24,14 +26,28 @@ void start_next(self_ptr self);
 
 void schedule_tick(self_ptr self);
 
+/// A held lock pins one descriptor. Lingering locks may take a quarter of
+/// the descriptor limit; the rest is for the gateway connections (one per
+/// active user) and the locks of exchanges in flight.
+uint64_t linger_budget() {
+  static const uint64_t budget = [] {
+    struct rlimit lim;
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
+      return uint64_t{1024};
+    return static_cast<uint64_t>(lim.rlim_cur) / 4;
+  }();
+  return budget;
+}
+
 /// The exchange is over: keeps the session lock for `lock.linger` (the
 /// next message of a conversation then needs no new lock file), or
-/// releases it at once when the linger is 0.
+/// releases it at once when the linger is 0 or too many locks are held.
 void linger_lock(self_ptr self) {
   auto& st = self->state;
   if (!st.lock.held() || st.lock_release_due)
     return;
-  if (st.ctx->cfg.lock.linger <= caf::timespan{0}) {
+  if (st.ctx->cfg.lock.linger <= caf::timespan{0}
+      || lock_counters_snapshot().held > linger_budget()) {
     st.lock.release();
     return;
   }

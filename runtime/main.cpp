@@ -6,8 +6,9 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
-#include <unistd.h>
 #include <string>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -41,6 +42,22 @@ void print_usage(std::ostream& out) {
          "--telegram.token-file.\n";
 }
 
+/// Raises the soft descriptor limit to the hard one, as servers do: every
+/// active user holds a gateway connection and, while lingering, a session
+/// lock. Returns the limit in effect.
+rlim_t raise_descriptor_limit() {
+  struct rlimit lim;
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    auto wanted = lim;
+    wanted.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &wanted) == 0)
+      return wanted.rlim_cur;
+  }
+  return lim.rlim_cur;
+}
+
 int run_command(std::vector<std::string> args) {
   zaki::config cfg;
   std::vector<std::string> positional;
@@ -54,6 +71,8 @@ int run_command(std::vector<std::string> args) {
   }
   zaki::init_logging(cfg.values);
   auto log = zaki::logger("main");
+  log->debug("event=descriptor_limit nofile={}",
+             static_cast<uint64_t>(raise_descriptor_limit()));
   auto ctx = std::make_shared<zaki::service_context>();
   ctx->cfg = cfg.values;
   std::string token_error;

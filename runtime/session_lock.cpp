@@ -19,6 +19,7 @@ namespace {
 
 std::atomic<uint64_t> acquisitions_count{0};
 std::atomic<uint64_t> waits_count{0};
+std::atomic<uint64_t> held_count{0};
 std::atomic<uint64_t> reclaims_count{0};
 
 lock_clock::time_point to_time_point(const struct timespec& ts) {
@@ -143,6 +144,7 @@ lock_counters lock_counters_snapshot() {
   result.acquisitions = acquisitions_count.load(std::memory_order_relaxed);
   result.waits = waits_count.load(std::memory_order_relaxed);
   result.reclaims = reclaims_count.load(std::memory_order_relaxed);
+  result.held = held_count.load(std::memory_order_relaxed);
   return result;
 }
 
@@ -200,7 +202,6 @@ session_lock::session_lock(session_lock&& other) noexcept
     user_id_(other.user_id_),
     options_(std::move(other.options_)),
     owner_(std::move(other.owner_)),
-    dir_(std::move(other.dir_)),
     file_(std::move(other.file_)),
     dev_(other.dev_),
     ino_(other.ino_) {
@@ -214,7 +215,6 @@ session_lock& session_lock::operator=(session_lock&& other) noexcept {
     user_id_ = other.user_id_;
     options_ = std::move(other.options_);
     owner_ = std::move(other.owner_);
-    dir_ = std::move(other.dir_);
     file_ = std::move(other.file_);
     dev_ = other.dev_;
     ino_ = other.ino_;
@@ -263,8 +263,8 @@ acquire_result session_lock::try_acquire() {
           remove_if_same(dir.get(), name, lock_path, st.st_dev, st.st_ino, ignored);
         return result;
       }
-      dir_ = std::move(dir);
       file_ = std::move(fd);
+      held_count.fetch_add(1, std::memory_order_relaxed);
       dev_ = st.st_dev;
       ino_ = st.st_ino;
       owner_ = me;
@@ -321,10 +321,15 @@ bool session_lock::release() {
     return false;
   std::string error;
   auto lock_path = path();
-  auto outcome = remove_if_same(dir_.get(), session_lock_file_name, lock_path,
-                                dev_, ino_, error);
+  auto outcome = remove_outcome::error;
+  // No create: a user dir removed while the lock was held stays removed.
+  if (auto dir = open_user_dir(data_root_, user_id_, false, error))
+    outcome = remove_if_same(dir.get(), session_lock_file_name, lock_path,
+                             dev_, ino_, error);
+  else if (errno == ENOENT)
+    outcome = remove_outcome::vanished;
   file_.reset();
-  dir_.reset();
+  held_count.fetch_sub(1, std::memory_order_relaxed);
   switch (outcome) {
     case remove_outcome::removed:
       return true;

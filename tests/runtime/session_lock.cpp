@@ -7,6 +7,7 @@
 #include "tests/runtime/lock_fixture.hpp"
 
 #include <atomic>
+#include <filesystem>
 #include <new>
 #include <sched.h>
 #include <sys/mman.h>
@@ -94,6 +95,7 @@ CAF_TEST(acquire writes the owner and release removes it) {
     auto r = lk.try_acquire();
     CAF_REQUIRE_EQUAL(to_string(r.state), std::string{"acquired"});
     CAF_CHECK(lk.held());
+    CAF_CHECK_EQUAL(lock_counters_snapshot().held, before.held + 1);
     auto owner = parse_lock_owner(test::read_file(lock_path));
     CAF_CHECK_EQUAL(owner.pid, ::getpid());
     CAF_CHECK_EQUAL(owner.starttime, own_starttime());
@@ -118,10 +120,37 @@ CAF_TEST(acquire writes the owner and release removes it) {
   } // The destructor releases.
   CAF_CHECK(!test::exists(lock_path));
   auto after = lock_counters_snapshot();
+  CAF_CHECK_EQUAL(after.held, before.held);
   CAF_CHECK_EQUAL(after.acquisitions, before.acquisitions + 1);
   CAF_CHECK_EQUAL(after.waits, before.waits + 1);
   // Only the lock file is left behind, never a temporary.
   CAF_CHECK(!test::exists(lock_path + ".removing"));
+}
+
+CAF_TEST(a held lock pins one descriptor) {
+  auto count_fds = [] {
+    size_t n = 0;
+    for ([[maybe_unused]] auto& entry :
+         std::filesystem::directory_iterator{"/proc/self/fd"})
+      ++n;
+    return n;
+  };
+  auto idle = count_fds();
+  auto lk = make();
+  CAF_REQUIRE(lk.try_acquire().state == acquire_state::acquired);
+  CAF_CHECK_EQUAL(count_fds(), idle + 1);
+  CAF_CHECK(lk.release());
+  CAF_CHECK_EQUAL(count_fds(), idle);
+  CAF_CHECK(!test::exists(lock_path));
+}
+
+CAF_TEST(releasing after the user dir vanished is harmless) {
+  auto lk = make();
+  CAF_REQUIRE(lk.try_acquire().state == acquire_state::acquired);
+  std::filesystem::remove_all(dir);
+  CAF_CHECK(!lk.release());
+  CAF_CHECK(!lk.held());
+  CAF_CHECK(!test::exists(dir));
 }
 
 CAF_TEST(the user dir is created on demand) {
