@@ -69,7 +69,8 @@ const char* const pattern
 void init_logging(const settings& s) {
   std::lock_guard<std::mutex> guard{init_mutex};
   if (!spdlog::thread_pool())
-    spdlog::init_thread_pool(16384, 1);
+    // 8,192 slots of ~400 bytes: a second of info lines at full load.
+    spdlog::init_thread_pool(8192, 1);
   spdlog::sink_ptr inner;
   if (s.log.file.empty())
     inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
@@ -102,7 +103,8 @@ std::shared_ptr<spdlog::logger> find_or_make_logger(const std::string& name) {
   if (!shared_sink) {
     // Logging was not initialised (unit tests): log to stderr, warnings only.
     if (!spdlog::thread_pool())
-      spdlog::init_thread_pool(16384, 1);
+      // 8,192 slots of ~400 bytes: a second of info lines at full load.
+    spdlog::init_thread_pool(8192, 1);
     auto inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     shared_sink = std::make_shared<masking_sink>(inner);
     shared_sink->set_pattern(pattern);
