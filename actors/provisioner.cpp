@@ -508,8 +508,11 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
       auto store = self->system().registry().get<store_actor>(names::store);
       if (!store)
         return make_error(errc::internal, "store unavailable");
+      // No timeout: the local store always answers (or its exit breaks the
+      // promise), and a request timeout is a CAF clock timer per message.
+      // The user actor keeps its own lookup deadline.
       auto rp = self->make_response_promise<user_record>();
-      self->request(store, std::chrono::seconds(10), get_atom_v, user)
+      self->request(store, caf::infinite, get_atom_v, user)
         .then(
           [rp](user_lookup& found) mutable {
             if (found.found)

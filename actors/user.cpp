@@ -266,6 +266,9 @@ void on_gateway_result(self_ptr self, http_result& res) {
     self->send(self, internal_atom_v, retry_atom_v, st.seq);
     return;
   }
+  // The address or token may be what failed: the next attempt or message
+  // looks the user up again.
+  st.record_fresh_until.reset();
   auto detail = res.status == 0 ? res.error
                                 : std::to_string(res.status) + " "
                                     + answer.error_type + " "
@@ -307,6 +310,8 @@ void on_ensure_failed(self_ptr self, caf::error& err) {
   reply_container_error(self, code);
 }
 
+void route_to_record(self_ptr self);
+
 void on_lookup(self_ptr self, const user_lookup& found) {
   auto& st = self->state;
   auto& msg = *st.current;
@@ -321,6 +326,16 @@ void on_lookup(self_ptr self, const user_lookup& found) {
     return reply_not_provisioned(self);
   }
   st.record = found.record;
+  if (st.ctx->cfg.user.record_ttl > caf::timespan{0})
+    st.record_fresh_until = self->clock().now() + st.ctx->cfg.user.record_ttl;
+  route_to_record(self);
+}
+
+/// The user's record is known (looked up or still fresh): provisions only,
+/// or goes on to the session lock and the gateway.
+void route_to_record(self_ptr self) {
+  auto& st = self->state;
+  auto& msg = *st.current;
   if (!st.pending_callback.empty()) {
     answer_callback(self, st.pending_callback, callback_reply::retrying,
                     msg.request_id);
@@ -367,6 +382,11 @@ void start_next(self_ptr self) {
   // request timeout (a CAF timer per message): the answer of a lookup that
   // gave up is ignored by its sequence number.
   auto now = self->clock().now();
+  if (st.record_fresh_until && now < *st.record_fresh_until
+      && !st.provision_only && st.retry_of.empty()
+      && st.pending_callback.empty())
+    return route_to_record(self);
+  st.record_fresh_until.reset();
   st.lookup_pending = true;
   st.notice_due.reset();
   auto on_error = [self, seq](caf::error& err) {
@@ -523,6 +543,7 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
       logger("user")->info("event=container_state user={} state={}",
                            self->state.user_id, state);
       self->state.container_state = state;
+      self->state.record_fresh_until.reset();
     },
     [self](internal_atom, lock_atom, uint64_t seq) {
       auto& st = self->state;

@@ -86,6 +86,9 @@ struct user_state {
   /// When the session lock, kept after an exchange for `lock.linger`, is
   /// released unless the next exchange took it over.
   std::optional<tick_time> lock_release_due;
+  /// Until when `record` serves new messages without a lookup
+  /// (`user.record-ttl`); empty: the next message looks the user up.
+  std::optional<tick_time> record_fresh_until;
   /// Since when nothing is in flight nor queued (idle stop).
   tick_time idle_since;
   /// Nonce of the open /restart confirmation and until when it is valid.

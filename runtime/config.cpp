@@ -124,6 +124,8 @@ config::config() {
          "refresh of the typing action")
     .add(v.user.typing_delay, "typing-delay",
          "first typing action once the gateway worked this long")
+    .add(v.user.record_ttl, "record-ttl",
+         "reuse a looked-up gateway address and token this long")
     .add(v.user.ensure_timeout, "ensure-timeout",
          "wait for the user's container to come up at most")
     .add(v.user.crash_trigger, "crash-trigger",

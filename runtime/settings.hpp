@@ -136,6 +136,11 @@ struct settings {
     /// "typing" goes out once the gateway has worked this long: an answer
     /// that comes sooner needs no indicator (and saves a Bot API call).
     caf::timespan typing_delay = std::chrono::seconds(1);
+    /// A user's gateway address and token, once looked up, are reused for
+    /// the messages of this long (a conversation's next message skips the
+    /// provisioner and store); a failed exchange or a container state
+    /// change forgets them at once. 0 looks up every message.
+    caf::timespan record_ttl = std::chrono::seconds(2);
     /// How long a message waits for its user's container to come up.
     caf::timespan ensure_timeout = std::chrono::minutes(5);
     /// Fault injection: a message containing this text crashes its user

@@ -414,6 +414,55 @@ CAF_TEST(linger 0 releases the session lock right after the exchange) {
     ctx->cfg.store.data_root + "/users/user-7001/router.session.lock"));
 }
 
+CAF_TEST(a looked up record serves the next messages for record ttl) {
+  ctx->cfg.user.record_ttl = seconds(2);
+  auto u = spawn_user(7001);
+  route(u, text_message(80, 7001, "one"));
+  complete(u, completion("first"));
+  route(u, text_message(81, 7001, "two"));
+  CAF_CHECK_EQUAL(state(u).phase, "calling"); // no lookup in between
+  complete(u, completion("second"));
+  CAF_CHECK_EQUAL(p->lookups.size(), 1u);
+  wait(milliseconds(2100));
+  route(u, text_message(82, 7001, "three"));
+  complete(u, completion("third"));
+  CAF_CHECK_EQUAL(p->lookups.size(), 2u);
+  CAF_REQUIRE_EQUAL(p->sent.size(), 3u);
+  CAF_CHECK_EQUAL(p->sent[2].text, "third");
+  // A changed gateway port reaches the user once the record is stale.
+  p->users[7001] = record_of(7001, 19002);
+  wait(milliseconds(2100));
+  route(u, text_message(83, 7001, "four"));
+  CAF_CHECK_EQUAL(state(u).gateway->where().port, 19002u);
+}
+
+CAF_TEST(a failed exchange or a container change forgets the record) {
+  ctx->cfg.user.record_ttl = seconds(60);
+  auto u = spawn_user(7001);
+  route(u, text_message(84, 7001, "one"));
+  complete(u, http_status(401, R"({"error":{"type":"unauthorized"}})"));
+  route(u, text_message(85, 7001, "two"));
+  CAF_CHECK_EQUAL(p->lookups.size(), 2u);
+  complete(u, completion("second"));
+  self->send(u, container_atom_v, std::string{"restarting"});
+  sched.run();
+  route(u, text_message(86, 7001, "three"));
+  CAF_CHECK_EQUAL(p->lookups.size(), 3u);
+  complete(u, completion("third"));
+  route(u, text_message(87, 7001, "four"));
+  CAF_CHECK_EQUAL(p->lookups.size(), 3u);
+}
+
+CAF_TEST(record ttl 0 looks up every message) {
+  ctx->cfg.user.record_ttl = seconds(0);
+  auto u = spawn_user(7001);
+  for (int64_t i = 0; i < 3; ++i) {
+    route(u, text_message(90 + i, 7001, "m"));
+    complete(u, completion("a"));
+  }
+  CAF_CHECK_EQUAL(p->lookups.size(), 3u);
+}
+
 CAF_TEST(status reports the message in flight) {
   auto u = spawn_user(7001);
   route(u, text_message(50, 7001, "hi"));
