@@ -41,7 +41,6 @@ void http_connection::reset_stream() {
 
 void http_connection::start(http_client::job j) {
   job_ = std::move(j);
-  busy_owner_ = owner_->shared_from_this();
   busy_ = true;
   retried_ = false;
   auto& o = owner_->origin_;
@@ -74,8 +73,7 @@ void http_connection::connect() {
   lowest_layer().expires_after(job_.req.timeout);
   auto& o = owner_->origin_;
   resolver_.async_resolve(o.host, std::to_string(o.port),
-                          beast::bind_front_handler(
-                            &http_connection::on_resolve, shared_from_this()));
+                          handler(&http_connection::on_resolve));
 }
 
 void http_connection::on_resolve(beast::error_code ec,
@@ -84,7 +82,7 @@ void http_connection::on_resolve(beast::error_code ec,
     return fail(ec, "resolve");
   lowest_layer().async_connect(
     results,
-    beast::bind_front_handler(&http_connection::on_connect, shared_from_this()));
+    handler(&http_connection::on_connect));
 }
 
 void http_connection::on_connect(beast::error_code ec, tcp::endpoint) {
@@ -106,8 +104,7 @@ void http_connection::on_connect(beast::error_code ec, tcp::endpoint) {
   tls_->set_verify_mode(ssl::verify_peer);
   tls_->set_verify_callback(ssl::host_name_verification(host));
   tls_->async_handshake(ssl::stream_base::client,
-                        beast::bind_front_handler(
-                          &http_connection::on_handshake, shared_from_this()));
+                        handler(&http_connection::on_handshake));
 }
 
 void http_connection::on_handshake(beast::error_code ec) {
@@ -121,12 +118,10 @@ void http_connection::on_handshake(beast::error_code ec) {
 void http_connection::write() {
   if (reused_)
     lowest_layer().expires_after(job_.req.timeout);
-  auto handler = beast::bind_front_handler(&http_connection::on_write,
-                                           shared_from_this());
   if (tls_)
-    http::async_write(*tls_, req_, std::move(handler));
+    http::async_write(*tls_, req_, handler(&http_connection::on_write));
   else
-    http::async_write(*plain_, req_, std::move(handler));
+    http::async_write(*plain_, req_, handler(&http_connection::on_write));
 }
 
 void http_connection::on_write(beast::error_code ec, size_t) {
@@ -134,12 +129,12 @@ void http_connection::on_write(beast::error_code ec, size_t) {
     return fail(ec, "write");
   parser_.emplace();
   parser_->body_limit(owner_->opts_.max_body);
-  auto handler = beast::bind_front_handler(&http_connection::on_read,
-                                           shared_from_this());
   if (tls_)
-    http::async_read(*tls_, buffer_, *parser_, std::move(handler));
+    http::async_read(*tls_, buffer_, *parser_,
+                     handler(&http_connection::on_read));
   else
-    http::async_read(*plain_, buffer_, *parser_, std::move(handler));
+    http::async_read(*plain_, buffer_, *parser_,
+                     handler(&http_connection::on_read));
 }
 
 void http_connection::on_read(beast::error_code ec, size_t) {
@@ -229,8 +224,9 @@ void http_connection::finish(http_result res) {
   auto cb = std::move(job_.cb);
   job_ = {};
   // Releasing the client may destroy it (and close this connection), so the
-  // reference is held until it has dispatched its next job.
-  auto owner = std::move(busy_owner_);
+  // reference is held until it has dispatched its next job. (finish runs
+  // inside a handler, which holds the client.)
+  auto owner = owner_->shared_from_this();
   cb(std::move(res));
   owner->on_idle(this);
 }

@@ -52,12 +52,21 @@ private:
   void finish(http_result res);
   void reset_stream();
 
-  // The client owns its connections. An idle connection points back with a
+  /// Wraps a member function as the completion handler of the next
+  /// operation. The handler, not the connection, keeps the client alive
+  /// while a request is in flight: if the io_context is destroyed with the
+  /// operation still pending, dropping the handler frees both (a client
+  /// reference in a member was a cycle that leaked them).
+  template <class... Ts>
+  auto handler(void (http_connection::*fn)(Ts...)) {
+    return [self = shared_from_this(), client = owner_->shared_from_this(),
+            fn](Ts... xs) { ((*self).*fn)(std::move(xs)...); };
+  }
+
+  // The client owns its connections and a connection points back with a
   // plain pointer, so dropping the last handle of a client frees it and its
-  // pool (a shared_ptr both ways was a cycle only shutdown() broke). A busy
-  // connection keeps its client alive until the job's callback ran.
+  // pool. While busy, the pending operation's handler holds the client.
   http_client* owner_;
-  std::shared_ptr<http_client> busy_owner_;
   tcp::resolver resolver_;
   std::optional<boost::beast::tcp_stream> plain_;
   std::optional<tls_stream> tls_;

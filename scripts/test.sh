@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up (apt), builds with warnings as errors, and runs every test suite;
-# then (with ZAKI_SANITIZERS=1) builds a second tree with AddressSanitizer and UndefinedBehavior-
+# then builds a second tree with AddressSanitizer and UndefinedBehavior-
 # Sanitizer and runs the suites again, then the load bench's smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,16 +14,18 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZAKI_WERROR=ON
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 300)
 
-# The sanitizer pass is opt-in (ZAKI_SANITIZERS=1) until its findings are
-# fixed: LeakSanitizer reports the http_client <-> http_connection
-# shared_ptr cycle (runtime/http_client.cpp:86) and UBSan a null reference
-# inside CAF 0.17's init_fun_factory for actors spawned without arguments.
-if [ "${ZAKI_SANITIZERS:-0}" = "1" ] && [ "${ZAKI_SKIP_SANITIZERS:-0}" != "1" ]; then
+# Second pass: AddressSanitizer (with LeakSanitizer) and UndefinedBehavior-
+# Sanitizer on every suite, in build-asan. -O1 keeps it fast enough for CI;
+# CMake gives each suite its ASAN_OPTIONS/UBSAN_OPTIONS (any report fails it;
+# tests/sanitizers/ubsan.supp holds the one CAF 0.17 finding). Skip it with
+# ZAKI_SKIP_SANITIZERS=1 for a quick local run.
+if [ "${ZAKI_SKIP_SANITIZERS:-0}" != "1" ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DZAKI_WERROR=ON \
-    -DZAKI_SANITIZE=address,undefined
-  cmake --build build-asan -j"$jobs"
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
-    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    -DZAKI_SANITIZE=address,undefined "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1"
+  cmake --build build-asan -j"$jobs" --target zaki-router-tests
+  # The docker suite ran above; its image needs the static test gateway,
+  # which the sanitizer build cannot link.
+  (cd build-asan && ZAKI_DOCKER_TESTS=0 \
     ctest --output-on-failure -j"$jobs" --timeout 600)
 fi
 
