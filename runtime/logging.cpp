@@ -61,6 +61,10 @@ std::atomic<uint64_t> generation{1};
 spdlog::sink_ptr shared_sink;
 spdlog::level::level_enum default_level = spdlog::level::info;
 
+/// Slots of the asynchronous log queue, ~400 bytes each: about a second of
+/// info lines at full load.
+constexpr size_t log_queue_slots = 8192;
+
 const char* const pattern
   = "ts=%Y-%m-%dT%H:%M:%S.%e%z level=%l logger=%n %v";
 
@@ -69,8 +73,7 @@ const char* const pattern
 void init_logging(const settings& s) {
   std::lock_guard<std::mutex> guard{init_mutex};
   if (!spdlog::thread_pool())
-    // 8,192 slots of ~400 bytes: a second of info lines at full load.
-    spdlog::init_thread_pool(8192, 1);
+    spdlog::init_thread_pool(log_queue_slots, 1);
   spdlog::sink_ptr inner;
   if (s.log.file.empty())
     inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
@@ -103,8 +106,7 @@ std::shared_ptr<spdlog::logger> find_or_make_logger(const std::string& name) {
   if (!shared_sink) {
     // Logging was not initialised (unit tests): log to stderr, warnings only.
     if (!spdlog::thread_pool())
-      // 8,192 slots of ~400 bytes: a second of info lines at full load.
-    spdlog::init_thread_pool(8192, 1);
+      spdlog::init_thread_pool(log_queue_slots, 1);
     auto inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     shared_sink = std::make_shared<masking_sink>(inner);
     shared_sink->set_pattern(pattern);

@@ -77,11 +77,9 @@ bool decode_record(od::object obj, user_record& rec, std::string& why) {
   return has_port;
 }
 
-} // namespace
-
 /// Returns the unescaped text of the JSON string `quoted` (with its quotes).
-static bool unescape_key(od::parser& parser, std::string& buf, std::string_view quoted,
-                  std::string& out) {
+bool unescape_key(od::parser& parser, std::string& buf,
+                  std::string_view quoted, std::string& out) {
   if (quoted.find('\\') == std::string_view::npos) {
     out.assign(quoted.substr(1, quoted.size() - 2));
     return true;
@@ -96,6 +94,8 @@ static bool unescape_key(od::parser& parser, std::string& buf, std::string_view 
   out.assign(text);
   return true;
 }
+
+} // namespace
 
 users_load_result parse_users(std::string text) {
   users_load_result result;
@@ -181,12 +181,12 @@ users_load_result load_users_file(const std::string& path) {
     }
     return result;
   }
-  // Read straight into one buffer with room for simdjson's padding (a
-  // stringstream and its copy held three times the file at the peak).
+  // Read straight into one buffer (a stringstream and its copy held three
+  // times the file at the peak).
   std::string text;
   struct stat st;
   if (::fstat(fd, &st) == 0 && st.st_size > 0)
-    text.reserve(static_cast<size_t>(st.st_size) + simdjson::SIMDJSON_PADDING);
+    text.reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   for (;;) {
     auto n = ::read(fd, buf, sizeof(buf));

@@ -185,6 +185,30 @@ CAF_TEST(tokens with special characters survive a round trip) {
   CAF_CHECK_EQUAL(back.users.at(1).token, r.token);
 }
 
+CAF_TEST(entries are found by key whatever their values hold) {
+  // Braces and quotes inside strings, an escaped key, a nested object, and
+  // a "users" text inside another member: each entry is cut out exactly.
+  auto res = parse_users(R"({
+    "note": {"users": "not this one", "x": ["}", "{"]},
+    "users": {
+      "1": {"port": 19001, "token": "a}b{c\"d", "extra": {"deep": [1, {}]}},
+      "\u0032": {"port": 19002, "token": "t2"},
+      "3": 5,
+      "4": {"port": "x"}
+    }
+  })");
+  CAF_REQUIRE(res.ok);
+  CAF_CHECK_EQUAL(res.users.size(), 2u);
+  CAF_CHECK_EQUAL(res.users.at(1).token, "a}b{c\"d");
+  CAF_CHECK_EQUAL(res.users.at(1).port, 19001u);
+  CAF_CHECK_EQUAL(res.users.at(2).token, "t2");
+  CAF_CHECK_EQUAL(res.users.at(2).container, "zaki-user-2");
+  CAF_CHECK_EQUAL(res.warnings.size(), 2u);
+  auto none = parse_users(R"({"other": {"users": {}}})");
+  CAF_CHECK(!none.ok);
+  CAF_CHECK_EQUAL(none.error, "users.json has no object \"users\"");
+}
+
 CAF_TEST(store reload keeps the old mapping on error) {
   temp_dir dir;
   auto path = dir.file("users.json");
