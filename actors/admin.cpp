@@ -240,8 +240,8 @@ void serve_user_action(admin_self self, const admin_exchange_ptr& ex,
     call(stop_atom_v);
 }
 
-/// Sweeps the data root on an I/O thread (file system calls must not run
-/// on a scheduler thread) and answers from there.
+/// Sweeps the data root on the admin's I/O thread (file system calls must
+/// not run where the actors run) and answers from there.
 void serve_locks_clean(admin_self self, const admin_exchange_ptr& ex) {
   auto& cfg = self->state.ctx->cfg;
   sweep_options opts;
@@ -251,7 +251,7 @@ void serve_locks_clean(admin_self self, const admin_exchange_ptr& ex) {
   opts.legacy_age_only = cfg.backend.kind == "docker";
   auto root = cfg.store.data_root;
   logger("admin")->info("event=admin_action action=locks_clean");
-  boost::asio::post(self->state.ctx->io->context(), [ex, root, opts] {
+  boost::asio::post(self->state.io->context(), [ex, root, opts] {
     auto report = sweep_data_root(root, opts);
     json_writer w;
     w.begin_object().field("scanned", uint64_t{report.locks.size()});
@@ -318,10 +318,10 @@ void start_server(admin_self self) {
   opts.write_timeout = ms(cfg.admin.request_timeout);
   opts.max_connections = cfg.admin.max_connections;
   opts.server_name = "zaki-router";
+  st.io = std::make_unique<io_runtime>(1);
   st.server = std::make_unique<http_server>(
-    st.ctx->io->context(),
-    make_handler(st.ctx->io->context(), self->address(), st.shared, cfg),
-    opts);
+    st.io->context(),
+    make_handler(st.io->context(), self->address(), st.shared, cfg), opts);
   try {
     st.port = st.server->start();
     log->info("event=admin_listening address={}:{} token_required={}",

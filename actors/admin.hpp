@@ -20,12 +20,17 @@ struct admin_shared {
   std::map<std::string, readiness_check_actor> checks;
 };
 
-/// State of the ADMIN actor: owns the HTTP server, which runs on the
-/// router's io_context and hands every request to this actor.
+/// State of the ADMIN actor: owns the HTTP server, which hands every request
+/// to this actor. The server runs on an I/O thread of its own, not on the
+/// router's: when the actors' thread is wedged (a blocking bug), the
+/// server's own deadline still answers /health/live with a 503 instead of
+/// leaving the probe hanging.
 struct admin_state {
   static inline const char* name = "admin";
   context_ptr ctx;
   std::shared_ptr<admin_shared> shared;
+  /// Declared before `server`, so the server goes first.
+  std::unique_ptr<io_runtime> io;
   std::unique_ptr<http_server> server;
   /// The bound port (0 while not listening).
   uint16_t port = 0;

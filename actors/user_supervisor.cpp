@@ -63,6 +63,12 @@ void dispatch(self_ptr self, inbound_batch batch) {
 /// marks (batch numbers count up from 1 and never reach it).
 constexpr uint64_t flush_done_seq = ~uint64_t{0};
 
+/// How long finished messages wait for their done marks to be written.
+/// Under load the marks ride along with the next batch's append (no task
+/// and no wake-up of the journal thread of their own); this bounds the
+/// wait when no batch comes. A crash within it replays those messages.
+constexpr auto done_flush_delay = std::chrono::milliseconds(20);
+
 /// Hands the collected done marks to the journal thread in one task.
 void post_done_marks(user_supervisor_state& st) {
   if (!st.journal || st.done_marks.empty())
@@ -88,10 +94,9 @@ void journal_done(self_ptr self, int64_t update_id) {
     return;
   st.done_marks.push_back(update_id);
   if (!st.done_flush_queued) {
-    // Behind every message already in the mailbox: the marks of a burst of
-    // finished messages go out together, the first one without delay.
     st.done_flush_queued = true;
-    self->send(self, internal_atom_v, journal_atom_v, flush_done_seq);
+    self->delayed_send(self, done_flush_delay, internal_atom_v, journal_atom_v,
+                       flush_done_seq);
   }
 }
 
@@ -289,8 +294,15 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
       st.writing.emplace(seq, user_supervisor_state::pending_batch{
                                 std::move(fresh), rp});
       auto addr = self->address();
-      st.journal_io->post([journal, copy = std::move(copy), addr, seq] {
+      // Done marks collected so far go out with this write.
+      auto marks = std::move(st.done_marks);
+      st.done_marks.clear();
+      st.journal_io->post([journal, copy = std::move(copy), marks = std::move(marks),
+                           addr, seq] {
         std::string error;
+        if (!marks.empty() && !journal->mark_done(marks, error))
+          logger("supervisor")->error("event=journal_write_failed error={}",
+                                      log_value(error));
         if (!journal->append(copy, error))
           logger("supervisor")->error("event=journal_write_failed error={} "
                                       "action=route_without_journal",

@@ -51,9 +51,9 @@ struct user_supervisor_state {
   };
   std::unordered_map<uint64_t, pending_batch> writing;
   uint64_t next_batch = 1;
-  /// Finished update ids not yet handed to the journal thread: they go in
-  /// one task once the mailbox holds no more `done` messages (one wake-up
-  /// of the journal thread and one write for many messages).
+  /// Finished update ids not yet handed to the journal thread: they go
+  /// with the next batch's append, or after done_flush_delay when no batch
+  /// comes (one wake-up of the journal thread and one write for many).
   std::vector<int64_t> done_marks;
   bool done_flush_queued = false;
   bool draining = false;

@@ -15,12 +15,14 @@ namespace zaki {
 config::config() {
   add_message_types<caf::id_block::zaki>();
   add_message_types<caf::id_block::zaki_actors>();
-  // The work-sharing scheduler sleeps when idle; the default work stealing
-  // polls and costs a few percent of a core on an idle router.
-  set("scheduler.policy", caf::atom("sharing"));
-  // One core stays for the I/O thread: on a 2-core machine a second CAF
-  // worker only adds hand-offs between threads (CPU per message 370 -> 260
-  // us in the load bench). --scheduler.max-threads overrides it.
+  // The actors run on the I/O threads (runtime/io_scheduler.hpp): a message
+  // then crosses no thread, which halves the router's CPU per message on a
+  // 2-core machine. 'sharing' (CAF's work sharing, sleeps when idle) and
+  // 'stealing' (polls) run them on CAF workers instead.
+  set("scheduler.policy", caf::atom("io"));
+  // For 'sharing' and 'stealing': one core stays for the I/O thread; on a
+  // 2-core machine a second CAF worker only adds hand-offs between threads
+  // (CPU per message 370 -> 260 us in the load bench).
   auto cores = std::thread::hardware_concurrency();
   set("scheduler.max-threads", static_cast<size_t>(cores > 1 ? cores - 1 : 1));
   auto& v = values;

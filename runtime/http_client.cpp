@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "runtime/http_connection.hpp"
+#include "runtime/io_runtime.hpp"
 
 namespace zaki {
 
@@ -17,7 +18,9 @@ std::shared_ptr<http_client> http_client::make(net::io_context& ioc,
 http_client::http_client(net::io_context& ioc, origin where,
                          http_client_options opts)
   : ioc_(ioc),
-    strand_(net::make_strand(ioc)),
+    exec_(runs_on_one_thread(ioc)
+            ? net::any_io_executor{ioc.get_executor()}
+            : net::any_io_executor{net::make_strand(ioc)}),
     origin_(std::move(where)),
     opts_(std::move(opts)) {
   if (opts_.max_connections == 0)
@@ -26,7 +29,7 @@ http_client::http_client(net::io_context& ioc, origin where,
 
 http_client::~http_client() {
   // Every connection is idle here: a busy one and every handler queued on
-  // the strand hold a reference to this client. Idle sockets have no
+  // the executor hold a reference to this client. Idle sockets have no
   // pending operation, so closing them from this thread races with nothing.
   for (auto& conn : connections_)
     conn->close();
@@ -34,7 +37,7 @@ http_client::~http_client() {
 
 void http_client::async_request(http_request_spec req, callback cb) {
   job j{std::move(req), std::move(cb), std::chrono::steady_clock::now()};
-  net::post(strand_, [self = shared_from_this(), j = std::move(j)]() mutable {
+  net::post(exec_, [self = shared_from_this(), j = std::move(j)]() mutable {
     if (self->closed_) {
       http_result res;
       res.failure = http_failure::cancelled;
@@ -55,7 +58,7 @@ void http_client::async_request(http_request_spec req, callback cb) {
 }
 
 void http_client::shutdown() {
-  net::post(strand_, [self = shared_from_this()] {
+  net::post(exec_, [self = shared_from_this()] {
     self->closed_ = true;
     for (auto& conn : self->connections_)
       conn->close();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
@@ -46,7 +47,8 @@ class http_connection;
 
 /// An asynchronous HTTP/1.1 client for one origin with a small pool of
 /// keep-alive connections (one for a user's gateway, a few for the Bot API).
-/// All state lives on one strand; `async_request` and `shutdown` may be
+/// All state lives on one executor (a strand unless one thread runs the
+/// context); `async_request` and `shutdown` may be
 /// called from any thread. Callbacks run on an I/O thread and must only
 /// send a message (they never touch actor state).
 class http_client : public std::enable_shared_from_this<http_client> {
@@ -78,7 +80,7 @@ public:
     std::chrono::steady_clock::time_point submitted;
   };
 
-  /// Called on the strand when a connection finished its job.
+  /// Called on the executor when a connection finished its job.
   void on_idle(http_connection* conn);
 
   http_client(boost::asio::io_context& ioc, origin where,
@@ -88,7 +90,9 @@ private:
   void dispatch();
 
   boost::asio::io_context& ioc_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  /// Runs all of the client's handlers: a strand, or the context itself
+  /// when one thread runs it (runs_on_one_thread).
+  boost::asio::any_io_executor exec_;
   origin origin_;
   http_client_options opts_;
   std::deque<job> queue_;

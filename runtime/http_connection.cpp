@@ -18,7 +18,7 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 
 http_connection::http_connection(http_client& owner)
-  : owner_(&owner), resolver_(owner.strand_) {
+  : owner_(&owner), resolver_(owner.exec_) {
   // nop
 }
 
@@ -32,9 +32,9 @@ void http_connection::reset_stream() {
   plain_.reset();
   tls_.reset();
   if (owner_->origin_.tls)
-    tls_.emplace(owner_->strand_, *owner_->opts_.tls);
+    tls_.emplace(owner_->exec_, *owner_->opts_.tls);
   else
-    plain_.emplace(owner_->strand_);
+    plain_.emplace(owner_->exec_);
   connected_ = false;
   buffer_.clear();
 }

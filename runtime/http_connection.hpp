@@ -17,7 +17,7 @@ namespace zaki {
 
 /// One keep-alive connection of an `http_client`, in the shape of Beast's
 /// async client example: resolve, connect, (handshake), write, read, each
-/// step chained on the client's strand under one deadline. A connection
+/// step chained on the client's executor under one deadline. A connection
 /// that was reused and fails before any response byte arrived is retried
 /// once on a fresh connection: the server closed an idle keep-alive.
 class http_connection : public std::enable_shared_from_this<http_connection> {

@@ -29,15 +29,29 @@ public:
   }
 
   /// Lets pending handlers finish, stops the context and joins the threads.
-  /// Must run before the actor system is destroyed.
+  /// Must run before the actor system is destroyed. While the actors run on
+  /// these threads (io_scheduler) it does nothing: they still have to
+  /// finish, and the scheduler stops the threads once they have.
   void stop();
+
+  /// Called by the io_scheduler: actors run on these threads from now on.
+  void host_actors();
+
+  /// Called by the io_scheduler once no actor is left: stops for real.
+  void release_actors();
 
 private:
   boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type>
     guard_;
   std::vector<std::thread> threads_;
+  bool hosts_actors_ = false;
 };
+
+/// Returns whether `ioc` belongs to an io_runtime of one thread. Its I/O
+/// objects then need no strand: a strand behind Asio's type-erased executor
+/// costs a heap object and atomic reference counts per operation.
+bool runs_on_one_thread(boost::asio::io_context& ioc);
 
 /// Returns a TLS client context that verifies peers against the system CA
 /// store, plus `extra_ca_file` when not empty. Throws on an unreadable file.

@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
 
+#include "runtime/io_scheduler.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -80,7 +81,8 @@ int run_service(config& cfg, const context_ptr& ctx, users_load_result users,
   auto log = logger("main");
   int exit_code = 0;
   {
-    caf::actor_system sys{cfg};
+    auto sys_ptr = make_actor_system(cfg, *ctx->io);
+    auto& sys = *sys_ptr;
     auto specs = core_children(ctx, std::move(users));
     for (auto& spec : extra)
       specs.push_back(std::move(spec));

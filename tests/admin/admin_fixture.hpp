@@ -21,6 +21,7 @@
 #include "actors/admin.hpp"
 #include "actors/root.hpp"
 #include "runtime/config.hpp"
+#include "runtime/io_scheduler.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/users_file.hpp"
 #include "tests/fakes/fake_gateway.hpp"
@@ -109,7 +110,7 @@ struct admin_fixture {
     ctx->io = io.get();
     ctx->instance_id = "zr-admin-test";
     ctx->tls = make_tls_client_context("");
-    sys = std::make_unique<caf::actor_system>(cfg);
+    sys = make_actor_system(cfg, *io);
     auto specs = core_children(ctx, load_users_file(cfg.values.store.users_file));
     specs.push_back(admin_child(ctx, std::move(opts)));
     for (auto& spec : extra)

@@ -26,6 +26,7 @@
 #include "messages/errors.hpp"
 #include "runtime/backends/spawn_child.hpp"
 #include "runtime/config.hpp"
+#include "runtime/io_scheduler.hpp"
 #include "runtime/io_runtime.hpp"
 #include "runtime/logging.hpp"
 #include "tests/fakes/sync_client.hpp"
@@ -130,7 +131,7 @@ struct container_world {
     init_logging(s);
     ctx->io = &io;
     cfg.set("scheduler.max-threads", 2);
-    sys = std::make_unique<caf::actor_system>(cfg);
+    sys = make_actor_system(cfg, io);
   }
 
   /// Spawns the actors; `known` seeds users.json and the provisioner.

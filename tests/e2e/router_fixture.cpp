@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "runtime/io_scheduler.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/service.hpp"
 
@@ -111,7 +112,7 @@ void router_fixture::start(std::vector<child_spec> extra) {
   ctx->instance_id = make_instance_id();
   sys_cfg_ = std::make_unique<config>();
   sys_cfg_->values = cfg_;
-  sys_ = std::make_unique<caf::actor_system>(*sys_cfg_);
+  sys_ = make_actor_system(*sys_cfg_, *io_);
   auto loaded = load_users_file(cfg_.store.users_file);
   if (!loaded.ok)
     throw std::runtime_error("router_fixture: " + loaded.error);

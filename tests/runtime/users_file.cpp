@@ -216,6 +216,8 @@ CAF_TEST(store reload keeps the old mapping on error) {
   auto ctx = std::make_shared<service_context>();
   ctx->cfg.store.users_file = path;
   config cfg;
+  // No I/O here, so no io scheduler either.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
   {
     caf::scoped_actor self{sys};
