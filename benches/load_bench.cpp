@@ -31,6 +31,7 @@
 #include "benches/load_floor.hpp"
 #include "benches/load_proc.hpp"
 #include "benches/load_report.hpp"
+#include "runtime/user_paths.hpp"
 #include "runtime/users_file.hpp"
 
 using namespace std::chrono;
@@ -177,6 +178,14 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
       !err.empty()) {
     std::fprintf(stderr, "cannot write users.json: %s\n", err.c_str());
     return false;
+  }
+  // The active users are provisioned users: their data dirs exist (they are
+  // mounted into their containers), as on a running deployment. Creating
+  // 1,000 inodes is not the router's per-message work.
+  for (size_t i = 0; i < s.plan.users; ++i) {
+    std::error_code ec;
+    std::filesystem::create_directories(
+      zaki::user_data_dir(dir + "/data", load_world::user_id(i)), ec);
   }
   std::vector<std::string> argv{
     o.router,
