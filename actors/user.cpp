@@ -102,10 +102,19 @@ void ensure_gateway(self_ptr self) {
   st.gateway = http_client::make(st.ctx->io->context(), where, opts);
 }
 
-/// Arms a tick for `due` unless an armed one fires by then (it re-arms
-/// what is still needed when it fires).
+/// Deadlines of the actor's tick are rounded up to this grid. The tick
+/// comes late by at most this much (a "typing" or a lock release a little
+/// later); in return the messages of a conversation share one tick instead
+/// of arming one each, and the ticks of many users expire together.
+constexpr caf::timespan tick_grid = std::chrono::milliseconds(250);
+
+/// Arms a tick for `due` (rounded up to the grid) unless an armed one fires
+/// by then (it re-arms what is still needed when it fires).
 void arm_tick(self_ptr self, user_state::tick_time due) {
   auto& st = self->state;
+  auto rem = due.time_since_epoch() % tick_grid;
+  if (rem != caf::timespan{0})
+    due += tick_grid - rem;
   for (auto t : st.ticks)
     if (t <= due)
       return;

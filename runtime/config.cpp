@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <caf/config_option_adder.hpp>
+#include <caf/settings.hpp>
 
 #include "messages/interfaces.hpp"
 
@@ -217,7 +218,13 @@ bool parse_command_line(config& cfg, std::vector<std::string> args,
     return false;
   }
   positional = cfg.remainder;
-  if (auto problem = validate(cfg.values); !problem.empty()) {
+  auto problem = validate(cfg.values);
+  // CAF would fall back to work stealing with a warning on stderr.
+  auto policy = caf::get_or(cfg, "scheduler.policy", caf::atom("io"));
+  if (problem.empty() && policy != caf::atom("io")
+      && policy != caf::atom("sharing") && policy != caf::atom("stealing"))
+    problem = "scheduler.policy must be io, sharing or stealing";
+  if (!problem.empty()) {
     std::cerr << "zaki-router: invalid configuration: " << problem << "\n";
     exit_code = 2;
     return false;

@@ -350,13 +350,16 @@ CAF_TEST(typing goes out only once the gateway has worked typing delay) {
   wait(milliseconds(1500));
   CAF_CHECK_EQUAL(p->chat_actions, 0u);
   CAF_CHECK_EQUAL(p->sent.size(), 1u);
-  // A slow one: the first after 1 s, then every 4 s until the answer.
+  // A slow one: the first after 1 s, then every 4 s until the answer (each
+  // up to 250 ms late: the actor's timer runs on a 250 ms grid).
   route(u, text_message(61, 7001, "slow"));
   wait(milliseconds(900));
   CAF_CHECK_EQUAL(p->chat_actions, 0u);
-  wait(milliseconds(200));
+  wait(milliseconds(400));
   CAF_CHECK_EQUAL(p->chat_actions, 1u);
-  wait(milliseconds(4000));
+  wait(milliseconds(3600));
+  CAF_CHECK_EQUAL(p->chat_actions, 1u);
+  wait(milliseconds(700));
   CAF_CHECK_EQUAL(p->chat_actions, 2u);
   complete(u, completion("slow answer"));
   wait(milliseconds(5000));
@@ -398,7 +401,8 @@ CAF_TEST(the session lock lingers after an exchange then is released) {
   CAF_CHECK_EQUAL(p->sent.size(), 2u);
   wait(milliseconds(1900));
   CAF_CHECK(state(u).lock.held());
-  wait(milliseconds(200));
+  // Released after the linger, at most one 250 ms tick late.
+  wait(milliseconds(400));
   CAF_CHECK(!state(u).lock.held());
   CAF_CHECK(!std::filesystem::exists(lock_file));
 }

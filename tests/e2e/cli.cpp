@@ -166,6 +166,13 @@ CAF_TEST(an unknown option is refused with its name) {
   CAF_CHECK(contains(p.err(), "--telegram.no-such-option=1"));
 }
 
+CAF_TEST(an unknown scheduler policy is refused) {
+  router_process p;
+  CAF_CHECK_EQUAL(p.run({"run", "--scheduler.policy=fastest"}, "1:x"), 2);
+  CAF_CHECK(contains(p.err(), "scheduler.policy must be io, sharing or "
+                              "stealing"));
+}
+
 CAF_TEST(a missing bot token is refused with a clear message) {
   router_process p;
   CAF_CHECK_EQUAL(p.run(p.isolated({"run"})), 2);
