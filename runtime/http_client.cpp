@@ -1,5 +1,6 @@
 #include "runtime/http_client.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include "runtime/http_connection.hpp"
@@ -37,7 +38,9 @@ http_client::~http_client() {
 
 void http_client::async_request(http_request_spec req, callback cb) {
   job j{std::move(req), std::move(cb), std::chrono::steady_clock::now()};
-  net::post(exec_, [self = shared_from_this(), j = std::move(j)]() mutable {
+  // Inline when called on the client's executor (an actor on the I/O
+  // thread); queued otherwise. Completions are never invoked inline.
+  net::dispatch(exec_, [self = shared_from_this(), j = std::move(j)]() mutable {
     if (self->closed_) {
       http_result res;
       res.failure = http_failure::cancelled;
