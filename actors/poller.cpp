@@ -24,7 +24,6 @@ void call(self_ptr self, const std::string& method, std::string body,
   auto& st = self->state;
   http_request_spec req;
   req.target = "/bot" + st.ctx->bot_token + "/" + method;
-  req.log_target = "/bot***/" + method;
   req.body = std::move(body);
   req.timeout = timeout;
   st.client->async_request(std::move(req), reply_to<poller_actor>(self, seq));

@@ -102,19 +102,10 @@ void ensure_gateway(self_ptr self) {
   st.gateway = http_client::make(st.ctx->io->context(), where, opts);
 }
 
-/// Deadlines of the actor's tick are rounded up to this grid. The tick
-/// comes late by at most this much (a "typing" or a lock release a little
-/// later); in return the messages of a conversation share one tick instead
-/// of arming one each, and the ticks of many users expire together.
-constexpr caf::timespan tick_grid = std::chrono::milliseconds(250);
-
-/// Arms a tick for `due` (rounded up to the grid) unless an armed one fires
-/// by then (it re-arms what is still needed when it fires).
+/// Arms a tick for `due` unless an armed one fires by then (it re-arms
+/// what is still needed when it fires).
 void arm_tick(self_ptr self, user_state::tick_time due) {
   auto& st = self->state;
-  auto rem = due.time_since_epoch() % tick_grid;
-  if (rem != caf::timespan{0})
-    due += tick_grid - rem;
   for (auto t : st.ticks)
     if (t <= due)
       return;
@@ -194,6 +185,10 @@ void acquire_lock_then_call(self_ptr self) {
   auto log = logger("user");
   // A lock kept from the previous exchange is taken over, not released.
   st.lock_release_due.reset();
+  if (st.lock.held()) {
+    st.lock_attempts = 0;
+    return call_gateway(self);
+  }
   auto res = st.lock.try_acquire();
   if (res.state == acquire_state::acquired) {
     if (!res.reclaimed.empty())

@@ -24,13 +24,12 @@ struct http_request_spec {
   /// Path and query, appended to the origin's base path.
   std::string target;
   std::string body;
-  std::string content_type = "application/json";
+  /// A literal (static storage): no allocation per request.
+  std::string_view content_type = "application/json";
   /// Value of the Authorization header (a secret), or empty.
   std::string authorization;
   /// Deadline of the whole exchange, connection set-up included.
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
-  /// Target as it may appear in logs (no token); defaults to `target`.
-  std::string log_target;
 };
 
 /// Tunables of one client.

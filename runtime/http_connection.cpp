@@ -54,7 +54,8 @@ void http_connection::start(http_client::job j) {
     req_.set(http::field::authorization, job_.req.authorization);
   if (!job_.req.body.empty() || job_.req.method == http::verb::post) {
     req_.set(http::field::content_type, job_.req.content_type);
-    req_.body() = job_.req.body;
+    // A retry on a fresh connection sends req_ again; job_ needs no copy.
+    req_.body() = std::move(job_.req.body);
   }
   req_.keep_alive(true);
   req_.prepare_payload();

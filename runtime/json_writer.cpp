@@ -52,36 +52,62 @@ void json_writer::before_value() {
     after_key_ = false;
     return;
   }
-  if (!has_element_.empty()) {
-    if (has_element_.back())
-      out_ += ',';
-    has_element_.back() = true;
+  if (depth_ > 0 && mark_element())
+    out_ += ',';
+}
+
+void json_writer::push_level() {
+  if (depth_ < 64)
+    bits_ &= ~(uint64_t{1} << depth_);
+  else
+    deep_.push_back(false);
+  ++depth_;
+}
+
+void json_writer::pop_level() {
+  if (depth_ == 0)
+    return;
+  --depth_;
+  if (depth_ >= 64)
+    deep_.pop_back();
+}
+
+bool json_writer::mark_element() {
+  auto level = depth_ - 1;
+  if (level < 64) {
+    auto mask = uint64_t{1} << level;
+    bool had = (bits_ & mask) != 0;
+    bits_ |= mask;
+    return had;
   }
+  bool had = deep_.back();
+  deep_.back() = true;
+  return had;
 }
 
 json_writer& json_writer::begin_object() {
   before_value();
   out_ += '{';
-  has_element_.push_back(false);
+  push_level();
   return *this;
 }
 
 json_writer& json_writer::end_object() {
   out_ += '}';
-  has_element_.pop_back();
+  pop_level();
   return *this;
 }
 
 json_writer& json_writer::begin_array() {
   before_value();
   out_ += '[';
-  has_element_.push_back(false);
+  push_level();
   return *this;
 }
 
 json_writer& json_writer::end_array() {
   out_ += ']';
-  has_element_.pop_back();
+  pop_level();
   return *this;
 }
 
@@ -153,7 +179,8 @@ json_writer& json_writer::raw(std::string_view encoded) {
 std::string json_writer::take() {
   std::string result;
   result.swap(out_);
-  has_element_.clear();
+  depth_ = 0;
+  deep_.clear();
   after_key_ = false;
   return result;
 }

@@ -79,8 +79,20 @@ private:
   void before_value();
 
   std::string out_;
-  // One entry per open container: true once it holds an element.
-  std::vector<bool> has_element_;
+  /// Opens a container level (no element yet).
+  void push_level();
+
+  void pop_level();
+
+  /// Marks that the innermost container got an element; returns whether it
+  /// had one before (a comma is due).
+  bool mark_element();
+
+  // One bit per open container, set once it holds an element: the first 64
+  // levels inline (no allocation per document), deeper ones in `deep_`.
+  uint64_t bits_ = 0;
+  size_t depth_ = 0;
+  std::vector<bool> deep_;
   bool after_key_ = false;
 };
 

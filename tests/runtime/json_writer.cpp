@@ -103,3 +103,25 @@ CAF_TEST(round trip through a real parser) {
   w.begin_object().field("s", std::string_view{nasty}).end_object();
   CAF_CHECK_EQUAL(roundtrip(w.take()), nasty);
 }
+
+CAF_TEST(commas stay right beyond 64 nesting levels) {
+  // The first 64 levels are tracked inline, deeper ones apart: each level
+  // holds a number before and after its child.
+  constexpr int depth = 100;
+  json_writer w;
+  std::string want;
+  for (int i = 0; i < depth; ++i) {
+    w.begin_array().value(i);
+    want += "[" + std::to_string(i) + ",";
+  }
+  w.begin_array().end_array();
+  want += "[]";
+  for (int i = depth - 1; i >= 0; --i) {
+    w.value(-i).end_array();
+    want += "," + std::to_string(-i) + "]";
+  }
+  CAF_CHECK_EQUAL(w.take(), want);
+  // The writer is reusable after take().
+  w.begin_object().field("a", 1).field("b", 2).end_object();
+  CAF_CHECK_EQUAL(w.take(), R"({"a":1,"b":2})");
+}
