@@ -27,11 +27,7 @@ void pump(self_ptr self);
 http_request_spec bot_request(const telegram_state& st,
                               const std::string& method, std::string body) {
   http_request_spec req;
-  req.target.reserve(st.ctx->bot_token.size() + method.size() + 5);
-  req.target += "/bot";
-  req.target += st.ctx->bot_token;
-  req.target += '/';
-  req.target += method;
+  req.target = "/bot" + st.ctx->bot_token + "/" + method;
   req.body = std::move(body);
   req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
     st.ctx->cfg.telegram.request_timeout);

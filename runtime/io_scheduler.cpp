@@ -76,10 +76,6 @@ void io_scheduler::run(caf::resumable* job) {
   }
 }
 
-void io_scheduler::start() {
-  super::start();
-}
-
 void io_scheduler::stop() {
   // The actor system has no actor left (it waited for them), so no timeout
   // is needed any more.

@@ -2,7 +2,6 @@
 
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -56,8 +55,6 @@ public:
   }
 
 protected:
-  void start() override;
-
   void stop() override;
 
 private:

@@ -2,7 +2,6 @@
 #include "caf/test/unit_test.hpp"
 
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "runtime/inbox_journal.hpp"
