@@ -1,14 +1,15 @@
 #include "runtime/http_connection.hpp"
 
+#include <array>
+
 #include <openssl/ssl.h>
 
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/core/bind_handler.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/beast/version.hpp>
 
 namespace zaki {
 
@@ -44,21 +45,24 @@ void http_connection::start(http_client::job j) {
   busy_ = true;
   retried_ = false;
   auto& o = owner_->origin_;
-  req_ = {};
-  req_.method(job_.req.method);
-  req_.target(o.base_path + job_.req.target);
-  req_.version(11);
-  req_.set(http::field::host, o.host);
-  req_.set(http::field::user_agent, "zaki-router");
-  if (!job_.req.authorization.empty())
-    req_.set(http::field::authorization, job_.req.authorization);
-  if (!job_.req.body.empty() || job_.req.method == http::verb::post) {
-    req_.set(http::field::content_type, job_.req.content_type);
-    // A retry on a fresh connection sends req_ again; job_ needs no copy.
-    req_.body() = std::move(job_.req.body);
+  // A retry on a fresh connection sends head_ and body_ again; job_ needs
+  // no copy of the body.
+  body_ = std::move(job_.req.body);
+  std::string target = o.base_path + job_.req.target;
+  request_head head{job_.req.method, target, o.host, job_.req.authorization,
+                    job_.req.content_type, body_.size()};
+  if (!safe_header_value(target) || !safe_header_value(job_.req.authorization)
+      || !safe_header_value(job_.req.content_type)) {
+    // Reported from a handler, as every other failure: the caller's
+    // callback never runs inside async_request.
+    reused_ = false;
+    return net::post(owner_->exec_, [self = shared_from_this(),
+                                     client = owner_->shared_from_this()] {
+      self->fail(beast::errc::make_error_code(beast::errc::invalid_argument),
+                 "request head (CR or LF in a value)");
+    });
   }
-  req_.keep_alive(true);
-  req_.prepare_payload();
+  write_request_head(head, head_);
   if (connected_) {
     reused_ = true;
     write();
@@ -119,17 +123,22 @@ void http_connection::on_handshake(beast::error_code ec) {
 void http_connection::write() {
   if (reused_)
     lowest_layer().expires_after(job_.req.timeout);
+  std::array<net::const_buffer, 2> buffers{net::buffer(head_),
+                                           net::buffer(body_)};
   if (tls_)
-    http::async_write(*tls_, req_, handler(&http_connection::on_write));
+    net::async_write(*tls_, buffers, handler(&http_connection::on_write));
   else
-    http::async_write(*plain_, req_, handler(&http_connection::on_write));
+    net::async_write(*plain_, buffers, handler(&http_connection::on_write));
 }
 
 void http_connection::on_write(beast::error_code ec, size_t) {
   if (ec)
     return fail(ec, "write");
-  parser_.emplace();
-  parser_->body_limit(owner_->opts_.max_body);
+  read();
+}
+
+void http_connection::read() {
+  parser_.emplace(owner_->opts_.max_body);
   if (tls_)
     http::async_read(*tls_, buffer_, *parser_,
                      handler(&http_connection::on_read));
@@ -141,25 +150,11 @@ void http_connection::on_write(beast::error_code ec, size_t) {
 void http_connection::on_read(beast::error_code ec, size_t) {
   if (ec)
     return fail(ec, "read");
-  auto& msg = parser_->get();
-  // Boost 1.74 drops body_limit for a Content-Length body whose first bytes
-  // arrive with the header (eager parsing, boostorg/beast#2183).
-  if (msg.body().size() > owner_->opts_.max_body)
-    return fail(http::error::body_limit, "read");
   http_result res;
-  res.status = static_cast<int>(msg.result_int());
-  if (auto ra = msg.find(http::field::retry_after); ra != msg.end()) {
-    auto value = ra->value();
-    int secs = 0;
-    for (char c : value) {
-      if (c < '0' || c > '9')
-        break;
-      secs = secs * 10 + (c - '0');
-    }
-    res.retry_after = secs;
-  }
-  auto keep = msg.keep_alive();
-  res.body = std::move(msg.body());
+  res.status = parser_->status();
+  res.retry_after = parser_->retry_after();
+  res.body = std::move(parser_->body());
+  auto keep = parser_->keep_alive();
   parser_.reset();
   if (!keep) {
     beast::error_code ignored;
@@ -219,7 +214,8 @@ void http_connection::finish(http_result res) {
   connecting_ = false;
   // An idle keep-alive connection keeps neither the request nor a read
   // buffer: one per active user, 10,000 of them held ~15 MB.
-  req_ = {};
+  head_ = {};
+  body_ = {};
   if (buffer_.size() == 0)
     buffer_.shrink_to_fit();
   auto cb = std::move(job_.cb);

@@ -6,12 +6,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "runtime/http_client.hpp"
+#include "runtime/http_wire.hpp"
 
 namespace zaki {
 
@@ -47,6 +45,7 @@ private:
   void on_handshake(boost::beast::error_code ec);
   void write();
   void on_write(boost::beast::error_code ec, size_t);
+  void read();
   void on_read(boost::beast::error_code ec, size_t);
   void fail(boost::beast::error_code ec, const char* what);
   void finish(http_result res);
@@ -71,10 +70,10 @@ private:
   std::optional<boost::beast::tcp_stream> plain_;
   std::optional<tls_stream> tls_;
   boost::beast::flat_buffer buffer_;
-  boost::beast::http::request<boost::beast::http::string_body> req_;
-  std::optional<boost::beast::http::response_parser<
-    boost::beast::http::string_body>>
-    parser_;
+  /// The request as sent: its head and its body (kept for a retry).
+  std::string head_;
+  std::string body_;
+  std::optional<response_reader> parser_;
   http_client::job job_;
   bool busy_ = false;
   bool connected_ = false;
