@@ -55,6 +55,9 @@ struct telegram_state {
   std::shared_ptr<http_client> client;
   std::unique_ptr<token_bucket> global;
   std::unordered_map<int64_t, telegram_chat> chats;
+  /// Idle chats are forgotten when the map reaches this size.
+  static constexpr size_t min_chat_sweep = 4096;
+  size_t chat_sweep_at = min_chat_sweep;
   /// Chats with queued messages and nothing in flight.
   std::deque<int64_t> ready;
   /// Calls in flight by sequence number; chat 0 marks unpaced calls.

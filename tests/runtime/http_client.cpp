@@ -196,6 +196,26 @@ CAF_TEST(status codes and retry after are reported) {
   client->shutdown();
 }
 
+CAF_TEST(a token with a line break is refused and never sent) {
+  server_fixture srv;
+  auto client = http_client::make(io.context(), srv.where(), {});
+  CAF_CHECK_EQUAL(fetch(*client, post("/first")).status, 200);
+  auto req = post("/x");
+  req.authorization = "Bearer gw-secret\r\nX-Injected: 1";
+  auto res = fetch(*client, req);
+  CAF_CHECK_EQUAL(res.status, 0);
+  CAF_CHECK(res.failure == http_failure::other);
+  CAF_CHECK_NOT_EQUAL(res.error.find("CR or LF"), std::string::npos);
+  CAF_CHECK_EQUAL(res.error.find("gw-secret"), std::string::npos);
+  // The client goes on working; only the two good requests arrived.
+  CAF_CHECK_EQUAL(fetch(*client, post("/after")).status, 200);
+  CAF_CHECK_EQUAL(srv.requests.load(), 2);
+  std::lock_guard<std::mutex> guard{srv.mtx};
+  CAF_REQUIRE_EQUAL(srv.targets.size(), 2u);
+  CAF_CHECK_EQUAL(srv.targets[1], "/after");
+  client->shutdown();
+}
+
 CAF_TEST(deadline) {
   server_fixture srv;
   std::vector<std::shared_ptr<fk::responder>> held;
