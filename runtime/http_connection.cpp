@@ -49,20 +49,16 @@ void http_connection::start(http_client::job j) {
   // no copy of the body.
   body_ = std::move(job_.req.body);
   std::string target = o.base_path + job_.req.target;
-  request_head head{job_.req.method, target, o.host, job_.req.authorization,
-                    job_.req.content_type, body_.size()};
   if (!safe_header_value(target) || !safe_header_value(job_.req.authorization)
       || !safe_header_value(job_.req.content_type)) {
     // Reported from a handler, as every other failure: the caller's
     // callback never runs inside async_request.
     reused_ = false;
-    return net::post(owner_->exec_, [self = shared_from_this(),
-                                     client = owner_->shared_from_this()] {
-      self->fail(beast::errc::make_error_code(beast::errc::invalid_argument),
-                 "request head (CR or LF in a value)");
-    });
+    return net::post(owner_->exec_, handler(&http_connection::refuse_head));
   }
-  write_request_head(head, head_);
+  write_request_head({job_.req.method, target, o.host, job_.req.authorization,
+                      job_.req.content_type, body_.size()},
+                     head_);
   if (connected_) {
     reused_ = true;
     write();
@@ -70,6 +66,11 @@ void http_connection::start(http_client::job j) {
     reused_ = false;
     connect();
   }
+}
+
+void http_connection::refuse_head() {
+  fail(beast::errc::make_error_code(beast::errc::invalid_argument),
+       "request head (CR or LF in a value)");
 }
 
 void http_connection::connect() {

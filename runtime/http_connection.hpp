@@ -39,6 +39,7 @@ private:
   using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
   boost::beast::tcp_stream& lowest_layer();
+  void refuse_head();
   void connect();
   void on_resolve(boost::beast::error_code ec, tcp::resolver::results_type r);
   void on_connect(boost::beast::error_code ec, tcp::endpoint);

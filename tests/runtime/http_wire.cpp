@@ -134,33 +134,31 @@ CAF_TEST(chunked body) {
 }
 
 CAF_TEST(body limit) {
-  // Content-Length above the limit: refused before any body byte.
-  {
-    response_reader r{10};
-    auto ec = feed(r, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n"
-                      "01234567890", 1000);
-    CAF_CHECK_EQUAL(ec, http::error::body_limit);
+  struct over_limit {
+    const char* what;
+    uint64_t max_body;
+    std::string_view wire;
+    size_t step;
+  };
+  const over_limit cases[] = {
+    {"Content-Length above the limit, refused before any body byte", 10,
+     "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n01234567890", 1000},
+    {"chunks that add up to more than the limit", 8,
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n",
+     3},
+    {"a body that ends with the connection (no length)", 4,
+     "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n0123456789", 2},
+  };
+  for (auto& c : cases) {
+    CAF_MESSAGE(c.what);
+    response_reader r{c.max_body};
+    CAF_CHECK_EQUAL(feed(r, c.wire, c.step), http::error::body_limit);
   }
   // Exactly at the limit, in one piece with the header.
-  {
-    response_reader r{10};
-    auto ec = feed(r, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"
-                      "0123456789", 1000);
-    CAF_CHECK(!ec);
-    CAF_CHECK_EQUAL(r.body(), "0123456789");
-  }
-  // Chunks that add up to more than the limit.
-  {
-    response_reader r{8};
-    auto ec = feed(r, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                      "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", 3);
-    CAF_CHECK_EQUAL(ec, http::error::body_limit);
-  }
-  // A body that ends with the connection (no length) is limited too.
-  {
-    response_reader r{4};
-    auto ec = feed(r, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
-                      "0123456789", 2);
-    CAF_CHECK_EQUAL(ec, http::error::body_limit);
-  }
+  response_reader r{10};
+  auto ec = feed(r, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789",
+                 1000);
+  CAF_CHECK(!ec);
+  CAF_CHECK_EQUAL(r.body(), "0123456789");
 }
