@@ -279,16 +279,20 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
     ctx->cfg.telegram.global_rate,
     static_cast<double>(ctx->cfg.telegram.global_burst), clock_type::now());
   return {
-    [self](send_atom, const outgoing_text& msg) {
+    [self](send_atom, outgoing_text& msg) {
       auto rp = self->make_response_promise<int64_t>();
+      if (msg.text.empty()) {
+        rp.deliver(make_send_error("empty text"));
+        return rp;
+      }
       // Plain text is split here; HTML must arrive in chunks that fit (the
       // caller splits the Markdown source, then converts each chunk), since
       // a cut could land inside a tag.
-      auto chunks = msg.parse_mode.empty()
-                      ? split_message(msg.text)
-                      : std::vector<std::string>{msg.text};
-      if (msg.text.empty())
-        chunks.clear();
+      std::vector<std::string> chunks;
+      if (msg.parse_mode.empty())
+        chunks = split_message(msg.text);
+      else
+        chunks.push_back(std::move(msg.text));
       if (chunks.empty()) {
         rp.deliver(make_send_error("empty text"));
         return rp;
@@ -301,12 +305,12 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
         telegram_op op;
         op.method = "sendMessage";
         op.chat_id = msg.chat_id;
-        op.request_id = msg.request_id;
         bool last = i + 1 == chunks.size();
+        op.request_id = last ? std::move(msg.request_id) : msg.request_id;
         if (last)
-          op.reply_markup = msg.reply_markup;
+          op.reply_markup = std::move(msg.reply_markup);
         if (chunks.size() == 1)
-          op.plain_fallback = msg.plain_fallback;
+          op.plain_fallback = std::move(msg.plain_fallback);
         op.body = encode_send_message(msg.chat_id, chunks[i],
                                       msg.parse_mode, op.reply_markup);
         op.group = group;

@@ -298,12 +298,12 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
       auto marks = std::move(st.done_marks);
       st.done_marks.clear();
       st.journal_io->post([journal, copy = std::move(copy), marks = std::move(marks),
-                           addr, seq] {
+                           addr, seq]() mutable {
         std::string error;
         if (!marks.empty() && !journal->mark_done(marks, error))
           logger("supervisor")->error("event=journal_write_failed error={}",
                                       log_value(error));
-        if (!journal->append(copy, error))
+        if (!journal->append(std::move(copy), error))
           logger("supervisor")->error("event=journal_write_failed error={} "
                                       "action=route_without_journal",
                                       log_value(error));

@@ -173,10 +173,15 @@ bool inbox_journal::write_all(const std::string& text, std::string& error) {
 }
 
 bool inbox_journal::append(const inbound_batch& batch, std::string& error) {
+  return append(inbound_batch{batch}, error);
+}
+
+bool inbox_journal::append(inbound_batch&& batch, std::string& error) {
   std::string text;
   for (auto& msg : batch) {
     text += encode_journal_entry(msg);
-    pending_[msg.update_id] = msg;
+    auto id = msg.update_id;
+    pending_[id] = std::move(msg);
   }
   lines_ += batch.size();
   if (!write_all(text, error))

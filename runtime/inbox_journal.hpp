@@ -40,6 +40,9 @@ public:
   /// Appends a batch and syncs it to disk.
   bool append(const inbound_batch& batch, std::string& error);
 
+  /// As above, moving the messages into the pending set.
+  bool append(inbound_batch&& batch, std::string& error);
+
   /// Marks a message done (not synced: a lost mark only replays a message
   /// that was answered, never loses one).
   bool mark_done(int64_t update_id, std::string& error);

@@ -1,9 +1,17 @@
 // A small recursive-descent JSON checker whose only job is to say *where*
 // a document is broken: simdjson reports what failed but not the line and
-// column, and an operator fixing users.json by hand needs both.
+// column, and an operator fixing users.json by hand needs both. And a fast
+// balance test that tells a truncated document from a complete one, which
+// simdjson's on-demand parser does not check.
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace zaki {
 
@@ -190,6 +198,108 @@ private:
 
 std::string locate_json_error(std::string_view text) {
   return locator{text}.run();
+}
+
+namespace {
+
+/// The state of `json_is_balanced` between two bytes that matter.
+class balance_scan {
+public:
+  /// Takes the byte `c` at `pos`, one of `"`, `\\`, `{`, `}`, `[` and `]`;
+  /// returns false when the brackets cannot balance any more.
+  bool take(char c, size_t pos) {
+    if (in_string_) {
+      if (pos == escaped_)
+        return true;
+      if (c == '\\')
+        escaped_ = pos + 1; // whatever comes next is part of the string
+      else if (c == '"')
+        in_string_ = false;
+      return true;
+    }
+    switch (c) {
+      case '"':
+        in_string_ = true;
+        return true;
+      case '{':
+      case '[':
+        if (depth_ == max_depth)
+          return false;
+        if (c == '{')
+          kinds_[depth_ / 64] |= uint64_t{1} << (depth_ % 64);
+        else
+          kinds_[depth_ / 64] &= ~(uint64_t{1} << (depth_ % 64));
+        ++depth_;
+        return true;
+      case '}':
+      case ']': {
+        if (depth_ == 0)
+          return false;
+        --depth_;
+        bool object = (kinds_[depth_ / 64] >> (depth_ % 64)) & 1;
+        return object == (c == '}');
+      }
+      default:
+        return true; // a backslash outside a string: not ours to judge
+    }
+  }
+
+  bool balanced() const {
+    return !in_string_ && depth_ == 0;
+  }
+
+  static bool matters(char c) {
+    return c == '"' || c == '\\' || c == '{' || c == '}' || c == '['
+           || c == ']';
+  }
+
+private:
+  static constexpr size_t max_depth = 512;
+  // One bit per open bracket: 1 for an object, 0 for an array.
+  uint64_t kinds_[max_depth / 64] = {};
+  size_t depth_ = 0;
+  bool in_string_ = false;
+  size_t escaped_ = static_cast<size_t>(-1);
+};
+
+} // namespace
+
+bool json_is_balanced(std::string_view text) {
+  balance_scan scan;
+  const char* p = text.data();
+  size_t n = text.size();
+  size_t i = 0;
+#ifdef __SSE2__
+  // Sixteen bytes at a time: most bytes are letters and digits, and a
+  // block without any of the six bytes that matter is skipped at once.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i open_brace = _mm_set1_epi8('{');
+  const __m128i close_brace = _mm_set1_epi8('}');
+  const __m128i open_bracket = _mm_set1_epi8('[');
+  const __m128i close_bracket = _mm_set1_epi8(']');
+  for (; i + 16 <= n; i += 16) {
+    auto block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    auto hits = _mm_or_si128(
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(block, quote),
+                                _mm_cmpeq_epi8(block, backslash)),
+                   _mm_or_si128(_mm_cmpeq_epi8(block, open_brace),
+                                _mm_cmpeq_epi8(block, close_brace))),
+      _mm_or_si128(_mm_cmpeq_epi8(block, open_bracket),
+                   _mm_cmpeq_epi8(block, close_bracket)));
+    auto mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
+    while (mask != 0) {
+      auto bit = static_cast<size_t>(__builtin_ctz(mask));
+      mask &= mask - 1;
+      if (!scan.take(p[i + bit], i + bit))
+        return false;
+    }
+  }
+#endif
+  for (; i < n; ++i)
+    if (balance_scan::matters(p[i]) && !scan.take(p[i], i))
+      return false;
+  return scan.balanced();
 }
 
 } // namespace zaki

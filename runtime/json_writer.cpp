@@ -1,5 +1,6 @@
 #include "runtime/json_writer.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -7,8 +8,15 @@ namespace zaki {
 
 void append_json_escaped(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  // Text is mostly plain: each run of characters that need no escape is
+  // appended at once rather than character by character.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -32,15 +40,12 @@ void append_json_escaped(std::string& out, std::string_view s) {
         out += "\\f";
         break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0x0F];
-        } else {
-          out += ch;
-        }
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 0x0F];
     }
   }
+  out.append(s.data() + run, s.size() - run);
 }
 
 json_writer::json_writer() {
@@ -132,15 +137,21 @@ json_writer& json_writer::value(const char* v) {
   return value(std::string_view{v});
 }
 
-json_writer& json_writer::value(int64_t v) {
+template <class Integer>
+void json_writer::append_integer(Integer v) {
   before_value();
-  out_ += std::to_string(v);
+  char buf[24]; // 20 digits and a sign
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out_.append(buf, static_cast<size_t>(res.ptr - buf));
+}
+
+json_writer& json_writer::value(int64_t v) {
+  append_integer(v);
   return *this;
 }
 
 json_writer& json_writer::value(uint64_t v) {
-  before_value();
-  out_ += std::to_string(v);
+  append_integer(v);
   return *this;
 }
 

@@ -78,6 +78,10 @@ public:
 private:
   void before_value();
 
+  /// Writes an integer without a temporary string.
+  template <class Integer>
+  void append_integer(Integer v);
+
   std::string out_;
   /// Opens a container level (no element yet).
   void push_level();

@@ -187,24 +187,21 @@ void decode_error_fields(od::object obj, bot_api_error& out) {
 
 } // namespace
 
-decoded_updates decode_updates(std::string& body) {
-  decoded_updates result;
-  // On-demand parsing does not check that brackets balance: a truncated
-  // answer would confirm its last update as "malformed" and lose it.
-  if (auto where = locate_json_error(body); !where.empty()) {
-    result.error = "not valid JSON: " + where;
-    return result;
-  }
+namespace {
+
+/// Decodes with simdjson's on-demand parser alone, which does not check that
+/// brackets balance (see `decode_updates`).
+void decode_updates_on_demand(std::string& body, decoded_updates& result) {
   pad(body);
   od::document doc;
   if (auto err = thread_parser().iterate(body).get(doc)) {
     result.error = simdjson::error_message(err);
-    return result;
+    return;
   }
   od::object root;
   if (auto err = doc.get_object().get(root)) {
     result.error = simdjson::error_message(err);
-    return result;
+    return;
   }
   bool ok_field = false;
   bool has_result = false;
@@ -212,25 +209,25 @@ decoded_updates decode_updates(std::string& body) {
     std::string_view key;
     if (auto err = field.unescaped_key().get(key)) {
       result.error = simdjson::error_message(err);
-      return result;
+      return;
     }
     if (key == "ok") {
       if (field.value().get_bool().get(ok_field)) {
         result.error = "'ok' is not a boolean";
-        return result;
+        return;
       }
     } else if (key == "result") {
       od::array updates;
       if (field.value().get_array().get(updates)) {
         result.error = "'result' is not an array";
-        return result;
+        return;
       }
       has_result = true;
       for (auto element : updates) {
         if (auto err = element.error()) {
           // Structural damage: the rest of the array cannot be trusted.
           result.error = simdjson::error_message(err);
-          return result;
+          return;
         }
         od::object update;
         if (element.get_object().get(update)) {
@@ -249,13 +246,41 @@ decoded_updates decode_updates(std::string& body) {
                      ? "answer without ok:true"
                      : result.api_error.description;
     result.messages.clear();
-    return result;
+    return;
   }
   if (!has_result) {
     result.error = "answer without result";
-    return result;
+    return;
   }
   result.ok = true;
+}
+
+} // namespace
+
+decoded_updates decode_updates(std::string& body) {
+  // On-demand parsing does not check that brackets balance: a truncated
+  // answer would confirm its last update as "malformed" or "skipped" and
+  // lose it. The balance test rules that out; the exact checker, which
+  // says where a document is broken, is too slow for every answer and runs
+  // only when something did not decode.
+  auto size = body.size();
+  // (A view is taken each time: padding may move the body.)
+  auto text = [&body, size] { return std::string_view{body.data(), size}; };
+  auto broken = [&text] {
+    decoded_updates result;
+    auto where = locate_json_error(text());
+    result.error = "not valid JSON: "
+                   + (where.empty() ? std::string{"unbalanced"} : where);
+    return result;
+  };
+  if (!json_is_balanced(text()))
+    return broken();
+  decoded_updates result;
+  decode_updates_on_demand(body, result);
+  if (result.ok && result.malformed == 0)
+    return result;
+  if (!locate_json_error(text()).empty())
+    return broken();
   return result;
 }
 

@@ -40,4 +40,10 @@ std::string save_users_file(const std::string& path, const user_map& users);
 /// or an empty string if it is well-formed JSON.
 std::string locate_json_error(std::string_view text);
 
+/// Returns whether every string of `text` is closed and its brackets pair
+/// up (`{` with `}`, `[` with `]`, at most 512 deep). Not a validation, but
+/// a fast, exact test for a truncated document: a cut always leaves a
+/// string or a bracket open.
+bool json_is_balanced(std::string_view text);
+
 } // namespace zaki

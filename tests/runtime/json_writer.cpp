@@ -47,6 +47,13 @@ CAF_TEST(escaping) {
                   "\\u0000\\u0001\\u001f");
   CAF_CHECK_EQUAL(escaped("Привет 🌊 / <b>"), "Привет 🌊 / <b>");
   CAF_CHECK_EQUAL(escaped("\x7f"), "\x7f");
+  // Escapes at the start and end of the text and between plain runs.
+  CAF_CHECK_EQUAL(escaped("\"one\ntwo\tthree\""),
+                  "\\\"one\\ntwo\\tthree\\\"");
+  CAF_CHECK_EQUAL(escaped(""), "");
+  std::string appended = "kept:";
+  append_json_escaped(appended, "a\\");
+  CAF_CHECK_EQUAL(appended, "kept:a\\\\");
 }
 
 CAF_TEST(nesting and commas) {

@@ -130,6 +130,32 @@ CAF_TEST(syntax errors name line and column) {
   CAF_CHECK_EQUAL(locate_json_error(minimal), "");
 }
 
+CAF_TEST(balance test for truncated documents) {
+  for (auto good : {"{}", "[]", R"({"a":[1,{"b":"}]"}],"c":"\\\""})",
+                    R"("just a string")", "42", ""})
+    if (!json_is_balanced(good))
+      CAF_FAIL("judged unbalanced: " << good);
+  for (auto bad : {"{", "[", "}", "{]", "[}", R"({"a":"x)", R"({"a":"x\")",
+                   R"({"a":"x\)", R"({"a":[1,2})", "[[]", "{}}"})
+    if (json_is_balanced(bad))
+      CAF_FAIL("judged balanced: " << bad);
+  // Escapes and brackets at every offset of a 16-byte block (the test
+  // reads blocks of 16 where it can).
+  for (size_t pad = 0; pad < 40; ++pad) {
+    auto head = R"({"k":")" + std::string(pad, 'a');
+    CAF_CHECK(json_is_balanced(head + R"(\"}]\\"})"));
+    CAF_CHECK(json_is_balanced(head + R"(x",")" + std::string(pad, 'b')
+                               + R"(":[{}]})"));
+    CAF_CHECK(!json_is_balanced(head + R"(\"})"));
+    CAF_CHECK(!json_is_balanced(head + R"(x",")" + std::string(pad, 'b')
+                                + R"(":[{]})"));
+  }
+  std::string deep(512, '[');
+  deep += std::string(512, ']');
+  CAF_CHECK(json_is_balanced(deep));
+  CAF_CHECK(!json_is_balanced("[" + deep + "]"));
+}
+
 CAF_TEST(missing file is an empty registry) {
   temp_dir dir;
   auto res = load_users_file(dir.file("nope.json"));
