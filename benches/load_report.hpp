@@ -54,6 +54,10 @@ struct phase_result {
   int router_exit = -1;
   /// Failed exchanges of the floor client.
   uint64_t floor_errors = 0;
+  /// Set on the median of several runs: how many, and the CPU per message
+  /// of each, in run order.
+  size_t median_of = 0;
+  std::vector<double> cpu_runs_us;
 
   /// Returns the number of correctness violations (must be 0).
   uint64_t violations() const {
@@ -180,8 +184,15 @@ inline std::string to_json(const std::vector<phase_result>& phases,
       .field("loadavg_before", p.load_before)
       .field("loadavg_after", p.load_after)
       .field("machine_busy_share", p.machine_busy)
-      .field("router_exit_code", p.router_exit)
-      .end_object();
+      .field("router_exit_code", p.router_exit);
+    if (p.median_of > 0) {
+      w.field("median_of_runs", static_cast<uint64_t>(p.median_of));
+      w.key("cpu_us_per_msg_runs").begin_array();
+      for (auto x : p.cpu_runs_us)
+        w.value(x);
+      w.end_array();
+    }
+    w.end_object();
   }
   w.end_array().key("targets").begin_array();
   for (auto& t : targets)

@@ -28,6 +28,14 @@ lock_clock::time_point to_time_point(const struct timespec& ts) {
     seconds{ts.tv_sec} + nanoseconds{ts.tv_nsec})};
 }
 
+/// Returns `name` + ".<pid>-<n>" + `suffix`, unique within this host.
+std::string unique_name(const std::string& name, const char* suffix) {
+  static std::atomic<uint64_t> seq{0};
+  return name + "." + std::to_string(::getpid()) + "-"
+         + std::to_string(seq.fetch_add(1, std::memory_order_relaxed))
+         + suffix;
+}
+
 bool write_all(int fd, const std::string& text) {
   size_t done = 0;
   while (done < text.size()) {
@@ -102,11 +110,8 @@ read_status read_lock_file(int dirfd, const std::string& name,
 
 remove_outcome remove_if_same(int dirfd, const std::string& name,
                               const std::string& path, dev_t dev, ino_t ino,
-                              std::string& error) {
-  static std::atomic<uint64_t> seq{0};
-  auto tmp = name + "." + std::to_string(::getpid()) + "-"
-             + std::to_string(seq.fetch_add(1, std::memory_order_relaxed))
-             + ".removing";
+                              std::string& error, const char* keep_as) {
+  auto tmp = unique_name(name, ".removing");
   if (::renameat(dirfd, name.c_str(), dirfd, tmp.c_str()) != 0) {
     if (errno == ENOENT)
       return remove_outcome::vanished;
@@ -116,6 +121,10 @@ remove_outcome remove_if_same(int dirfd, const std::string& name,
   struct stat st;
   if (::fstatat(dirfd, tmp.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0
       && st.st_dev == dev && st.st_ino == ino) {
+    if (keep_as
+        && ::renameat2(dirfd, tmp.c_str(), dirfd, keep_as, RENAME_NOREPLACE)
+             == 0)
+      return remove_outcome::removed;
     if (::unlinkat(dirfd, tmp.c_str(), 0) == 0)
       return remove_outcome::removed;
     error = "cannot remove " + path + ": " + std::strerror(errno);
@@ -249,6 +258,20 @@ acquire_result session_lock::try_acquire() {
   for (int round = 0; round < 2; ++round) {
     lock_owner me{::getpid(), format_iso8601(lock_clock::now()), own_starttime(),
                   own_hostname(), options_.instance, {}};
+    if (auto spare = acquire_from_spare(dir.get(), me)) {
+      struct stat st;
+      if (::fstat(spare.get(), &st) == 0) {
+        file_ = std::move(spare);
+        held_count.fetch_add(1, std::memory_order_relaxed);
+        dev_ = st.st_dev;
+        ino_ = st.st_ino;
+        owner_ = me;
+        acquisitions_count.fetch_add(1, std::memory_order_relaxed);
+        result.state = acquire_state::acquired;
+        result.owner = std::move(me);
+        return result;
+      }
+    }
     unique_fd fd{::openat(dir.get(), name.c_str(),
                           O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
                           0600)};
@@ -316,6 +339,42 @@ acquire_result session_lock::try_acquire() {
   return result;
 }
 
+unique_fd session_lock::acquire_from_spare(int dirfd, const lock_owner& me) {
+  // Renaming the spare to a name of our own claims it: of two routers on one
+  // data root, one gets it and the other ENOENT.
+  auto claim = unique_name(session_lock_file_name, ".claim");
+  if (::renameat(dirfd, session_lock_spare_name, dirfd, claim.c_str()) != 0)
+    return {};
+  auto discard = [dirfd, &claim] {
+    ::unlinkat(dirfd, claim.c_str(), 0);
+    return unique_fd{};
+  };
+  // The user dir is shared with the container: take only a plain file of
+  // ours with no other name (never write through a symlink or a hard link).
+  unique_fd fd{::openat(dirfd, claim.c_str(),
+                        O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
+                          | O_CLOEXEC)};
+  struct stat st;
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)
+      || st.st_nlink != 1 || st.st_uid != ::geteuid())
+    return discard();
+  // The owner is in the file before it is the lock: a reader never sees
+  // the previous holder's content under the lock's name.
+  auto text = format_lock_owner(me);
+  if (::ftruncate(fd.get(), 0) != 0 || !write_all(fd.get(), text))
+    return discard();
+  if (::renameat2(dirfd, claim.c_str(), dirfd, session_lock_file_name,
+                  RENAME_NOREPLACE)
+      == 0)
+    return fd;
+  if (errno == EEXIST
+      && ::renameat2(dirfd, claim.c_str(), dirfd, session_lock_spare_name,
+                     RENAME_NOREPLACE)
+           == 0)
+    return {}; // Held: the caller judges the holder; the spare stays.
+  return discard();
+}
+
 bool session_lock::release() {
   if (!file_)
     return false;
@@ -325,7 +384,7 @@ bool session_lock::release() {
   // No create: a user dir removed while the lock was held stays removed.
   if (auto dir = open_user_dir(data_root_, user_id_, false, error))
     outcome = remove_if_same(dir.get(), session_lock_file_name, lock_path,
-                             dev_, ino_, error);
+                             dev_, ino_, error, session_lock_spare_name);
   else if (errno == ENOENT)
     outcome = remove_outcome::vanished;
   file_.reset();

@@ -21,6 +21,13 @@ namespace zaki {
 /// `*.jsonl.lock`: those belong to the gateway, which would time out on ours.
 inline constexpr const char* session_lock_file_name = "router.session.lock";
 
+/// A released lock file is kept under this name and renamed back into place
+/// by the next acquisition, so that a conversation costs no inode: creating
+/// and deleting one per conversation churns the file system (on ext4 without
+/// a journal, every inode freed in the last minutes makes each new one
+/// slower to allocate). Only the router uses it; the sweep ignores it.
+inline constexpr const char* session_lock_spare_name = "router.session.lock.spare";
+
 /// Returns the logger `locks`, or the default logger when none is registered.
 std::shared_ptr<spdlog::logger> locks_log();
 
@@ -70,9 +77,12 @@ enum class remove_outcome : uint8_t {
 /// name is first renamed to a unique temporary name, which atomically takes
 /// whatever is there now; if that turns out to be another file (a lock
 /// someone just took), it is put back without overwriting (RENAME_NOREPLACE).
+/// With `keep_as`, the file is renamed to that name rather than deleted
+/// (deleted after all if that name is taken).
 remove_outcome remove_if_same(int dirfd, const std::string& name,
                               const std::string& path, dev_t dev, ino_t ino,
-                              std::string& error);
+                              std::string& error,
+                              const char* keep_as = nullptr);
 
 // -- counters ------------------------------------------------------------------
 
@@ -163,13 +173,16 @@ public:
 
   ~session_lock();
 
-  /// Makes one non-blocking attempt: creates the file with O_EXCL, or judges
-  /// the existing one and, if stale, reclaims it (with a warning) and tries
-  /// once more. Acquiring while already held returns `acquired` again.
+  /// Makes one non-blocking attempt: renames the spare file (see
+  /// `session_lock_spare_name`), with our owner already written into it, to
+  /// the lock's name without replacing anything, or else creates the file
+  /// with O_EXCL; or judges the existing lock and, if stale, reclaims it
+  /// (with a warning) and tries once more. Acquiring while already held
+  /// returns `acquired` again.
   acquire_result try_acquire();
 
-  /// Removes the lock file if it is still ours (same inode) and forgets it.
-  /// Returns whether our file was removed.
+  /// Removes the lock file if it is still ours (same inode), keeping it as
+  /// the spare, and forgets it. Returns whether our file was removed.
   bool release();
 
   /// Returns whether this object holds the lock.
@@ -186,6 +199,11 @@ public:
   std::string path() const;
 
 private:
+  /// Claims the spare file, writes `me` into it and renames it to the lock's
+  /// name. Returns the open file on success; an empty one when there is no
+  /// usable spare or the lock is taken (the spare is then put back).
+  unique_fd acquire_from_spare(int dirfd, const lock_owner& me);
+
   std::string data_root_;
   int64_t user_id_ = 0;
   session_lock_options options_;

@@ -264,6 +264,100 @@ CAF_TEST(symlinks are never followed nor removed) {
   CAF_CHECK(!test::exists(outside.root + "/router.session.lock"));
 }
 
+ino_t inode_of(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+CAF_TEST(a released lock is kept as the spare and reused by the next) {
+  auto spare = dir + "/" + session_lock_spare_name;
+  session_lock_options first;
+  first.instance = "first";
+  auto lk = make(first);
+  CAF_REQUIRE(lk.try_acquire().state == acquire_state::acquired);
+  auto ino = inode_of(lock_path);
+  CAF_CHECK(!test::exists(spare));
+  CAF_CHECK(lk.release());
+  CAF_CHECK(!test::exists(lock_path));
+  CAF_CHECK_EQUAL(inode_of(spare), ino);
+  // The next acquisition renames it into place with its own owner written
+  // in (nothing of the first holder is left), and allocates no inode.
+  session_lock_options second;
+  second.instance = "second";
+  auto next = make(second);
+  auto r = next.try_acquire();
+  CAF_REQUIRE(r.state == acquire_state::acquired);
+  CAF_CHECK_EQUAL(inode_of(lock_path), ino);
+  CAF_CHECK(!test::exists(spare));
+  auto text = test::read_file(lock_path);
+  auto owner = parse_lock_owner(text);
+  CAF_CHECK_EQUAL(owner.instance, "second");
+  CAF_CHECK_EQUAL(owner.pid, ::getpid());
+  CAF_CHECK_EQUAL(text, format_lock_owner(owner));
+  struct stat st;
+  CAF_REQUIRE_EQUAL(::stat(lock_path.c_str(), &st), 0);
+  CAF_CHECK_EQUAL(st.st_mode & 0777, 0600u);
+  // A holder is still respected, and the spare it finds stays a spare.
+  CAF_REQUIRE(test::write_file(spare, "left over"));
+  auto spare_ino = inode_of(spare);
+  auto third = make();
+  CAF_CHECK(third.try_acquire().state == acquire_state::held);
+  CAF_CHECK_EQUAL(inode_of(spare), spare_ino);
+  CAF_CHECK_EQUAL(inode_of(lock_path), ino);
+  CAF_CHECK_EQUAL(parse_lock_owner(test::read_file(lock_path)).instance,
+                  "second");
+  // With a spare already there, a release deletes its file.
+  CAF_CHECK(next.release());
+  CAF_CHECK(!test::exists(lock_path));
+  CAF_CHECK_EQUAL(inode_of(spare), spare_ino);
+  // No claim or removal temporaries are left behind.
+  size_t files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir)) {
+    CAF_MESSAGE("left: " << e.path().filename());
+    ++files;
+  }
+  CAF_CHECK_EQUAL(files, 1u);
+}
+
+CAF_TEST(a planted spare is never written through) {
+  // The user dir is the container's: a spare that is a symlink, a second
+  // name of another file, or a FIFO is dropped, never written to.
+  auto spare = dir + "/" + session_lock_spare_name;
+  test::temp_root outside;
+  auto target = outside.root + "/target";
+  CAF_REQUIRE(test::write_file(target, "precious"));
+  CAF_REQUIRE_EQUAL(::symlink(target.c_str(), spare.c_str()), 0);
+  {
+    auto lk = make();
+    CAF_REQUIRE(lk.try_acquire().state == acquire_state::acquired);
+    CAF_CHECK_EQUAL(test::read_file(target), "precious");
+    CAF_CHECK_NOT_EQUAL(inode_of(lock_path), inode_of(target));
+  }
+  ::unlink(spare.c_str());
+  auto inside = dir + "/notes.txt";
+  CAF_REQUIRE(test::write_file(inside, "also precious"));
+  CAF_REQUIRE_EQUAL(::link(inside.c_str(), spare.c_str()), 0);
+  {
+    auto lk = make();
+    CAF_REQUIRE(lk.try_acquire().state == acquire_state::acquired);
+    CAF_CHECK_EQUAL(test::read_file(inside), "also precious");
+    CAF_CHECK_NOT_EQUAL(inode_of(lock_path), inode_of(inside));
+  }
+  ::unlink(spare.c_str());
+  CAF_REQUIRE_EQUAL(::mkfifo(spare.c_str(), 0600), 0);
+  {
+    auto lk = make();
+    CAF_REQUIRE(lk.try_acquire().state == acquire_state::acquired);
+  }
+  // Each time the lock was created instead, and released as the new spare.
+  struct stat st;
+  CAF_REQUIRE_EQUAL(::lstat(spare.c_str(), &st), 0);
+  CAF_CHECK(S_ISREG(st.st_mode));
+  CAF_CHECK_EQUAL(st.st_nlink, 1u);
+  CAF_CHECK_EQUAL(test::read_file(target), "precious");
+  CAF_CHECK_EQUAL(test::read_file(inside), "also precious");
+}
+
 CAF_TEST(a directory in place of the lock is an error) {
   CAF_REQUIRE_EQUAL(::mkdir(lock_path.c_str(), 0700), 0);
   auto r = make().try_acquire();
