@@ -360,8 +360,11 @@ unique_fd session_lock::acquire_from_spare(int dirfd, const lock_owner& me) {
     return discard();
   // The owner is in the file before it is the lock: a reader never sees
   // the previous holder's content under the lock's name.
+  // Overwritten in place, then cut to length: the owner is about as long
+  // as the previous one, so the file keeps its block.
   auto text = format_lock_owner(me);
-  if (::ftruncate(fd.get(), 0) != 0 || !write_all(fd.get(), text))
+  if (!write_all(fd.get(), text)
+      || ::ftruncate(fd.get(), static_cast<off_t>(text.size())) != 0)
     return discard();
   if (::renameat2(dirfd, claim.c_str(), dirfd, session_lock_file_name,
                   RENAME_NOREPLACE)

@@ -354,6 +354,14 @@ CAF_TEST(a planted spare is never written through) {
   CAF_REQUIRE_EQUAL(::lstat(spare.c_str(), &st), 0);
   CAF_CHECK(S_ISREG(st.st_mode));
   CAF_CHECK_EQUAL(st.st_nlink, 1u);
+  // A plain spare longer than an owner is cut to the owner's length.
+  CAF_REQUIRE(test::write_file(spare, std::string(4096, 'x')));
+  {
+    auto lk = make();
+    auto r = lk.try_acquire();
+    CAF_REQUIRE(r.state == acquire_state::acquired);
+    CAF_CHECK_EQUAL(test::read_file(lock_path), format_lock_owner(r.owner));
+  }
   CAF_CHECK_EQUAL(test::read_file(target), "precious");
   CAF_CHECK_EQUAL(test::read_file(inside), "also precious");
 }
