@@ -610,9 +610,16 @@ std::vector<telegram_chunk> markdown_to_telegram_chunks(std::string_view md,
       continue;
     telegram_chunk chunk;
     auto html = markdown_to_telegram_html(source);
-    bool safe = is_balanced_telegram_html(html) && html_fits(html)
-                && html_text_utf16_length(html) > 0;
-    if (safe && utf16_length(html) > telegram_text_limit
+    // Each check is a pass over the HTML: every length is taken once.
+    bool safe = false;
+    size_t raw_units = 0;
+    if (is_balanced_telegram_html(html)) {
+      auto text_units = html_text_utf16_length(html);
+      safe = text_units > 0 && text_units <= telegram_text_limit;
+      if (safe)
+        raw_units = utf16_length(html);
+    }
+    if (safe && raw_units > telegram_text_limit
         && limit / 2 >= min_resplit_limit) {
       // Telegram counts the parsed text, but escaping can make the raw
       // HTML several times longer (code full of `&` and `<`); stricter
@@ -622,7 +629,7 @@ std::vector<telegram_chunk> markdown_to_telegram_chunks(std::string_view md,
         out.push_back(std::move(sub));
       continue;
     }
-    if (safe && utf16_length(html) <= telegram_text_limit) {
+    if (safe && raw_units <= telegram_text_limit) {
       chunk.text = std::move(html);
       chunk.html = true;
     } else {
