@@ -47,6 +47,8 @@ private:
   void write();
   void on_write(boost::beast::error_code ec, size_t);
   void read();
+  void parse_buffered();
+  void on_read_some(boost::beast::error_code ec, size_t n);
   void on_read(boost::beast::error_code ec, size_t);
   void fail(boost::beast::error_code ec, const char* what);
   void finish(http_result res);

@@ -9,7 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
 #include "runtime/io_runtime.hpp"
 #include "tests/fakes/fake_gateway.hpp"
@@ -100,6 +102,102 @@ http_request_spec post(std::string target, std::string body = "{}") {
   req.timeout = seconds(5);
   return req;
 }
+
+/// A loopback server that answers each request of a connection with the
+/// next scripted reply, written in the given pieces with a pause between
+/// them (so that the client reads a response in many parts); a reply marked
+/// `close` is followed by closing the connection. Bounded: it serves the
+/// replies of one script and stops.
+struct scripted_server {
+  struct reply {
+    std::vector<std::string> pieces;
+    bool close = false;
+  };
+
+  explicit scripted_server(std::vector<reply> script)
+    : acceptor(ctx, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    port = acceptor.local_endpoint().port();
+    worker = std::thread([this, script = std::move(script)] {
+      using boost::asio::ip::tcp;
+      boost::system::error_code ec;
+      size_t next = 0;
+      while (next < script.size()) {
+        tcp::socket sock{ctx};
+        acceptor.accept(sock, ec);
+        if (ec || stopping)
+          return;
+        ++connections;
+        std::string in;
+        while (next < script.size()) {
+          // One request: its head, then its Content-Length body.
+          size_t head_end;
+          while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
+            char buf[4096];
+            auto n = sock.read_some(boost::asio::buffer(buf), ec);
+            if (ec)
+              break;
+            in.append(buf, n);
+          }
+          if (ec)
+            break;
+          size_t length = 0;
+          auto cl = in.find("Content-Length: ");
+          if (cl != std::string::npos && cl < head_end)
+            length = std::stoul(in.substr(cl + 16));
+          while (in.size() < head_end + 4 + length) {
+            char buf[4096];
+            auto n = sock.read_some(boost::asio::buffer(buf), ec);
+            if (ec)
+              break;
+            in.append(buf, n);
+          }
+          in.erase(0, head_end + 4 + length);
+          auto& r = script[next++];
+          for (auto& piece : r.pieces) {
+            boost::asio::write(sock, boost::asio::buffer(piece), ec);
+            std::this_thread::sleep_for(milliseconds(3));
+          }
+          if (r.close)
+            break;
+        }
+        sock.shutdown(tcp::socket::shutdown_both, ec);
+        sock.close(ec);
+      }
+    });
+  }
+
+  ~scripted_server() {
+    // A worker still waiting for a connection is woken by one.
+    stopping = true;
+    boost::system::error_code ignored;
+    boost::asio::io_context wake_ctx;
+    boost::asio::ip::tcp::socket wake{wake_ctx};
+    wake.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ignored);
+    worker.join();
+  }
+
+  origin where() const {
+    origin o;
+    o.host = "127.0.0.1";
+    o.port = port;
+    return o;
+  }
+
+  /// Splits `text` into pieces of `n` bytes.
+  static std::vector<std::string> cut(const std::string& text, size_t n) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < text.size(); i += n)
+      out.push_back(text.substr(i, n));
+    return out;
+  }
+
+  boost::asio::io_context ctx;
+  boost::asio::ip::tcp::acceptor acceptor;
+  uint16_t port = 0;
+  std::atomic<int> connections{0};
+  std::atomic<bool> stopping{false};
+  std::thread worker;
+};
 
 struct fixture {
   io_runtime io{1};
@@ -193,6 +291,49 @@ CAF_TEST(status codes and retry after are reported) {
   CAF_CHECK_EQUAL(res.retry_after, 7);
   CAF_CHECK_EQUAL(res.body, R"({"error":"slow down"})");
   CAF_CHECK(res.failure == http_failure::none);
+  client->shutdown();
+}
+
+CAF_TEST(responses read in pieces or chunked or ended by the close) {
+  std::string big(100000, 'b'); // more than one read of 64 KiB
+  std::string chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  std::string sized = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size())
+                      + "\r\n\r\n" + big;
+  std::string until_close = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end";
+  scripted_server srv{{
+    {scripted_server::cut("HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nabcd", 1)},
+    {scripted_server::cut(chunked, 7)},
+    {scripted_server::cut(sized, 30000)},
+    {scripted_server::cut(until_close, 5), true},
+    // The next connection: a status line, then the server hangs up.
+    {{"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"}, true},
+    // And another that hangs up before a byte.
+    {{}, true},
+  }};
+  auto client = http_client::make(io.context(), srv.where(), {});
+  auto one = fetch(*client, post("/byte-by-byte"));
+  CAF_CHECK_EQUAL(one.status, 201);
+  CAF_CHECK_EQUAL(one.body, "abcd");
+  auto two = fetch(*client, post("/chunked"));
+  CAF_CHECK_EQUAL(two.status, 200);
+  CAF_CHECK_EQUAL(two.body, "hello world");
+  auto three = fetch(*client, post("/big"));
+  CAF_CHECK_EQUAL(three.status, 200);
+  CAF_CHECK(three.body == big);
+  auto four = fetch(*client, post("/until-close"));
+  CAF_CHECK_EQUAL(four.status, 200);
+  CAF_CHECK_EQUAL(four.body, "until the end");
+  CAF_CHECK_EQUAL(srv.connections.load(), 1);
+  // A body cut short by the close is an error, not a short answer.
+  auto five = fetch(*client, post("/cut"));
+  CAF_CHECK_EQUAL(five.status, 0);
+  CAF_CHECK(five.failure != http_failure::none);
+  CAF_MESSAGE("cut short: " << five.error);
+  auto six = fetch(*client, post("/nothing"));
+  CAF_CHECK_EQUAL(six.status, 0);
+  CAF_CHECK(six.failure == http_failure::closed);
+  CAF_MESSAGE("nothing: " << six.error);
   client->shutdown();
 }
 
