@@ -39,34 +39,16 @@ uint64_t linger_budget() {
   return budget;
 }
 
-/// Runs file work on the session lock: on the lock thread, where a slow
-/// disk (a file creation can take milliseconds) delays no other user, or
-/// right here when the context has none (tests).
-void run_lock_io(user_state& st, std::function<void()> task) {
-  if (st.ctx->lock_io)
-    st.ctx->lock_io->post(std::move(task));
-  else
-    task();
-}
-
-void release_lock(self_ptr self) {
-  auto& st = self->state;
-  if (!st.lock_held)
-    return;
-  st.lock_held = false;
-  run_lock_io(st, [lock = st.lock] { lock->release(); });
-}
-
 /// The exchange is over: keeps the session lock for `lock.linger` (the
 /// next message of a conversation then needs no new lock file), or
 /// releases it at once when the linger is 0 or too many locks are held.
 void linger_lock(self_ptr self) {
   auto& st = self->state;
-  if (!st.lock_held || st.lock_release_due)
+  if (!st.lock.held() || st.lock_release_due)
     return;
   if (st.ctx->cfg.lock.linger <= caf::timespan{0}
       || lock_counters_snapshot().held > linger_budget()) {
-    release_lock(self);
+    st.lock.release();
     return;
   }
   st.lock_release_due = self->clock().now() + st.ctx->cfg.lock.linger;
@@ -195,76 +177,41 @@ void call_gateway(self_ptr self) {
   schedule_tick(self);
 }
 
-/// What an acquisition attempt tells the actor: `state` is `acquired`,
-/// `held` or `error`; `detail` the reclaimed reasons, the holder (described)
-/// or the error.
-struct lock_answer {
-  std::string state;
-  std::string detail;
-};
-
-lock_answer answer_of(const acquire_result& res) {
-  switch (res.state) {
-    case acquire_state::acquired:
-      return {"acquired", res.reclaimed};
-    case acquire_state::held:
-      return {"held", describe(res.owner)};
-    case acquire_state::error:
-      break;
-  }
-  return {"error", res.error};
-}
-
-void on_lock_answer(self_ptr self, const lock_answer& answer);
-
-/// One non-blocking attempt at the session lock, on the lock thread; a held
-/// lock is retried by a timer (50 ms growing to 1 s) until `lock.timeout`.
+/// One non-blocking attempt at the session lock; a held lock is retried by
+/// a timer (50 ms growing to 1 s) until `lock.timeout`.
 void acquire_lock_then_call(self_ptr self) {
-  auto& st = self->state;
-  // A lock kept from the previous exchange is taken over, not released.
-  st.lock_release_due.reset();
-  if (st.lock_held) {
-    st.lock_attempts = 0;
-    return call_gateway(self);
-  }
-  st.phase = "locking";
-  if (!st.ctx->lock_io)
-    return on_lock_answer(self, answer_of(st.lock->try_acquire()));
-  st.ctx->lock_io->post(
-    [lock = st.lock, hdl = caf::actor_cast<user_actor>(self), seq = st.seq] {
-      auto answer = answer_of(lock->try_acquire());
-      caf::anon_send(hdl, internal_atom_v, lock_atom_v, seq,
-                     std::move(answer.state), std::move(answer.detail));
-    });
-}
-
-void on_lock_answer(self_ptr self, const lock_answer& answer) {
   auto& st = self->state;
   auto& msg = *st.current;
   auto log = logger("user");
-  if (answer.state == "acquired") {
-    st.lock_held = true;
-    if (!answer.detail.empty())
-      log->warn("event=lock_reclaimed user={} reason={} request_id={}",
-                st.user_id, answer.detail, msg.request_id);
+  // A lock kept from the previous exchange is taken over, not released.
+  st.lock_release_due.reset();
+  if (st.lock.held()) {
     st.lock_attempts = 0;
     return call_gateway(self);
   }
-  if (answer.state == "error") {
+  auto res = st.lock.try_acquire();
+  if (res.state == acquire_state::acquired) {
+    if (!res.reclaimed.empty())
+      log->warn("event=lock_reclaimed user={} reason={} request_id={}",
+                st.user_id, res.reclaimed, msg.request_id);
+    st.lock_attempts = 0;
+    return call_gateway(self);
+  }
+  if (res.state == acquire_state::error) {
     log->error("event=lock_error user={} error={} request_id={}", st.user_id,
-               log_value(answer.detail), msg.request_id);
-    return reply_internal_error(self, "session lock: " + answer.detail);
+               log_value(res.error), msg.request_id);
+    return reply_internal_error(self, "session lock: " + res.error);
   }
   auto now = std::chrono::steady_clock::now();
   if (st.lock_attempts++ == 0) {
     st.lock_wait_started = now;
     log->info("event=lock_wait user={} owner={} request_id={}", st.user_id,
-              log_value(answer.detail), msg.request_id);
+              log_value(describe(res.owner)), msg.request_id);
   }
   if (now - st.lock_wait_started >= st.ctx->cfg.lock.timeout) {
     log->error("event=lock_timeout user={} owner={} waited_ms={} "
                "request_id={}",
-               st.user_id, log_value(answer.detail),
+               st.user_id, log_value(describe(res.owner)),
                std::chrono::duration_cast<std::chrono::milliseconds>(
                  now - st.lock_wait_started)
                  .count(),
@@ -500,7 +447,7 @@ void on_tick(self_ptr self, uint64_t due_count) {
   auto now = self->clock().now();
   if (st.lock_release_due && now >= *st.lock_release_due) {
     st.lock_release_due.reset();
-    release_lock(self);
+    st.lock.release();
   }
   if (!st.current) {
     if (st.queue.empty()
@@ -535,10 +482,6 @@ void on_tick(self_ptr self, uint64_t due_count) {
 user_state::~user_state() {
   if (gateway)
     gateway->shutdown();
-  // The lock's file is released where its other work ran, after it; the
-  // task keeps the lock alive until then.
-  if (lock && ctx && ctx->lock_io)
-    ctx->lock_io->post([lock = std::move(lock)] { lock->release(); });
 }
 
 void user_finish(user_self self) {
@@ -553,8 +496,8 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
   lock_opts.max_age = std::chrono::duration_cast<std::chrono::milliseconds>(
     ctx->cfg.lock.max_age);
   lock_opts.instance = ctx->instance_id;
-  self->state.lock = std::make_shared<session_lock>(
-    ctx->cfg.store.data_root, user_id, std::move(lock_opts));
+  self->state.lock = session_lock{ctx->cfg.store.data_root, user_id,
+                                  std::move(lock_opts)};
   // The idle stop is a deadline of the actor's tick, not a receive timeout
   // (CAF re-arms that timer after every activation).
   self->state.idle_since = self->clock().now();
@@ -610,20 +553,6 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
       auto& st = self->state;
       if (st.current && seq == st.seq && st.phase == "locking")
         acquire_lock_then_call(self);
-    },
-    [self](internal_atom, lock_atom, uint64_t seq, std::string& state,
-           std::string& detail) {
-      auto& st = self->state;
-      lock_answer answer{std::move(state), std::move(detail)};
-      if (st.current && seq == st.seq && st.phase == "locking")
-        return on_lock_answer(self, answer);
-      // Nobody waits for it any more (the message ended meanwhile): an
-      // acquired lock lingers as after an exchange.
-      if (answer.state == "acquired") {
-        st.lock_held = true;
-        linger_lock(self);
-        schedule_tick(self);
-      }
     },
     [self](status_atom) { return user_status(self); },
   };

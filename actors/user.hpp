@@ -43,13 +43,8 @@ struct user_state {
   uint64_t failed = 0;
   int64_t last_latency_us = 0;
   /// The user's session lock: held while a gateway exchange is in flight,
-  /// released with the state on every exit path (also a crash). Its file
-  /// work runs on `ctx->lock_io` (shared with the tasks there), so the
-  /// actor knows its state from `lock_held` alone.
-  std::shared_ptr<session_lock> lock;
-  /// Whether the lock is ours, as far as the actor knows (acquired and no
-  /// release posted).
-  bool lock_held = false;
+  /// released with the state on every exit path (also a crash).
+  session_lock lock;
   /// Lock attempts for the current message and when waiting started.
   uint32_t lock_attempts = 0;
   std::chrono::steady_clock::time_point lock_wait_started;

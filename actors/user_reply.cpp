@@ -266,7 +266,7 @@ status_node user_status(user_self self) {
           std::chrono::duration<double>(now - st.last_activity).count());
   w.field("handled", st.handled).field("failed", st.failed);
   w.field("last_latency_ms", st.last_latency_us / 1000.0);
-  w.field("holds_lock", st.lock_held);
+  w.field("holds_lock", st.lock.held());
   node.detail_json = w.end_object().take();
   return node;
 }

@@ -60,11 +60,7 @@ using user_actor = caf::typed_actor<
   // Refreshes the "typing" action while the gateway works.
   caf::reacts_to<internal_atom, typing_atom, uint64_t>,
   // Retry timer of the session lock.
-  caf::reacts_to<internal_atom, lock_atom, uint64_t>,
-  // An acquisition attempt's answer from the lock thread (sequence number,
-  // acquired/held/error, reclaimed reasons, holder or error).
-  caf::reacts_to<internal_atom, lock_atom, uint64_t, std::string,
-                 std::string>>
+  caf::reacts_to<internal_atom, lock_atom, uint64_t>>
   ::extend_with<status_client_actor>;
 
 /// The USER_SUPERVISOR actor interface: spawns user actors lazily, routes by

@@ -7,7 +7,6 @@
 
 #include <boost/asio/ssl/context.hpp>
 
-#include "runtime/blocking_worker.hpp"
 #include "runtime/io_runtime.hpp"
 #include "runtime/settings.hpp"
 
@@ -22,10 +21,6 @@ struct service_context {
   std::string bot_token;
   /// Runs all network I/O; outlives the actors.
   io_runtime* io = nullptr;
-  /// Runs the user actors' session lock file work (create, rename, remove),
-  /// which a slow disk makes take milliseconds, off the I/O thread. Empty:
-  /// the actors do it themselves (tests).
-  std::shared_ptr<blocking_worker> lock_io;
   /// TLS client context for https origins.
   std::shared_ptr<boost::asio::ssl::context> tls;
   /// Identifies this router process in lock files and logs.

@@ -259,4 +259,44 @@ bool inbox_journal::compact(std::string& error) {
   return true;
 }
 
+journal_worker::journal_worker() : thread_([this] { run(); }) {
+  // nop
+}
+
+journal_worker::~journal_worker() {
+  stop();
+}
+
+void journal_worker::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void journal_worker::stop() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+void journal_worker::run() {
+  std::unique_lock<std::mutex> lock{mtx_};
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+    if (tasks_.empty() && stopping_)
+      return;
+    auto task = std::move(tasks_.front());
+    tasks_.pop_front();
+    lock.unlock();
+    task();
+    lock.lock();
+  }
+}
+
 } // namespace zaki

@@ -9,8 +9,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include "runtime/blocking_worker.hpp"
 #include <vector>
 
 #include "messages/types.hpp"
@@ -77,8 +75,27 @@ std::string encode_journal_entry(const inbound_message& msg);
 bool apply_journal_line(std::string line,
                         std::map<int64_t, inbound_message>& pending);
 
-/// The journal's I/O runs on a `blocking_worker` of its own, so that
-/// fdatasync never blocks an actor.
-using journal_worker = blocking_worker;
+/// Runs journal I/O on a thread of its own, so that fdatasync never blocks
+/// an actor. Tasks run in order; `stop` finishes queued tasks first.
+class journal_worker {
+public:
+  journal_worker();
+  ~journal_worker();
+
+  /// Queues a task.
+  void post(std::function<void()> task);
+
+  /// Runs the queued tasks and joins the thread.
+  void stop();
+
+private:
+  void run();
+
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 } // namespace zaki

@@ -81,8 +81,6 @@ int run_service(config& cfg, const context_ptr& ctx, users_load_result users,
   auto log = logger("main");
   int exit_code = 0;
   {
-    if (!ctx->lock_io)
-      ctx->lock_io = std::make_shared<blocking_worker>();
     auto sys_ptr = make_actor_system(cfg, *ctx->io);
     auto& sys = *sys_ptr;
     auto specs = core_children(ctx, std::move(users));
@@ -109,9 +107,7 @@ int run_service(config& cfg, const context_ptr& ctx, users_load_result users,
     signals->cancel();
     exit_code = ctx->exit_code;
     log->info("event=stopped exit_code={}", exit_code);
-    // Every thread that sends into the system stops before it goes away
-    // (lock work posted later runs on the poster's thread).
-    ctx->lock_io->stop();
+    // Every thread that sends into the system stops before it goes away.
     ctx->io->stop();
   }
   return exit_code;

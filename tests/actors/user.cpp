@@ -378,10 +378,10 @@ CAF_TEST(the session lock lingers after an exchange then is released) {
                    + "/users/user-7001/router.session.lock";
   auto u = spawn_user(7001);
   route(u, text_message(70, 7001, "one"));
-  CAF_CHECK(state(u).lock_held);
+  CAF_CHECK(state(u).lock.held());
   complete(u, completion("first"));
   // Kept for the next message of the conversation.
-  CAF_CHECK(state(u).lock_held);
+  CAF_CHECK(state(u).lock.held());
   CAF_REQUIRE(std::filesystem::exists(lock_file));
   struct stat before;
   CAF_REQUIRE_EQUAL(::stat(lock_file.c_str(), &before), 0);
@@ -393,13 +393,13 @@ CAF_TEST(the session lock lingers after an exchange then is released) {
   CAF_CHECK_EQUAL(before.st_ino, during.st_ino); // the same lock, taken over
   // No release while the second exchange is in flight, past the first's due.
   wait(milliseconds(1000));
-  CAF_CHECK(state(u).lock_held);
+  CAF_CHECK(state(u).lock.held());
   complete(u, completion("second"));
   CAF_CHECK_EQUAL(p->sent.size(), 2u);
   wait(milliseconds(1900));
-  CAF_CHECK(state(u).lock_held);
+  CAF_CHECK(state(u).lock.held());
   wait(milliseconds(200));
-  CAF_CHECK(!state(u).lock_held);
+  CAF_CHECK(!state(u).lock.held());
   CAF_CHECK(!std::filesystem::exists(lock_file));
 }
 
@@ -407,9 +407,9 @@ CAF_TEST(linger 0 releases the session lock right after the exchange) {
   ctx->cfg.lock.linger = milliseconds(0);
   auto u = spawn_user(7001);
   route(u, text_message(72, 7001, "one"));
-  CAF_CHECK(state(u).lock_held);
+  CAF_CHECK(state(u).lock.held());
   complete(u, completion("first"));
-  CAF_CHECK(!state(u).lock_held);
+  CAF_CHECK(!state(u).lock.held());
   CAF_CHECK(!std::filesystem::exists(
     ctx->cfg.store.data_root + "/users/user-7001/router.session.lock"));
 }

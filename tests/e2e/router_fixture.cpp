@@ -110,8 +110,6 @@ void router_fixture::start(std::vector<child_spec> extra) {
   io_ = std::make_unique<io_runtime>(cfg_.io.threads);
   ctx->io = io_.get();
   ctx->instance_id = make_instance_id();
-  // As run_service: the session locks' file work on a thread of its own.
-  ctx->lock_io = std::make_shared<blocking_worker>();
   sys_cfg_ = std::make_unique<config>();
   sys_cfg_->values = cfg_;
   sys_ = make_actor_system(*sys_cfg_, *io_);
@@ -157,7 +155,6 @@ int router_fixture::stop(std::chrono::milliseconds timeout) {
   root_ = nullptr;
   waiter_.reset();
   // Every thread that sends into the system stops before it goes away.
-  ctx->lock_io->stop();
   io_->stop();
   sys_.reset();
   if (logging_) {

@@ -2,7 +2,6 @@
 #include "caf/test/unit_test.hpp"
 
 #include <algorithm>
-#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -135,36 +134,6 @@ CAF_TEST(replies go to the chat of the sender) {
   // The gateway saw each user under their own id and token.
   CAF_CHECK_EQUAL(f.gateway.behavior().received("7001").size(), 1u);
   CAF_CHECK_EQUAL(f.gateway.behavior().received("7002").size(), 1u);
-  check_clean_gateway(f);
-  CAF_CHECK_EQUAL(f.stop(), 0);
-}
-
-CAF_TEST(slow lock file work delays only the users who need a lock) {
-  // A disk that takes its time to create a lock file (ext4 without a
-  // journal can take milliseconds) must not stall the I/O thread: users
-  // whose lock lingers and the poller go on meanwhile.
-  router_fixture f;
-  f.cfg().lock.linger = seconds(30);
-  f.add_user(7001);
-  f.add_user(7002);
-  f.start();
-  f.telegram.push_text(7001, "u7001-m1 takes its lock");
-  CAF_REQUIRE(f.telegram.wait_for_sent(1, seconds(10)));
-  // The lock thread is stuck until `go`.
-  auto go = std::make_shared<std::promise<void>>();
-  auto stuck = go->get_future().share();
-  f.ctx->lock_io->post([stuck] { stuck.wait_for(seconds(20)); });
-  f.telegram.push_text(7002, "u7002-m1 needs a lock");
-  f.telegram.push_text(7001, "u7001-m2 holds its lock");
-  CAF_REQUIRE(f.telegram.wait_for_sent(2, seconds(10)));
-  CAF_CHECK_EQUAL(texts_to(f, 7001),
-                  (std::vector<std::string>{"echo: u7001-m1 takes its lock",
-                                            "echo: u7001-m2 holds its lock"}));
-  CAF_CHECK(texts_to(f, 7002).empty());
-  go->set_value();
-  CAF_REQUIRE(f.telegram.wait_for_sent(3, seconds(10)));
-  CAF_CHECK_EQUAL(texts_to(f, 7002),
-                  std::vector<std::string>{"echo: u7002-m1 needs a lock"});
   check_clean_gateway(f);
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
