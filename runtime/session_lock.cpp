@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/logging.hpp"
+
 namespace zaki {
 
 namespace {
@@ -54,9 +56,10 @@ bool write_all(int fd, const std::string& text) {
 // -- lock file primitives ------------------------------------------------------
 
 std::shared_ptr<spdlog::logger> locks_log() {
-  if (auto log = spdlog::get("locks"))
-    return log;
-  return spdlog::default_logger();
+  // The router's logging drops spdlog's default logger: falling back to it
+  // crashed the first lock error that was logged (a release that could not
+  // open the user dir when descriptors ran out).
+  return logger("locks");
 }
 
 read_status read_lock_file(int dirfd, const std::string& name,

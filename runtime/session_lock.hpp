@@ -28,7 +28,7 @@ inline constexpr const char* session_lock_file_name = "router.session.lock";
 /// slower to allocate). Only the router uses it; the sweep ignores it.
 inline constexpr const char* session_lock_spare_name = "router.session.lock.spare";
 
-/// Returns the logger `locks`, or the default logger when none is registered.
+/// Returns the logger `locks` (made on first use, as every logger).
 std::shared_ptr<spdlog::logger> locks_log();
 
 /// A lock file opened and read for judgement. The descriptor stays open so

@@ -12,6 +12,8 @@
 #include <sched.h>
 #include <sys/mman.h>
 
+#include <spdlog/spdlog.h>
+
 using namespace std::chrono;
 using namespace zaki;
 
@@ -364,6 +366,21 @@ CAF_TEST(a planted spare is never written through) {
   }
   CAF_CHECK_EQUAL(test::read_file(target), "precious");
   CAF_CHECK_EQUAL(test::read_file(inside), "also precious");
+}
+
+CAF_TEST(lock warnings are logged without a default logger) {
+  // The router's logging drops spdlog's default logger; a lock warning
+  // must not depend on it (it crashed the router when descriptors ran out).
+  auto saved = spdlog::default_logger();
+  spdlog::set_default_logger(nullptr);
+  auto lk = make();
+  CAF_REQUIRE(lk.try_acquire().state == acquire_state::acquired);
+  // Someone replaced our lock: the release leaves theirs and warns.
+  CAF_REQUIRE_EQUAL(::unlink(lock_path.c_str()), 0);
+  CAF_REQUIRE(test::write_file(lock_path, "theirs"));
+  CAF_CHECK(!lk.release());
+  CAF_CHECK_EQUAL(test::read_file(lock_path), "theirs");
+  spdlog::set_default_logger(saved);
 }
 
 CAF_TEST(a directory in place of the lock is an error) {
