@@ -261,25 +261,13 @@ acquire_result session_lock::try_acquire() {
   for (int round = 0; round < 2; ++round) {
     lock_owner me{::getpid(), format_iso8601(lock_clock::now()), own_starttime(),
                   own_hostname(), options_.instance, {}};
-    if (auto spare = acquire_from_spare(dir.get(), me)) {
-      struct stat st;
-      if (::fstat(spare.get(), &st) == 0) {
-        file_ = std::move(spare);
-        held_count.fetch_add(1, std::memory_order_relaxed);
-        dev_ = st.st_dev;
-        ino_ = st.st_ino;
-        owner_ = me;
-        acquisitions_count.fetch_add(1, std::memory_order_relaxed);
-        result.state = acquire_state::acquired;
-        result.owner = std::move(me);
-        return result;
-      }
-    }
+    struct stat st;
+    if (auto spare = acquire_from_spare(dir.get(), me, st))
+      return hold(std::move(spare), st, std::move(me), result);
     unique_fd fd{::openat(dir.get(), name.c_str(),
                           O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
                           0600)};
     if (fd) {
-      struct stat st;
       if (!write_all(fd.get(), format_lock_owner(me)) || ::fstat(fd.get(), &st) != 0) {
         int err = errno;
         result.state = acquire_state::error;
@@ -289,15 +277,7 @@ acquire_result session_lock::try_acquire() {
           remove_if_same(dir.get(), name, lock_path, st.st_dev, st.st_ino, ignored);
         return result;
       }
-      file_ = std::move(fd);
-      held_count.fetch_add(1, std::memory_order_relaxed);
-      dev_ = st.st_dev;
-      ino_ = st.st_ino;
-      owner_ = me;
-      acquisitions_count.fetch_add(1, std::memory_order_relaxed);
-      result.state = acquire_state::acquired;
-      result.owner = std::move(me);
-      return result;
+      return hold(std::move(fd), st, std::move(me), result);
     }
     if (errno != EEXIST) {
       result.state = acquire_state::error;
@@ -342,7 +322,21 @@ acquire_result session_lock::try_acquire() {
   return result;
 }
 
-unique_fd session_lock::acquire_from_spare(int dirfd, const lock_owner& me) {
+acquire_result& session_lock::hold(unique_fd fd, const struct stat& st,
+                                   lock_owner me, acquire_result& result) {
+  file_ = std::move(fd);
+  held_count.fetch_add(1, std::memory_order_relaxed);
+  dev_ = st.st_dev;
+  ino_ = st.st_ino;
+  owner_ = me;
+  acquisitions_count.fetch_add(1, std::memory_order_relaxed);
+  result.state = acquire_state::acquired;
+  result.owner = std::move(me);
+  return result;
+}
+
+unique_fd session_lock::acquire_from_spare(int dirfd, const lock_owner& me,
+                                           struct stat& st) {
   // Renaming the spare to a name of our own claims it: of two routers on one
   // data root, one gets it and the other ENOENT.
   auto claim = unique_name(session_lock_file_name, ".claim");
@@ -357,7 +351,6 @@ unique_fd session_lock::acquire_from_spare(int dirfd, const lock_owner& me) {
   unique_fd fd{::openat(dirfd, claim.c_str(),
                         O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
                           | O_CLOEXEC)};
-  struct stat st;
   if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)
       || st.st_nlink != 1 || st.st_uid != ::geteuid())
     return discard();

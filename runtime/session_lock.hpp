@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 namespace spdlog {
@@ -200,9 +201,16 @@ public:
 
 private:
   /// Claims the spare file, writes `me` into it and renames it to the lock's
-  /// name. Returns the open file on success; an empty one when there is no
-  /// usable spare or the lock is taken (the spare is then put back).
-  unique_fd acquire_from_spare(int dirfd, const lock_owner& me);
+  /// name. Returns the open file (its `stat` in `st`) on success; an empty
+  /// one when there is no usable spare or the lock is taken (the spare is
+  /// then put back).
+  unique_fd acquire_from_spare(int dirfd, const lock_owner& me,
+                               struct stat& st);
+
+  /// Keeps `fd` (described by `st`) as the held lock of owner `me` and
+  /// reports it acquired in `result`.
+  acquire_result& hold(unique_fd fd, const struct stat& st, lock_owner me,
+                       acquire_result& result);
 
   std::string data_root_;
   int64_t user_id_ = 0;

@@ -26,6 +26,14 @@ namespace fk = zaki::fakes;
 
 namespace {
 
+/// Returns the origin of a server on 127.0.0.1:`port`.
+origin loopback(uint16_t port) {
+  origin o;
+  o.host = "127.0.0.1";
+  o.port = port;
+  return o;
+}
+
 /// A loopback server whose handler the test sets; records what arrived.
 struct server_fixture {
   using handler_fn
@@ -66,10 +74,7 @@ struct server_fixture {
   }
 
   origin where() const {
-    origin o;
-    o.host = "127.0.0.1";
-    o.port = port;
-    return o;
+    return loopback(port);
   }
 
   fk::io_runner runner;
@@ -177,10 +182,7 @@ struct scripted_server {
   }
 
   origin where() const {
-    origin o;
-    o.host = "127.0.0.1";
-    o.port = port;
-    return o;
+    return loopback(port);
   }
 
   /// Splits `text` into pieces of `n` bytes.
