@@ -290,20 +290,20 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
       // must be on disk first. The write runs on the journal's thread.
       auto seq = st.next_batch++;
       auto journal = st.journal;
-      auto copy = fresh;
+      auto encoded = encode_journal_batch(fresh);
       st.writing.emplace(seq, user_supervisor_state::pending_batch{
                                 std::move(fresh), rp});
       auto addr = self->address();
       // Done marks collected so far go out with this write.
       auto marks = std::move(st.done_marks);
       st.done_marks.clear();
-      st.journal_io->post([journal, copy = std::move(copy), marks = std::move(marks),
-                           addr, seq]() mutable {
+      st.journal_io->post([journal, encoded = std::move(encoded),
+                           marks = std::move(marks), addr, seq] {
         std::string error;
         if (!marks.empty() && !journal->mark_done(marks, error))
           logger("supervisor")->error("event=journal_write_failed error={}",
                                       log_value(error));
-        if (!journal->append(std::move(copy), error))
+        if (!journal->append(encoded, error))
           logger("supervisor")->error("event=journal_write_failed error={} "
                                       "action=route_without_journal",
                                       log_value(error));

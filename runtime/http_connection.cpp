@@ -78,8 +78,20 @@ void http_connection::connect() {
   connecting_ = true;
   lowest_layer().expires_after(job_.req.timeout);
   auto& o = owner_->origin_;
+  // An address needs no resolver: Asio runs each resolve on a thread of its
+  // own, two thread hops per new connection (the gateways are addresses).
+  beast::error_code literal_ec;
+  auto address = net::ip::make_address(o.host, literal_ec);
+  if (!literal_ec)
+    return lowest_layer().async_connect(
+      tcp::endpoint{address, o.port},
+      handler(&http_connection::on_connect_address));
   resolver_.async_resolve(o.host, std::to_string(o.port),
                           handler(&http_connection::on_resolve));
+}
+
+void http_connection::on_connect_address(beast::error_code ec) {
+  on_connect(ec, {});
 }
 
 void http_connection::on_resolve(beast::error_code ec,
@@ -161,14 +173,29 @@ void http_connection::parse_buffered() {
     if (used == 0)
       break;
   }
-  // As Beast's read_size: what the buffer holds spare, 512 to 64 KiB.
-  auto spare = buffer_.capacity() - buffer_.size();
-  auto size = std::min<size_t>(std::max<size_t>(spare, 512), 65536);
-  auto space = buffer_.prepare(size);
+  auto space = buffer_.prepare(next_read_size());
   if (tls_)
     tls_->async_read_some(space, handler(&http_connection::on_read_some));
   else
     plain_->async_read_some(space, handler(&http_connection::on_read_some));
+}
+
+// Beast's read_size (512 bytes for an empty buffer) read a 1 KB gateway
+// answer in two calls and a getUpdates batch in 512-byte steps, each a
+// recvmsg and a buffer growth. One page holds the usual answer whole; once
+// the header told the body's length, the read asks for all of what is left.
+// The buffer lives only while a response is read (finish frees it), so an
+// idle connection holds none of it.
+size_t http_connection::next_read_size() const {
+  constexpr size_t first_read = 4096;
+  constexpr size_t max_read = 65536;
+  size_t want = first_read;
+  if (parser_->is_header_done()) {
+    if (auto left = parser_->content_length_remaining())
+      want = static_cast<size_t>(std::min<uint64_t>(*left, max_read));
+  }
+  auto spare = buffer_.capacity() - buffer_.size();
+  return std::min(std::max({want, spare, size_t{512}}), max_read);
 }
 
 void http_connection::on_read_some(beast::error_code ec, size_t n) {

@@ -43,11 +43,13 @@ private:
   void connect();
   void on_resolve(boost::beast::error_code ec, tcp::resolver::results_type r);
   void on_connect(boost::beast::error_code ec, tcp::endpoint);
+  void on_connect_address(boost::beast::error_code ec);
   void on_handshake(boost::beast::error_code ec);
   void write();
   void on_write(boost::beast::error_code ec, size_t);
   void read();
   void parse_buffered();
+  size_t next_read_size() const;
   void on_read_some(boost::beast::error_code ec, size_t n);
   void on_read(boost::beast::error_code ec, size_t);
   void fail(boost::beast::error_code ec, const char* what);

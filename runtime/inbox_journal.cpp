@@ -1,6 +1,8 @@
 #include "runtime/inbox_journal.hpp"
 
 #include <cerrno>
+#include <charconv>
+#include <unordered_set>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -26,16 +28,71 @@ std::string sys_error(const char* what, const std::string& path) {
 
 } // namespace
 
-std::string encode_journal_entry(const inbound_message& msg) {
-  json_writer w;
-  w.begin_object().field("a", msg.update_id).field("f", msg.user_id);
-  w.field("c", msg.chat_id).field("m", msg.message_id).field("t", msg.text);
+namespace {
+
+template <class Integer>
+void append_number(std::string& out, Integer v) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, static_cast<size_t>(res.ptr - buf));
+}
+
+void append_string_member(std::string& out, const char* key,
+                          std::string_view value) {
+  out += key;
+  append_json_escaped(out, value);
+  out += '"';
+}
+
+/// Returns the update id of an accepted line (`{"a":<id>,...`), or 0.
+int64_t accepted_id(std::string_view line) {
+  constexpr std::string_view prefix = "{\"a\":";
+  if (line.substr(0, prefix.size()) != prefix)
+    return 0;
+  int64_t id = 0;
+  auto first = line.data() + prefix.size();
+  auto res = std::from_chars(first, line.data() + line.size(), id);
+  if (res.ec != std::errc{} || res.ptr == first || *res.ptr != ',')
+    return 0;
+  return id;
+}
+
+} // namespace
+
+void append_journal_entry(const inbound_message& msg, std::string& out) {
+  // Written by hand (the members never change), straight into the batch.
+  out += "{\"a\":";
+  append_number(out, msg.update_id);
+  out += ",\"f\":";
+  append_number(out, msg.user_id);
+  out += ",\"c\":";
+  append_number(out, msg.chat_id);
+  out += ",\"m\":";
+  append_number(out, msg.message_id);
+  append_string_member(out, ",\"t\":\"", msg.text);
   if (!msg.callback_id.empty())
-    w.field("q", msg.callback_id);
-  w.field("r", msg.request_id).field("n", uint64_t{msg.delivery});
-  auto line = w.end_object().take();
-  line += '\n';
+    append_string_member(out, ",\"q\":\"", msg.callback_id);
+  append_string_member(out, ",\"r\":\"", msg.request_id);
+  out += ",\"n\":";
+  append_number(out, msg.delivery);
+  out += "}\n";
+}
+
+std::string encode_journal_entry(const inbound_message& msg) {
+  std::string line;
+  append_journal_entry(msg, line);
   return line;
+}
+
+journal_batch encode_journal_batch(const inbound_batch& batch) {
+  journal_batch result;
+  result.ids.reserve(batch.size());
+  result.lines.reserve(batch.size() * 128);
+  for (auto& msg : batch) {
+    append_journal_entry(msg, result.lines);
+    result.ids.push_back(msg.update_id);
+  }
+  return result;
 }
 
 bool apply_journal_line(std::string line,
@@ -119,52 +176,76 @@ std::unique_ptr<inbox_journal> inbox_journal::open(const std::string& path,
     return nullptr;
   }
   std::unique_ptr<inbox_journal> result{new inbox_journal(path, fd)};
-  // Read everything; lines are short, the file is compacted regularly.
   std::string content;
-  char buf[65536];
-  for (;;) {
-    auto n = ::pread(fd, buf, sizeof(buf), static_cast<off_t>(content.size()));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      error = sys_error("cannot read", path);
-      return nullptr;
-    }
-    if (n == 0)
-      break;
-    content.append(buf, static_cast<size_t>(n));
-  }
+  if (!result->read_all(content, error))
+    return nullptr;
+  std::map<int64_t, inbound_message> pending;
+  result->lines_ = parse_journal(content, pending);
+  for (auto& kvp : pending)
+    result->pending_.insert(kvp.first);
+  // Start from a compact file: only what is still pending.
+  if (!result->compact(content, error))
+    return nullptr;
+  return result;
+}
+
+size_t inbox_journal::parse_journal(std::string_view content,
+                                    std::map<int64_t, inbound_message>& out) {
+  size_t lines = 0;
   size_t pos = 0;
   while (pos < content.size()) {
     auto end = content.find('\n', pos);
     if (end == std::string::npos)
       break; // a torn last line: the append never completed
-    apply_journal_line(content.substr(pos, end - pos), result->pending_);
-    ++result->lines_;
+    apply_journal_line(std::string{content.substr(pos, end - pos)}, out);
+    ++lines;
     pos = end + 1;
   }
-  // Start from a compact file: only what is still pending.
-  if (!result->compact(error))
-    return nullptr;
-  return result;
+  return lines;
+}
+
+bool inbox_journal::read_all(std::string& content, std::string& error) const {
+  // Lines are short and the file is compacted regularly.
+  content.clear();
+  char buf[65536];
+  for (;;) {
+    auto n = ::pread(fd_, buf, sizeof(buf), static_cast<off_t>(content.size()));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      error = sys_error("cannot read", path_);
+      return false;
+    }
+    if (n == 0)
+      return true;
+    content.append(buf, static_cast<size_t>(n));
+  }
 }
 
 std::vector<inbound_message> inbox_journal::pending() const {
   std::vector<inbound_message> result;
+  std::string content;
+  std::string error;
+  if (!read_all(content, error))
+    return result;
+  std::map<int64_t, inbound_message> decoded;
+  parse_journal(content, decoded);
   result.reserve(pending_.size());
-  for (auto& kvp : pending_)
-    result.push_back(kvp.second);
+  for (auto& kvp : decoded)
+    if (pending_.count(kvp.first) != 0)
+      result.push_back(std::move(kvp.second));
   return result;
 }
 
-bool inbox_journal::write_all(const std::string& text, std::string& error) {
+bool inbox_journal::write_all(int fd, std::string_view text,
+                              const std::string& path, std::string& error) {
   size_t written = 0;
   while (written < text.size()) {
-    auto n = ::write(fd_, text.data() + written, text.size() - written);
+    auto n = ::write(fd, text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
-      error = sys_error("cannot write", path_);
+      error = sys_error("cannot write", path);
       return false;
     }
     written += static_cast<size_t>(n);
@@ -173,18 +254,14 @@ bool inbox_journal::write_all(const std::string& text, std::string& error) {
 }
 
 bool inbox_journal::append(const inbound_batch& batch, std::string& error) {
-  return append(inbound_batch{batch}, error);
+  return append(encode_journal_batch(batch), error);
 }
 
-bool inbox_journal::append(inbound_batch&& batch, std::string& error) {
-  std::string text;
-  for (auto& msg : batch) {
-    text += encode_journal_entry(msg);
-    auto id = msg.update_id;
-    pending_[id] = std::move(msg);
-  }
-  lines_ += batch.size();
-  if (!write_all(text, error))
+bool inbox_journal::append(const journal_batch& batch, std::string& error) {
+  for (auto id : batch.ids)
+    pending_.insert(id);
+  lines_ += batch.ids.size();
+  if (!write_all(fd_, batch.lines, path_, error))
     return false;
   if (::fdatasync(fd_) != 0) {
     error = sys_error("cannot sync", path_);
@@ -205,19 +282,36 @@ bool inbox_journal::mark_done(const std::vector<int64_t>& update_ids,
       continue;
     ++lines_;
     text += "{\"d\":";
-    text += std::to_string(id);
+    append_number(text, id);
     text += "}\n";
   }
   if (text.empty())
     return true;
-  if (!write_all(text, error))
+  if (!write_all(fd_, text, path_, error))
     return false;
-  if (lines_ > compact_after_lines + pending_.size())
-    return compact(error);
+  if (lines_ > compact_after_lines + pending_.size()) {
+    std::string content;
+    return read_all(content, error) && compact(content, error);
+  }
   return true;
 }
 
-bool inbox_journal::compact(std::string& error) {
+bool inbox_journal::compact(std::string_view content, std::string& error) {
+  // The accepted lines of the pending messages, verbatim and once each;
+  // done marks and lines that did not decode at open are dropped.
+  std::string text;
+  std::unordered_set<int64_t> kept;
+  size_t pos = 0;
+  while (pos < content.size()) {
+    auto end = content.find('\n', pos);
+    if (end == std::string::npos)
+      break;
+    auto line = content.substr(pos, end - pos + 1);
+    pos = end + 1;
+    auto id = accepted_id(line);
+    if (id != 0 && pending_.count(id) != 0 && kept.insert(id).second)
+      text.append(line.data(), line.size());
+  }
   auto tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(),
                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -225,20 +319,9 @@ bool inbox_journal::compact(std::string& error) {
     error = sys_error("cannot create", tmp);
     return false;
   }
-  std::string text;
-  for (auto& kvp : pending_)
-    text += encode_journal_entry(kvp.second);
-  size_t written = 0;
-  while (written < text.size()) {
-    auto n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      error = sys_error("cannot write", tmp);
-      ::close(fd);
-      return false;
-    }
-    written += static_cast<size_t>(n);
+  if (!write_all(fd, text, tmp, error)) {
+    ::close(fd);
+    return false;
   }
   if (::fsync(fd) != 0 || ::rename(tmp.c_str(), path_.c_str()) != 0) {
     error = sys_error("cannot replace", path_);
@@ -255,7 +338,7 @@ bool inbox_journal::compact(std::string& error) {
   ::flock(new_fd, LOCK_EX | LOCK_NB);
   ::close(fd_);
   fd_ = new_fd;
-  lines_ = pending_.size();
+  lines_ = kept.size();
   return true;
 }
 

@@ -8,12 +8,20 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "messages/types.hpp"
 
 namespace zaki {
+
+/// Journal lines of a batch of accepted messages, and their update ids.
+struct journal_batch {
+  std::string lines;
+  std::vector<int64_t> ids;
+};
 
 /// The router's inbox on disk: every update the poller hands over is
 /// appended (and fdatasync'ed) before its offset is confirmed to Telegram,
@@ -34,14 +42,16 @@ public:
 
   ~inbox_journal();
 
-  /// Returns the messages accepted but not done, in update order.
+  /// Returns the messages accepted but not done, in update order (read
+  /// back from the file: the journal keeps only their ids in memory).
   std::vector<inbound_message> pending() const;
 
   /// Appends a batch and syncs it to disk.
   bool append(const inbound_batch& batch, std::string& error);
 
-  /// As above, moving the messages into the pending set.
-  bool append(inbound_batch&& batch, std::string& error);
+  /// As above, for a batch encoded with `encode_journal_batch` (the router
+  /// encodes on its I/O thread, so no copy of the messages crosses over).
+  bool append(const journal_batch& batch, std::string& error);
 
   /// Marks a message done (not synced: a lost mark only replays a message
   /// that was answered, never loses one).
@@ -58,17 +68,30 @@ public:
 private:
   inbox_journal(std::string path, int fd);
 
-  bool write_all(const std::string& text, std::string& error);
-  bool compact(std::string& error);
+  static bool write_all(int fd, std::string_view text, const std::string& path,
+                        std::string& error);
+  static size_t parse_journal(std::string_view content,
+                              std::map<int64_t, inbound_message>& out);
+  bool read_all(std::string& content, std::string& error) const;
+  /// Rewrites the file from `content` (the file as read) with only the
+  /// accepted lines of pending messages.
+  bool compact(std::string_view content, std::string& error);
 
   std::string path_;
   int fd_ = -1;
-  std::map<int64_t, inbound_message> pending_;
+  /// Update ids accepted and not done; their lines are in the file.
+  std::unordered_set<int64_t> pending_;
   size_t lines_ = 0;
 };
 
+/// Appends the journal line of an accepted message to `out`.
+void append_journal_entry(const inbound_message& msg, std::string& out);
+
 /// Returns the journal line of an accepted message.
 std::string encode_journal_entry(const inbound_message& msg);
+
+/// Encodes a batch as its journal lines.
+journal_batch encode_journal_batch(const inbound_batch& batch);
 
 /// Applies one journal line to `pending`; returns false for a line that
 /// does not parse (a torn write).

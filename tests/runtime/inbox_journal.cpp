@@ -102,6 +102,12 @@ CAF_TEST(compaction keeps exactly the pending messages) {
           CAF_REQUIRE(journal->mark_done(id, error));
     }
     CAF_CHECK_EQUAL(journal->pending_count(), 25u);
+    // The journal keeps only ids in memory: the messages are read back
+    // from the file, which was compacted while running.
+    auto pending = journal->pending();
+    CAF_REQUIRE_EQUAL(pending.size(), 25u);
+    CAF_CHECK_EQUAL(pending.front(), make(1000, 1000 % 13 + 1, "m"));
+    CAF_CHECK_EQUAL(pending.back().update_id, 25000);
   }
   auto journal = inbox_journal::open(path, error);
   CAF_REQUIRE(journal != nullptr);
@@ -111,6 +117,32 @@ CAF_TEST(compaction keeps exactly the pending messages) {
   for (std::string line; std::getline(in, line);)
     ++lines;
   CAF_CHECK_EQUAL(lines, 25u);
+}
+
+CAF_TEST(an encoded batch is the same journal as the messages) {
+  std::string error;
+  inbound_batch batch{make(1, 4, "plain"), make(2, 4, "with \"quotes\"\n"),
+                      make(3, 5, "Привет")};
+  batch[1].callback_id = "cb-1";
+  batch[2].delivery = 2;
+  auto encoded = encode_journal_batch(batch);
+  CAF_CHECK_EQUAL(encoded.ids, (std::vector<int64_t>{1, 2, 3}));
+  std::string one_by_one;
+  for (auto& msg : batch)
+    one_by_one += encode_journal_entry(msg);
+  CAF_CHECK_EQUAL(encoded.lines, one_by_one);
+  {
+    auto journal = inbox_journal::open(path, error);
+    CAF_REQUIRE(journal != nullptr);
+    CAF_REQUIRE(journal->append(encoded, error));
+    CAF_REQUIRE(journal->mark_done(1, error));
+  }
+  auto journal = inbox_journal::open(path, error);
+  CAF_REQUIRE(journal != nullptr);
+  auto pending = journal->pending();
+  CAF_REQUIRE_EQUAL(pending.size(), 2u);
+  CAF_CHECK_EQUAL(pending[0], batch[1]);
+  CAF_CHECK_EQUAL(pending[1], batch[2]);
 }
 
 CAF_TEST(garbage lines do not decode) {

@@ -4,6 +4,7 @@
 #include "runtime/json_writer.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include <simdjson.h>
@@ -54,6 +55,50 @@ CAF_TEST(escaping) {
   std::string appended = "kept:";
   append_json_escaped(appended, "a\\");
   CAF_CHECK_EQUAL(appended, "kept:a\\\\");
+}
+
+// The scan tests 16 bytes at a time: every character that needs an escape
+// is found wherever it falls in a block, next to bytes of 0x80 and above
+// (which are UTF-8, not controls) and in the tail shorter than a block.
+CAF_TEST(escaping at every position of long text) {
+  auto reference = [](std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+      if (c == '"')
+        out += "\\\"";
+      else if (c == '\\')
+        out += "\\\\";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+        out += c == '\r' ? "\\r"
+               : c == '\t' ? "\\t"
+               : c == '\b' ? "\\b"
+               : c == '\f' ? "\\f"
+                           : buf;
+      } else
+        out += static_cast<char>(c);
+    }
+    return out;
+  };
+  const std::string specials = std::string{"\"\\\n\x01\x1f"} + '\0';
+  for (size_t len : {15, 16, 17, 33, 47, 64}) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (char special : specials) {
+        std::string text(len, 'a');
+        for (size_t i = 0; i < len; i += 3)
+          text[i] = static_cast<char>(0xD0 + i % 2); // UTF-8 lead bytes
+        text[pos] = special;
+        if (escaped(text) != reference(text))
+          CAF_FAIL("length " << len << ", position " << pos << ", byte "
+                             << int(static_cast<unsigned char>(special)));
+      }
+    }
+  }
+  auto mixed = std::string(40, '\x7f') + "\"" + std::string(20, '\xff') + "\x1f";
+  CAF_CHECK_EQUAL(escaped(mixed), reference(mixed));
 }
 
 CAF_TEST(nesting and commas) {
