@@ -5,10 +5,12 @@
 
 #include <openssl/ssl.h>
 
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 
 namespace zaki {
@@ -19,13 +21,13 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 
 http_connection::http_connection(http_client& owner)
-  : owner_(&owner), resolver_(owner.exec_) {
+  : owner_(&owner), resolver_(owner.exec_), timer_(owner.exec_) {
   // nop
 }
 
-beast::tcp_stream& http_connection::lowest_layer() {
+http_connection::tcp::socket& http_connection::socket() {
   if (tls_)
-    return beast::get_lowest_layer(*tls_);
+    return tls_->next_layer();
   return *plain_;
 }
 
@@ -38,6 +40,47 @@ void http_connection::reset_stream() {
     plain_.emplace(owner_->exec_);
   connected_ = false;
   buffer_.clear();
+}
+
+void http_connection::set_deadline(std::chrono::milliseconds timeout) {
+  deadline_ = clock::now() + timeout;
+  timed_out_ = false;
+  // A wait due no later than the deadline stays: when it fires, it waits
+  // again for what is left. Only an earlier deadline moves the timer.
+  if (timer_due_ > deadline_)
+    arm_timer();
+}
+
+void http_connection::arm_timer() {
+  timer_due_ = deadline_;
+  auto generation = ++timer_generation_;
+  // expires_at cancels a pending wait; its handler sees another generation.
+  timer_.expires_at(deadline_);
+  // A weak reference: a pending wait keeps neither this connection nor its
+  // client alive (an idle connection's wait may be due in a minute).
+  timer_.async_wait([weak = weak_from_this(), generation](beast::error_code ec) {
+    if (auto self = weak.lock())
+      self->on_timer(generation, ec);
+  });
+}
+
+void http_connection::on_timer(uint64_t generation, beast::error_code ec) {
+  if (generation != timer_generation_)
+    return;
+  timer_due_ = clock::time_point::max();
+  if (ec || !busy_)
+    return; // Cancelled, or idle: the next exchange arms it again.
+  if (clock::now() < deadline_)
+    return arm_timer(); // A later exchange moved the deadline.
+  // The pending operation completes with operation_aborted; fail() reports
+  // a timeout.
+  timed_out_ = true;
+  resolver_.cancel();
+  if ((plain_ || tls_) && socket().is_open()) {
+    beast::error_code ignored;
+    socket().close(ignored);
+  }
+  connected_ = false;
 }
 
 void http_connection::start(http_client::job j) {
@@ -76,16 +119,15 @@ void http_connection::refuse_head() {
 void http_connection::connect() {
   reset_stream();
   connecting_ = true;
-  lowest_layer().expires_after(job_.req.timeout);
+  set_deadline(job_.req.timeout);
   auto& o = owner_->origin_;
   // An address needs no resolver: Asio runs each resolve on a thread of its
   // own, two thread hops per new connection (the gateways are addresses).
   beast::error_code literal_ec;
   auto address = net::ip::make_address(o.host, literal_ec);
   if (!literal_ec)
-    return lowest_layer().async_connect(
-      tcp::endpoint{address, o.port},
-      handler(&http_connection::on_connect_address));
+    return socket().async_connect(tcp::endpoint{address, o.port},
+                                  handler(&http_connection::on_connect_address));
   resolver_.async_resolve(o.host, std::to_string(o.port),
                           handler(&http_connection::on_resolve));
 }
@@ -98,15 +140,13 @@ void http_connection::on_resolve(beast::error_code ec,
                                  tcp::resolver::results_type results) {
   if (ec)
     return fail(ec, "resolve");
-  lowest_layer().async_connect(
-    results,
-    handler(&http_connection::on_connect));
+  net::async_connect(socket(), results, handler(&http_connection::on_connect));
 }
 
 void http_connection::on_connect(beast::error_code ec, tcp::endpoint) {
   if (ec)
     return fail(ec, "connect");
-  lowest_layer().socket().set_option(tcp::no_delay{true}, ec);
+  socket().set_option(tcp::no_delay{true}, ec);
   if (!tls_) {
     connecting_ = false;
     connected_ = true;
@@ -135,7 +175,7 @@ void http_connection::on_handshake(beast::error_code ec) {
 
 void http_connection::write() {
   if (reused_)
-    lowest_layer().expires_after(job_.req.timeout);
+    set_deadline(job_.req.timeout);
   std::array<net::const_buffer, 2> buffers{net::buffer(head_),
                                            net::buffer(body_)};
   if (tls_)
@@ -151,6 +191,7 @@ void http_connection::on_write(beast::error_code ec, size_t) {
 }
 
 void http_connection::read() {
+  response_bytes_ = 0;
   parser_.emplace(owner_->opts_.max_body);
   parser_->eager(true);
   parse_buffered();
@@ -164,6 +205,7 @@ void http_connection::parse_buffered() {
     beast::error_code ec;
     auto used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
+    response_bytes_ += used;
     if (ec == http::error::need_more)
       break;
     if (ec)
@@ -182,14 +224,16 @@ void http_connection::parse_buffered() {
 
 // Beast's read_size (512 bytes for an empty buffer) read a 1 KB gateway
 // answer in two calls and a getUpdates batch in 512-byte steps, each a
-// recvmsg and a buffer growth. One page holds the usual answer whole; once
-// the header told the body's length, the read asks for all of what is left.
-// The buffer lives only while a response is read (finish frees it), so an
-// idle connection holds none of it.
+// recvmsg and a buffer growth. The first read of a response asks for as
+// much as the previous response on this connection took (its answers are
+// alike), with some room; once the header told the body's length, the read
+// asks for all of what is left. The buffer lives only while a response is
+// read (finish frees it), so an idle connection holds none of it, and a
+// fixed larger first read would cost every in-flight request its size.
 size_t http_connection::next_read_size() const {
-  constexpr size_t first_read = 4096;
   constexpr size_t max_read = 65536;
-  size_t want = first_read;
+  size_t want = std::min(last_response_bytes_ + last_response_bytes_ / 4 + 128,
+                         max_read);
   if (parser_->is_header_done()) {
     if (auto left = parser_->content_length_remaining())
       want = static_cast<size_t>(std::min<uint64_t>(*left, max_read));
@@ -225,14 +269,12 @@ void http_connection::on_read(beast::error_code ec, size_t) {
   res.body = std::move(parser_->body());
   auto keep = parser_->keep_alive();
   parser_.reset();
+  last_response_bytes_ = response_bytes_;
   if (!keep) {
     beast::error_code ignored;
-    lowest_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    lowest_layer().close();
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
     connected_ = false;
-  } else {
-    // No deadline while idle in the pool.
-    lowest_layer().expires_never();
   }
   finish(std::move(res));
 }
@@ -244,7 +286,7 @@ void http_connection::fail(beast::error_code ec, const char* what) {
                           || ec == net::error::broken_pipe
                           || ec == net::error::eof;
   if (reused_ && !retried_ && nothing_received && stale_keep_alive
-      && !owner_->closed_) {
+      && !timed_out_ && !owner_->closed_) {
     // The server closed the idle keep-alive connection before our request
     // reached it; sending it again on a fresh connection is safe.
     retried_ = true;
@@ -253,7 +295,7 @@ void http_connection::fail(beast::error_code ec, const char* what) {
     return connect();
   }
   http_result res;
-  if (ec == beast::error::timeout)
+  if (timed_out_ || ec == beast::error::timeout)
     res.failure = http_failure::timeout;
   else if (ec == http::error::body_limit)
     res.failure = http_failure::too_large;
@@ -269,7 +311,8 @@ void http_connection::fail(beast::error_code ec, const char* what) {
     res.failure = http_failure::closed;
   else
     res.failure = http_failure::other;
-  res.error = std::string{what} + ": " + ec.message();
+  res.error = std::string{what} + ": "
+              + (timed_out_ ? std::string{"timed out"} : ec.message());
   parser_.reset();
   close();
   finish(std::move(res));
@@ -281,6 +324,8 @@ void http_connection::finish(http_result res) {
                      .count();
   busy_ = false;
   connecting_ = false;
+  // No deadline while idle in the pool (a pending wait finds it idle).
+  deadline_ = clock::time_point::max();
   // An idle keep-alive connection keeps neither the request nor a read
   // buffer: one per active user, 10,000 of them held ~15 MB.
   head_ = {};
@@ -300,9 +345,11 @@ void http_connection::finish(http_result res) {
 void http_connection::close() {
   beast::error_code ignored;
   resolver_.cancel();
+  timer_.cancel();
+  timer_due_ = clock::time_point::max();
   if (plain_ || tls_) {
-    lowest_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
-    lowest_layer().close();
+    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().close(ignored);
   }
   connected_ = false;
 }

@@ -384,6 +384,45 @@ CAF_TEST(deadline) {
   client->shutdown();
 }
 
+// One timer per connection watches the deadline lazily: an exchange with
+// an earlier deadline than the pending wait moves the timer, and a wait
+// that fires during a later exchange waits again for that one's deadline.
+CAF_TEST(the deadline follows each exchange of a kept-alive connection) {
+  server_fixture srv;
+  srv.on_request = [](fk::request& req, std::shared_ptr<fk::responder> res) {
+    auto target = std::string{fk::to_sv(req.target())};
+    if (target.rfind("/slow/", 0) == 0) // the server's thread waits: bounded
+      std::this_thread::sleep_for(milliseconds(std::stoi(target.substr(6))));
+    res->send(boost::beast::http::status::ok, R"({"ok":true})");
+  };
+  auto client = http_client::make(io.context(), srv.where(), {});
+  auto req = post("/fast");
+  CAF_CHECK_EQUAL(fetch(*client, req).status, 200); // a wait due in 5 s
+  req = post("/slow/700");
+  req.timeout = milliseconds(300);
+  auto t0 = steady_clock::now();
+  auto res = fetch(*client, req);
+  auto took = duration_cast<milliseconds>(steady_clock::now() - t0).count();
+  CAF_CHECK(res.failure == http_failure::timeout);
+  CAF_CHECK_GREATER_OR_EQUAL(took, 290);
+  CAF_CHECK_LESS(took, 700);
+  // The server's one thread is still in the slow answer: let it finish.
+  std::this_thread::sleep_for(milliseconds(600));
+  // A wait due 400 ms after the next exchange fires while the one after it
+  // runs (started 250 ms later, answered 300 ms after that): that one has
+  // until 650 ms and must not be cut at 400 ms.
+  req = post("/fast");
+  req.timeout = milliseconds(400);
+  CAF_CHECK_EQUAL(fetch(*client, req).status, 200);
+  std::this_thread::sleep_for(milliseconds(250));
+  req = post("/slow/300");
+  req.timeout = milliseconds(400);
+  res = fetch(*client, req);
+  CAF_CHECK_EQUAL(res.status, 200);
+  CAF_CHECK(res.failure == http_failure::none);
+  client->shutdown();
+}
+
 CAF_TEST(body limit) {
   server_fixture srv;
   srv.on_request = [](fk::request& req, std::shared_ptr<fk::responder> res) {
