@@ -156,12 +156,8 @@ void fail_group(self_ptr self, telegram_op& op, const std::string& why) {
     op.group->promise.deliver(make_send_error(why));
     // Later chunks of the same reply are pointless without this one.
     if (auto i = st.chats.find(op.chat_id); i != st.chats.end()) {
-      auto& q = i->second.queue;
-      q.erase(std::remove_if(q.begin(), q.end(),
-                             [&](const telegram_op& x) {
-                               return x.group == op.group;
-                             }),
-              q.end());
+      i->second.queue.remove_if(
+        [&](const telegram_op& x) { return x.group == op.group; });
     }
   }
   if (op.has_bool_promise)

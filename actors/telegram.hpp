@@ -8,6 +8,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
+#include "runtime/fifo.hpp"
 #include "runtime/http_client.hpp"
 #include "runtime/token_bucket.hpp"
 
@@ -41,7 +42,7 @@ struct telegram_op {
 /// Messages of one chat wait here, one in flight at a time, so the chunks
 /// of a reply arrive in order and the chat's rate limit holds.
 struct telegram_chat {
-  std::deque<telegram_op> queue;
+  fifo<telegram_op> queue;
   token_bucket bucket;
   token_bucket::clock::time_point blocked_until;
   bool in_flight = false;

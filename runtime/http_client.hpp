@@ -1,7 +1,6 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,6 +12,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "messages/types.hpp"
+#include "runtime/fifo.hpp"
 #include "runtime/url.hpp"
 
 namespace zaki {
@@ -93,7 +93,7 @@ private:
   boost::asio::any_io_executor exec_;
   origin origin_;
   http_client_options opts_;
-  std::deque<job> queue_;
+  fifo<job> queue_;
   std::vector<std::shared_ptr<http_connection>> connections_;
   bool closed_ = false;
 

@@ -35,7 +35,7 @@ void http_connection::reset_stream() {
   plain_.reset();
   tls_.reset();
   if (owner_->origin_.tls)
-    tls_.emplace(owner_->exec_, *owner_->opts_.tls);
+    tls_ = std::make_unique<tls_stream>(owner_->exec_, *owner_->opts_.tls);
   else
     plain_.emplace(owner_->exec_);
   connected_ = false;

@@ -85,7 +85,9 @@ private:
   http_client* owner_;
   tcp::resolver resolver_;
   std::optional<tcp::socket> plain_;
-  std::optional<tls_stream> tls_;
+  /// Apart: an SSL stream is 416 bytes, and the gateways' plain
+  /// connections (one per active user) need none.
+  std::unique_ptr<tls_stream> tls_;
   boost::asio::steady_timer timer_;
   /// When the running exchange times out (max while idle).
   clock::time_point deadline_ = clock::time_point::max();

@@ -205,8 +205,13 @@ size_t inbox_journal::parse_journal(std::string_view content,
 }
 
 bool inbox_journal::read_all(std::string& content, std::string& error) const {
-  // Lines are short and the file is compacted regularly.
+  // Lines are short and the file is compacted regularly. The string is
+  // sized once: grown by doubling, a compaction under 10,000 users in
+  // flight held up to three times the file at once.
   content.clear();
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && st.st_size > 0)
+    content.reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   for (;;) {
     auto n = ::pread(fd_, buf, sizeof(buf), static_cast<off_t>(content.size()));
