@@ -184,7 +184,8 @@ std::unique_ptr<inbox_journal> inbox_journal::open(const std::string& path,
   for (auto& kvp : pending)
     result->pending_.insert(kvp.first);
   // Start from a compact file: only what is still pending.
-  if (!result->compact(content, error))
+  content = {};
+  if (!result->compact(error))
     return nullptr;
   return result;
 }
@@ -206,8 +207,8 @@ size_t inbox_journal::parse_journal(std::string_view content,
 
 bool inbox_journal::read_all(std::string& content, std::string& error) const {
   // Lines are short and the file is compacted regularly. The string is
-  // sized once: grown by doubling, a compaction under 10,000 users in
-  // flight held up to three times the file at once.
+  // sized once (grown by doubling, it would hold up to three times the
+  // file at once).
   content.clear();
   struct stat st {};
   if (::fstat(fd_, &st) == 0 && st.st_size > 0)
@@ -295,28 +296,17 @@ bool inbox_journal::mark_done(const std::vector<int64_t>& update_ids,
   if (!write_all(fd_, text, path_, error))
     return false;
   if (lines_ > compact_after_lines + pending_.size()) {
-    std::string content;
-    return read_all(content, error) && compact(content, error);
+    return compact(error);
   }
   return true;
 }
 
-bool inbox_journal::compact(std::string_view content, std::string& error) {
+bool inbox_journal::compact(std::string& error) {
   // The accepted lines of the pending messages, verbatim and once each;
-  // done marks and lines that did not decode at open are dropped.
-  std::string text;
-  std::unordered_set<int64_t> kept;
-  size_t pos = 0;
-  while (pos < content.size()) {
-    auto end = content.find('\n', pos);
-    if (end == std::string::npos)
-      break;
-    auto line = content.substr(pos, end - pos + 1);
-    pos = end + 1;
-    auto id = accepted_id(line);
-    if (id != 0 && pending_.count(id) != 0 && kept.insert(id).second)
-      text.append(line.data(), line.size());
-  }
+  // done marks, lines that did not decode at open and a torn last line are
+  // dropped. The file streams through a small buffer into the new one: read
+  // whole, it took 13 MB with 10,000 users in flight, on the journal thread,
+  // whose malloc arena then kept the pages.
   auto tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(),
                   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -324,14 +314,59 @@ bool inbox_journal::compact(std::string_view content, std::string& error) {
     error = sys_error("cannot create", tmp);
     return false;
   }
-  if (!write_all(fd, text, tmp, error)) {
+  auto give_up = [&] {
     ::close(fd);
+    ::unlink(tmp.c_str());
     return false;
+  };
+  std::unordered_set<int64_t> kept;
+  std::string out;
+  auto keep = [&](std::string_view line) {
+    auto id = accepted_id(line);
+    if (id != 0 && pending_.count(id) != 0 && kept.insert(id).second)
+      out.append(line.data(), line.size());
+  };
+  constexpr size_t chunk_size = 65536;
+  std::vector<char> buf(chunk_size);
+  std::string carry; // a line cut by the end of a chunk
+  off_t offset = 0;
+  for (;;) {
+    auto n = ::pread(fd_, buf.data(), buf.size(), offset);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      error = sys_error("cannot read", path_);
+      return give_up();
+    }
+    if (n == 0)
+      break;
+    offset += n;
+    std::string_view chunk{buf.data(), static_cast<size_t>(n)};
+    size_t pos = 0;
+    for (auto end = chunk.find('\n'); end != std::string_view::npos;
+         end = chunk.find('\n', pos)) {
+      auto piece = chunk.substr(pos, end - pos + 1);
+      pos = end + 1;
+      if (carry.empty()) {
+        keep(piece);
+      } else {
+        carry.append(piece.data(), piece.size());
+        keep(carry);
+        carry.clear();
+      }
+    }
+    carry.append(chunk.data() + pos, chunk.size() - pos);
+    if (out.size() >= chunk_size) {
+      if (!write_all(fd, out, tmp, error))
+        return give_up();
+      out.clear();
+    }
   }
+  if (!write_all(fd, out, tmp, error))
+    return give_up();
   if (::fsync(fd) != 0 || ::rename(tmp.c_str(), path_.c_str()) != 0) {
     error = sys_error("cannot replace", path_);
-    ::close(fd);
-    return false;
+    return give_up();
   }
   ::close(fd);
   // The renamed file replaces ours: continue appending to it, locked.

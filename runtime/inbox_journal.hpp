@@ -73,9 +73,8 @@ private:
   static size_t parse_journal(std::string_view content,
                               std::map<int64_t, inbound_message>& out);
   bool read_all(std::string& content, std::string& error) const;
-  /// Rewrites the file from `content` (the file as read) with only the
-  /// accepted lines of pending messages.
-  bool compact(std::string_view content, std::string& error);
+  /// Rewrites the file with only the accepted lines of pending messages.
+  bool compact(std::string& error);
 
   std::string path_;
   int fd_ = -1;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <unistd.h>
+#include <vector>
 
 using namespace zaki;
 
@@ -117,6 +118,45 @@ CAF_TEST(compaction keeps exactly the pending messages) {
   for (std::string line; std::getline(in, line);)
     ++lines;
   CAF_CHECK_EQUAL(lines, 25u);
+}
+
+// Compaction streams the file through a 64 KB buffer: lines that cross its
+// edges, and lines longer than it, come through byte for byte.
+CAF_TEST(compaction keeps lines longer than its buffer whole) {
+  std::string error;
+  std::vector<inbound_message> kept;
+  {
+    auto journal = inbox_journal::open(path, error);
+    CAF_REQUIRE(journal != nullptr);
+    int64_t id = 1;
+    for (int round = 0; round < 220; ++round) {
+      inbound_batch batch;
+      for (int i = 0; i < 100; ++i, ++id) {
+        // Lengths vary so that lines fall across chunk edges everywhere;
+        // every 5,000th message is 150 KB, over two chunks.
+        auto len = id % 5000 == 0 ? 150000 : static_cast<size_t>(id % 97);
+        batch.push_back(make(id, id % 7 + 1,
+                             std::string(len, static_cast<char>('a' + id % 26))));
+      }
+      CAF_REQUIRE(journal->append(batch, error));
+      for (auto& msg : batch) {
+        if (msg.update_id % 2500 == 0)
+          kept.push_back(msg);
+        else
+          CAF_REQUIRE(journal->mark_done(msg.update_id, error));
+      }
+    }
+    CAF_REQUIRE_EQUAL(journal->pending_count(), kept.size());
+    CAF_CHECK_EQUAL(journal->pending(), kept);
+  }
+  auto journal = inbox_journal::open(path, error);
+  CAF_REQUIRE(journal != nullptr);
+  CAF_CHECK_EQUAL(journal->pending(), kept);
+  std::ifstream in{path};
+  size_t lines = 0;
+  for (std::string line; std::getline(in, line);)
+    ++lines;
+  CAF_CHECK_EQUAL(lines, kept.size());
 }
 
 CAF_TEST(an encoded batch is the same journal as the messages) {
