@@ -44,12 +44,9 @@ struct user_supervisor_state {
   /// The inbox journal and the thread that writes it (none if disabled).
   std::shared_ptr<inbox_journal> journal;
   std::unique_ptr<journal_worker> journal_io;
-  /// Batches waiting for their journal write, by sequence number.
-  struct pending_batch {
-    inbound_batch batch;
-    caf::typed_response_promise<ok_atom> promise;
-  };
-  std::unordered_map<uint64_t, pending_batch> writing;
+  /// Confirmations of batches waiting for their journal write, by
+  /// sequence number (the batches themselves are routed already).
+  std::unordered_map<uint64_t, caf::typed_response_promise<ok_atom>> writing;
   uint64_t next_batch = 1;
   /// Finished update ids not yet handed to the journal thread: they go
   /// with the next batch's append, or after done_flush_delay when no batch

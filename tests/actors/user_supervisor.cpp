@@ -1,6 +1,8 @@
 #define CAF_SUITE actors.user_supervisor
 #include "caf/test/dsl.hpp"
 
+#include <future>
+
 #include "actors/user_supervisor.hpp"
 
 #include "actors/user.hpp"
@@ -300,6 +302,61 @@ CAF_TEST(status lists the user actors) {
   CAF_CHECK_EQUAL(node.name, "user_supervisor");
   CAF_CHECK_EQUAL(node.children.size(), 2u);
   CAF_CHECK(node.detail_json.find(R"("pending":2)") != std::string::npos);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+/// The same, with the inbox journal on: its writes run on a thread of
+/// their own, which a test stalls and joins to order them deterministically.
+struct journal_fixture : fixture {
+  journal_fixture() {
+    self->send_exit(sup, caf::exit_reason::kill);
+    sched.run();
+    ctx->cfg.store.inbox_journal = true;
+    sup = sys.spawn(user_supervisor, ctx);
+    sys.registry().put(names::user_supervisor, sup);
+    sched.run();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(user_supervisor_journal_tests, journal_fixture)
+
+// The batch is confirmed (the poller may advance its offset) only once its
+// journal write is done, but its users get their messages at once: the
+// fdatasync is not on each message's way.
+CAF_TEST(users get their messages while the journal write is under way) {
+  CAF_REQUIRE(state().journal != nullptr);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  state().journal_io->post([released] { released.wait(); });
+  auto rh = self->request(sup, caf::infinite, route_atom_v,
+                          inbound_batch{text_message(1, 7001, "a1"),
+                                        text_message(2, 7002, "b1")});
+  sched.run();
+  CAF_CHECK_EQUAL(state().writing.count(1), 1u);
+  CAF_REQUIRE(user_of(7001) != nullptr);
+  CAF_REQUIRE(user_of(7002) != nullptr);
+  CAF_CHECK_EQUAL(user_state_of(7001).current->text, "a1");
+  CAF_CHECK_EQUAL(user_state_of(7002).current->text, "b1");
+  // Answered before the write: the done mark waits for the append (one
+  // thread runs the journal's tasks in order).
+  answer(7001, "A1");
+  CAF_CHECK_EQUAL(sent_texts(), (std::vector<std::string>{"A1"}));
+  // Let the write finish and join the thread, so its acknowledgement is in
+  // the mailbox before the deterministic scheduler runs again.
+  release.set_value();
+  state().journal_io->stop();
+  sched.run();
+  bool acked = false;
+  rh.receive([&](ok_atom) { acked = true; },
+             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  CAF_CHECK(acked);
+  CAF_CHECK(state().writing.empty());
+  CAF_CHECK_EQUAL(state().journal->pending_count(), 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
