@@ -8,7 +8,7 @@
 #include "actors/telegram.hpp"
 #include "actors/user_supervisor.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/users_file.hpp"
+#include "runtime/user_registry.hpp"
 
 namespace zaki {
 
@@ -155,21 +155,18 @@ root_actor::behavior_type root(root_self self, context_ptr ctx,
 }
 
 std::vector<child_spec> core_children(const context_ptr& ctx,
-                                      users_load_result initial) {
-  auto users = std::make_shared<user_map>(std::move(initial.users));
+                                      user_registry initial) {
+  auto users = std::make_shared<user_registry>(std::move(initial));
   std::vector<child_spec> result;
   result.push_back(
     {"store", names::store, [ctx, users](root_self self) {
        // The first start uses the registry main loaded; a restart reads
        // the file again (keeping nothing if it no longer parses).
-       user_map initial;
-       if (users->empty()) {
-         auto res = load_users_file(ctx->cfg.store.users_file);
-         if (res.ok)
-           initial = std::move(res.users);
-       } else {
-         initial.swap(*users);
-       }
+       user_registry initial;
+       if (users->empty())
+         load_user_registry(ctx->cfg.store.users_file, initial);
+       else
+         std::swap(initial, *users);
        return caf::actor_cast<caf::actor>(
          self->spawn<caf::linked>(store, ctx, std::move(initial)));
      }});

@@ -11,6 +11,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
+#include "runtime/user_registry.hpp"
 
 namespace zaki {
 
@@ -46,6 +47,6 @@ root_actor::behavior_type root(root_self self, context_ptr ctx,
 /// Returns the standard children: store, telegram, user_supervisor, poller.
 /// `initial` is the registry loaded by main.
 std::vector<child_spec> core_children(const context_ptr& ctx,
-                                      struct users_load_result initial);
+                                      user_registry initial);
 
 } // namespace zaki

@@ -6,7 +6,7 @@
 namespace zaki {
 
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 context_ptr ctx, user_map initial) {
+                                 context_ptr ctx, user_registry initial) {
   self->state.ctx = ctx;
   self->state.users = std::move(initial);
   auto log = logger("store");
@@ -27,25 +27,24 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   return {
     [self](get_atom, int64_t user_id) {
       user_lookup result;
-      if (auto i = self->state.users.find(user_id);
-          i != self->state.users.end()) {
+      if (auto rec = self->state.users.find(user_id)) {
         result.found = true;
-        result.record = i->second;
+        result.record = std::move(*rec);
       }
       return result;
     },
     [self, persist](put_atom, user_record rec) {
-      self->state.users[rec.user_id] = std::move(rec);
+      self->state.users.put(rec);
       return persist();
     },
     [self, persist](remove_atom, int64_t user_id) {
-      if (self->state.users.erase(user_id) == 0)
+      if (!self->state.users.erase(user_id))
         return false;
       return persist();
     },
     [self, log](reload_atom) -> uint64_t {
       auto& path = self->state.ctx->cfg.store.users_file;
-      auto res = load_users_file(path);
+      auto res = load_user_registry(path, self->state.users);
       if (!res.ok) {
         self->state.last_error = res.error;
         log->error("event=reload_failed file={} error={} kept_users={}",
@@ -54,7 +53,6 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       }
       for (auto& w : res.warnings)
         log->warn("event=users_entry_skipped detail={}", log_value(w));
-      self->state.users = std::move(res.users);
       self->state.last_error.clear();
       ++self->state.reloads;
       log->info("event=reloaded file={} users={}", log_value(path),

@@ -2,7 +2,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
-#include "runtime/users_file.hpp"
+#include "runtime/user_registry.hpp"
 
 namespace zaki {
 
@@ -10,7 +10,7 @@ namespace zaki {
 struct store_state {
   static inline const char* name = "store";
   context_ptr ctx;
-  user_map users;
+  user_registry users;
   uint64_t reloads = 0;
   uint64_t writes = 0;
   std::string last_error;
@@ -19,6 +19,6 @@ struct store_state {
 /// Spawns the store with an already loaded registry (main refuses to start
 /// when users.json does not parse, so the actor never starts without one).
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 context_ptr ctx, user_map initial);
+                                 context_ptr ctx, user_registry initial);
 
 } // namespace zaki

@@ -247,7 +247,8 @@ int demo_main(std::vector<std::string> args) {
   ctx->io = &io;
   ctx->instance_id = make_instance_id();
   ctx->tls = make_tls_client_context("");
-  auto loaded = load_users_file(s.store.users_file);
+  user_registry loaded;
+  load_user_registry(s.store.users_file, loaded);
   std::vector<child_spec> extra{admin_child(ctx)};
   for (auto& spec : container_children(ctx))
     extra.push_back(std::move(spec));

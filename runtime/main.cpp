@@ -87,7 +87,8 @@ int run_command(std::vector<std::string> args) {
     std::cerr << "zaki-router: " << why << "\n";
     return exit_usage;
   }
-  auto users = zaki::load_users_file(cfg.values.store.users_file);
+  zaki::user_registry registry;
+  auto users = zaki::load_user_registry(cfg.values.store.users_file, registry);
   if (!users.ok) {
     log->critical("event=refusing_to_start file={} reason={}",
                   zaki::log_value(cfg.values.store.users_file),
@@ -100,7 +101,7 @@ int run_command(std::vector<std::string> args) {
   for (auto& w : users.warnings)
     log->warn("event=users_entry_skipped detail={}", zaki::log_value(w));
   log->info("event=users_loaded file={} users={}",
-            zaki::log_value(cfg.values.store.users_file), users.users.size());
+            zaki::log_value(cfg.values.store.users_file), registry.size());
   auto access = zaki::check_admin_access(cfg.values);
   if (!access.problem.empty()) {
     log->critical("event=refusing_to_start reason={}",
@@ -132,7 +133,7 @@ int run_command(std::vector<std::string> args) {
   std::vector<zaki::child_spec> extra{zaki::admin_child(ctx)};
   for (auto& spec : zaki::container_children(ctx))
     extra.push_back(std::move(spec));
-  auto code = zaki::run_service(cfg, ctx, std::move(users), std::move(extra));
+  auto code = zaki::run_service(cfg, ctx, std::move(registry), std::move(extra));
   zaki::shutdown_logging();
   return code;
 }

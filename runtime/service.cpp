@@ -76,7 +76,7 @@ std::string make_instance_id() {
   return id;
 }
 
-int run_service(config& cfg, const context_ptr& ctx, users_load_result users,
+int run_service(config& cfg, const context_ptr& ctx, user_registry users,
                 std::vector<child_spec> extra, started_hook on_started) {
   auto log = logger("main");
   int exit_code = 0;

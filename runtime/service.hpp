@@ -6,7 +6,7 @@
 #include "actors/root.hpp"
 #include "runtime/config.hpp"
 #include "runtime/context.hpp"
-#include "runtime/users_file.hpp"
+#include "runtime/user_registry.hpp"
 
 namespace zaki {
 
@@ -17,7 +17,7 @@ using started_hook = std::function<void(caf::actor_system&, root_actor)>;
 /// tree, reloads users.json on SIGHUP, shuts down in order, and returns the
 /// process exit code. `extra` children (provisioner, admin, ...) start after
 /// the core ones.
-int run_service(config& cfg, const context_ptr& ctx, users_load_result users,
+int run_service(config& cfg, const context_ptr& ctx, user_registry users,
                 std::vector<child_spec> extra = {},
                 started_hook on_started = nullptr);
 

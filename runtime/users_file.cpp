@@ -99,6 +99,18 @@ bool unescape_key(od::parser& parser, std::string& buf,
 
 users_load_result parse_users(std::string text) {
   users_load_result result;
+  auto parsed = parse_users(std::move(text), [&result](user_record&& rec) {
+    auto id = rec.user_id;
+    result.users[id] = std::move(rec);
+  });
+  parsed.users = std::move(result.users);
+  if (!parsed.ok)
+    parsed.users.clear();
+  return parsed;
+}
+
+users_load_result parse_users(std::string text, const user_sink& add) {
+  users_load_result result;
   if (auto where = locate_json_error(text); !where.empty()) {
     result.error = "users.json is not valid JSON: " + where;
     return result;
@@ -155,20 +167,31 @@ users_load_result parse_users(std::string text) {
     }
     if (rec.container.empty())
       rec.container = "zaki-user-" + std::to_string(rec.user_id);
-    result.users[rec.user_id] = std::move(rec);
+    add(std::move(rec));
     return true;
   };
   if (!for_each_json_member(users, each) && result.error.empty())
     result.error = "users.json: the \"users\" object is malformed";
-  if (!result.error.empty()) {
-    result.users.clear();
+  if (!result.error.empty())
     return result;
-  }
   result.ok = true;
   return result;
 }
 
 users_load_result load_users_file(const std::string& path) {
+  users_load_result result;
+  auto loaded = load_users_file(path, [&result](user_record&& rec) {
+    auto id = rec.user_id;
+    result.users[id] = std::move(rec);
+  });
+  loaded.users = std::move(result.users);
+  if (!loaded.ok)
+    loaded.users.clear();
+  return loaded;
+}
+
+users_load_result load_users_file(const std::string& path,
+                                  const user_sink& add) {
   users_load_result result;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -202,7 +225,22 @@ users_load_result load_users_file(const std::string& path) {
     text.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
-  return parse_users(std::move(text));
+  return parse_users(std::move(text), add);
+}
+
+void write_user_entry(json_writer& w, const user_record& rec) {
+  w.key(std::to_string(rec.user_id)).begin_object();
+  w.field("port", static_cast<int64_t>(rec.port));
+  w.field("token", rec.token).field("container", rec.container);
+  if (rec.host != "127.0.0.1")
+    w.field("host", rec.host);
+  if (!rec.status.empty())
+    w.field("status", rec.status);
+  if (!rec.data_dir.empty())
+    w.field("data_dir", rec.data_dir);
+  if (!rec.created_at.empty())
+    w.field("created_at", rec.created_at);
+  w.end_object();
 }
 
 std::string format_users(const user_map& users) {
@@ -214,20 +252,8 @@ std::string format_users(const user_map& users) {
             [](auto x, auto y) { return x->user_id < y->user_id; });
   json_writer w;
   w.begin_object().key("users").begin_object();
-  for (auto rec : sorted) {
-    w.key(std::to_string(rec->user_id)).begin_object();
-    w.field("port", static_cast<int64_t>(rec->port));
-    w.field("token", rec->token).field("container", rec->container);
-    if (rec->host != "127.0.0.1")
-      w.field("host", rec->host);
-    if (!rec->status.empty())
-      w.field("status", rec->status);
-    if (!rec->data_dir.empty())
-      w.field("data_dir", rec->data_dir);
-    if (!rec->created_at.empty())
-      w.field("created_at", rec->created_at);
-    w.end_object();
-  }
+  for (auto rec : sorted)
+    write_user_entry(w, *rec);
   w.end_object().end_object();
   auto text = w.take();
   text += '\n';
@@ -235,7 +261,10 @@ std::string format_users(const user_map& users) {
 }
 
 std::string save_users_file(const std::string& path, const user_map& users) {
-  auto text = format_users(users);
+  return save_users_text(path, format_users(users));
+}
+
+std::string save_users_text(const std::string& path, std::string_view text) {
   auto tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)

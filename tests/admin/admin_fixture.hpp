@@ -111,7 +111,9 @@ struct admin_fixture {
     ctx->instance_id = "zr-admin-test";
     ctx->tls = make_tls_client_context("");
     sys = make_actor_system(cfg, *io);
-    auto specs = core_children(ctx, load_users_file(cfg.values.store.users_file));
+    user_registry users;
+    load_user_registry(cfg.values.store.users_file, users);
+    auto specs = core_children(ctx, std::move(users));
     specs.push_back(admin_child(ctx, std::move(opts)));
     for (auto& spec : extra)
       specs.push_back(std::move(spec));

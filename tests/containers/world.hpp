@@ -148,7 +148,7 @@ struct container_world {
     user_map initial;
     for (auto& rec : known)
       initial[rec.user_id] = rec;
-    store_hdl = caf::actor_cast<caf::actor>(sys->spawn(store, ctx, initial));
+    store_hdl = caf::actor_cast<caf::actor>(sys->spawn(store, ctx, user_registry{initial}));
     sys->registry().put(names::store, store_hdl);
     health_hdl = caf::actor_cast<caf::actor>(
       sys->spawn(health_supervisor, ctx));

@@ -113,9 +113,10 @@ void router_fixture::start(std::vector<child_spec> extra) {
   sys_cfg_ = std::make_unique<config>();
   sys_cfg_->values = cfg_;
   sys_ = make_actor_system(*sys_cfg_, *io_);
-  auto loaded = load_users_file(cfg_.store.users_file);
-  if (!loaded.ok)
-    throw std::runtime_error("router_fixture: " + loaded.error);
+  user_registry loaded;
+  auto res = load_user_registry(cfg_.store.users_file, loaded);
+  if (!res.ok)
+    throw std::runtime_error("router_fixture: " + res.error);
   auto specs = core_children(ctx, std::move(loaded));
   for (auto& spec : extra)
     specs.push_back(std::move(spec));

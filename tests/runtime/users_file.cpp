@@ -249,7 +249,7 @@ CAF_TEST(store reload keeps the old mapping on error) {
     caf::scoped_actor self{sys};
     auto initial = load_users_file(path);
     CAF_REQUIRE(initial.ok);
-    auto st = sys.spawn(store, ctx, initial.users);
+    auto st = sys.spawn(store, ctx, user_registry{initial.users});
     auto lookup = [&](int64_t id) {
       user_lookup out;
       self->request(st, std::chrono::seconds(5), get_atom_v, id)
