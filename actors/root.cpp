@@ -37,6 +37,19 @@ void confirm_and_stop(root_self self, int64_t offset) {
           [self](caf::error&) { stop_everything(self); });
 }
 
+/// Confirms the poller's offset as it is now: after a drain, it covers
+/// every batch the supervisor recorded (their acknowledgements reached the
+/// poller before the drain's answer reached us). `fallback` is the offset
+/// the poller had when it stopped.
+void confirm_current_offset(root_self self, int64_t fallback) {
+  auto poller = self->system().registry().get<poller_actor>(names::poller);
+  if (!poller)
+    return confirm_and_stop(self, fallback);
+  self->request(poller, std::chrono::seconds(5), stop_atom_v)
+    .then([self](int64_t offset) { confirm_and_stop(self, offset); },
+          [self, fallback](caf::error&) { confirm_and_stop(self, fallback); });
+}
+
 void drain_and_confirm(root_self self, int64_t offset) {
   auto sup = self->system().registry().get<user_supervisor_actor>(
     names::user_supervisor);
@@ -48,14 +61,13 @@ void drain_and_confirm(root_self self, int64_t offset) {
               caf::timespan{grace})
     .then(
       [self, offset](int64_t lowest_unfinished) {
+        if (lowest_unfinished == 0)
+          return confirm_current_offset(self, offset);
         // Updates from the lowest unfinished one on stay unconfirmed, so
         // Telegram delivers them again after the restart.
-        auto confirm = lowest_unfinished > 0 ? lowest_unfinished : offset;
-        if (lowest_unfinished > 0)
-          logger("main")->warn("event=shutdown_unfinished "
-                               "first_update_id={}",
-                               lowest_unfinished);
-        confirm_and_stop(self, confirm);
+        logger("main")->warn("event=shutdown_unfinished first_update_id={}",
+                             lowest_unfinished);
+        confirm_and_stop(self, lowest_unfinished);
       },
       [self, offset](caf::error&) { confirm_and_stop(self, offset); });
 }

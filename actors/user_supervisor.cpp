@@ -133,9 +133,15 @@ void open_journal(self_ptr self) {
   dispatch(self, std::move(recovered));
 }
 
+/// Returns whether every routed message is handled and every batch is in
+/// the journal (so the poller's offset covers all of them).
+bool drained(const user_supervisor_state& st) {
+  return st.unacked_total == 0 && st.writing.empty();
+}
+
 void maybe_finish_drain(self_ptr self) {
   auto& st = self->state;
-  if (st.draining && st.unacked_total == 0) {
+  if (st.draining && drained(st)) {
     st.draining = false;
     st.drain_promise.deliver(int64_t{0});
   }
@@ -327,6 +333,8 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
       auto promise = std::move(i->second);
       st.writing.erase(i);
       promise.deliver(ok_atom_v);
+      // The poller has this acknowledgement before the drain's answer.
+      maybe_finish_drain(self);
     },
     [self](done_atom, int64_t user_id, int64_t update_id) {
       auto& st = self->state;
@@ -346,7 +354,7 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
     [self](drain_atom, caf::timespan grace) {
       auto& st = self->state;
       auto rp = self->make_response_promise<int64_t>();
-      if (st.unacked_total == 0) {
+      if (drained(st)) {
         rp.deliver(int64_t{0});
         return rp;
       }

@@ -25,7 +25,10 @@ using sup_impl = caf::stateful_actor<user_supervisor_state,
 using user_impl = caf::stateful_actor<user_state, user_actor::base>;
 
 struct fixture : test_coordinator_fixture<config>, frozen_context {
-  fixture() : p(std::make_shared<peers_state>()) {
+  /// `journal`: with the inbox journal, whose writes run on a thread of
+  /// their own (a test stalls and joins it to order them).
+  explicit fixture(bool journal = false) : p(std::make_shared<peers_state>()) {
+    ctx->cfg.store.inbox_journal = journal;
     ctx->cfg.supervisor.max_restarts = 3;
     ctx->cfg.supervisor.restart_window = seconds(60);
     ctx->cfg.supervisor.backoff_initial = milliseconds(50);
@@ -308,16 +311,9 @@ CAF_TEST_FIXTURE_SCOPE_END()
 
 namespace {
 
-/// The same, with the inbox journal on: its writes run on a thread of
-/// their own, which a test stalls and joins to order them deterministically.
 struct journal_fixture : fixture {
-  journal_fixture() {
-    self->send_exit(sup, caf::exit_reason::kill);
-    sched.run();
-    ctx->cfg.store.inbox_journal = true;
-    sup = sys.spawn(user_supervisor, ctx);
-    sys.registry().put(names::user_supervisor, sup);
-    sched.run();
+  journal_fixture() : fixture(true) {
+    // nop
   }
 };
 
@@ -327,7 +323,9 @@ CAF_TEST_FIXTURE_SCOPE(user_supervisor_journal_tests, journal_fixture)
 
 // The batch is confirmed (the poller may advance its offset) only once its
 // journal write is done, but its users get their messages at once: the
-// fdatasync is not on each message's way.
+// fdatasync is not on each message's way. A drain (shutdown) waits for the
+// write too, so that the offset confirmed then covers every answered
+// message.
 CAF_TEST(users get their messages while the journal write is under way) {
   CAF_REQUIRE(state().journal != nullptr);
   std::promise<void> release;
@@ -345,7 +343,13 @@ CAF_TEST(users get their messages while the journal write is under way) {
   // Answered before the write: the done mark waits for the append (one
   // thread runs the journal's tasks in order).
   answer(7001, "A1");
-  CAF_CHECK_EQUAL(sent_texts(), (std::vector<std::string>{"A1"}));
+  answer(7002, "B1");
+  CAF_CHECK_EQUAL(sent_texts(), (std::vector<std::string>{"A1", "B1"}));
+  CAF_CHECK_EQUAL(state().unacked_total, 0u);
+  auto drain = self->request(sup, caf::infinite, drain_atom_v,
+                             caf::timespan{seconds(5)});
+  sched.run();
+  CAF_CHECK(self->mailbox().empty()); // neither confirmed nor drained yet
   // Let the write finish and join the thread, so its acknowledgement is in
   // the mailbox before the deterministic scheduler runs again.
   release.set_value();
@@ -355,6 +359,10 @@ CAF_TEST(users get their messages while the journal write is under way) {
   rh.receive([&](ok_atom) { acked = true; },
              [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
   CAF_CHECK(acked);
+  int64_t lowest = -1;
+  drain.receive([&](int64_t x) { lowest = x; },
+                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  CAF_CHECK_EQUAL(lowest, 0);
   CAF_CHECK(state().writing.empty());
   CAF_CHECK_EQUAL(state().journal->pending_count(), 2u);
 }
