@@ -95,18 +95,26 @@ bool unescape_key(od::parser& parser, std::string& buf,
   return true;
 }
 
+/// Runs `load` with a sink that collects the entries into the result's
+/// map (kept only when the whole file loaded).
+template <class Load>
+users_load_result collect_users(Load load) {
+  user_map users;
+  auto res = load(user_sink{[&users](user_record&& rec) {
+    auto id = rec.user_id;
+    users[id] = std::move(rec);
+  }});
+  if (res.ok)
+    res.users = std::move(users);
+  return res;
+}
+
 } // namespace
 
 users_load_result parse_users(std::string text) {
-  users_load_result result;
-  auto parsed = parse_users(std::move(text), [&result](user_record&& rec) {
-    auto id = rec.user_id;
-    result.users[id] = std::move(rec);
+  return collect_users([&text](const user_sink& add) {
+    return parse_users(std::move(text), add);
   });
-  parsed.users = std::move(result.users);
-  if (!parsed.ok)
-    parsed.users.clear();
-  return parsed;
 }
 
 users_load_result parse_users(std::string text, const user_sink& add) {
@@ -179,15 +187,8 @@ users_load_result parse_users(std::string text, const user_sink& add) {
 }
 
 users_load_result load_users_file(const std::string& path) {
-  users_load_result result;
-  auto loaded = load_users_file(path, [&result](user_record&& rec) {
-    auto id = rec.user_id;
-    result.users[id] = std::move(rec);
-  });
-  loaded.users = std::move(result.users);
-  if (!loaded.ok)
-    loaded.users.clear();
-  return loaded;
+  return collect_users(
+    [&path](const user_sink& add) { return load_users_file(path, add); });
 }
 
 users_load_result load_users_file(const std::string& path,
