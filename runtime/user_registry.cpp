@@ -59,13 +59,6 @@ user_registry::entry user_registry::pack(const user_record& rec) {
     e.flags |= host_is_default;
   if (rec.container == default_container(rec.user_id))
     e.flags |= container_is_default;
-  auto size = rec.token.size() + rec.status.size() + rec.data_dir.size()
-              + rec.created_at.size() + 6;
-  if ((e.flags & host_is_default) == 0)
-    size += rec.host.size() + 2;
-  if ((e.flags & container_is_default) == 0)
-    size += rec.container.size() + 2;
-  e.packed.reserve(size);
   put_field(e.packed, rec.token);
   if ((e.flags & host_is_default) == 0)
     put_field(e.packed, rec.host);
@@ -74,7 +67,7 @@ user_registry::entry user_registry::pack(const user_record& rec) {
   put_field(e.packed, rec.status);
   put_field(e.packed, rec.data_dir);
   put_field(e.packed, rec.created_at);
-  // An exact fit: the reserve above may round up.
+  // An exact fit: appending grew the capacity by doubling.
   e.packed.shrink_to_fit();
   return e;
 }
