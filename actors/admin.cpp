@@ -5,7 +5,7 @@
 #include <caf/all.hpp>
 
 #include "actors/admin_endpoints.hpp"
-#include "runtime/lock_sweep.hpp"
+#include "locks/lock_sweep.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {

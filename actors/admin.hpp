@@ -5,11 +5,11 @@
 #include <optional>
 #include <string>
 
-#include "actors/admin_http.hpp"
+#include "admin/http.hpp"
 #include "actors/root.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
-#include "runtime/http_server.hpp"
+#include "http/server.hpp"
 
 namespace zaki {
 

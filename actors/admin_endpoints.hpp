@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "actors/admin.hpp"
-#include "actors/admin_checks.hpp"
+#include "admin/checks.hpp"
 #include "runtime/metrics.hpp"
 
 // The endpoint handlers of the admin actor, split by topic: health

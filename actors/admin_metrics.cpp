@@ -6,7 +6,7 @@
 #include <simdjson.h>
 
 #include "runtime/process_stats.hpp"
-#include "runtime/session_lock.hpp"
+#include "locks/session_lock.hpp"
 
 #ifndef ZAKI_VERSION
 #  define ZAKI_VERSION "unknown"

@@ -4,8 +4,8 @@
 
 #include "messages/errors.hpp"
 #include "runtime/actor_io.hpp"
-#include "runtime/http_client.hpp"
-#include "runtime/json_writer.hpp"
+#include "http/client.hpp"
+#include "json/writer.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {

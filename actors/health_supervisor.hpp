@@ -11,7 +11,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
-#include "runtime/probe_logic.hpp"
+#include "supervision/probe_logic.hpp"
 
 namespace zaki {
 

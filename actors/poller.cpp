@@ -3,9 +3,9 @@
 #include <caf/all.hpp>
 
 #include "runtime/actor_io.hpp"
-#include "runtime/json_writer.hpp"
+#include "json/writer.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/telegram_codec.hpp"
+#include "telegram/codec.hpp"
 
 namespace zaki {
 

@@ -5,9 +5,9 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "messages/interfaces.hpp"
-#include "runtime/backoff.hpp"
+#include "supervision/backoff.hpp"
 #include "runtime/context.hpp"
-#include "runtime/http_client.hpp"
+#include "http/client.hpp"
 
 namespace zaki {
 

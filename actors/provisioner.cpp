@@ -8,13 +8,13 @@
 #include "actors/health_supervisor.hpp"
 #include "actors/status_collector.hpp"
 #include "messages/errors.hpp"
-#include "runtime/backends/docker_backend.hpp"
-#include "runtime/backends/ports.hpp"
-#include "runtime/backends/process_backend.hpp"
+#include "actors/docker_backend.hpp"
+#include "containers/ports.hpp"
+#include "actors/process_backend.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/json_writer.hpp"
-#include "runtime/user_paths.hpp"
-#include "runtime/users_file.hpp"
+#include "json/writer.hpp"
+#include "storage/user_paths.hpp"
+#include "storage/users_file.hpp"
 
 namespace zaki {
 

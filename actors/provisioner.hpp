@@ -11,7 +11,7 @@
 
 #include "actors/root.hpp"
 #include "messages/interfaces.hpp"
-#include "runtime/backends/backend.hpp"
+#include "messages/backend.hpp"
 #include "runtime/context.hpp"
 
 namespace zaki {

@@ -8,7 +8,7 @@
 #include "actors/telegram.hpp"
 #include "actors/user_supervisor.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/user_registry.hpp"
+#include "storage/user_registry.hpp"
 
 namespace zaki {
 

@@ -1,6 +1,6 @@
 #include "actors/store.hpp"
 
-#include "runtime/json_writer.hpp"
+#include "json/writer.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {

@@ -2,7 +2,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
-#include "runtime/user_registry.hpp"
+#include "storage/user_registry.hpp"
 
 namespace zaki {
 

@@ -3,11 +3,11 @@
 #include <caf/all.hpp>
 
 #include "runtime/actor_io.hpp"
-#include "runtime/backoff.hpp"
-#include "runtime/json_writer.hpp"
+#include "supervision/backoff.hpp"
+#include "json/writer.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/split.hpp"
-#include "runtime/telegram_codec.hpp"
+#include "telegram/split.hpp"
+#include "telegram/codec.hpp"
 
 namespace zaki {
 

@@ -9,8 +9,8 @@
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
 #include "runtime/fifo.hpp"
-#include "runtime/http_client.hpp"
-#include "runtime/token_bucket.hpp"
+#include "http/client.hpp"
+#include "telegram/token_bucket.hpp"
 
 namespace zaki {
 

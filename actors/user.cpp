@@ -10,10 +10,10 @@
 #include "actors/user_reply.hpp"
 #include "messages/errors.hpp"
 #include "runtime/actor_io.hpp"
-#include "runtime/backoff.hpp"
-#include "runtime/gateway_codec.hpp"
-#include "runtime/json_writer.hpp"
-#include "runtime/lock_sweep.hpp"
+#include "supervision/backoff.hpp"
+#include "gateway/codec.hpp"
+#include "json/writer.hpp"
+#include "locks/lock_sweep.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {

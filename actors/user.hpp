@@ -10,8 +10,8 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
-#include "runtime/http_client.hpp"
-#include "runtime/session_lock.hpp"
+#include "http/client.hpp"
+#include "locks/session_lock.hpp"
 
 namespace zaki {
 

@@ -2,11 +2,11 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/json_writer.hpp"
+#include "json/writer.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/request_id.hpp"
-#include "runtime/retry_store.hpp"
-#include "runtime/telegram_html.hpp"
+#include "chat/request_id.hpp"
+#include "storage/retry_store.hpp"
+#include "telegram/html.hpp"
 
 namespace zaki {
 

@@ -2,12 +2,12 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/error_render.hpp"
-#include "runtime/json_writer.hpp"
+#include "chat/error_render.hpp"
+#include "json/writer.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/request_id.hpp"
-#include "runtime/retry_store.hpp"
-#include "runtime/telegram_markdown.hpp"
+#include "chat/request_id.hpp"
+#include "storage/retry_store.hpp"
+#include "telegram/markdown.hpp"
 
 namespace zaki {
 

@@ -4,9 +4,9 @@
 
 #include "actors/user.hpp"
 #include "messages/errors.hpp"
-#include "runtime/callback_data.hpp"
-#include "runtime/error_catalogue.hpp"
-#include "runtime/gateway_codec.hpp"
+#include "chat/callback_data.hpp"
+#include "chat/error_catalogue.hpp"
+#include "gateway/codec.hpp"
 
 namespace zaki {
 

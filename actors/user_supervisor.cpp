@@ -6,11 +6,11 @@
 
 #include "actors/status_collector.hpp"
 #include "actors/user.hpp"
-#include "runtime/backoff.hpp"
-#include "runtime/error_render.hpp"
-#include "runtime/json_writer.hpp"
+#include "supervision/backoff.hpp"
+#include "chat/error_render.hpp"
+#include "json/writer.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/request_id.hpp"
+#include "chat/request_id.hpp"
 
 namespace zaki {
 

@@ -10,7 +10,7 @@
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
-#include "runtime/inbox_journal.hpp"
+#include "storage/inbox_journal.hpp"
 
 namespace zaki {
 

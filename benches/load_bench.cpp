@@ -34,9 +34,9 @@
 #include "benches/load_floor.hpp"
 #include "benches/load_proc.hpp"
 #include "benches/load_report.hpp"
-#include "runtime/user_paths.hpp"
-#include "runtime/user_registry.hpp"
-#include "runtime/users_file.hpp"
+#include "storage/user_paths.hpp"
+#include "storage/user_registry.hpp"
+#include "storage/users_file.hpp"
 
 using namespace std::chrono;
 using namespace zaki::bench;

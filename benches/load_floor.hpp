@@ -29,8 +29,8 @@
 #include <boost/beast/http.hpp>
 
 #include "benches/load_proc.hpp"
-#include "runtime/gateway_codec.hpp"
-#include "runtime/telegram_codec.hpp"
+#include "gateway/codec.hpp"
+#include "telegram/codec.hpp"
 
 namespace zaki::bench {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "benches/load_driver.hpp"
-#include "runtime/json_writer.hpp"
+#include "json/writer.hpp"
 
 namespace zaki::bench {
 

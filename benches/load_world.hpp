@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "runtime/users_file.hpp"
-#include "tests/fakes/fake_gateway.hpp"
-#include "tests/fakes/fake_telegram.hpp"
+#include "storage/users_file.hpp"
+#include "emulators/fake_gateway.hpp"
+#include "emulators/fake_telegram.hpp"
 
 namespace zaki::bench {
 

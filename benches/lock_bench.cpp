@@ -3,7 +3,7 @@
 // second when 2 and 4 processes compete for one user's lock in a loop.
 // Usage: zaki-lock_bench [data_root]   (default: a fresh dir under /tmp)
 
-#include "runtime/session_lock.hpp"
+#include "locks/session_lock.hpp"
 
 #include <atomic>
 #include <chrono>

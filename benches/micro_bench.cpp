@@ -18,12 +18,12 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/json_writer.hpp"
-#include "runtime/split.hpp"
-#include "runtime/telegram_codec.hpp"
-#include "runtime/user_registry.hpp"
-#include "runtime/users_file.hpp"
-#include "tests/fakes/telegram_wire.hpp"
+#include "json/writer.hpp"
+#include "telegram/split.hpp"
+#include "telegram/codec.hpp"
+#include "storage/user_registry.hpp"
+#include "storage/users_file.hpp"
+#include "emulators/telegram_wire.hpp"
 
 using namespace std::chrono;
 

@@ -7,7 +7,7 @@
 #include <caf/send.hpp>
 
 #include "messages/atoms.hpp"
-#include "runtime/http_client.hpp"
+#include "http/client.hpp"
 
 namespace zaki {
 

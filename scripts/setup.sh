@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libcaf-dev libboost-dev libboost-system-dev
   libsimdjson-dev libspdlog-dev libfmt-dev libssl-dev
+  libsqlite3-dev rapidjson-dev libmd4c-dev
   openssl ca-certificates procps
 )
 missing=()

@@ -4,7 +4,7 @@
 #include "actors/poller.hpp"
 
 #include "runtime/config.hpp"
-#include "tests/actors/peers.hpp"
+#include "tests/fixtures/peers.hpp"
 
 // The poller's offset logic on the deterministic scheduler: its Bot API
 // calls never leave the process (the I/O runtime is stopped), the tests

@@ -7,7 +7,7 @@
 
 #include <filesystem>
 #include <sys/stat.h>
-#include "tests/actors/peers.hpp"
+#include "tests/fixtures/peers.hpp"
 
 // The user actor on the deterministic scheduler: its gateway requests never
 // leave the process (the I/O runtime is stopped), the tests inject their

@@ -7,7 +7,7 @@
 
 #include "actors/user.hpp"
 #include "runtime/config.hpp"
-#include "tests/actors/peers.hpp"
+#include "tests/fixtures/peers.hpp"
 
 // The user supervisor with real user actors on the deterministic scheduler:
 // lazy spawning, routing by user id, duplicate suppression, restart with

@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "tests/admin/admin_fixture.hpp"
+#include "tests/fixtures/admin_fixture.hpp"
 
 using namespace zaki;
 using namespace std::chrono;

@@ -6,9 +6,9 @@
 #include <sstream>
 #include <thread>
 
-#include "runtime/admin_cli.hpp"
-#include "tests/admin/admin_fixture.hpp"
-#include "tests/admin/prometheus_check.hpp"
+#include "app/admin_cli.hpp"
+#include "tests/fixtures/admin_fixture.hpp"
+#include "tests/fixtures/prometheus_check.hpp"
 
 using namespace zaki;
 using namespace std::chrono;

@@ -2,13 +2,13 @@
 
 #include "caf/test/unit_test.hpp"
 
-#include "actors/admin_checks.hpp"
-#include "actors/admin_http.hpp"
-#include "runtime/admin_cli.hpp"
+#include "admin/checks.hpp"
+#include "admin/http.hpp"
+#include "app/admin_cli.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/process_stats.hpp"
 #include "runtime/settings.hpp"
-#include "tests/admin/prometheus_check.hpp"
+#include "tests/fixtures/prometheus_check.hpp"
 
 using namespace zaki;
 

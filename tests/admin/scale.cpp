@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "tests/admin/admin_fixture.hpp"
-#include "tests/admin/prometheus_check.hpp"
+#include "tests/fixtures/admin_fixture.hpp"
+#include "tests/fixtures/prometheus_check.hpp"
 
 using namespace zaki;
 using namespace std::chrono;

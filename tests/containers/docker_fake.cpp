@@ -2,10 +2,10 @@
 
 #include "caf/test/unit_test.hpp"
 
-#include "runtime/backends/docker_backend.hpp"
-#include "runtime/backends/docker_json.hpp"
-#include "tests/containers/world.hpp"
-#include "tests/fakes/fake_docker.hpp"
+#include "actors/docker_backend.hpp"
+#include "containers/docker_json.hpp"
+#include "tests/fixtures/container_world.hpp"
+#include "emulators/fake_docker.hpp"
 
 // The docker backend's error paths against a fake Engine API: 404 (no such
 // image), 409 (name conflict), 500, a closed socket, garbage, a daemon

@@ -9,12 +9,12 @@
 #include <caf/all.hpp>
 
 #include "actors/user_commands.hpp"
-#include "runtime/error_render.hpp"
-#include "runtime/request_id.hpp"
-#include "runtime/session_lock.hpp"
-#include "runtime/telegram_html.hpp"
-#include "runtime/telegram_markdown.hpp"
-#include "tests/e2e/router_fixture.hpp"
+#include "chat/error_render.hpp"
+#include "chat/request_id.hpp"
+#include "locks/session_lock.hpp"
+#include "telegram/html.hpp"
+#include "telegram/markdown.hpp"
+#include "tests/fixtures/router_fixture.hpp"
 
 // The chat experience end to end: the real router against the fake Bot API
 // and gateway. Each error is produced by a real failure (a lock held by

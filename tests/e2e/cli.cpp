@@ -13,10 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/backends/spawn_child.hpp"
-#include "runtime/users_file.hpp"
-#include "tests/fakes/fake_gateway.hpp"
-#include "tests/fakes/fake_telegram.hpp"
+#include "containers/spawn_child.hpp"
+#include "storage/users_file.hpp"
+#include "emulators/fake_gateway.hpp"
+#include "emulators/fake_telegram.hpp"
 
 // The zaki-router binary as operators run it: options, the INI file,
 // refusals with their exit codes, a real run against the loopback fakes and

@@ -10,10 +10,10 @@
 #include <thread>
 #include <unistd.h>
 
-#include "tests/fakes/fake_gateway.hpp"
-#include "tests/fakes/fake_telegram.hpp"
-#include "tests/fakes/mini_json.hpp"
-#include "tests/fakes/sync_client.hpp"
+#include "emulators/fake_gateway.hpp"
+#include "emulators/fake_telegram.hpp"
+#include "emulators/mini_json.hpp"
+#include "emulators/sync_client.hpp"
 
 // The loopback fakes, driven over real HTTP by a blocking client in the test
 // thread: Bot API semantics (offsets, long poll, 409, 401, 429, recording)

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <thread>
 
-#include "runtime/inbox_journal.hpp"
-#include "tests/e2e/router_fixture.hpp"
+#include "storage/inbox_journal.hpp"
+#include "tests/fixtures/router_fixture.hpp"
 
 // The inbox journal of a running router: accepted messages are on disk
 // before they are confirmed, and answered ones are marked done soon after,

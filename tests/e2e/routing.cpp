@@ -9,7 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <caf/all.hpp>
 
-#include "tests/e2e/router_fixture.hpp"
+#include "tests/fixtures/router_fixture.hpp"
 
 // The router end to end over loopback: the real actor tree against the fake
 // Bot API and fake gateways. Per user, messages arrive in order and are

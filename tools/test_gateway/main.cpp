@@ -20,7 +20,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "../../tests/fakes/fake_gateway.hpp"
+#include "emulators/fake_gateway.hpp"
 #include "probe.hpp"
 
 namespace {

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "actors/root.hpp"
+#include "runtime/config.hpp"
+#include "runtime/context.hpp"
+#include "storage/user_registry.hpp"
+
+namespace zaki {
+
+/// Called once the tree runs, with the actor system (demo: start users).
+using started_hook = std::function<void(caf::actor_system&, root_actor)>;
+
+/// Runs the router until SIGINT/SIGTERM (or a fatal error): starts the actor
+/// tree, reloads users.json on SIGHUP, shuts down in order, and returns the
+/// process exit code. `extra` children (provisioner, admin, ...) start after
+/// the core ones.
+int run_service(config& cfg, const context_ptr& ctx, user_registry users,
+                std::vector<child_spec> extra = {},
+                started_hook on_started = nullptr);
+
+/// Returns a fresh random instance id for lock files and logs.
+std::string make_instance_id();
+
+} // namespace zaki

@@ -1,0 +1,105 @@
+#include "gateway/codec.hpp"
+
+#include <simdjson.h>
+
+#include "json/writer.hpp"
+
+namespace zaki {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+od::parser& thread_parser() {
+  thread_local od::parser parser{16 << 20};
+  return parser;
+}
+
+/// Reads `{"error":{"message":...,"type":...}}`; tolerates other shapes.
+void decode_error_body(std::string& body, gateway_answer& out) {
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  if (thread_parser().iterate(body).get(doc))
+    return;
+  od::object err;
+  if (doc["error"].get_object().get(err))
+    return;
+  for (auto field : err) {
+    std::string_view key;
+    std::string_view text;
+    if (field.unescaped_key().get(key))
+      return;
+    if (field.value().get_string().get(text))
+      continue;
+    if (key == "message")
+      out.error_message.assign(text.data(), text.size());
+    else if (key == "type")
+      out.error_type.assign(text.data(), text.size());
+  }
+}
+
+bool decode_content(std::string& body, std::string& content) {
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  if (thread_parser().iterate(body).get(doc))
+    return false;
+  od::array choices;
+  if (doc["choices"].get_array().get(choices))
+    return false;
+  for (auto choice : choices) {
+    od::object obj;
+    if (choice.get_object().get(obj))
+      return false;
+    std::string_view text;
+    if (obj["message"]["content"].get_string().get(text))
+      return false;
+    content.assign(text.data(), text.size());
+    return true;
+  }
+  return false;
+}
+
+} // namespace
+
+std::string encode_chat_request(std::string_view model, int64_t user_id,
+                                std::string_view text) {
+  json_writer w;
+  w.begin_object().field("model", model).field("user",
+                                               std::to_string(user_id));
+  w.key("messages").begin_array().begin_object();
+  w.field("role", "user").field("content", text);
+  w.end_object().end_array().end_object();
+  return w.take();
+}
+
+gateway_answer classify_gateway_result(http_result& res) {
+  gateway_answer out;
+  if (res.status == 0) {
+    out.outcome = gateway_outcome::retryable;
+    out.error_message = res.error;
+    return out;
+  }
+  if (res.ok()) {
+    out.outcome = decode_content(res.body, out.content)
+                    ? gateway_outcome::answered
+                    : gateway_outcome::bad_response;
+    return out;
+  }
+  decode_error_body(res.body, out);
+  if (res.status == 401) {
+    out.outcome = out.error_type == "authentication_error"
+                    ? gateway_outcome::provider_auth
+                    : gateway_outcome::unauthorized;
+  } else if (res.status == 500
+             && out.error_message.find("session file locked")
+                  != std::string::npos) {
+    out.outcome = gateway_outcome::session_locked;
+  } else if (res.status >= 500 || res.status == 408 || res.status == 429) {
+    out.outcome = gateway_outcome::retryable;
+  } else {
+    out.outcome = gateway_outcome::rejected;
+  }
+  return out;
+}
+
+} // namespace zaki

@@ -1,0 +1,129 @@
+#include "http/wire.hpp"
+
+#include <limits>
+
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+
+namespace zaki {
+
+namespace http = boost::beast::http;
+
+bool safe_header_value(std::string_view value) {
+  for (char c : value)
+    if (c == '\r' || c == '\n' || c == '\0')
+      return false;
+  return true;
+}
+
+namespace {
+
+void append_field(std::string& out, std::string_view name,
+                  std::string_view value) {
+  out.append(name);
+  out.append(": ", 2);
+  out.append(value);
+  out.append("\r\n", 2);
+}
+
+} // namespace
+
+void write_request_head(const request_head& head, std::string& out) {
+  constexpr std::string_view agent = "zaki-router";
+  auto method = http::to_string(head.method);
+  bool with_length = head.body_size > 0 || head.method == http::verb::post;
+  auto length = std::to_string(head.body_size);
+  out.clear();
+  out.reserve(method.size() + head.target.size() + head.host.size()
+              + head.authorization.size() + head.content_type.size()
+              + length.size() + agent.size() + 120);
+  out.append(method.data(), method.size());
+  out.push_back(' ');
+  out.append(head.target);
+  out.append(" HTTP/1.1\r\n", 11);
+  append_field(out, "Host", head.host);
+  append_field(out, "User-Agent", agent);
+  if (!head.authorization.empty())
+    append_field(out, "Authorization", head.authorization);
+  if (with_length) {
+    append_field(out, "Content-Type", head.content_type);
+    append_field(out, "Content-Length", length);
+  }
+  out.append("\r\n", 2);
+}
+
+// -- response_reader -----------------------------------------------------------
+
+response_reader::response_reader(uint64_t max_body) : max_body_(max_body) {
+  // The limit is enforced by this class; Beast's own would skip some bytes.
+  // (Not boost::none: Boost 1.74 compares a Content-Length with an empty
+  // optional as if the limit were exceeded.)
+  body_limit(std::numeric_limits<uint64_t>::max());
+}
+
+void response_reader::on_request_impl(http::verb, string_view, string_view, int,
+                                      error_code& ec) {
+  // Never called for a response parser.
+  ec = http::error::bad_method;
+}
+
+void response_reader::on_response_impl(int code, string_view, int,
+                                       error_code&) {
+  status_ = code;
+}
+
+void response_reader::on_field_impl(http::field name, string_view,
+                                    string_view value, error_code&) {
+  if (name != http::field::retry_after)
+    return;
+  // Delay-seconds only; an HTTP-date counts as no hint.
+  int secs = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9')
+      break;
+    if (secs < 1'000'000)
+      secs = secs * 10 + (c - '0');
+  }
+  retry_after_ = secs;
+}
+
+void response_reader::on_header_impl(error_code&) {
+  // nop
+}
+
+void response_reader::on_body_init_impl(
+  const boost::optional<uint64_t>& content_length, error_code& ec) {
+  if (!content_length)
+    return;
+  if (*content_length > max_body_) {
+    ec = http::error::body_limit;
+    return;
+  }
+  body_.reserve(static_cast<size_t>(*content_length));
+}
+
+size_t response_reader::on_body_impl(string_view body, error_code& ec) {
+  if (body.size() > max_body_ - body_.size()) {
+    ec = http::error::body_limit;
+    return 0;
+  }
+  body_.append(body.data(), body.size());
+  return body.size();
+}
+
+void response_reader::on_chunk_header_impl(uint64_t size, string_view,
+                                           error_code& ec) {
+  if (size > max_body_ - body_.size())
+    ec = http::error::body_limit;
+}
+
+size_t response_reader::on_chunk_body_impl(uint64_t, string_view body,
+                                           error_code& ec) {
+  return on_body_impl(body, ec);
+}
+
+void response_reader::on_finish_impl(error_code&) {
+  // nop
+}
+
+} // namespace zaki
