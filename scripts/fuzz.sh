@@ -5,7 +5,9 @@
 # broken invariant; the input is kept in build-fuzz/artifacts/<target>/.
 # Inputs found on the way go to build-fuzz/corpus/<target>/ (the committed
 # seeds stay as they are). ZAKI_FUZZ_JOBS targets run at once (default:
-# the number of cores); ZAKI_FUZZ_TARGETS="a b" runs only those.
+# the number of cores); ZAKI_FUZZ_TARGETS="a b" runs only those;
+# ZAKI_FUZZ_RUNS=N stops a target after N executions (the long bench run:
+# SECONDS then is only the cap).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -39,11 +41,13 @@ run_one() {
      ASAN_OPTIONS=detect_leaks=1 \
      "$out/zaki-fuzz-$t" "$out/corpus/$t" "fuzz/corpus/$t" $(dict_for "$t") \
        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-       -max_len=65536 -print_final_stats=1 \
+       -max_len=65536 -print_final_stats=1 ${ZAKI_FUZZ_RUNS:+-runs=$ZAKI_FUZZ_RUNS} \
        -artifact_prefix="$out/artifacts/$t/" >"$log" 2>&1; then
     local runs
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-    echo "fuzz $t: ok, ${runs:-?} executions in ${seconds} s"
+    local secs
+    secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
+    echo "fuzz $t: ok, ${runs:-?} executions in ${secs:-$seconds} s"
   else
     echo "fuzz $t: FAILED (see $log, input in $out/artifacts/$t/)"
     tail -n 40 "$log"
