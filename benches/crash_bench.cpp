@@ -216,8 +216,7 @@ phase_figures run_phase(load_world& world, router_runner& router,
     else
       wait = std::min(wait, left / static_cast<double>(stops - k));
     std::this_thread::sleep_for(duration<double>(wait));
-    auto g = world.gateway_stats();
-    f.in_flight_at_stops += g.chat_requests - g.answered_ok;
+    f.in_flight_at_stops += world.gateway_stats().in_flight;
     if (graceful) {
       if (router.terminate() != 0)
         ++f.bad_exits;
