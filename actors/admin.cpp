@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "actors/admin_endpoints.hpp"
 #include "locks/lock_sweep.hpp"
 #include "runtime/logging.hpp"
@@ -95,7 +96,7 @@ http_handler make_handler(boost::asio::io_context& ioc, caf::actor_addr addr,
 }
 
 void serve_tree(admin_self self, const admin_exchange_ptr& ex) {
-  auto root = self->system().registry().get<status_client_actor>(names::root);
+  auto root = peer<status_client_actor>(self, names::root);
   if (!root) {
     ex->fail(http::status::service_unavailable,
              "the root supervisor is not running");
@@ -115,7 +116,7 @@ void serve_tree(admin_self self, const admin_exchange_ptr& ex) {
 /// Answers for a user without a live actor: known to the store or 404.
 void serve_user_from_store(admin_self self, const admin_exchange_ptr& ex) {
   auto id = ex->route.user_id;
-  auto store = self->system().registry().get<store_actor>(names::store);
+  auto store = peer<store_actor>(self);
   if (!store) {
     ex->fail(http::status::service_unavailable, "the store is not running");
     return;
@@ -146,8 +147,7 @@ void serve_user_from_store(admin_self self, const admin_exchange_ptr& ex) {
 }
 
 void serve_user(admin_self self, const admin_exchange_ptr& ex) {
-  auto sup = self->system().registry().get<user_supervisor_actor>(
-    names::user_supervisor);
+  auto sup = peer<user_supervisor_actor>(self);
   if (!sup) {
     ex->fail(http::status::service_unavailable,
              "the user supervisor is not running");
@@ -185,10 +185,8 @@ void serve_user_action(admin_self self, const admin_exchange_ptr& ex,
   auto timeout = self->state.ctx->cfg.admin.action_timeout;
   auto action = restart ? "restart" : "stop";
   logger("admin")->info("event=admin_action action={} user={}", action, id);
-  auto sup = self->system().registry().get<user_supervisor_actor>(
-    names::user_supervisor);
-  auto prov = self->system().registry().get<provisioner_actor>(
-    names::provisioner);
+  auto sup = peer<user_supervisor_actor>(self);
+  auto prov = peer<provisioner_actor>(self);
   auto stop_actor = [self, ex, sup, timeout, action](const char* via,
                                                      bool container_ok) {
     if (!sup) {
@@ -339,7 +337,7 @@ void start_server(admin_self self) {
     // Without its admin endpoint the router cannot be probed: stop it.
     int expected = 0;
     st.ctx->exit_code.compare_exchange_strong(expected, 2);
-    if (auto root = self->system().registry().get<root_actor>(names::root))
+    if (auto root = peer<root_actor>(self))
       self->send(root, shutdown_atom_v);
   }
 }

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "runtime/process_stats.hpp"
 #include "storage/writable.hpp"
 
@@ -48,7 +49,7 @@ template <class Judge>
 void ask_status(admin_self self, caf::atom_value key, const char* name,
                 std::shared_ptr<check_gather> g, size_t i, Judge judge,
                 bool missing_ok) {
-  auto hdl = self->system().registry().get<status_client_actor>(key);
+  auto hdl = peer<status_client_actor>(self, key);
   if (!hdl) {
     g->set(i, missing_ok ? passed(name, "none registered (static backend)")
                          : failed(name, "down",

@@ -5,6 +5,8 @@
 #include <caf/all.hpp>
 #include <simdjson.h>
 
+#include "messages/peer.hpp"
+#include "json/parse.hpp"
 #include "runtime/process_stats.hpp"
 #include "locks/session_lock.hpp"
 
@@ -20,7 +22,7 @@ namespace {
 
 /// Returns the unsigned field `key` of a detail object, or 0.
 uint64_t detail_u64(const std::string& json, std::string_view key) {
-  thread_local simdjson::dom::parser parser;
+  auto& parser = thread_dom_parser();
   simdjson::dom::object obj;
   if (parser.parse(json).get(obj) != simdjson::SUCCESS)
     return 0;
@@ -190,7 +192,7 @@ void serve_metrics(admin_self self, const admin_exchange_ptr& ex) {
     ex->reply(http::status::ok, out.take(),
               "text/plain; version=0.0.4; charset=utf-8");
   };
-  auto root = self->system().registry().get<status_client_actor>(names::root);
+  auto root = peer<status_client_actor>(self, names::root);
   if (!root) {
     finish(nullptr);
     return;

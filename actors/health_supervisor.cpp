@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "messages/errors.hpp"
 #include "runtime/actor_io.hpp"
 #include "http/client.hpp"
@@ -289,8 +290,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       if (i == st.watched.end() || i->second.generation != gen
           || i->second.phase != "restarting")
         return;
-      auto prov = self->system().registry().get<provisioner_impl_actor>(
-        names::provisioner);
+      auto prov = peer<provisioner_impl_actor>(self);
       if (!prov) {
         on_failure(self, i->second, "no provisioner to restart through");
         return;

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "runtime/actor_io.hpp"
 #include "json/writer.hpp"
 #include "runtime/logging.hpp"
@@ -89,7 +90,7 @@ void on_error(self_ptr self, http_result& res) {
                   "TELEGRAM_BOT_TOKEN or telegram.token-file\"",
                   res.status);
     st.ctx->exit_code = 2;
-    if (auto root = self->system().registry().get<root_actor>(names::root))
+    if (auto root = peer<root_actor>(self))
       self->send(root, shutdown_atom_v);
     return;
   }
@@ -175,8 +176,7 @@ void on_updates(self_ptr self, http_result& res) {
     msg.received_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now)
                         .count();
   st.updates += decoded.messages.size();
-  auto sup = self->system().registry().get<user_supervisor_actor>(
-    names::user_supervisor);
+  auto sup = peer<user_supervisor_actor>(self);
   if (!sup) {
     log->error("event=handover_failed reason=\"no user supervisor\"");
     return retry_later(self, st.delay->next());

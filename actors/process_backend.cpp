@@ -14,6 +14,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "messages/errors.hpp"
 #include "containers/spawn_child.hpp"
 #include "json/writer.hpp"
@@ -360,7 +361,7 @@ std::string container_name(int64_t user_id) {
 
 void report_exit(caf::actor_system& sys, int64_t user_id, int32_t exit_code,
                  bool oom, std::string detail) {
-  if (auto health = sys.registry().get<health_actor>(names::health))
+  if (auto health = peer<health_actor>(sys))
     caf::anon_send(health, exited_atom_v, user_id, exit_code, oom,
                    std::move(detail));
 }

@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "actors/health_supervisor.hpp"
 #include "actors/status_collector.hpp"
 #include "messages/errors.hpp"
@@ -207,7 +208,7 @@ void watch_startup(self_ptr self, int64_t user, bool fresh,
                    std::function<void(bool)> then) {
   auto& st = self->state;
   auto& e = st.users[user];
-  auto health = self->system().registry().get<health_actor>(names::health);
+  auto health = peer<health_actor>(self);
   if (!health) {
     // Without a health supervisor (a partial tree), trust the backend.
     on_state(self, user, "running");
@@ -233,7 +234,7 @@ void persist_then_deliver(self_ptr self, int64_t user) {
     deliver_waiters(e);
     return;
   }
-  auto store = self->system().registry().get<store_actor>(names::store);
+  auto store = peer<store_actor>(self);
   if (!store) {
     deliver_waiters(e);
     return;
@@ -327,7 +328,7 @@ void stop_container(self_ptr self, int64_t user,
   auto& st = self->state;
   auto& e = st.users[user];
   e.state = "stopping";
-  if (auto health = self->system().registry().get<health_actor>(names::health))
+  if (auto health = peer<health_actor>(self))
     self->send(health, unwatch_atom_v, user);
   self->request(st.backend, st.ctx->cfg.containers.stop_timeout
                               + st.ctx->cfg.containers.docker_timeout,
@@ -505,7 +506,7 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
       if (st.backend)
         return ensure(self, user);
       // Static backend: containers run elsewhere; users.json decides.
-      auto store = self->system().registry().get<store_actor>(names::store);
+      auto store = peer<store_actor>(self);
       if (!store)
         return make_error(errc::internal, "store unavailable");
       // No timeout: the local store always answers (or its exit breaks the
@@ -549,8 +550,7 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
       if (!st.backend)
         return make_error(errc::not_provisioned, "static backend");
       auto rp = self->make_response_promise<bool>();
-      if (auto health = self->system().registry().get<health_actor>(
-            names::health))
+      if (auto health = peer<health_actor>(self))
         self->send(health, unwatch_atom_v, user);
       auto& e = st.users[user];
       e.state = "removing";
@@ -569,8 +569,7 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
               std::filesystem::remove_all(dir, ec);
             }
             logger("provisioner")->info("event=user_removed user={}", user);
-            if (auto store = self->system().registry().get<store_actor>(
-                  names::store))
+            if (auto store = peer<store_actor>(self))
               self->request(store, std::chrono::seconds(10), remove_atom_v,
                             user)
                 .then([rp](bool) mutable { rp.deliver(true); },

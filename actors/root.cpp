@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include "runtime/child_exits.hpp"
+#include "messages/peer.hpp"
 #include "actors/poller.hpp"
 #include "actors/status_collector.hpp"
 #include "actors/store.hpp"
@@ -29,7 +31,7 @@ void stop_everything(root_self self) {
 }
 
 void confirm_and_stop(root_self self, int64_t offset) {
-  auto poller = self->system().registry().get<poller_actor>(names::poller);
+  auto poller = peer<poller_actor>(self);
   if (!poller || offset <= 0)
     return stop_everything(self);
   self->request(poller, std::chrono::seconds(15), confirm_atom_v, offset)
@@ -42,7 +44,7 @@ void confirm_and_stop(root_self self, int64_t offset) {
 /// poller before the drain's answer reached us). `fallback` is the offset
 /// the poller had when it stopped.
 void confirm_current_offset(root_self self, int64_t fallback) {
-  auto poller = self->system().registry().get<poller_actor>(names::poller);
+  auto poller = peer<poller_actor>(self);
   if (!poller)
     return confirm_and_stop(self, fallback);
   self->request(poller, std::chrono::seconds(5), stop_atom_v)
@@ -51,8 +53,7 @@ void confirm_current_offset(root_self self, int64_t fallback) {
 }
 
 void drain_and_confirm(root_self self, int64_t offset) {
-  auto sup = self->system().registry().get<user_supervisor_actor>(
-    names::user_supervisor);
+  auto sup = peer<user_supervisor_actor>(self);
   auto grace = self->state.ctx->cfg.shutdown.grace;
   if (!sup)
     return confirm_and_stop(self, offset);
@@ -84,15 +85,8 @@ root_actor::behavior_type root(root_self self, context_ptr ctx,
   self->system().registry().put(names::root, self);
   for (size_t i = 0; i < st.specs.size(); ++i)
     start_child(self, i);
-  self->set_exit_handler([self](caf::exit_msg& msg) {
+  set_child_exit_handler(self, [self](size_t index, caf::error& reason) {
     auto& st = self->state;
-    auto i = st.by_addr.find(msg.source);
-    if (i == st.by_addr.end()) {
-      self->quit(msg.reason);
-      return;
-    }
-    auto index = i->second;
-    st.by_addr.erase(i);
     st.running[index] = nullptr;
     if (st.shutting_down)
       return;
@@ -105,14 +99,14 @@ root_actor::behavior_type root(root_self self, context_ptr ctx,
     if (st.recent_restarts.size() > 5) {
       log->critical("event=root_failed child={} reason={} message=\"too many "
                     "restarts (more than 5 in 60 s)\"",
-                    name, log_value(self->system().render(msg.reason)));
+                    name, log_value(self->system().render(reason)));
       st.ctx->exit_code = 3;
-      self->quit(msg.reason);
+      self->quit(reason);
       return;
     }
     ++st.restarts[index];
     log->error("event=child_failed child={} reason={} restart_in_ms=200",
-               name, log_value(self->system().render(msg.reason)));
+               name, log_value(self->system().render(reason)));
     self->delayed_send(self, std::chrono::milliseconds(200), internal_atom_v,
                        restart_atom_v, name);
   });
@@ -127,7 +121,7 @@ root_actor::behavior_type root(root_self self, context_ptr ctx,
                              std::chrono::milliseconds>(
                              st.ctx->cfg.shutdown.grace)
                              .count());
-      auto poller = self->system().registry().get<poller_actor>(names::poller);
+      auto poller = peer<poller_actor>(self);
       if (!poller)
         return drain_and_confirm(self, 0);
       self->request(poller, std::chrono::seconds(5), stop_atom_v)

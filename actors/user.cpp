@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "actors/user_commands.hpp"
 #include "actors/user_reply.hpp"
 #include "messages/errors.hpp"
@@ -74,8 +75,7 @@ void finish(self_ptr self) {
   st.provision_only = false;
   st.retry_of.clear();
   if (st.current) {
-    if (auto sup = self->system().registry().get<user_supervisor_actor>(
-          names::user_supervisor))
+    if (auto sup = peer<user_supervisor_actor>(self))
       self->send(sup, done_atom_v, st.user_id, st.current->update_id);
     st.current.reset();
   }
@@ -151,7 +151,7 @@ void schedule_tick(self_ptr self) {
 
 void send_typing(self_ptr self) {
   auto& st = self->state;
-  if (auto tg = self->system().registry().get<telegram_actor>(names::telegram))
+  if (auto tg = peer<telegram_actor>(self))
     self->send(tg, chat_action_atom_v, st.current->chat_id,
                std::string{"typing"});
   st.typing_due = self->clock().now() + st.ctx->cfg.user.typing_interval;
@@ -432,8 +432,7 @@ void start_next(self_ptr self) {
       on_ensure_failed(self, err);
     }
   };
-  auto prov = self->system().registry().get<provisioner_actor>(
-    names::provisioner);
+  auto prov = peer<provisioner_actor>(self);
   if (prov) {
     // The provisioner answers once the container is up: a new user's
     // container is created first, a restarting one is waited for.
@@ -451,7 +450,7 @@ void start_next(self_ptr self) {
     schedule_tick(self);
     return;
   }
-  auto store = self->system().registry().get<store_actor>(names::store);
+  auto store = peer<store_actor>(self);
   if (!store) {
     st.lookup_pending = false;
     return reply_internal_error(self, "store unavailable");

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "json/writer.hpp"
 #include "runtime/logging.hpp"
 #include "chat/request_id.hpp"
@@ -98,7 +99,7 @@ void on_status(user_self self) {
 /// start a container).
 void handle_status(user_self self) {
   auto& st = self->state;
-  auto store = self->system().registry().get<store_actor>(names::store);
+  auto store = peer<store_actor>(self);
   if (st.record.port != 0 || !store)
     return on_status(self);
   auto seq = ++st.seq;
@@ -120,7 +121,7 @@ void handle_status(user_self self) {
 void handle_restart_command(user_self self) {
   auto& st = self->state;
   auto& msg = *st.current;
-  if (!self->system().registry().get<provisioner_actor>(names::provisioner)) {
+  if (!peer<provisioner_actor>(self)) {
     outgoing_text out;
     out.chat_id = msg.chat_id;
     out.request_id = msg.request_id;
@@ -236,7 +237,7 @@ bool press_retry(user_self self, const callback_action& action) {
 
 void press_dismiss(user_self self) {
   auto& msg = *self->state.current;
-  auto tg = self->system().registry().get<telegram_actor>(names::telegram);
+  auto tg = peer<telegram_actor>(self);
   if (!tg || msg.message_id == 0)
     return press_unknown(self, "dismiss_without_message");
   auto callback_id = msg.callback_id;
@@ -268,7 +269,7 @@ void press_restart(user_self self, const callback_action& action) {
     return done_locally(self);
   }
   st.restart_nonce.clear();
-  auto tg = self->system().registry().get<telegram_actor>(names::telegram);
+  auto tg = peer<telegram_actor>(self);
   if (tg && msg.message_id != 0) // the question is answered: remove it
     self->request(tg, std::chrono::seconds(30), delete_atom_v, msg.chat_id,
                   msg.message_id)
@@ -278,8 +279,7 @@ void press_restart(user_self self, const callback_action& action) {
                     msg.request_id);
     return done_locally(self);
   }
-  auto prov = self->system().registry().get<provisioner_actor>(
-    names::provisioner);
+  auto prov = peer<provisioner_actor>(self);
   if (!prov) {
     answer_callback(self, msg.callback_id, callback_reply::restart_expired,
                     msg.request_id);

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "chat/error_render.hpp"
 #include "gateway/retry_policy.hpp"
 #include "json/writer.hpp"
@@ -15,7 +16,7 @@ namespace zaki {
 namespace {
 
 telegram_actor telegram_of(user_self self) {
-  return self->system().registry().get<telegram_actor>(names::telegram);
+  return peer<telegram_actor>(self);
 }
 
 /// Sends every text in `outs` (in order: the telegram actor keeps the order
@@ -215,8 +216,7 @@ void send_working_notice(user_self self) {
 
 void reply_queue_full(user_self self, const inbound_message& msg) {
   auto& st = self->state;
-  if (auto sup = self->system().registry().get<user_supervisor_actor>(
-        names::user_supervisor))
+  if (auto sup = peer<user_supervisor_actor>(self))
     self->send(sup, done_atom_v, st.user_id, msg.update_id);
   if (msg.is_callback()) {
     // A press is answered even when it cannot be queued.

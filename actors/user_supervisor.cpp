@@ -4,6 +4,8 @@
 
 #include <caf/all.hpp>
 
+#include "runtime/child_exits.hpp"
+#include "messages/peer.hpp"
 #include "actors/status_collector.hpp"
 #include "actors/user.hpp"
 #include "supervision/backoff.hpp"
@@ -166,7 +168,7 @@ void give_up(self_ptr self, int64_t user_id, user_entry& entry) {
              "exceeded\" max_restarts={} pending={}",
              user_id, st.ctx->cfg.supervisor.max_restarts,
              entry.unacked.size());
-  auto tg = self->system().registry().get<telegram_actor>(names::telegram);
+  auto tg = peer<telegram_actor>(self);
   for (auto& msg : entry.unacked) {
     journal_done(self, msg.update_id);
     if (tg) {
@@ -260,17 +262,10 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
                                                      context_ptr ctx) {
   self->state.ctx = ctx;
   open_journal(self);
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    auto& st = self->state;
-    auto i = st.by_addr.find(msg.source);
-    if (i == st.by_addr.end()) {
-      // Our parent (or an operator) stops us: children go with us.
-      self->quit(msg.reason);
-      return;
-    }
-    auto user_id = i->second;
-    st.by_addr.erase(i);
-    on_child_exit(self, user_id, msg.reason);
+  // An exit of anyone but a child (our parent, an operator) stops us, and
+  // the children go with us.
+  set_child_exit_handler(self, [self](int64_t user_id, caf::error& reason) {
+    on_child_exit(self, user_id, reason);
   });
   return {
     [self](route_atom, inbound_batch& batch) {

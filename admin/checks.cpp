@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "json/parse.hpp"
+
 namespace zaki {
 
 namespace {
@@ -18,7 +20,7 @@ struct detail_fields {
 
 detail_fields read_detail(const std::string& json) {
   detail_fields result;
-  thread_local simdjson::dom::parser parser;
+  auto& parser = thread_dom_parser();
   simdjson::dom::object obj;
   if (parser.parse(json).get(obj) != simdjson::SUCCESS)
     return result;

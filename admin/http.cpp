@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 #include <simdjson.h>
 
+#include "json/parse.hpp"
 #include "runtime/config.hpp"
 #include "runtime/metrics.hpp"
 #include "http/url.hpp"
@@ -193,7 +194,7 @@ void write_status_json(json_writer& w, const status_node& node,
   w.field("mailbox_size", node.mailbox_size);
   w.field("restarts", uint64_t{node.restarts});
   // One DOM parser per thread: the admin renders on one worker at a time.
-  thread_local simdjson::dom::parser parser;
+  auto& parser = thread_dom_parser();
   simdjson::dom::object detail;
   if (!node.detail_json.empty() && node.detail_json != "{}") {
     if (parser.parse(node.detail_json).get(detail) == simdjson::SUCCESS) {

@@ -4,16 +4,14 @@
 #include <cstdio>
 #include <optional>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <simdjson.h>
 
+#include "json/parse.hpp"
 #include "runtime/config.hpp"
 #include "runtime/settings.hpp"
+#include "http/sync_get.hpp"
 #include "http/url.hpp"
 
 namespace zaki {
@@ -57,54 +55,26 @@ exchange_result call(const std::string& host, uint16_t port,
                      const std::string& token) {
   exchange_result result;
   boost::system::error_code ec;
-  auto address = net::ip::make_address(host, ec);
+  net::ip::make_address(host, ec);
   if (ec) {
     result.transport_error = "admin.address must name a numeric host";
     return result;
   }
-  net::io_context ioc;
-  beast::tcp_stream stream{ioc};
-  http::request<http::string_body> req{method, target, 11};
-  req.set(http::field::host, host);
-  req.set(http::field::user_agent, "zaki-router-admin");
-  if (!token.empty())
-    req.set(http::field::authorization, "Bearer " + token);
-  req.prepare_payload();
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  // Async operations on a private context: Beast's deadlines only apply to
-  // them, and a silent server must not hang the command.
-  stream.expires_after(deadline);
-  stream.async_connect(
-    net::ip::tcp::endpoint{address, port}, [&](boost::system::error_code e) {
-      if (e) {
-        ec = e;
-        return;
-      }
-      http::async_write(stream, req, [&](boost::system::error_code e, size_t) {
-        if (e) {
-          ec = e;
-          return;
-        }
-        http::async_read(stream, buffer, res,
-                         [&](boost::system::error_code e, size_t) { ec = e; });
-      });
-    });
-  ioc.run();
-  if (ec) {
-    result.refused = ec == net::error::connection_refused;
-    result.transport_error = ec == beast::error::timeout
-                               ? "no answer within 10 s"
-                               : ec.message();
+  auto res = sync_request(host, port, method, target, deadline, token,
+                          "zaki-router-admin");
+  if (!res.error.empty()) {
+    result.refused = res.refused;
+    result.transport_error = res.timed_out ? "no answer within 10 s"
+                                           : std::move(res.error);
     return result;
   }
-  result.status = static_cast<int>(res.result_int());
-  result.body = std::move(res.body());
+  result.status = res.status;
+  result.body = std::move(res.body);
   return result;
 }
 
 std::string error_field(const std::string& body) {
-  simdjson::dom::parser parser;
+  auto& parser = thread_dom_parser();
   simdjson::dom::object obj;
   std::string_view text;
   if (parser.parse(body).get(obj) == simdjson::SUCCESS
@@ -244,7 +214,7 @@ void print_usage(std::ostream& err) {
 
 bool render_tree_text(std::string_view json, bool color, std::string& text,
                       std::string& error) {
-  simdjson::dom::parser parser;
+  auto& parser = thread_dom_parser();
   simdjson::dom::object root;
   if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
     error = "the answer is not a JSON object";

@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
 
+#include "messages/peer.hpp"
 #include "runtime/io_scheduler.hpp"
 #include "runtime/logging.hpp"
 
@@ -44,7 +45,7 @@ private:
     auto log = logger("main");
     if (sig == SIGHUP) {
       log->info("event=signal signal=SIGHUP action=reload_users");
-      if (auto store = sys_.registry().get<store_actor>(names::store))
+      if (auto store = peer<store_actor>(sys_))
         caf::anon_send(store, reload_atom_v);
       return;
     }

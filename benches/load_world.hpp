@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/io_runtime.hpp"
 #include "storage/users_file.hpp"
 #include "emulators/fake_gateway.hpp"
 #include "emulators/fake_telegram.hpp"
@@ -60,7 +61,8 @@ public:
     // The poll is held at most 30 s; the router polls with timeout 30.
     topts.max_poll = std::chrono::seconds(30);
     telegram_ = std::make_unique<fakes::fake_telegram>(topts);
-    gateway_io_ = std::make_unique<fakes::io_runner>(opts_.gateway_threads);
+    gateway_io_ = std::make_unique<io_runtime>(opts_.gateway_threads,
+                                               io_start::deferred);
     for (size_t g = 0; g < std::max<size_t>(1, opts_.gateways); ++g) {
       fakes::fake_gateway_options gopts;
       gopts.token = "gw-bench-token-" + std::to_string(g);
@@ -171,7 +173,7 @@ public:
 private:
   world_options opts_;
   std::unique_ptr<fakes::fake_telegram> telegram_;
-  std::unique_ptr<fakes::io_runner> gateway_io_;
+  std::unique_ptr<io_runtime> gateway_io_;
   std::vector<std::unique_ptr<fakes::fake_gateway>> gateways_;
   std::vector<uint16_t> ports_;
   std::vector<std::string> tokens_;

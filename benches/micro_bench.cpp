@@ -1,8 +1,10 @@
 // Micro benches of the router's hot paths, each timed on its own: decoding
 // a getUpdates answer of 100 text updates with simdjson, splitting long
 // answers into Telegram-sized chunks, a CAF request/response round trip
-// between two actors, and loading a users.json of 100,000 users (target:
-// at most 300 ms). Usage: zaki-micro-bench [--json=FILE] [--quick]
+// between two actors, loading a users.json of 100,000 users (target: at
+// most 300 ms), converting an LLM answer to Telegram HTML (md4c), writing a
+// sendMessage body (rapidjson) and generating request ids.
+// Usage: zaki-micro-bench [--json=FILE] [--quick]
 
 #include <algorithm>
 #include <chrono>
@@ -18,7 +20,9 @@
 
 #include <caf/all.hpp>
 
+#include "chat/request_id.hpp"
 #include "json/writer.hpp"
+#include "telegram/markdown.hpp"
 #include "telegram/split.hpp"
 #include "telegram/codec.hpp"
 #include "storage/user_registry.hpp"
@@ -115,6 +119,73 @@ void bench_split(size_t scale) {
            + " bytes into chunks of 4096",
          long_us, "us");
   report("split_message, 400 bytes (one chunk)", short_us, "us");
+}
+
+void bench_markdown(size_t scale) {
+  std::string answer
+    = "## Plan\n\nHere is **what** to do, with `code` and a "
+      "[link](https://example.com/docs?a=1&b=2):\n\n"
+      "- first *step*, \"quoted\" & escaped <tags>\n"
+      "- second step\n  - nested\n\n"
+      "```python\nfor i in range(10):\n    print(i < 5)\n```\n\n"
+      "> a quote with **bold**\n\nДо свидания! 😀\n";
+  std::string long_answer;
+  while (long_answer.size() < 12000)
+    long_answer += answer + "\n";
+  std::string plain = "re: hello there, this is a plain reply";
+  size_t n = 0;
+  report("markdown_to_telegram_chunks, plain 38 bytes",
+         time_us(2000 * scale,
+                 [&] { n += zaki::markdown_to_telegram_chunks(plain).size(); }),
+         "us");
+  report("markdown_to_telegram_chunks, " + std::to_string(answer.size())
+           + " bytes of Markdown",
+         time_us(500 * scale,
+                 [&] {
+                   n += zaki::markdown_to_telegram_chunks(answer).size();
+                 }),
+         "us");
+  report("markdown_to_telegram_chunks, " + std::to_string(long_answer.size())
+           + " bytes (4 chunks)",
+         time_us(20 * scale,
+                 [&] {
+                   n += zaki::markdown_to_telegram_chunks(long_answer).size();
+                 }),
+         "us");
+  std::string text(1000, 'x');
+  for (size_t i = 0; i < text.size(); i += 50)
+    text[i] = i % 100 == 0 ? '\n' : '"';
+  report("json_writer, sendMessage body with 1000 bytes of text",
+         time_us(2000 * scale,
+                 [&] {
+                   zaki::json_writer w;
+                   w.begin_object().field("chat_id", int64_t{123456789});
+                   w.field("text", text).field("parse_mode", "HTML");
+                   w.end_object();
+                   n += w.take().size();
+                 }),
+         "us");
+  if (n == 0)
+    std::printf("(nothing converted)\n");
+}
+
+void bench_request_id(size_t scale) {
+  // Was the test "generation is cheap" (tests/chat/request_id.cpp).
+  zaki::request_id_generator gen{3};
+  char buf[zaki::request_id_length];
+  size_t sum = 0;
+  auto us = time_us(20000 * scale, [&] {
+    auto id = gen.next();
+    sum += static_cast<unsigned char>(id[11]);
+  });
+  report("request_id_generator::next()", us * 1000, "ns");
+  us = time_us(20000 * scale, [&] {
+    gen.next(1767225600, buf);
+    sum += static_cast<unsigned char>(buf[11]);
+  });
+  report("request_id_generator::next(t, buf)", us * 1000, "ns");
+  if (sum == 0)
+    std::printf("(checksum 0)\n");
 }
 
 caf::behavior pong(caf::event_based_actor*) {
@@ -233,6 +304,8 @@ int main(int argc, char** argv) {
   bench_decode(scale);
   bench_split(scale);
   bench_actors(scale);
+  bench_markdown(scale);
+  bench_request_id(scale);
   bench_users_file();
   if (!json_file.empty()) {
     zaki::json_writer w;

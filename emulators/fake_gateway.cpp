@@ -112,7 +112,7 @@ void fake_gateway::impl::serve(const request& req,
 }
 
 fake_gateway::fake_gateway(fake_gateway_options opts)
-  : runner_(std::make_unique<io_runner>(opts.threads)) {
+  : runner_(std::make_unique<io_runtime>(opts.threads, io_start::deferred)) {
   init(runner_->context(), std::move(opts));
 }
 

@@ -71,7 +71,7 @@ private:
 
   void init(net::io_context& ioc, fake_gateway_options opts);
 
-  std::unique_ptr<io_runner> runner_;
+  std::unique_ptr<io_runtime> runner_;
   std::shared_ptr<gateway_behavior> behavior_;
   std::shared_ptr<impl> impl_;
 };

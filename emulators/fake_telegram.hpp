@@ -199,7 +199,7 @@ public:
 private:
   struct state;
 
-  std::unique_ptr<io_runner> runner_;
+  std::unique_ptr<io_runtime> runner_;
   std::shared_ptr<state> state_;
   std::unique_ptr<mini_http_server> server_;
 };

@@ -12,7 +12,7 @@ using namespace std::chrono;
 using namespace detail;
 
 fake_telegram::fake_telegram(fake_telegram_options opts)
-  : runner_(std::make_unique<io_runner>(opts.threads)) {
+  : runner_(std::make_unique<io_runtime>(opts.threads, io_start::deferred)) {
   auto http_opts = opts.http;
   state_ = std::make_shared<state>(runner_->context(), std::move(opts));
   std::weak_ptr<state> weak = state_;

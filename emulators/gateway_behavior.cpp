@@ -4,9 +4,9 @@
 #include <cstring>
 #include <ctime>
 
-#include "emulators/mini_json.hpp"
+#include "emulators/json_value.hpp"
 
-// JSON is written with `append_json_string` from mini_json rather than
+// JSON is written with `append_json_string` (json_value.hpp) rather than
 // zaki::json_writer: this file is also compiled into the static
 // zaki-test-gateway, whose target has no include path to runtime/.
 

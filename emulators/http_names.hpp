@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/server.hpp"
+#include "runtime/io_runtime.hpp"
 
 // The fakes' short names for the router's HTTP server (runtime/
 // http_server.hpp), which started out here as the fakes' own server. The
@@ -18,7 +19,8 @@ using responder = zaki::http_responder;
 using handler = zaki::http_handler;
 using server_options = zaki::http_server_options;
 using mini_http_server = zaki::http_server;
-using zaki::io_runner;
+using zaki::io_runtime;
+using zaki::io_start;
 using zaki::to_sv;
 
 /// Returns a response with the given status, body and content type.

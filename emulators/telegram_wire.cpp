@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "emulators/mini_json.hpp"
+#include "emulators/json_value.hpp"
 #include "json/writer.hpp"
 
 namespace zaki::fakes::tg {
@@ -102,13 +102,6 @@ std::string lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z')
       c = static_cast<char>(c - 'A' + 'a');
   return out;
-}
-
-size_t utf16_length(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    n += (c & 0xC0) == 0x80 ? 0 : (c >= 0xF0 ? 2 : 1);
-  return n;
 }
 
 std::optional<std::string> check_html(std::string_view text) {

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "emulators/http_names.hpp"
+#include "telegram/text.hpp"
 
 // The wire side of the Bot API emulator: request parameters in their three
 // encodings, Telegram's HTML check, and the JSON of users, messages and
@@ -34,8 +35,9 @@ std::string url_decode(std::string_view s);
 /// Returns `s` in ASCII lower case.
 std::string lower(std::string_view s);
 
-/// Returns the length of UTF-8 `s` in UTF-16 code units (Telegram's unit).
-size_t utf16_length(std::string_view s);
+/// The router's own count (telegram/text.hpp): the fake checks lengths as
+/// Telegram does.
+using zaki::utf16_length;
 
 /// Checks `text` like Telegram's HTML parse mode; returns the error
 /// description ("can't parse entities: ...") or nothing when it parses.

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "json/parse.hpp"
 #include "json/writer.hpp"
 
 namespace zaki {
@@ -10,16 +11,11 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
-od::parser& thread_parser() {
-  thread_local od::parser parser{16 << 20};
-  return parser;
-}
-
 /// Reads `{"error":{"message":...,"type":...}}`; tolerates other shapes.
 void decode_error_body(std::string& body, gateway_answer& out) {
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  pad_for_simdjson(body);
   od::document doc;
-  if (thread_parser().iterate(body).get(doc))
+  if (thread_ondemand_parser().iterate(body).get(doc))
     return;
   od::object err;
   if (doc["error"].get_object().get(err))
@@ -39,9 +35,9 @@ void decode_error_body(std::string& body, gateway_answer& out) {
 }
 
 bool decode_content(std::string& body, std::string& content) {
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  pad_for_simdjson(body);
   od::document doc;
-  if (thread_parser().iterate(body).get(doc))
+  if (thread_ondemand_parser().iterate(body).get(doc))
     return false;
   od::array choices;
   if (doc["choices"].get_array().get(choices))

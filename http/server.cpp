@@ -467,38 +467,6 @@ uint64_t http_server::evicted() const {
   return core_->evicted;
 }
 
-// -- io_runner -----------------------------------------------------------------
-
-io_runner::io_runner(size_t threads)
-  : threads_(threads == 0 ? 1 : threads),
-    ioc_(static_cast<int>(threads == 0 ? 1 : threads)) {
-  // nop
-}
-
-io_runner::~io_runner() {
-  stop();
-}
-
-void io_runner::start() {
-  if (!pool_.empty())
-    return;
-  ioc_.restart();
-  guard_ = std::make_unique<
-    net::executor_work_guard<net::io_context::executor_type>>(
-    ioc_.get_executor());
-  for (size_t i = 0; i < threads_; ++i)
-    pool_.emplace_back([this] { ioc_.run(); });
-}
-
-void io_runner::stop() {
-  guard_.reset();
-  ioc_.stop();
-  for (auto& t : pool_)
-    if (t.joinable())
-      t.join();
-  pool_.clear();
-}
-
 // -- helpers -------------------------------------------------------------------
 
 http_response make_http_response(http::status status, std::string body,

@@ -185,38 +185,6 @@ private:
   std::shared_ptr<detail::http_server_core> core_;
 };
 
-/// An io_context together with the threads that run it.
-class io_runner {
-public:
-  /// Prepares `threads` threads (at least one); they start with `start`.
-  explicit io_runner(size_t threads = 1);
-
-  ~io_runner();
-
-  io_runner(const io_runner&) = delete;
-  io_runner& operator=(const io_runner&) = delete;
-
-  /// Returns the io_context the threads run.
-  boost::asio::io_context& context() {
-    return ioc_;
-  }
-
-  /// Starts the threads; does nothing if they run already.
-  void start();
-
-  /// Stops the io_context and joins the threads. Safe to call twice.
-  void stop();
-
-private:
-  using work_guard = boost::asio::executor_work_guard<
-    boost::asio::io_context::executor_type>;
-
-  size_t threads_;
-  boost::asio::io_context ioc_;
-  std::unique_ptr<work_guard> guard_;
-  std::vector<std::thread> pool_;
-};
-
 // -- response helpers --------------------------------------------------------
 
 /// Returns a response with the given status, body and content type.

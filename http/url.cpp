@@ -34,7 +34,10 @@ std::optional<origin> parse_origin(std::string_view url) {
   auto authority = url.substr(0, slash);
   auto path = slash == std::string_view::npos ? std::string_view{}
                                               : url.substr(slash);
-  if (authority.empty() || authority.find('@') != std::string_view::npos
+  // A query or fragment right after the host ("http://h?x") is refused as
+  // one after a path is.
+  if (authority.empty()
+      || authority.find_first_of("@?#") != std::string_view::npos
       || path.find_first_of("?#") != std::string_view::npos)
     return std::nullopt;
   if (authority.front() == '[') {

@@ -1,13 +1,17 @@
-// A small recursive-descent JSON checker whose only job is to say *where*
-// a document is broken: simdjson reports what failed but not the line and
-// column, and an operator fixing users.json by hand needs both. And a fast
-// balance test that tells a truncated document from a complete one, which
-// simdjson's on-demand parser does not check.
+// Where a document is broken: simdjson reports what failed but not the line
+// and column, and an operator fixing users.json by hand needs both, so the
+// document is validated a second time with rapidjson, whose reader stops at
+// the first error and says where. And a fast balance test that tells a
+// truncated document from a complete one, which simdjson's on-demand parser
+// does not check.
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -17,187 +21,81 @@ namespace zaki {
 
 namespace {
 
-class locator {
+/// Ignores every value, but stops the parser at the 513th open container.
+class depth_guard : public rapidjson::BaseReaderHandler<> {
 public:
-  explicit locator(std::string_view text) : text_(text) {
-    // nop
+  bool StartObject() {
+    return ++depth_ <= max_depth;
   }
 
-  std::string run() {
-    skip_ws();
-    if (!value(0))
-      return where();
-    skip_ws();
-    if (pos_ != text_.size()) {
-      what_ = "unexpected content after the document";
-      return where();
-    }
-    return {};
+  bool EndObject(rapidjson::SizeType) {
+    --depth_;
+    return true;
+  }
+
+  bool StartArray() {
+    return ++depth_ <= max_depth;
+  }
+
+  bool EndArray(rapidjson::SizeType) {
+    --depth_;
+    return true;
   }
 
 private:
-  std::string where() const {
-    size_t line = 1;
-    size_t col = 1;
-    for (size_t i = 0; i < pos_ && i < text_.size(); ++i) {
-      if (text_[i] == '\n') {
-        ++line;
-        col = 1;
-      } else if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) {
-        ++col;
-      }
-    }
-    return "line " + std::to_string(line) + ", column " + std::to_string(col)
-           + ": " + what_;
-  }
-
-  bool fail(const char* what) {
-    what_ = what;
-    return false;
-  }
-
-  void skip_ws() {
-    while (pos_ < text_.size()
-           && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r'
-               || text_[pos_] == '\t'))
-      ++pos_;
-  }
-
-  bool literal(std::string_view word) {
-    if (text_.substr(pos_, word.size()) != word)
-      return fail("invalid literal");
-    pos_ += word.size();
-    return true;
-  }
-
-  bool string() {
-    ++pos_; // opening quote
-    while (pos_ < text_.size()) {
-      auto c = static_cast<unsigned char>(text_[pos_]);
-      if (c == '"') {
-        ++pos_;
-        return true;
-      }
-      if (c < 0x20)
-        return fail("control character in a string");
-      if (c == '\\') {
-        ++pos_;
-        if (pos_ >= text_.size())
-          break;
-        auto e = text_[pos_];
-        if (e == 'u') {
-          for (int i = 1; i <= 4; ++i)
-            if (pos_ + i >= text_.size() || !isxdigit(text_[pos_ + i]))
-              return fail("invalid \\u escape");
-          pos_ += 4;
-        } else if (std::string_view{"\"\\/bfnrt"}.find(e)
-                   == std::string_view::npos) {
-          return fail("invalid escape");
-        }
-      }
-      ++pos_;
-    }
-    return fail("unterminated string");
-  }
-
-  bool number() {
-    auto start = pos_;
-    if (text_[pos_] == '-')
-      ++pos_;
-    size_t digits = 0;
-    while (pos_ < text_.size()
-           && (isdigit(text_[pos_]) || text_[pos_] == '.' || text_[pos_] == 'e'
-               || text_[pos_] == 'E' || text_[pos_] == '+'
-               || text_[pos_] == '-')) {
-      digits += isdigit(text_[pos_]) ? 1 : 0;
-      ++pos_;
-    }
-    if (digits == 0) {
-      pos_ = start;
-      return fail("invalid number");
-    }
-    return true;
-  }
-
-  static bool isdigit(char c) {
-    return c >= '0' && c <= '9';
-  }
-
-  static bool isxdigit(char c) {
-    return isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  }
-
-  bool container(size_t depth, char close, bool is_object) {
-    ++pos_;
-    skip_ws();
-    if (pos_ < text_.size() && text_[pos_] == close) {
-      ++pos_;
-      return true;
-    }
-    for (;;) {
-      skip_ws();
-      if (is_object) {
-        if (pos_ >= text_.size() || text_[pos_] != '"')
-          return fail("expected a quoted key");
-        if (!string())
-          return false;
-        skip_ws();
-        if (pos_ >= text_.size() || text_[pos_] != ':')
-          return fail("expected ':' after a key");
-        ++pos_;
-        skip_ws();
-      }
-      if (!value(depth + 1))
-        return false;
-      skip_ws();
-      if (pos_ >= text_.size())
-        return fail(is_object ? "unterminated object" : "unterminated array");
-      if (text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (text_[pos_] == close) {
-        ++pos_;
-        return true;
-      }
-      return fail(is_object ? "expected ',' or '}'" : "expected ',' or ']'");
-    }
-  }
-
-  bool value(size_t depth) {
-    if (depth > 512)
-      return fail("nesting too deep");
-    if (pos_ >= text_.size())
-      return fail("unexpected end of input");
-    switch (text_[pos_]) {
-      case '{':
-        return container(depth, '}', true);
-      case '[':
-        return container(depth, ']', false);
-      case '"':
-        return string();
-      case 't':
-        return literal("true");
-      case 'f':
-        return literal("false");
-      case 'n':
-        return literal("null");
-      default:
-        if (text_[pos_] == '-' || isdigit(text_[pos_]))
-          return number();
-        return fail("unexpected character");
-    }
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-  const char* what_ = "";
+  static constexpr size_t max_depth = 512;
+  size_t depth_ = 0;
 };
+
+bool is_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/// Returns "line L, column C" of byte `pos`; columns count characters.
+std::string line_and_column(std::string_view text, size_t pos) {
+  size_t line = 1;
+  size_t col = 1;
+  for (size_t i = 0; i < pos && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      ++col;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(col);
+}
 
 } // namespace
 
 std::string locate_json_error(std::string_view text) {
-  return locator{text}.run();
+  // rapidjson parses a copy in place: it then decodes strings where they
+  // are instead of copying each one, which makes it as fast as the
+  // hand-written checker it replaced (benches/README.md, "Library swaps").
+  // Its recursive parser is the faster one; the handler bounds the
+  // recursion by refusing to open a container 512 deep.
+  std::string copy{text};
+  rapidjson::InsituStringStream in{&copy[0]};
+  depth_guard guard;
+  rapidjson::Reader reader;
+  auto res = reader.Parse<rapidjson::kParseInsituFlag>(in, guard);
+  if (res.Code() == rapidjson::kParseErrorTermination)
+    return line_and_column(text, res.Offset()) + ": nesting too deep";
+  if (!res.IsError()) {
+    // rapidjson takes a NUL byte for the end of the input.
+    if (in.Tell() < text.size())
+      return line_and_column(text, in.Tell())
+             + ": unexpected content after the document";
+    return {};
+  }
+  auto pos = res.Offset();
+  // rapidjson stops after the letters of a bad literal ("tru"): point at
+  // its start, where the operator has to look.
+  if (res.Code() == rapidjson::kParseErrorValueInvalid)
+    while (pos > 0 && pos <= text.size() && is_letter(text[pos - 1]))
+      --pos;
+  return line_and_column(text, pos) + ": "
+         + rapidjson::GetParseError_En(res.Code());
 }
 
 namespace {

@@ -1,8 +1,6 @@
 #include "json/writer.hpp"
 
-#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -16,10 +14,11 @@ bool needs_escape(unsigned char c) {
   return c < 0x20 || c == '"' || c == '\\';
 }
 
-/// Returns the index of the first character of `s` from `i` on that needs
-/// an escape, or `s.size()`. Reply texts are long and mostly plain, so the
-/// scan tests 16 bytes at a time where SSE2 is there.
-size_t next_escape(std::string_view s, size_t i) {
+} // namespace
+
+// Reply texts are long and mostly plain, so the scan tests 16 bytes at a
+// time where SSE2 is there.
+size_t next_json_escape(std::string_view s, size_t i) {
 #ifdef __SSE2__
   const auto quote = _mm_set1_epi8('"');
   const auto backslash = _mm_set1_epi8('\\');
@@ -41,13 +40,12 @@ size_t next_escape(std::string_view s, size_t i) {
   return s.size();
 }
 
-} // namespace
-
 void append_json_escaped(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   // Each run of characters that need no escape is appended at once.
   size_t run = 0;
-  for (size_t i = next_escape(s, 0); i < s.size(); i = next_escape(s, i + 1)) {
+  for (size_t i = next_json_escape(s, 0); i < s.size();
+       i = next_json_escape(s, i + 1)) {
     auto c = static_cast<unsigned char>(s[i]);
     out.append(s.data() + run, i - run);
     run = i + 1;
@@ -82,88 +80,40 @@ void append_json_escaped(std::string& out, std::string_view s) {
   out.append(s.data() + run, s.size() - run);
 }
 
-json_writer::json_writer() {
+json_writer::json_writer()
+  : stack_pool_(stack_buffer_, sizeof(stack_buffer_)),
+    sink_{&out_},
+    writer_(sink_, &stack_pool_, inline_levels) {
   out_.reserve(256);
 }
 
-void json_writer::before_value() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (depth_ > 0 && mark_element())
-    out_ += ',';
-}
-
-void json_writer::push_level() {
-  if (depth_ < 64)
-    bits_ &= ~(uint64_t{1} << depth_);
-  else
-    deep_.push_back(false);
-  ++depth_;
-}
-
-void json_writer::pop_level() {
-  if (depth_ == 0)
-    return;
-  --depth_;
-  if (depth_ >= 64)
-    deep_.pop_back();
-}
-
-bool json_writer::mark_element() {
-  auto level = depth_ - 1;
-  if (level < 64) {
-    auto mask = uint64_t{1} << level;
-    bool had = (bits_ & mask) != 0;
-    bits_ |= mask;
-    return had;
-  }
-  bool had = deep_.back();
-  deep_.back() = true;
-  return had;
-}
-
 json_writer& json_writer::begin_object() {
-  before_value();
-  out_ += '{';
-  push_level();
+  writer_.StartObject();
   return *this;
 }
 
 json_writer& json_writer::end_object() {
-  out_ += '}';
-  pop_level();
+  writer_.EndObject();
   return *this;
 }
 
 json_writer& json_writer::begin_array() {
-  before_value();
-  out_ += '[';
-  push_level();
+  writer_.StartArray();
   return *this;
 }
 
 json_writer& json_writer::end_array() {
-  out_ += ']';
-  pop_level();
+  writer_.EndArray();
   return *this;
 }
 
 json_writer& json_writer::key(std::string_view k) {
-  before_value();
-  out_ += '"';
-  append_json_escaped(out_, k);
-  out_ += "\":";
-  after_key_ = true;
+  writer_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
   return *this;
 }
 
 json_writer& json_writer::value(std::string_view v) {
-  before_value();
-  out_ += '"';
-  append_json_escaped(out_, v);
-  out_ += '"';
+  writer_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
   return *this;
 }
 
@@ -171,62 +121,48 @@ json_writer& json_writer::value(const char* v) {
   return value(std::string_view{v});
 }
 
-template <class Integer>
-void json_writer::append_integer(Integer v) {
-  before_value();
-  char buf[24]; // 20 digits and a sign
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  out_.append(buf, static_cast<size_t>(res.ptr - buf));
-}
-
 json_writer& json_writer::value(int64_t v) {
-  append_integer(v);
+  writer_.Int64(v);
   return *this;
 }
 
 json_writer& json_writer::value(uint64_t v) {
-  append_integer(v);
+  writer_.Uint64(v);
   return *this;
 }
 
 json_writer& json_writer::value(int v) {
-  return value(static_cast<int64_t>(v));
+  writer_.Int(v);
+  return *this;
 }
 
 json_writer& json_writer::value(double v) {
+  // rapidjson refuses NaN and infinities; JSON has no such numbers.
   if (!std::isfinite(v))
     return null();
-  before_value();
-  char buf[32];
-  auto n = std::snprintf(buf, sizeof(buf), "%.17g", v);
-  out_.append(buf, static_cast<size_t>(n));
+  writer_.Double(v);
   return *this;
 }
 
 json_writer& json_writer::value(bool v) {
-  before_value();
-  out_ += v ? "true" : "false";
+  writer_.Bool(v);
   return *this;
 }
 
 json_writer& json_writer::null() {
-  before_value();
-  out_ += "null";
+  writer_.Null();
   return *this;
 }
 
 json_writer& json_writer::raw(std::string_view encoded) {
-  before_value();
-  out_ += encoded;
+  writer_.RawValue(encoded.data(), encoded.size(), rapidjson::kObjectType);
   return *this;
 }
 
 std::string json_writer::take() {
   std::string result;
   result.swap(out_);
-  depth_ = 0;
-  deep_.clear();
-  after_key_ = false;
+  writer_.Reset(sink_);
   return result;
 }
 

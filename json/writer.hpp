@@ -1,9 +1,12 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <rapidjson/writer.h>
 
 namespace zaki {
 
@@ -11,12 +14,77 @@ namespace zaki {
 /// control characters are escaped, UTF-8 passes through unchanged.
 void append_json_escaped(std::string& out, std::string_view s);
 
-/// Builds compact JSON text incrementally. simdjson 3.0.1 has no writer, so
-/// every outgoing body (Bot API calls, gateway requests, admin answers) goes
-/// through this one small class; commas are inserted automatically.
+/// Returns the index of the first character of `s` from `i` on that needs
+/// an escape in a JSON string, or `s.size()`; 16 bytes at a time with SSE2.
+size_t next_json_escape(std::string_view s, size_t i);
+
+/// rapidjson's output stream over a std::string (rapidjson's own
+/// StringBuffer would cost a copy per document in `take`).
+struct json_sink {
+  using Ch = char;
+
+  std::string* out;
+
+  void Put(char c) {
+    out->push_back(c);
+  }
+
+  void Flush() {
+    // nop
+  }
+};
+
+/// The rapidjson writer behind json_writer. Its stack of open containers
+/// lives in a pool over a buffer of the json_writer: no allocation per
+/// document for the first levels.
+using json_rapid_writer
+  = rapidjson::Writer<json_sink, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                      rapidjson::MemoryPoolAllocator<>>;
+
+} // namespace zaki
+
+namespace rapidjson {
+
+// rapidjson writes strings and raw values byte by byte through the output
+// stream, except into its own StringBuffer, for which it specializes these
+// two members to copy runs at once. The same for our sink: reply texts are
+// long and mostly plain (benches/README.md, "Library swaps").
+
+template <>
+inline bool
+zaki::json_rapid_writer::ScanWriteUnescapedString(StringStream& is,
+                                                  size_t length) {
+  std::string_view s{is.head_, length};
+  auto from = static_cast<size_t>(is.src_ - is.head_);
+  auto stop = zaki::next_json_escape(s, from);
+  os_->out->append(is.src_, stop - from);
+  is.src_ = is.head_ + stop;
+  return stop < length;
+}
+
+template <>
+inline bool zaki::json_rapid_writer::WriteRawValue(const char* json,
+                                                   size_t length) {
+  os_->out->append(json, length);
+  return true;
+}
+
+} // namespace rapidjson
+
+namespace zaki {
+
+/// Builds compact JSON text incrementally: sugar over `rapidjson::Writer`
+/// (simdjson 3.0.1 has no writer), so every outgoing body (Bot API calls,
+/// gateway requests, admin answers) goes through this one small class;
+/// rapidjson inserts the commas. Holds a pointer to its own buffer, so it
+/// is neither copied nor moved.
 class json_writer {
 public:
   json_writer();
+
+  json_writer(const json_writer&) = delete;
+
+  json_writer& operator=(const json_writer&) = delete;
 
   /// Opens an object; as a member, call `key` first.
   json_writer& begin_object();
@@ -76,28 +144,16 @@ public:
   std::string take();
 
 private:
-  void before_value();
+  /// Open levels kept in `stack_buffer_`; deeper documents allocate.
+  static constexpr size_t inline_levels = 16;
 
-  /// Writes an integer without a temporary string.
-  template <class Integer>
-  void append_integer(Integer v);
-
+  // The pool's chunk header and the stack of rapidjson's (count, in array)
+  // levels.
+  alignas(std::max_align_t) char stack_buffer_[64 + inline_levels * 16];
+  rapidjson::MemoryPoolAllocator<> stack_pool_;
   std::string out_;
-  /// Opens a container level (no element yet).
-  void push_level();
-
-  void pop_level();
-
-  /// Marks that the innermost container got an element; returns whether it
-  /// had one before (a comma is due).
-  bool mark_element();
-
-  // One bit per open container, set once it holds an element: the first 64
-  // levels inline (no allocation per document), deeper ones in `deep_`.
-  uint64_t bits_ = 0;
-  size_t depth_ = 0;
-  std::vector<bool> deep_;
-  bool after_key_ = false;
+  json_sink sink_;
+  json_rapid_writer writer_;
 };
 
 } // namespace zaki

@@ -1,5 +1,6 @@
 #include "locks/lock_staleness.hpp"
 
+#include "json/parse.hpp"
 #include "json/writer.hpp"
 
 #include <atomic>
@@ -25,7 +26,7 @@ lock_owner parse_lock_owner(std::string_view text) {
   }
   // Lock files are tiny; the DOM parser validates the whole text up front, so
   // a truncated file is rejected as a whole, like JSON.parse in OpenClaw.
-  thread_local simdjson::dom::parser parser;
+  auto& parser = thread_dom_parser();
   simdjson::dom::element doc;
   if (parser.parse(text.data(), text.size()).get(doc) != simdjson::SUCCESS) {
     result.parse_error = "not JSON";

@@ -35,12 +35,20 @@ size_t at_least_one(size_t threads) {
 
 // The concurrency hint 1 lets Asio's scheduler queue handlers posted from
 // its own thread without taking its lock.
-io_runtime::io_runtime(size_t threads)
-  : ioc_(static_cast<int>(at_least_one(threads))),
-    guard_(ioc_.get_executor()) {
-  threads = at_least_one(threads);
-  boost::asio::make_service<thread_count_service>(ioc_, threads);
-  for (size_t i = 0; i < threads; ++i)
+io_runtime::io_runtime(size_t threads, io_start when)
+  : thread_count_(at_least_one(threads)),
+    ioc_(static_cast<int>(at_least_one(threads))) {
+  boost::asio::make_service<thread_count_service>(ioc_, thread_count_);
+  if (when == io_start::now)
+    start();
+}
+
+void io_runtime::start() {
+  if (!threads_.empty())
+    return;
+  ioc_.restart();
+  guard_.emplace(ioc_.get_executor());
+  for (size_t i = 0; i < thread_count_; ++i)
     threads_.emplace_back([this] { ioc_.run(); });
 }
 
@@ -71,20 +79,6 @@ void io_runtime::release_actors() {
 bool runs_on_one_thread(boost::asio::io_context& ioc) {
   return boost::asio::has_service<thread_count_service>(ioc)
          && boost::asio::use_service<thread_count_service>(ioc).threads == 1;
-}
-
-std::shared_ptr<boost::asio::ssl::context>
-make_tls_client_context(const std::string& extra_ca_file) {
-  namespace ssl = boost::asio::ssl;
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2
-                   | ssl::context::no_sslv3 | ssl::context::no_tlsv1
-                   | ssl::context::no_tlsv1_1);
-  ctx->set_default_verify_paths();
-  if (!extra_ca_file.empty())
-    ctx->load_verify_file(extra_ca_file);
-  ctx->set_verify_mode(ssl::verify_peer);
-  return ctx;
 }
 
 } // namespace zaki

@@ -11,6 +11,7 @@
 
 #include "json/writer.hpp"
 #include "chat/request_id.hpp"
+#include "storage/atomic_file.hpp"
 #include "storage/user_paths.hpp"
 
 namespace zaki {
@@ -86,44 +87,6 @@ bool read_file_at(int dirfd, const std::string& name, std::string& out,
     got += static_cast<size_t>(n);
   }
   return true;
-}
-
-/// Writes `content` to `name` in `dirfd` atomically and durably.
-std::string write_file_at(int dirfd, const std::string& name,
-                          const std::string& content) {
-  auto tmp = "." + name + ".tmp." + std::to_string(::getpid());
-  ::unlinkat(dirfd, tmp.c_str(), 0);
-  unique_fd fd{::openat(dirfd, tmp.c_str(),
-                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                        0600)};
-  if (!fd)
-    return errno_text("cannot create", tmp);
-  size_t done = 0;
-  while (done < content.size()) {
-    auto n = ::write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      auto err = errno_text("cannot write", tmp);
-      ::unlinkat(dirfd, tmp.c_str(), 0);
-      return err;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd.get(), 0600) != 0 || ::fsync(fd.get()) != 0) {
-    auto err = errno_text("cannot sync", tmp);
-    ::unlinkat(dirfd, tmp.c_str(), 0);
-    return err;
-  }
-  fd.reset();
-  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) {
-    auto err = errno_text("cannot rename", tmp);
-    ::unlinkat(dirfd, tmp.c_str(), 0);
-    return err;
-  }
-  // The rename is durable only once the directory entry is on disk.
-  ::fsync(dirfd);
-  return {};
 }
 
 std::string file_name_of(std::string_view request_id) {
@@ -239,8 +202,8 @@ std::string retry_store::save(const retry_record& rec) {
   auto dir = open_retry_dir(data_root_, rec.user_id, true, no_user, error);
   if (!dir)
     return error;
-  if (auto err = write_file_at(dir.get(), file_name_of(rec.request_id),
-                               encode_retry_record(rec));
+  if (auto err = write_file_atomically_at(
+        dir.get(), file_name_of(rec.request_id), encode_retry_record(rec));
       !err.empty())
     return err;
   prune(rec.user_id, rec.created_at);
@@ -298,7 +261,8 @@ retry_take_result retry_store::take(int64_t user_id,
     // Durably used before anything is re-sent: a second press, even after
     // a crash right here, finds the mark.
     rec->used_by = std::string{taker};
-    if (auto err = write_file_at(dir.get(), name, encode_retry_record(*rec));
+    if (auto err = write_file_atomically_at(dir.get(), name,
+                                            encode_retry_record(*rec));
         !err.empty()) {
       res.status = retry_take_status::error;
       res.error = std::move(err);

@@ -14,6 +14,7 @@
 
 #include "json/members.hpp"
 #include "json/writer.hpp"
+#include "storage/atomic_file.hpp"
 
 namespace zaki {
 
@@ -266,45 +267,7 @@ std::string save_users_file(const std::string& path, const user_map& users) {
 }
 
 std::string save_users_text(const std::string& path, std::string_view text) {
-  auto tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return "cannot create " + tmp + ": " + std::strerror(errno);
-  size_t written = 0;
-  while (written < text.size()) {
-    auto n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      auto err = std::string{std::strerror(errno)};
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return "cannot write " + tmp + ": " + err;
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
-    auto err = std::string{std::strerror(errno)};
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return "cannot sync " + tmp + ": " + err;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    auto err = std::string{std::strerror(errno)};
-    ::unlink(tmp.c_str());
-    return "cannot rename " + tmp + " to " + path + ": " + err;
-  }
-  // The rename is durable only once the directory entry is on disk.
-  auto slash = path.rfind('/');
-  auto dir = slash == std::string::npos ? std::string{"."}
-                                        : path.substr(0, slash);
-  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
+  return write_file_atomically(path, text);
 }
 
 } // namespace zaki

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "json/parse.hpp"
 #include "json/writer.hpp"
 #include "storage/users_file.hpp"
 
@@ -11,15 +12,8 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
-/// One parser per thread (CAF workers), capped at 16 MiB: a larger body
-/// fails with CAPACITY instead of growing memory without bound.
-od::parser& thread_parser() {
-  thread_local od::parser parser{16 << 20};
-  return parser;
-}
-
 void pad(std::string& body) {
-  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  pad_for_simdjson(body);
 }
 
 /// Reads `{"id": ...}` objects such as `from` and `chat`.
@@ -197,7 +191,7 @@ namespace {
 void decode_updates_on_demand(std::string& body, decoded_updates& result) {
   pad(body);
   od::document doc;
-  if (auto err = thread_parser().iterate(body).get(doc)) {
+  if (auto err = thread_ondemand_parser().iterate(body).get(doc)) {
     result.error = simdjson::error_message(err);
     return;
   }
@@ -291,7 +285,7 @@ decoded_updates decode_updates(std::string& body) {
 bool decode_api_error(std::string& body, bot_api_error& out) {
   pad(body);
   od::document doc;
-  if (thread_parser().iterate(body).get(doc))
+  if (thread_ondemand_parser().iterate(body).get(doc))
     return false;
   od::object root;
   if (doc.get_object().get(root))
@@ -303,7 +297,7 @@ bool decode_api_error(std::string& body, bot_api_error& out) {
 int64_t decode_sent_message_id(std::string& body) {
   pad(body);
   od::document doc;
-  if (thread_parser().iterate(body).get(doc))
+  if (thread_ondemand_parser().iterate(body).get(doc))
     return 0;
   int64_t id = 0;
   if (doc["result"]["message_id"].get_int64().get(id))

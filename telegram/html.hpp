@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "telegram/text.hpp"
+
 namespace zaki {
 
 // Telegram HTML (parse_mode "HTML") for texts the router sends.
@@ -26,10 +28,6 @@ std::string html_escape(std::string_view s);
 /// Appends html_escape(s) to `out`.
 void append_html_escaped(std::string& out, std::string_view s);
 
-/// Returns the length of UTF-8 text in UTF-16 code units (Telegram's unit):
-/// one per code point, two for code points above U+FFFF.
-size_t utf16_length(std::string_view utf8);
-
 /// Returns whether `url` may become a link: an http, https or tg URL of at
 /// most 2048 bytes without spaces, control characters, `<`, `>` or quotes.
 bool is_safe_link_url(std::string_view url);
@@ -38,20 +36,19 @@ bool is_safe_link_url(std::string_view url);
 /// (`<code class="language-x">`): 1 to 32 characters of [A-Za-z0-9_+#.-].
 bool is_valid_code_language(std::string_view lang);
 
-/// Converts the Markdown subset LLMs write into Telegram HTML. Supported:
-/// **bold** and __bold__, *italic* and _italic_ (not inside words, so
-/// snake_case_words and 2*3*4 stay literal), ***both***, ~~strike~~,
-/// `code`, fenced blocks (``` or ~~~, with a language becoming
-/// `<pre><code class="language-x">`), [text](url) for safe URLs,
-/// <https://autolinks>, headings (bold lines), > blockquotes, "- " and "* "
-/// bullets (rendered as "•"), horizontal rules and backslash escapes. Inside
-/// links and blockquotes, code spans lose their tag and links stay literal,
-/// as Telegram does not nest those entities. Bare URLs are left alone.
-/// Everything else, including unbalanced markers and links with other
-/// schemes, is emitted as escaped literal text. The output always satisfies
-/// is_balanced_telegram_html. Emphasis does not span lines. Defined in
-/// telegram_markdown.cpp; telegram_markdown.hpp adds the chunking of long
-/// answers.
+/// Converts LLM Markdown into Telegram HTML, parsed by md4c as CommonMark
+/// with GitHub's ~strike~ and bare http(s) URLs (raw HTML stays text and is
+/// escaped; indented code blocks are off, LLMs indent prose). Rendered:
+/// **bold**, *italic*, ~~strike~~, `code`, fenced blocks (with a valid
+/// language as `<pre><code class="language-x">`), [text](url) for safe URLs
+/// and autolinks, headings as bold lines, > blockquotes, bullets as "•",
+/// numbered items, rules as "———"; blocks are separated by a blank line.
+/// Telegram's nesting rules are kept: no tag inside its own kind, no code or
+/// link inside a link or blockquote (code loses its tag, links show as
+/// `[text](url)`), no pre inside a blockquote; links with other schemes show
+/// literally. The output always satisfies is_balanced_telegram_html.
+/// Defined in telegram/markdown.cpp; telegram/markdown.hpp adds the
+/// chunking of long answers.
 std::string markdown_to_telegram_html(std::string_view md);
 
 /// Returns whether `html` is safe to send with parse_mode HTML: valid UTF-8;

@@ -1,643 +1,483 @@
-#include "telegram/markdown.hpp"
+#include "telegram/html.hpp"
 
-#include <algorithm>
+#include <md4c.h>
+
 #include <cstdint>
-#include <optional>
+#include <string>
 #include <vector>
 
-#include "telegram/split.hpp"
-
-// The Markdown converter: LLM-flavoured Markdown to Telegram HTML. It never
-// has to be trusted blindly: it only emits tags it opened itself around a
-// closed region, and the tests run its output through the checker
-// (telegram_html.cpp). At the end, the chunking of long answers.
+// LLM Markdown to Telegram HTML through md4c (CommonMark with GitHub's
+// strikethrough and bare URL links). md4c parses; this file only renders,
+// and it never has to be trusted blindly: it emits only tags it opened
+// itself, skips the nestings Telegram rejects, and the tests run its output
+// through the checker (telegram/html.cpp).
 
 namespace zaki {
 
 namespace {
 
-unsigned char uc(char c) {
-  return static_cast<unsigned char>(c);
-}
+// md4c's dialect: raw HTML stays text (it is escaped), no indented code
+// blocks (LLMs indent prose), ~~strike~~ and bare http(s) URLs.
+constexpr unsigned md_flags = MD_FLAG_NOHTML | MD_FLAG_NOINDENTEDCODEBLOCKS
+  | MD_FLAG_STRIKETHROUGH | MD_FLAG_PERMISSIVEURLAUTOLINKS;
 
-} // namespace
+constexpr std::string_view bullet = "\xE2\x80\xA2 ";
 
-// -- Markdown -------------------------------------------------------------------
+constexpr std::string_view rule = "\xE2\x80\x94\xE2\x80\x94\xE2\x80\x94";
 
-namespace {
-
-constexpr size_t npos = std::string_view::npos;
-
-// Regions nest at most this deep; deeper markers stay literal. This bounds
-// the recursion for hostile input such as thousands of nested markers.
-constexpr int max_depth = 6;
-
-// Backtick runs longer than this never delimit code.
-constexpr size_t max_tick_run = 16;
-
-// Formats active around a region. Telegram forbids a tag inside one of its
-// own kind, code or links inside links, and (per the Bot API's nesting rules)
-// code or links inside blockquotes.
-enum format : unsigned {
-  f_bold = 1,
-  f_italic = 2,
-  f_strike = 4,
-  f_link = 8,
-  f_quote = 16,
-};
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
-         || c == '\v';
-}
-
-// Letters, digits and every non-ASCII byte: markers touching them from the
-// outside are part of a word (snake_case, 2*3*4, привет_мир) and stay literal.
-bool is_word(char c) {
-  auto x = uc(c);
-  return (x >= '0' && x <= '9') || (x >= 'a' && x <= 'z')
-         || (x >= 'A' && x <= 'Z') || x >= 0x80;
-}
-
-bool is_ascii_punct(char c) {
-  auto x = uc(c);
-  return x >= 0x21 && x <= 0x7E && !is_word(c);
+/// Returns the text of an md4c attribute (href, language). md4c already
+/// resolved backslash escapes; entities stay as written.
+std::string_view attribute(const MD_ATTRIBUTE& a) {
+  return {a.text, a.size};
 }
 
 bool is_blank(std::string_view s) {
   for (char c : s)
-    if (!is_space(c))
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
       return false;
   return true;
 }
 
-size_t run_length(std::string_view s, size_t i) {
-  auto j = i;
-  while (j < s.size() && s[j] == s[i])
-    ++j;
-  return j - i;
-}
+/// The inline tags the renderer emits.
+enum tag_kind : int { bold_tag, italic_tag, strike_tag, code_tag, link_tag };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
+constexpr const char* close_text[] = {"</b>", "</i>", "</s>", "</code>",
+                                      "</a>"};
 
-// Converts one line (or a part of one inside a closed marker pair). Every
-// tag it emits wraps a recursively converted, already delimited region, so
-// the output nests properly by construction. Failed closer searches are
-// cached per marker kind: a closer that does not exist after position p
-// does not exist after any later position either, which keeps hostile input
-// linear per nesting level.
-class inline_region {
+/// One inline tag written and not yet closed.
+struct open_tag {
+  tag_kind kind;
+  std::string text;
+};
+
+/// One list being rendered: its item counter (0 for bullets) and depth.
+struct list_frame {
+  bool ordered;
+  unsigned next;
+};
+
+/// Renders md4c's events as Telegram HTML. Telegram forbids a tag inside one
+/// of its own kind, any tag inside code, `pre` or `blockquote` inside
+/// anything, and code or links inside links and blockquotes: such spans
+/// render as their text, and links render literally as `[text](url)`.
+class renderer {
 public:
-  inline_region(std::string& out, std::string_view s, unsigned active,
-                int depth)
-    : out_(out), s_(s), active_(active), depth_(depth) {
-    for (auto& x : no_tick_close_)
-      x = npos;
-    for (auto& row : no_delim_close_)
-      for (auto& x : row)
-        x = npos;
+  renderer(std::string& out, std::string_view doc) : out_(out), doc_(doc) {
+    // nop
   }
 
-  void convert() {
-    size_t i = 0;
-    while (i < s_.size()) {
-      switch (s_[i]) {
-        case '\\':
-          if (i + 1 < s_.size() && is_ascii_punct(s_[i + 1])) {
-            flush(i);
-            append_html_escaped(out_, s_.substr(i + 1, 1));
-            i += 2;
-            literal_ = i;
-          } else {
-            ++i;
-          }
-          break;
-        case '`':
-          i = on_backticks(i);
-          break;
-        case '*':
-        case '_':
-        case '~':
-          i = on_delimiter(i);
-          break;
-        case '[':
-          i = on_bracket(i);
-          break;
-        case '<':
-          i = on_angle(i);
-          break;
-        case 'h':
-          i = on_bare_url(i);
-          break;
-        default:
-          ++i;
+  int enter_block(MD_BLOCKTYPE type, void* detail) {
+    switch (type) {
+      case MD_BLOCK_DOC: break;
+      case MD_BLOCK_QUOTE:
+        if (quote_++ == 0) {
+          separate();
+          quote_start_ = out_.size();
+          out_ += "<blockquote>";
+        }
+        break;
+      case MD_BLOCK_UL:
+      case MD_BLOCK_OL: {
+        auto ordered = type == MD_BLOCK_OL;
+        auto start = ordered ? static_cast<MD_BLOCK_OL_DETAIL*>(detail)->start
+                             : 0u;
+        // A list nested in an item starts on the next line.
+        if (!lists_.empty())
+          pending_ = pending_ > 1 ? pending_ : 1;
+        lists_.push_back({ordered, start});
+        break;
       }
+      case MD_BLOCK_LI: {
+        separate();
+        out_.append(2 * (lists_.size() - 1), ' ');
+        auto& l = lists_.back();
+        if (l.ordered) {
+          out_ += std::to_string(l.next++);
+          out_ += ". ";
+        } else {
+          out_ += bullet;
+        }
+        item_open_ = true;
+        break;
+      }
+      case MD_BLOCK_HR:
+        separate();
+        out_ += rule;
+        break;
+      case MD_BLOCK_H:
+        separate();
+        heading_start_ = out_.size();
+        open(bold_, bold_tag, "<b>");
+        break;
+      case MD_BLOCK_CODE: {
+        separate();
+        auto* d = static_cast<MD_BLOCK_CODE_DETAIL*>(detail);
+        auto lang = attribute(d->lang);
+        language_ = is_valid_code_language(lang) ? lang : std::string_view{};
+        in_code_block_ = true;
+        code_.clear();
+        break;
+      }
+      case MD_BLOCK_P:
+      default:
+        // A paragraph right after its item's bullet goes on the same line.
+        if (!item_open_)
+          separate();
+        break;
     }
-    flush(s_.size());
+    if (type != MD_BLOCK_LI && type != MD_BLOCK_DOC && type != MD_BLOCK_UL
+        && type != MD_BLOCK_OL && type != MD_BLOCK_QUOTE)
+      item_open_ = false;
+    return 0;
+  }
+
+  int leave_block(MD_BLOCKTYPE type, void*) {
+    if (type != MD_BLOCK_H)
+      close_all_inline();
+    switch (type) {
+      case MD_BLOCK_QUOTE:
+        if (--quote_ == 0) {
+          // An empty blockquote would be an empty entity: drop it.
+          if (out_.size() == quote_start_ + 12)
+            out_.resize(quote_start_);
+          else
+            out_ += "</blockquote>";
+          pending_ = 2;
+        }
+        break;
+      case MD_BLOCK_UL:
+      case MD_BLOCK_OL:
+        lists_.pop_back();
+        pending_ = lists_.empty() ? 2 : 1;
+        break;
+      case MD_BLOCK_LI:
+        item_open_ = false;
+        pending_ = 1;
+        break;
+      case MD_BLOCK_H:
+        // An empty heading ("#") would be an empty entity: drop it.
+        if (out_.size() == heading_start_ + 3 && !tags_.empty()
+            && tags_.back().kind == bold_tag) {
+          --bold_;
+          tags_.pop_back();
+          out_.resize(heading_start_);
+        } else {
+          close(bold_, bold_tag);
+        }
+        close_all_inline();
+        pending_ = 2;
+        break;
+      case MD_BLOCK_CODE:
+        in_code_block_ = false;
+        end_code_block();
+        pending_ = 2;
+        break;
+      case MD_BLOCK_DOC: break;
+      default: pending_ = lists_.empty() || quote_ > 0 ? 2 : 1; break;
+    }
+    return 0;
+  }
+
+  int enter_span(MD_SPANTYPE type, void* detail) {
+    switch (type) {
+      case MD_SPAN_STRONG: open(bold_, bold_tag, "<b>"); break;
+      case MD_SPAN_EM: open(italic_, italic_tag, "<i>"); break;
+      case MD_SPAN_DEL: open(strike_, strike_tag, "<s>"); break;
+      case MD_SPAN_CODE:
+        if (code_span_++ == 0 && link_ == 0 && quote_ == 0)
+          push_tag(code_tag, "<code>");
+        break;
+      case MD_SPAN_A:
+        enter_link(*static_cast<MD_SPAN_A_DETAIL*>(detail));
+        break;
+      default:
+        // Images (and anything else) render as their text.
+        break;
+    }
+    return 0;
+  }
+
+  int leave_span(MD_SPANTYPE type, void*) {
+    switch (type) {
+      case MD_SPAN_STRONG: close(bold_, bold_tag); break;
+      case MD_SPAN_EM: close(italic_, italic_tag); break;
+      case MD_SPAN_DEL: close(strike_, strike_tag); break;
+      case MD_SPAN_CODE:
+        if (code_span_ > 0 && --code_span_ == 0)
+          pop_tag(code_tag);
+        break;
+      case MD_SPAN_A:
+        if (!link_stack_.empty())
+          leave_link();
+        break;
+      default: break;
+    }
+    return 0;
+  }
+
+  int text(MD_TEXTTYPE type, std::string_view s) {
+    if (!link_stack_.empty() && link_stack_.back().src == nullptr)
+      link_stack_.back().src = s.data();
+    if (in_code_block_) {
+      code_.append(s.data(), s.size());
+      return 0;
+    }
+    switch (type) {
+      case MD_TEXT_NULLCHAR: out_ += "\xEF\xBF\xBD"; break;
+      case MD_TEXT_BR:
+      case MD_TEXT_SOFTBR: out_ += '\n'; break;
+      default:
+        // Entities stay as written: "&amp;" shows as "&amp;".
+        append_html_escaped(out_, s);
+        break;
+    }
+    return 0;
   }
 
 private:
-  void flush(size_t upto) {
-    if (upto > literal_)
-      append_html_escaped(out_, s_.substr(literal_, upto - literal_));
-    literal_ = upto;
+  /// Writes the line breaks owed to the previous block, if any.
+  void separate() {
+    if (!out_.empty())
+      out_.append(pending_, '\n');
+    pending_ = 0;
   }
 
-  size_t find_tick_close(size_t from, size_t run) {
-    if (no_tick_close_[run] <= from)
-      return npos;
-    for (auto j = from; j < s_.size();) {
-      if (s_[j] != '`') {
-        ++j;
-        continue;
-      }
-      auto r = run_length(s_, j);
-      if (r == run)
-        return j;
-      j += r;
+  /// Opens a span unless one of its kind is open already.
+  void open(int& depth, tag_kind kind, const char* tag) {
+    if (depth++ == 0)
+      push_tag(kind, tag);
+  }
+
+  /// Closes a span opened by `open`. md4c 0.4.8 sometimes leaves a span it
+  /// never entered (`_` at the end of a bare URL): that leave is ignored.
+  void close(int& depth, tag_kind kind) {
+    if (depth == 0)
+      return;
+    if (--depth == 0)
+      pop_tag(kind);
+  }
+
+  void push_tag(tag_kind kind, std::string text) {
+    out_ += text;
+    tags_.push_back({kind, std::move(text)});
+  }
+
+  /// Closes the innermost open tag of `kind`. md4c 0.4.8 sometimes leaves
+  /// spans out of order (`<i><b>` closed as `</i></b>`): the tags opened
+  /// inside it are closed first and opened again after it, so the output
+  /// always nests. Returns whether such a tag was open.
+  bool pop_tag(tag_kind kind) {
+    auto i = tags_.size();
+    while (i > 0 && tags_[i - 1].kind != kind)
+      --i;
+    if (i == 0)
+      return false;
+    auto at = i - 1;
+    for (auto j = tags_.size(); j > at; --j)
+      out_ += close_text[tags_[j - 1].kind];
+    tags_.erase(tags_.begin() + static_cast<std::ptrdiff_t>(at));
+    for (auto j = at; j < tags_.size(); ++j)
+      out_ += tags_[j].text;
+    return true;
+  }
+
+  /// Closes every inline tag still open at the end of a block: a span
+  /// never runs from one block into the next.
+  void close_all_inline() {
+    while (!tags_.empty()) {
+      out_ += close_text[tags_.back().kind];
+      tags_.pop_back();
     }
-    no_tick_close_[run] = std::min(no_tick_close_[run], from);
-    return npos;
+    bold_ = italic_ = strike_ = code_span_ = 0;
   }
 
-  size_t find_delim_close(size_t from, char c, size_t run) {
-    auto& cache = no_delim_close_[c == '*' ? 0 : (c == '_' ? 1 : 2)][run];
-    if (cache <= from)
-      return npos;
-    auto n = s_.size();
-    for (auto j = from; j < n;) {
-      auto ch = s_[j];
-      if (ch == '\\') {
-        j += 2;
-      } else if (ch == '`') {
-        auto r = run_length(s_, j);
-        auto close = r <= max_tick_run ? find_tick_close(j + r, r) : npos;
-        j = close == npos ? j + r : close + r;
-      } else if (ch == c) {
-        auto r = run_length(s_, j);
-        // A closer follows a non-space and is not glued to a following word.
-        if (r == run && !is_space(s_[j - 1])
-            && (j + r == n || !is_word(s_[j + r])))
-          return j;
-        j += r;
-      } else {
-        ++j;
-      }
-    }
-    cache = std::min(cache, from);
-    return npos;
-  }
-
-  size_t on_backticks(size_t i) {
-    auto run = run_length(s_, i);
-    if (run > max_tick_run)
-      return i + run;
-    auto close = find_tick_close(i + run, run);
-    if (close == npos)
-      return i + run;
-    auto content = s_.substr(i + run, close - i - run);
-    if (content.size() >= 2 && content.front() == ' ' && content.back() == ' '
-        && !is_blank(content))
-      content = content.substr(1, content.size() - 2);
-    auto end = close + run;
-    if (is_blank(content))
-      return end; // nothing to show in monospace: keep the backticks
-    flush(i);
-    if ((active_ & (f_link | f_quote)) == 0) {
-      out_ += "<code>";
-      append_html_escaped(out_, content);
-      out_ += "</code>";
+  void enter_link(const MD_SPAN_A_DETAIL& d) {
+    link_stack_.push_back({out_.size(), std::string{attribute(d.href)}, false});
+    auto& l = link_stack_.back();
+    if (link_++ == 0 && quote_ == 0 && code_span_ == 0
+        && is_safe_link_url(l.href)) {
+      l.tag = true;
+      std::string tag = "<a href=\"";
+      append_html_escaped(tag, l.href);
+      tag += "\">";
+      push_tag(link_tag, std::move(tag));
     } else {
-      append_html_escaped(out_, content);
+      out_ += '[';
     }
-    literal_ = end;
-    return end;
+    l.text_start = out_.size();
   }
 
-  size_t on_delimiter(size_t i) {
-    auto c = s_[i];
-    auto run = run_length(s_, i);
-    auto after = i + run;
-    if ((c == '~' ? run != 2 : run > 3) || depth_ >= max_depth)
-      return after;
-    // An opener precedes a non-space and is not glued to a preceding word.
-    if (after >= s_.size() || is_space(s_[after])
-        || (i > 0 && is_word(s_[i - 1])))
-      return after;
-    auto close = find_delim_close(after, c, run);
-    if (close == npos)
-      return after;
-    unsigned adds = c == '~'    ? f_strike
-                    : run == 1 ? f_italic
-                    : run == 2 ? f_bold
-                               : f_bold | f_italic;
-    unsigned fresh = adds & ~active_;
-    flush(i);
-    if (fresh & f_bold)
-      out_ += "<b>";
-    if (fresh & f_italic)
-      out_ += "<i>";
-    if (fresh & f_strike)
-      out_ += "<s>";
-    inline_region{out_, s_.substr(after, close - after), active_ | adds,
-                  depth_ + 1}
-      .convert();
-    if (fresh & f_strike)
-      out_ += "</s>";
-    if (fresh & f_italic)
-      out_ += "</i>";
-    if (fresh & f_bold)
-      out_ += "</b>";
-    literal_ = close + run;
-    return literal_;
-  }
-
-  // [text](url "optional title")
-  size_t on_bracket(size_t i) {
-    auto n = s_.size();
-    if ((active_ & (f_link | f_quote)) != 0 || depth_ >= max_depth)
-      return i + 1;
-    auto j = i + 1;
-    while (j < n && s_[j] != ']' && s_[j] != '[')
-      j += s_[j] == '\\' ? 2 : 1;
-    if (j + 1 >= n || s_[j] != ']' || s_[j + 1] != '(')
-      return i + 1;
-    auto text = s_.substr(i + 1, j - i - 1);
-    auto k = j + 2;
-    auto url_start = k;
-    int parens = 0;
-    for (; k < n && !is_space(s_[k]); ++k) {
-      if (s_[k] == '(') {
-        ++parens;
-      } else if (s_[k] == ')') {
-        if (parens == 0)
-          break;
-        --parens;
+  void leave_link() {
+    auto l = std::move(link_stack_.back());
+    link_stack_.pop_back();
+    --link_;
+    std::string_view shown{out_.data() + l.text_start,
+                           out_.size() - l.text_start};
+    // Only a link with nothing opened inside it may go back to its source.
+    bool innermost = !tags_.empty() && tags_.back().kind == link_tag;
+    if (l.tag && (!is_blank(shown) || !innermost)) {
+      pop_tag(link_tag);
+      return;
+    }
+    auto escaped_href = html_escape(l.href);
+    if (l.tag) {
+      tags_.pop_back();
+      // An empty link text: no entity, the source as text.
+      out_.resize(l.start);
+      out_ += "[](";
+      out_ += escaped_href;
+      out_ += ')';
+    } else if (shown == escaped_href) {
+      // An autolink that may not be a link (<javascript:x>, or any in a
+      // quote): as written, in angle brackets or bare. md4c hands out
+      // text as views into the document, so the source shows which.
+      auto doc_begin = doc_.data();
+      auto doc_end = doc_begin + doc_.size();
+      if (l.src > doc_begin && l.src < doc_end && l.src[-1] == '<') {
+        out_.replace(l.start, 1, "&lt;");
+        out_ += "&gt;";
+      } else {
+        out_.erase(l.start, 1);
       }
+    } else {
+      out_ += "](";
+      out_ += escaped_href;
+      out_ += ')';
     }
-    auto url = s_.substr(url_start, k - url_start);
-    while (k < n && s_[k] == ' ')
-      ++k;
-    if (k < n && k > url_start + url.size() && (s_[k] == '"' || s_[k] == '\'')) {
-      auto q = s_.find(s_[k], k + 1);
-      if (q == npos)
-        return i + 1;
-      k = q + 1;
-      while (k < n && s_[k] == ' ')
-        ++k;
-    }
-    if (k >= n || s_[k] != ')')
-      return i + 1;
-    auto end = k + 1;
-    // A link with another scheme (javascript:, data:, file:) or an empty
-    // text stays literal as a whole, so nothing inside it becomes markup.
-    if (!is_safe_link_url(url) || is_blank(text))
-      return end;
-    flush(i);
-    out_ += "<a href=\"";
-    append_html_escaped(out_, url);
-    out_ += "\">";
-    inline_region{out_, text, active_ | f_link, depth_ + 1}.convert();
-    out_ += "</a>";
-    literal_ = end;
-    return end;
   }
 
-  // <https://example.com>
-  size_t on_angle(size_t i) {
-    if ((active_ & (f_link | f_quote)) != 0)
-      return i + 1;
-    auto close = s_.find('>', i + 1);
-    if (close == npos)
-      return i + 1;
-    auto url = s_.substr(i + 1, close - i - 1);
-    if (!is_safe_link_url(url))
-      return i + 1;
-    flush(i);
-    out_ += "<a href=\"";
-    append_html_escaped(out_, url);
-    out_ += "\">";
-    append_html_escaped(out_, url);
-    out_ += "</a>";
-    literal_ = close + 1;
-    return literal_;
+  void end_code_block() {
+    std::string_view content = code_;
+    if (!content.empty() && content.back() == '\n')
+      content.remove_suffix(1);
+    if (is_blank(content))
+      return;
+    if (quote_ > 0) {
+      // No pre inside a blockquote: the code as text.
+      append_html_escaped(out_, content);
+    } else if (language_.empty()) {
+      out_ += "<pre>";
+      append_html_escaped(out_, content);
+      out_ += "</pre>";
+    } else {
+      out_ += "<pre><code class=\"language-";
+      out_.append(language_.data(), language_.size());
+      out_ += "\">";
+      append_html_escaped(out_, content);
+      out_ += "</code></pre>";
+    }
   }
 
-  // Bare URLs stay literal (Telegram links them itself), so underscores or
-  // asterisks in a path never turn into emphasis.
-  size_t on_bare_url(size_t i) {
-    if (i > 0 && is_word(s_[i - 1]))
-      return i + 1;
-    auto rest = s_.substr(i, 8);
-    if (rest.substr(0, 7) != "http://" && rest != "https://")
-      return i + 1;
-    auto j = i;
-    while (j < s_.size() && !is_space(s_[j]) && s_[j] != '<')
-      ++j;
-    return j;
-  }
+  struct link_frame {
+    size_t start;
+    std::string href;
+    bool tag;
+    size_t text_start = 0;
+    /// Where the link's text starts in the document, if it is a view.
+    const char* src = nullptr;
+  };
 
   std::string& out_;
-  std::string_view s_;
-  unsigned active_;
-  int depth_;
-  size_t literal_ = 0;
-  size_t no_tick_close_[max_tick_run + 1];
-  size_t no_delim_close_[3][4];
+  std::string_view doc_;
+  size_t pending_ = 0;
+  std::vector<open_tag> tags_;
+  int bold_ = 0;
+  int italic_ = 0;
+  int strike_ = 0;
+  int code_span_ = 0;
+  int link_ = 0;
+  int quote_ = 0;
+  size_t quote_start_ = 0;
+  size_t heading_start_ = 0;
+  bool item_open_ = false;
+  bool in_code_block_ = false;
+  std::string_view language_;
+  std::string code_;
+  std::vector<list_frame> lists_;
+  std::vector<link_frame> link_stack_;
 };
 
-void convert_inline(std::string& out, std::string_view s, unsigned active) {
-  inline_region{out, s, active, 0}.convert();
+renderer& self(void* p) {
+  return *static_cast<renderer*>(p);
 }
 
-size_t leading_spaces(std::string_view line) {
-  size_t n = 0;
-  while (n < line.size() && line[n] == ' ')
-    ++n;
-  return n;
-}
-
-struct fence {
-  char ch;
-  size_t run;
-  size_t indent;
-  std::string_view language;
+const MD_PARSER md_parser = {
+  0,
+  md_flags,
+  [](MD_BLOCKTYPE t, void* d, void* u) {
+    return self(u).enter_block(t, d);
+  },
+  [](MD_BLOCKTYPE t, void* d, void* u) {
+    return self(u).leave_block(t, d);
+  },
+  [](MD_SPANTYPE t, void* d, void* u) {
+    return self(u).enter_span(t, d);
+  },
+  [](MD_SPANTYPE t, void* d, void* u) {
+    return self(u).leave_span(t, d);
+  },
+  [](MD_TEXTTYPE t, const MD_CHAR* s, MD_SIZE n, void* u) {
+    return self(u).text(t, {s, n});
+  },
+  nullptr,
+  nullptr,
 };
 
-std::optional<fence> parse_fence_open(std::string_view line) {
-  auto indent = leading_spaces(line);
-  if (indent > 3 || indent >= line.size())
-    return std::nullopt;
-  auto ch = line[indent];
-  if (ch != '`' && ch != '~')
-    return std::nullopt;
-  auto run = run_length(line, indent);
-  if (run < 3)
-    return std::nullopt;
-  auto info = trim(line.substr(indent + run));
-  if (ch == '`' && info.find('`') != npos)
-    return std::nullopt;
-  auto lang = info.substr(0, std::min(info.find(' '), info.find('\t')));
-  if (!is_valid_code_language(lang))
-    lang = {};
-  return fence{ch, run, indent, lang};
-}
-
-bool is_fence_close(std::string_view line, const fence& f) {
-  auto indent = leading_spaces(line);
-  if (indent > 3 || indent >= line.size() || line[indent] != f.ch)
+/// Returns whether md4c would render `md` as one paragraph of its escaped
+/// text: one line without leading or trailing blanks, nothing that opens a
+/// block at its start, no inline syntax (emphasis, code, links, escapes,
+/// entities, `<`) and no bare URL. Most chat replies are such a line, and
+/// md4c's setup costs more than escaping them (benches/README.md).
+bool is_plain_line(std::string_view md) {
+  if (md.empty())
     return false;
-  auto run = run_length(line, indent);
-  return run >= f.run && is_blank(line.substr(indent + run));
-}
-
-std::string_view quote_content(std::string_view line) {
-  auto indent = leading_spaces(line);
-  if (indent > 3 || indent >= line.size() || line[indent] != '>')
-    return {};
-  auto rest = line.substr(indent + 1);
-  if (!rest.empty() && rest.front() == ' ')
-    rest.remove_prefix(1);
-  return rest;
-}
-
-bool is_quote(std::string_view line) {
-  auto indent = leading_spaces(line);
-  return indent <= 3 && indent < line.size() && line[indent] == '>';
-}
-
-bool is_rule(std::string_view line) {
-  auto t = trim(line);
-  if (t.empty() || (t[0] != '-' && t[0] != '*' && t[0] != '_'))
+  auto first = md.front();
+  auto last = md.back();
+  if (first == ' ' || first == '\t' || last == ' ' || last == '\t'
+      || (first >= '0' && first <= '9'))
     return false;
-  size_t count = 0;
-  for (char c : t) {
-    if (c == t[0])
-      ++count;
-    else if (c != ' ')
-      return false;
+  switch (first) {
+    case '#':
+    case '>':
+    case '-':
+    case '+':
+    case '=':
+    case '|': return false;
+    default: break;
   }
-  return count >= 3;
-}
-
-void convert_fenced(std::string& out, const std::vector<std::string_view>& lines,
-                    size_t first, size_t last, const fence& f) {
-  std::string content;
-  for (auto li = first; li < last; ++li) {
-    auto line = lines[li];
-    line.remove_prefix(std::min(leading_spaces(line), f.indent));
-    if (li > first)
-      content += '\n';
-    content.append(line.data(), line.size());
-  }
-  if (is_blank(content))
-    return;
-  if (f.language.empty()) {
-    out += "<pre>";
-  } else {
-    out += "<pre><code class=\"language-";
-    out.append(f.language.data(), f.language.size());
-    out += "\">";
-  }
-  append_html_escaped(out, content);
-  out += f.language.empty() ? "</pre>" : "</code></pre>";
-}
-
-// Returns true if the line was a heading, a bullet or a rule.
-bool convert_line_block(std::string& out, std::string_view line) {
-  auto indent = leading_spaces(line);
-  auto rest = line.substr(indent);
-  if (indent <= 3 && !rest.empty() && rest[0] == '#') {
-    auto level = run_length(rest, 0);
-    if (level <= 6 && (level == rest.size() || rest[level] == ' ')) {
-      auto text = trim(rest.substr(level));
-      // Drop an optional closing sequence: "## Title ##".
-      auto hashes = text.find_last_not_of('#');
-      if (hashes != npos && hashes + 1 < text.size() && text[hashes] == ' ')
-        text = trim(text.substr(0, hashes));
-      if (!text.empty()) {
-        out += "<b>";
-        convert_inline(out, text, f_bold);
-        out += "</b>";
-      }
-      return true;
+  for (char c : md) {
+    switch (c) {
+      case '\n':
+      case '\r':
+      case '\0':
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '~':
+      case '[':
+      case ']':
+      case '!':
+      case '<':
+      case '&': return false;
+      default: break;
     }
   }
-  if (is_rule(line)) {
-    out += "\xE2\x80\x94\xE2\x80\x94\xE2\x80\x94";
-    return true;
-  }
-  if (rest.size() >= 2 && (rest[0] == '-' || rest[0] == '*' || rest[0] == '+')
-      && rest[1] == ' ') {
-    out.append(line.data(), indent);
-    out += "\xE2\x80\xA2 ";
-    convert_inline(out, rest.substr(2), 0);
-    return true;
-  }
-  return false;
+  return md.find("://") == std::string_view::npos;
 }
 
 } // namespace
 
 std::string markdown_to_telegram_html(std::string_view md) {
-  std::vector<std::string_view> lines;
-  for (size_t pos = 0;;) {
-    auto nl = md.find('\n', pos);
-    auto line = md.substr(pos, nl == npos ? npos : nl - pos);
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
-    lines.push_back(line);
-    if (nl == npos)
-      break;
-    pos = nl + 1;
-  }
+  if (is_plain_line(md))
+    return html_escape(md);
   std::string out;
   out.reserve(md.size() + md.size() / 4 + 16);
-  for (size_t li = 0; li < lines.size();) {
-    if (li > 0)
-      out += '\n';
-    auto line = lines[li];
-    if (auto f = parse_fence_open(line)) {
-      // An unclosed fence runs to the end, as in CommonMark: a chunk cut
-      // inside a code block still shows the code as code.
-      auto end = li + 1;
-      while (end < lines.size() && !is_fence_close(lines[end], *f))
-        ++end;
-      convert_fenced(out, lines, li + 1, end, *f);
-      li = end < lines.size() ? end + 1 : end;
-      continue;
-    }
-    if (is_quote(line)) {
-      auto end = li;
-      bool blank = true;
-      for (; end < lines.size() && is_quote(lines[end]); ++end)
-        blank = blank && is_blank(quote_content(lines[end]));
-      if (blank) {
-        // Only empty quote lines: an empty blockquote would be an empty
-        // entity, so keep the markers as text.
-        for (auto k = li; k < end; ++k) {
-          if (k > li)
-            out += '\n';
-          append_html_escaped(out, lines[k]);
-        }
-      } else {
-        out += "<blockquote>";
-        for (auto k = li; k < end; ++k) {
-          if (k > li)
-            out += '\n';
-          convert_inline(out, quote_content(lines[k]), f_quote);
-        }
-        out += "</blockquote>";
-      }
-      li = end;
-      continue;
-    }
-    if (!convert_line_block(out, line))
-      convert_inline(out, line, 0);
-    ++li;
-  }
-  return out;
-}
-
-// -- chunks of long answers -----------------------------------------------------
-
-namespace {
-
-// Room for closing a fence at the end of a piece and reopening it at the
-// start of the next: two fence lines of at most 16 markers, a language of at
-// most 32 characters and the line breaks.
-constexpr size_t fence_margin = 80;
-
-// Pieces are split again (halving the limit) while their HTML is longer than
-// Telegram's limit, down to this size; below it they go out as plain text.
-constexpr size_t min_resplit_limit = 400;
-
-/// Returns the fence still open at the end of `text`, if any.
-std::optional<fence> open_fence_at_end(std::string_view text) {
-  std::optional<fence> open;
-  for (size_t pos = 0; pos <= text.size();) {
-    auto nl = text.find('\n', pos);
-    auto line = text.substr(pos, nl == npos ? npos : nl - pos);
-    if (!line.empty() && line.back() == '\r')
-      line.remove_suffix(1);
-    if (open) {
-      if (is_fence_close(line, *open))
-        open.reset();
-    } else if (auto f = parse_fence_open(line)) {
-      open = f;
-    }
-    if (nl == npos)
-      break;
-    pos = nl + 1;
-  }
-  return open;
-}
-
-bool has_visible_text(std::string_view s) {
-  return !is_blank(s);
-}
-
-} // namespace
-
-std::vector<telegram_chunk> markdown_to_telegram_chunks(std::string_view md,
-                                                        size_t limit) {
-  std::vector<telegram_chunk> out;
-  auto piece_limit = limit > 2 * fence_margin ? limit - fence_margin : limit;
-  auto pieces = split_message(md, piece_limit);
-  std::string carry; // the fence line that reopens a cut code block
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    auto source = carry + pieces[i];
-    carry.clear();
-    if (i + 1 < pieces.size()) {
-      if (auto f = open_fence_at_end(source);
-          f && f->run <= max_tick_run) {
-        // The language views `source`: copy it before `source` grows.
-        std::string marker(f->run, f->ch);
-        carry = marker;
-        carry += f->language;
-        carry += '\n';
-        source += '\n';
-        source += marker;
-      }
-    }
-    if (!has_visible_text(source))
-      continue;
-    telegram_chunk chunk;
-    auto html = markdown_to_telegram_html(source);
-    // Each check is a pass over the HTML: every length is taken once.
-    bool safe = false;
-    size_t raw_units = 0;
-    if (is_balanced_telegram_html(html)) {
-      auto text_units = html_text_utf16_length(html);
-      safe = text_units > 0 && text_units <= telegram_text_limit;
-      if (safe)
-        raw_units = utf16_length(html);
-    }
-    if (safe && raw_units > telegram_text_limit
-        && limit / 2 >= min_resplit_limit) {
-      // Telegram counts the parsed text, but escaping can make the raw
-      // HTML several times longer (code full of `&` and `<`); stricter
-      // servers count the raw text. Such a piece is self-contained
-      // Markdown (fences closed and reopened), so split it again.
-      for (auto& sub : markdown_to_telegram_chunks(source, limit / 2))
-        out.push_back(std::move(sub));
-      continue;
-    }
-    if (safe && raw_units <= telegram_text_limit) {
-      chunk.text = std::move(html);
-      chunk.html = true;
-    } else {
-      chunk.text = source;
-    }
-    chunk.plain = std::move(source);
-    out.push_back(std::move(chunk));
-  }
+  renderer r{out, md};
+  // md4c only fails on memory exhaustion; the caller then sends plain text
+  // (an empty result has no visible text).
+  if (md_parse(md.data(), static_cast<MD_SIZE>(md.size()), &md_parser, &r) != 0)
+    out.clear();
   return out;
 }
 

@@ -32,13 +32,6 @@ size_t fitting_prefix(std::string_view text, size_t limit) {
 
 } // namespace
 
-size_t utf16_units(std::string_view utf8) {
-  size_t n = 0;
-  for (unsigned char c : utf8)
-    n += is_continuation(c) ? 0 : units_of_lead(c);
-  return n;
-}
-
 std::vector<std::string> split_message(std::string_view text, size_t limit) {
   std::vector<std::string> chunks;
   // Telegram rejects blank texts ("message text is empty"): a separator

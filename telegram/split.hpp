@@ -4,14 +4,12 @@
 #include <string_view>
 #include <vector>
 
+#include "telegram/text.hpp"
+
 namespace zaki {
 
 /// Telegram's limit of a message text, in UTF-16 code units.
 constexpr size_t telegram_text_limit = 4096;
-
-/// Returns the length of UTF-8 text in UTF-16 code units (the unit of
-/// Telegram's limits): one per code point, two for a 4-byte sequence.
-size_t utf16_units(std::string_view utf8);
 
 /// Splits `text` into chunks of at most `limit` UTF-16 code units each,
 /// cutting preferably at a blank line, then a newline, then a space, and

@@ -8,6 +8,8 @@
 #include <caf/all.hpp>
 #include <simdjson.h>
 
+#include "messages/peer.hpp"
+#include "json/parse.hpp"
 #include "actors/admin.hpp"
 #include "actors/process_backend.hpp"
 #include "containers/spawn_child.hpp"
@@ -56,7 +58,7 @@ const char* const phrases[] = {
 /// The state the health supervisor reports for `user` ("" if not watched),
 /// from the detail JSON of its status node.
 std::string health_state_of(const std::string& detail, int64_t user) {
-  simdjson::dom::parser parser;
+  auto& parser = thread_dom_parser();
   simdjson::dom::element doc;
   simdjson::dom::array containers;
   if (parser.parse(detail).get(doc)
@@ -163,7 +165,7 @@ void on_health_state(driver_ptr self, const std::string& state) {
 }
 
 void poll_health(driver_ptr self) {
-  auto health = self->system().registry().get<health_actor>(names::health);
+  auto health = peer<health_actor>(self);
   if (!health) {
     on_health_state(self, "");
     return;

@@ -10,6 +10,7 @@
 #include <caf/fwd.hpp>
 
 #include "messages/interfaces.hpp"
+#include "runtime/io_runtime.hpp"
 #include "runtime/settings.hpp"
 #include "emulators/fake_gateway.hpp"
 #include "emulators/fake_telegram.hpp"
@@ -35,7 +36,7 @@ struct crash_record {
 /// in-process gateway per user.
 struct demo_world {
   fakes::fake_telegram telegram;
-  fakes::io_runner gateways_io{1};
+  io_runtime gateways_io{1, io_start::deferred};
   std::vector<std::unique_ptr<fakes::fake_gateway>> gateways;
   std::vector<int64_t> users;
   /// The user the router cannot serve (not provisioned / no capacity).

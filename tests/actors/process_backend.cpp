@@ -341,7 +341,8 @@ CAF_TEST(router memory per supervised container) {
   CAF_MESSAGE(n << " more containers: provisioned in " << took
                 << " ms; router RSS " << before << " -> " << after
                 << " KiB, about " << per << " KiB per supervised container");
-  CAF_CHECK_LESS(per, 1024);
+  // The figure is printed, not asserted (no resource checks in tests:
+  // benches/README.md); what is checked is that all of them run.
   for (int i = 1; i <= n; ++i)
     CAF_CHECK_EQUAL(w.states->count(10000 + i, "running"), 1u);
 }

@@ -10,9 +10,11 @@
 using namespace zaki;
 using namespace std::chrono;
 
-// Measures GET /admin/tree with 1,000 live user actors: every user writes
-// once, so the supervisor runs 1,000 user actors (idle, waiting for their
-// next message), and the tree walk asks each of them.
+// GET /admin/tree with 1,000 live user actors: every user writes once, so
+// the supervisor runs 1,000 user actors (idle, waiting for their next
+// message), and the tree walk asks each of them. It must answer, listing
+// them all; how long it takes is printed, not asserted (no timing checks in
+// tests: benches/README.md).
 
 CAF_TEST(admin tree latency with 1000 live user actors) {
   constexpr size_t users = 1000;
@@ -46,5 +48,11 @@ CAF_TEST(admin tree latency with 1000 live user actors) {
   using fms = duration<double, std::milli>;
   auto scrape_ms = fms(steady_clock::now() - started).count();
   CAF_MESSAGE("GET /metrics with the same tree: " << scrape_ms << " ms");
-  CAF_CHECK_LESS(ms[ms.size() / 2], 2000.0);
+  auto tree = f.get("/admin/tree").body;
+  size_t listed = 0;
+  for (auto pos = tree.find("\"name\":\"user:"); pos != std::string::npos;
+       pos = tree.find("\"name\":\"user:", pos + 1))
+    ++listed;
+  CAF_MESSAGE(listed << " user actors in the tree");
+  CAF_CHECK_GREATER_OR_EQUAL(listed, users);
 }

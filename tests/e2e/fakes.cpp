@@ -12,7 +12,7 @@
 
 #include "emulators/fake_gateway.hpp"
 #include "emulators/fake_telegram.hpp"
-#include "emulators/mini_json.hpp"
+#include "emulators/json_value.hpp"
 #include "emulators/sync_client.hpp"
 
 // The loopback fakes, driven over real HTTP by a blocking client in the test
@@ -491,7 +491,7 @@ CAF_TEST(gateway health endpoints answer like OpenClaw) {
 CAF_TEST_FIXTURE_SCOPE_END()
 
 CAF_TEST(fifty gateways share one io_context) {
-  io_runner runner{1};
+  io_runtime runner{1, io_start::deferred};
   std::vector<std::unique_ptr<fake_gateway>> farm;
   for (int i = 0; i < 50; ++i)
     farm.emplace_back(std::make_unique<fake_gateway>(runner.context()));

@@ -2,6 +2,7 @@
 #include "caf/test/unit_test.hpp"
 
 #include "http/client.hpp"
+#include "runtime/io_runtime.hpp"
 
 #include <atomic>
 #include <future>
@@ -77,7 +78,7 @@ struct server_fixture {
     return loopback(port);
   }
 
-  fk::io_runner runner;
+  io_runtime runner{1, io_start::deferred};
   std::unique_ptr<fk::mini_http_server> server;
   uint16_t port = 0;
   std::mutex mtx;

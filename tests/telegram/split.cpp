@@ -42,7 +42,7 @@ void check_chunks(const std::string& text, const std::vector<std::string>& xs,
                   size_t limit) {
   std::string joined;
   for (auto& x : xs) {
-    CAF_CHECK_LESS_OR_EQUAL(utf16_units(x), limit);
+    CAF_CHECK_LESS_OR_EQUAL(utf16_length(x), limit);
     CAF_CHECK(valid_utf8(x));
     CAF_CHECK(x.find_first_not_of(" \n") != std::string::npos);
     joined += x;
@@ -61,12 +61,12 @@ void check_chunks(const std::string& text, const std::vector<std::string>& xs,
 } // namespace
 
 CAF_TEST(utf16 units count surrogate pairs twice) {
-  CAF_CHECK_EQUAL(utf16_units(""), 0u);
-  CAF_CHECK_EQUAL(utf16_units("abc"), 3u);
-  CAF_CHECK_EQUAL(utf16_units("Привет"), 6u);  // 2-byte sequences
-  CAF_CHECK_EQUAL(utf16_units("€"), 1u);       // 3 bytes, 1 unit
-  CAF_CHECK_EQUAL(utf16_units("🌊"), 2u);      // 4 bytes, a surrogate pair
-  CAF_CHECK_EQUAL(utf16_units("a🌊b"), 4u);
+  CAF_CHECK_EQUAL(utf16_length(""), 0u);
+  CAF_CHECK_EQUAL(utf16_length("abc"), 3u);
+  CAF_CHECK_EQUAL(utf16_length("Привет"), 6u);  // 2-byte sequences
+  CAF_CHECK_EQUAL(utf16_length("€"), 1u);       // 3 bytes, 1 unit
+  CAF_CHECK_EQUAL(utf16_length("🌊"), 2u);      // 4 bytes, a surrogate pair
+  CAF_CHECK_EQUAL(utf16_length("a🌊b"), 4u);
 }
 
 CAF_TEST(short and empty texts) {
@@ -105,11 +105,11 @@ CAF_TEST(never splits a surrogate pair or a UTF-8 sequence) {
   std::string emoji = repeat("🌊", 3000);
   auto xs = split_message(emoji);
   CAF_REQUIRE_EQUAL(xs.size(), 2u);
-  CAF_CHECK_EQUAL(utf16_units(xs[0]), 4096u);
+  CAF_CHECK_EQUAL(utf16_length(xs[0]), 4096u);
   check_chunks(emoji, xs, 4096);
   // An odd limit cannot hold half a pair: 4095 units take 2047 emoji.
   xs = split_message(emoji, 4095);
-  CAF_CHECK_EQUAL(utf16_units(xs[0]), 4094u);
+  CAF_CHECK_EQUAL(utf16_length(xs[0]), 4094u);
   check_chunks(emoji, xs, 4095);
   std::string cyr = repeat("Съешь же ещё этих мягких французских булок", 300);
   xs = split_message(cyr);
@@ -128,7 +128,7 @@ CAF_TEST(long answers are split into full chunks) {
   check_chunks(text, xs, 4096);
   // No tiny chunks in between: all but the last are more than 3/4 full.
   for (size_t i = 0; i + 1 < xs.size(); ++i)
-    CAF_CHECK_GREATER(utf16_units(xs[i]), 3000u);
+    CAF_CHECK_GREATER(utf16_length(xs[i]), 3000u);
 }
 
 CAF_TEST(no chunk is blank) {

@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-// A tiny JSON reader and string escaper for the loopback fakes. The fakes
-// must not depend on simdjson (the test gateway is linked statically and
-// Debian ships no static simdjson), and the bodies they read are small, so a
-// plain recursive-descent parser into a small tree is enough.
+// A small JSON tree and string writer for the loopback fakes, over
+// rapidjson (header-only). The fakes must not depend on simdjson (the test
+// gateway is linked statically and Debian ships no static simdjson), and the
+// bodies they read are small, so a tree of plain values is enough.
 
 namespace zaki::fakes {
 
@@ -35,7 +35,8 @@ struct json_value {
   /// The members of an object, in input order.
   std::vector<std::pair<std::string, json_value>> members;
 
-  /// The value's text exactly as it appeared in the input.
+  /// The text of an object or array exactly as it appeared in the input
+  /// (a view into it); `true`, `false` or `null` for those literals.
   std::string_view raw;
 
   /// Returns the member `key` of an object, or null if absent.
