@@ -244,10 +244,21 @@ void fake_telegram::state::dispatch(const std::string& method,
     if (auto err = text_error())
       return bad(*err);
     auto markup = tg::str_param(ps, "reply_markup");
-    if (i->second.text == text && i->second.markup == markup)
+    if (edit_flood) {
+      auto last = last_edit.find(*chat_id);
+      if (last != last_edit.end() && now - last->second < seconds(1)) {
+        ++edit_429s;
+        return reply(429, tg::error(429, "Too Many Requests: retry after 1",
+                                    1));
+      }
+    }
+    if (i->second.text == text && i->second.markup == markup) {
+      ++not_modified;
       return bad("message is not modified: specified new message content "
                  "and reply markup are exactly the same as a current content "
                  "and reply markup of the message");
+    }
+    last_edit[*chat_id] = now;
     i->second.text = text;
     i->second.markup = markup;
     calls.push_back({method, *chat_id, *msg_id, text, {}, now});
