@@ -291,15 +291,23 @@ telegram_stream& stream_of(self_ptr self, const stream_update& up) {
   if (i == st.streams.end()) {
     auto& cfg = st.ctx->cfg.stream;
     stream_edit::options opts;
-    opts.edit_interval = std::max<caf::timespan>(cfg.edit_interval,
-                                                 std::chrono::milliseconds(250));
+    opts.edit_interval = std::max<caf::timespan>(
+      cfg.edit_interval, std::chrono::milliseconds(250));
     opts.first_preview = cfg.first_preview;
     i = st.streams
-          .emplace(std::piecewise_construct, std::forward_as_tuple(up.request_id),
+          .emplace(std::piecewise_construct,
+                   std::forward_as_tuple(up.request_id),
                    std::forward_as_tuple(opts, clock_type::now()))
           .first;
     i->second.chat_id = up.chat_id;
     i->second.request_id = up.request_id;
+    // Drafts exist in private chats only (positive ids); a chat where they
+    // failed once streams by edits.
+    i->second.draft = cfg.mode == "draft" && up.chat_id > 0
+                      && st.no_draft_chats.count(up.chat_id) == 0;
+    // Non-zero and within 31 bits (any JSON reader takes it).
+    auto h = std::hash<std::string>{}(up.request_id);
+    i->second.draft_id = (h & 0x7fffffff) | 1;
     ++st.stream_answers;
     static auto& answers = stream_counter("zaki_stream_answers_total",
                                           "answers shown as a stream");
@@ -331,7 +339,8 @@ void deliver_final(self_ptr self, telegram_stream& s) {
   if (s.end == stream_update::stopped)
     text += "\n\n_\xE2\x8F\xB9 Stopped_";
   auto chunks = markdown_to_telegram_chunks(text);
-  auto mid = s.edit.message_id();
+  // A draft has no message to edit: the final answer is a new message.
+  auto mid = s.draft ? int64_t{0} : s.edit.message_id();
   if (chunks.empty()) {
     if (mid != 0) {
       // Nothing visible to keep: the preview stays as it is (a Stop button
@@ -400,7 +409,10 @@ void drive(self_ptr self, const std::string& key) {
   op.chat_id = s.chat_id;
   op.request_id = s.request_id;
   op.stream_key = key;
-  if (c.kind == kind::send_preview) {
+  if (s.draft) {
+    op.method = "sendMessageDraft";
+    op.body = encode_message_draft(s.chat_id, s.draft_id, c.text);
+  } else if (c.kind == kind::send_preview) {
     op.method = "sendMessage";
     op.body = encode_send_message(s.chat_id, c.text, "", s.reply_markup);
   } else {
@@ -450,9 +462,28 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
   bot_api_error api;
   if (!res.ok() && res.status != 0)
     decode_api_error(res.body, api);
+  bool draft = op.method == "sendMessageDraft";
+  if (draft && !res.ok() && res.status != 429) {
+    // Not available here (a group, an older Bot API): this chat streams by
+    // edits from now on, starting over with a preview message.
+    logger("telegram")->warn("event=draft_refused chat={} status={} "
+                             "detail={} action=edit request_id={}",
+                             op.chat_id, res.status,
+                             log_value(api.description), op.request_id);
+    st.no_draft_chats.insert(op.chat_id);
+    s.draft = false;
+    auto opts = s.edit.options_used();
+    s.edit = stream_edit{opts, s.started};
+    s.edit.update(s.text);
+    if (s.end != 0)
+      s.edit.finish();
+    return drive(self, op.stream_key);
+  }
   if (res.ok()) {
     bool first = s.edit.message_id() == 0 && op.edit_message_id == 0;
-    s.edit.on_success(now, first ? decode_sent_message_id(res.body) : 0);
+    // A draft has no message id; any non-zero value keeps the loop going.
+    auto id = draft ? int64_t{-1} : decode_sent_message_id(res.body);
+    s.edit.on_success(now, first ? id : 0);
     if (first) {
       first_preview_seconds().observe(
         std::chrono::duration<double>(now - s.started).count());

@@ -3,6 +3,7 @@
 #include <deque>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/typed_response_promise.hpp>
 
@@ -62,6 +63,10 @@ struct telegram_stream {
   std::string reply_markup;
   /// A stream_update::end_t once the end arrived.
   uint8_t end = 0;
+  /// `stream.mode=draft` in a private chat: previews are sendMessageDraft
+  /// calls under `draft_id`, and the final answer is a new message.
+  bool draft = false;
+  uint64_t draft_id = 0;
   caf::typed_response_promise<int64_t> promise;
 };
 
@@ -95,6 +100,8 @@ struct telegram_state {
   uint64_t failed = 0;
   uint64_t rate_limited = 0;
   uint64_t retries = 0;
+  /// Chats whose sendMessageDraft failed: they stream by edits instead.
+  std::unordered_set<int64_t> no_draft_chats;
   /// Streamed answers in progress, by request id.
   std::unordered_map<std::string, telegram_stream> streams;
   uint64_t stream_answers = 0;

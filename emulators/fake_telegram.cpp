@@ -265,6 +265,19 @@ void fake_telegram::state::dispatch(const std::string& method,
     changed.notify_all();
     reply(200, tg::ok(tg::bot_message_json(bot_id, *msg_id, *chat_id, text,
                                            markup)));
+  } else if (method == "sendmessagedraft") {
+    // Bot API 9.5+: private chats only; groups get TEXTDRAFT_PEER_INVALID.
+    auto draft_id = tg::int_param(ps, "draft_id");
+    if (!chat_id || *chat_id < 0)
+      return bad("TEXTDRAFT_PEER_INVALID");
+    if (!draft_id || *draft_id == 0)
+      return bad("draft_id must be non-zero");
+    if (tg::utf16_length(text) > 4096)
+      return bad("message is too long");
+    calls.push_back({method, *chat_id, 0, text, std::to_string(*draft_id),
+                     now});
+    changed.notify_all();
+    reply(200, tg::ok("true"));
   } else if (method == "deletemessage") {
     auto msg_id = tg::int_param(ps, "message_id");
     auto i = msg_id ? messages.find(*msg_id) : messages.end();

@@ -152,4 +152,12 @@ std::string encode_edit_message_text(int64_t chat_id, int64_t message_id,
   return w.take();
 }
 
+std::string encode_message_draft(int64_t chat_id, uint64_t draft_id,
+                                 std::string_view text) {
+  json_writer w;
+  w.begin_object().field("chat_id", chat_id).field("draft_id", draft_id);
+  w.field("text", text);
+  return w.end_object().take();
+}
+
 } // namespace zaki

@@ -87,6 +87,11 @@ public:
     return abandoned_ ? 0 : message_id_;
   }
 
+  /// Returns the options the loop runs with.
+  const options& options_used() const {
+    return opts_;
+  }
+
   /// Returns whether a call is in flight.
   bool in_flight() const {
     return in_flight_;
@@ -133,5 +138,10 @@ std::string encode_edit_message_text(int64_t chat_id, int64_t message_id,
                                      std::string_view text,
                                      std::string_view parse_mode,
                                      std::string_view reply_markup);
+
+/// Returns the JSON body of a sendMessageDraft call (Bot API 9.x; private
+/// chats only, `draft_id` non-zero).
+std::string encode_message_draft(int64_t chat_id, uint64_t draft_id,
+                                 std::string_view text);
 
 } // namespace zaki

@@ -259,4 +259,24 @@ CAF_TEST(a 429 on an edit pauses the edits) {
   CAF_CHECK_EQUAL(stop(), 0);
 }
 
+CAF_TEST(draft mode streams drafts then sends the answer once) {
+  cfg().stream.mode = "draft";
+  start();
+  auto text = slow_text("u7001-m1", 30, 100);
+  telegram.push_text(user, text);
+  CAF_REQUIRE(telegram.wait_for_sent_to(user, 1, seconds(15)));
+  auto drafts = telegram.calls("sendMessageDraft");
+  CAF_CHECK_GREATER_OR_EQUAL(drafts.size(), 2u);
+  // Every draft shows a beginning of the answer, under one draft id.
+  auto answer = "echo: " + text;
+  for (auto& d : drafts) {
+    CAF_CHECK_EQUAL(answer.compare(0, d.text.size(), d.text), 0);
+    CAF_CHECK_EQUAL(d.data, drafts.front().data);
+  }
+  CAF_CHECK_EQUAL(telegram.sent_to(user).size(), 1u);
+  CAF_CHECK_EQUAL(telegram.sent_to(user).front().text, answer);
+  CAF_CHECK(edits().empty());
+  CAF_CHECK_EQUAL(stop(), 0);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

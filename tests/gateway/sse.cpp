@@ -155,11 +155,11 @@ CAF_TEST(an error event or an early end is no answer) {
   {
     gateway_stream stream;
     std::string delta;
-    CAF_CHECK(stream.feed("data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}"
-                          "\n\n",
-                          delta));
-    CAF_CHECK(!stream.feed("data: {\"error\":{\"message\":\"upstream provider "
-                           "error\",\"type\":\"api_error\"}}\n\ndata: [DONE]\n\n",
+    CAF_CHECK(stream.feed(
+      "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n", delta));
+    CAF_CHECK(!stream.feed("data: {\"error\":{\"message\":\"upstream "
+                           "provider error\",\"type\":\"api_error\"}}"
+                           "\n\ndata: [DONE]\n\n",
                            delta));
     http_result res;
     res.status = 200;
@@ -170,9 +170,8 @@ CAF_TEST(an error event or an early end is no answer) {
   {
     gateway_stream stream;
     std::string delta;
-    CAF_CHECK(stream.feed("data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}"
-                          "\n\n",
-                          delta));
+    CAF_CHECK(stream.feed(
+      "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n", delta));
     http_result res;
     res.status = 200;
     CAF_CHECK(stream.finish(res).outcome == gateway_outcome::bad_response);

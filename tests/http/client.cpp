@@ -517,7 +517,8 @@ namespace {
 
 /// Sends a chunked 200 whose chunks follow each other every `gap`; with
 /// `stall`, the last chunk never comes.
-void stream_parts(boost::asio::io_context& ioc, std::shared_ptr<fk::responder> res,
+void stream_parts(boost::asio::io_context& ioc,
+                  std::shared_ptr<fk::responder> res,
                   std::vector<std::string> parts, milliseconds gap,
                   bool stall) {
   res->send_part("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
