@@ -210,11 +210,17 @@ void fail_stream(user_self self, error_code code) {
 
 error_code stream_failure_code(user_self self, const http_result& res,
                                const gateway_answer& answer) {
-  if (self->state.stream && res.ok()) {
-    if (self->state.stream->failed())
-      return classify_gateway_error(502, answer.error_type);
+  auto& st = self->state;
+  if (st.stream && res.ok()) {
+    if (st.stream->failed())
+      return classify_gateway_error(res.status, answer.error_type);
     return error_code::gateway_bad_response;
   }
+  // A stream cut off after its headers: the gateway went away mid-answer.
+  if (st.stream && res.status == 0
+      && (res.failure == http_failure::other
+          || res.failure == http_failure::closed))
+    return error_code::container_down;
   return gateway_failure_code(res, answer);
 }
 
