@@ -197,6 +197,11 @@ std::string http_chunk(std::string_view data) {
   return out;
 }
 
+void gateway_behavior::set_suffix(std::string suffix) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  suffix_ = std::move(suffix);
+}
+
 void gateway_behavior::set_stream_gap(std::chrono::milliseconds gap) {
   std::lock_guard<std::mutex> guard{mtx_};
   stream_gap_ = gap;
@@ -296,7 +301,7 @@ std::string gateway_behavior::answer_text(const std::string& content,
       answer += (i % 80 == 79) ? '\n' : words[i % words.size()];
     }
   } else {
-    answer = prefix_ + content;
+    answer = prefix_ + content + suffix_;
   }
   return answer;
 }

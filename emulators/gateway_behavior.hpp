@@ -131,6 +131,10 @@ public:
   /// Sets the text put before the echoed user message (default "echo: ").
   void set_prefix(std::string prefix);
 
+  /// Sets the text put after the echoed user message (default none): long
+  /// answers that still start with the user's text.
+  void set_suffix(std::string suffix);
+
   /// Delays every chat answer by `latency`.
   void set_latency(std::chrono::milliseconds latency);
 
@@ -218,6 +222,7 @@ private:
   std::string token_;
   std::unordered_map<std::string, std::string> user_tokens_;
   std::string prefix_ = "echo: ";
+  std::string suffix_;
   std::chrono::milliseconds latency_{0};
   int fail_status_ = 0;
   std::deque<int> fail_queue_;
