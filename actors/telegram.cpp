@@ -285,10 +285,31 @@ counter& stream_counter(const char* name, const char* help) {
   return metrics().get_counter(name, help);
 }
 
+/// Forgets streams without an update for 30 minutes that never ended: their
+/// user actor died mid-answer (a crash; a restarted one answers anew). The
+/// walk runs once per 256 new streams, so it costs O(1) per stream.
+void forget_orphan_streams(self_ptr self) {
+  auto& st = self->state;
+  if (st.stream_answers % 256 != 0)
+    return;
+  auto now = clock_type::now();
+  for (auto i = st.streams.begin(); i != st.streams.end();) {
+    if (now - i->second.last_update > std::chrono::minutes(30)
+        && !i->second.edit.in_flight()) {
+      logger("telegram")->warn("event=stream_orphaned chat={} request_id={}",
+                               i->second.chat_id, i->second.request_id);
+      i = st.streams.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
 telegram_stream& stream_of(self_ptr self, const stream_update& up) {
   auto& st = self->state;
   auto i = st.streams.find(up.request_id);
   if (i == st.streams.end()) {
+    forget_orphan_streams(self);
     auto& cfg = st.ctx->cfg.stream;
     stream_edit::options opts;
     opts.edit_interval = std::max<caf::timespan>(
@@ -314,6 +335,7 @@ telegram_stream& stream_of(self_ptr self, const stream_update& up) {
     answers.inc();
   }
   auto& s = i->second;
+  s.last_update = clock_type::now();
   if (!up.delta.empty()) {
     s.text += up.delta;
     auto skipped = s.edit.skipped;

@@ -55,6 +55,9 @@ struct telegram_stream {
   }
   stream_edit edit;
   stream_edit::clock::time_point started;
+  /// When the last update arrived (streams of a user actor that died
+  /// mid-answer are forgotten after a while).
+  stream_edit::clock::time_point last_update;
   int64_t chat_id = 0;
   std::string request_id;
   /// The Markdown source received so far.

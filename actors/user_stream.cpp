@@ -211,11 +211,15 @@ void fail_stream(user_self self, error_code code) {
 error_code stream_failure_code(user_self self, const http_result& res,
                                const gateway_answer& answer) {
   auto& st = self->state;
-  if (st.stream && res.ok()) {
-    if (st.stream->failed())
-      return classify_gateway_error(res.status, answer.error_type);
+  // An error event ends the exchange from our side (the body callback
+  // aborts it), so the result is "cancelled": the event's type decides.
+  if (st.stream && st.stream->failed())
+    return classify_gateway_error(200, answer.error_type);
+  // A 2xx without [DONE], or an event over the size limit (also aborted by
+  // the body callback; a Stop never gets here, it ends the call first).
+  if (st.stream
+      && (res.ok() || res.failure == http_failure::cancelled))
     return error_code::gateway_bad_response;
-  }
   // A stream cut off after its headers: the gateway went away mid-answer.
   if (st.stream && res.status == 0
       && (res.failure == http_failure::other
