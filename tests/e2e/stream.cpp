@@ -41,6 +41,8 @@ struct fixture : router_fixture {
   fixture() {
     add_user(user);
     cfg().stream.mode = "edit";
+    // Answers here stream for up to 10 s; the deadline bounds the whole.
+    cfg().gateway.timeout = seconds(30);
     cfg().stream.edit_interval = milliseconds(1000);
     cfg().stream.first_preview = milliseconds(300);
     telegram.set_edit_flood_limit(true);
