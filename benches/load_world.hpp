@@ -52,6 +52,7 @@ struct gateway_totals {
   uint64_t repeats = 0;
   uint64_t misrouted = 0;
   uint64_t max_in_flight = 0;
+  /// Chat requests under way now.
   uint64_t in_flight = 0;
 };
 
