@@ -144,8 +144,9 @@ CAF_TEST(gateway stream false asks for one JSON answer) {
   telegram.push_text(user, "u7001-m1 hello there");
   CAF_REQUIRE(telegram.wait_for_sent_to(user, 1, seconds(10)));
   CAF_CHECK_EQUAL(gateway.stats().streamed, 0u);
-  CAF_CHECK_EQUAL(telegram.sent_to(user).front().text,
-                  "echo: u7001-m1 hello there");
+  // A copy: CAF_CHECK_EQUAL keeps references past the full expression.
+  auto text = telegram.sent_to(user).front().text;
+  CAF_CHECK_EQUAL(text, "echo: u7001-m1 hello there");
   CAF_CHECK_EQUAL(stop(), 0);
 }
 
@@ -276,7 +277,8 @@ CAF_TEST(draft mode streams drafts then sends the answer once) {
     CAF_CHECK_EQUAL(d.data, drafts.front().data);
   }
   CAF_CHECK_EQUAL(telegram.sent_to(user).size(), 1u);
-  CAF_CHECK_EQUAL(telegram.sent_to(user).front().text, answer);
+  auto sent = telegram.sent_to(user).front().text;
+  CAF_CHECK_EQUAL(sent, answer);
   CAF_CHECK(edits().empty());
   CAF_CHECK_EQUAL(stop(), 0);
 }
