@@ -1,5 +1,7 @@
 #include "actors/telegram.hpp"
 
+#include <tuple>
+
 #include <caf/all.hpp>
 
 #include "runtime/actor_io.hpp"
@@ -8,6 +10,8 @@
 #include "runtime/logging.hpp"
 #include "telegram/split.hpp"
 #include "telegram/codec.hpp"
+#include "telegram/markdown.hpp"
+#include "runtime/metrics.hpp"
 
 namespace zaki {
 
@@ -200,10 +204,17 @@ void report_long_wait(self_ptr self, telegram_op& op,
 
 /// Handles a finished call; returns true when the op goes back to the head
 /// of its chat queue (retry).
+void on_stream_done(self_ptr self, telegram_op& op, http_result& res);
+
 bool on_done(self_ptr self, telegram_op& op, http_result& res) {
   auto& st = self->state;
   auto log = logger("telegram");
   auto& cfg = st.ctx->cfg.telegram;
+  if (!op.stream_key.empty()) {
+    // Previews are never retried: the next edit carries newer text.
+    on_stream_done(self, op, res);
+    return false;
+  }
   if (res.ok()) {
     succeed(self, op, res);
     return false;
@@ -231,8 +242,12 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
     log->warn("event=html_rejected chat={} request_id={} action=resend_plain "
               "detail={}",
               op.chat_id, op.request_id, log_value(api.description));
-    op.body = encode_send_message(op.chat_id, op.plain_fallback, "",
-                                  op.reply_markup);
+    op.body = op.edit_message_id != 0
+                ? encode_edit_message_text(op.chat_id, op.edit_message_id,
+                                           op.plain_fallback, "",
+                                           op.reply_markup)
+                : encode_send_message(op.chat_id, op.plain_fallback, "",
+                                      op.reply_markup);
     op.plain_fallback.clear();
     return true;
   }
@@ -275,6 +290,282 @@ void enqueue_paced(self_ptr self, telegram_op op) {
   auto chat_id = op.chat_id;
   chat_of(self, chat_id).queue.push_back(std::move(op));
   mark_ready(self, chat_id);
+}
+
+// -- streamed answers ---------------------------------------------------------
+
+histogram& first_preview_seconds() {
+  static auto& h = metrics()
+                     .histograms("zaki_stream_first_preview_seconds",
+                                 "time from a streamed answer's first text to "
+                                 "its first preview in Telegram",
+                                 {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10})
+                     .get();
+  return h;
+}
+
+counter& stream_counter(const char* name, const char* help) {
+  return metrics().get_counter(name, help);
+}
+
+/// Forgets streams without an update for 30 minutes that never ended: their
+/// user actor died mid-answer (a crash; a restarted one answers anew). The
+/// walk runs once per 256 new streams, so it costs O(1) per stream.
+void forget_orphan_streams(self_ptr self) {
+  auto& st = self->state;
+  if (st.stream_answers % 256 != 0)
+    return;
+  auto now = clock_type::now();
+  for (auto i = st.streams.begin(); i != st.streams.end();) {
+    if (now - i->second.last_update > std::chrono::minutes(30)
+        && !i->second.edit.in_flight()) {
+      logger("telegram")->warn("event=stream_orphaned chat={} request_id={}",
+                               i->second.chat_id, i->second.request_id);
+      i = st.streams.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+telegram_stream& stream_of(self_ptr self, const stream_update& up) {
+  auto& st = self->state;
+  auto i = st.streams.find(up.request_id);
+  if (i == st.streams.end()) {
+    forget_orphan_streams(self);
+    auto& cfg = st.ctx->cfg.stream;
+    stream_edit::options opts;
+    opts.edit_interval = std::max<caf::timespan>(
+      cfg.edit_interval, std::chrono::milliseconds(250));
+    opts.first_preview = cfg.first_preview;
+    i = st.streams
+          .emplace(std::piecewise_construct,
+                   std::forward_as_tuple(up.request_id),
+                   std::forward_as_tuple(opts, clock_type::now()))
+          .first;
+    i->second.chat_id = up.chat_id;
+    i->second.request_id = up.request_id;
+    // Drafts exist in private chats only (positive ids); a chat where they
+    // failed once streams by edits.
+    i->second.draft = cfg.mode == "draft" && up.chat_id > 0
+                      && st.no_draft_chats.count(up.chat_id) == 0;
+    // Non-zero and within 31 bits (any JSON reader takes it).
+    auto h = std::hash<std::string>{}(up.request_id);
+    i->second.draft_id = (h & 0x7fffffff) | 1;
+    ++st.stream_answers;
+    static auto& answers = stream_counter("zaki_stream_answers_total",
+                                          "answers shown as a stream");
+    answers.inc();
+  }
+  auto& s = i->second;
+  s.last_update = clock_type::now();
+  if (!up.delta.empty()) {
+    s.text += up.delta;
+    auto skipped = s.edit.skipped;
+    s.edit.update(s.text);
+    if (s.edit.skipped != skipped) {
+      ++st.stream_skipped;
+      static auto& c = stream_counter("zaki_stream_edits_skipped_total",
+                                      "preview edits skipped (same text)");
+      c.inc();
+    }
+  }
+  if (!up.reply_markup.empty())
+    s.reply_markup = up.reply_markup;
+  return s;
+}
+
+/// Sends the final text of a stream: the preview becomes its first chunk
+/// (edited in place, as HTML with the plain fallback, without the Stop
+/// button); the rest follows as new messages. Without a preview the answer
+/// goes out as new messages, as an unstreamed one.
+void deliver_final(self_ptr self, telegram_stream& s) {
+  auto text = s.text;
+  if (s.end == stream_update::stopped)
+    text += "\n\n_\xE2\x8F\xB9 Stopped_";
+  auto chunks = markdown_to_telegram_chunks(text);
+  // A draft has no message to edit: the final answer is a new message.
+  auto mid = s.draft ? int64_t{0} : s.edit.message_id();
+  if (chunks.empty()) {
+    if (mid != 0) {
+      // Nothing visible to keep: the preview stays as it is (a Stop button
+      // on it answers with a toast).
+      s.promise.deliver(mid);
+      return;
+    }
+    telegram_chunk empty;
+    empty.text = "(Your assistant sent an empty answer.)";
+    chunks.push_back(std::move(empty));
+  }
+  auto group = std::make_shared<telegram_send_group>();
+  group->promise = s.promise;
+  group->remaining = chunks.size();
+  group->last_message_id = mid;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    auto& chunk = chunks[i];
+    telegram_op op;
+    op.chat_id = s.chat_id;
+    op.request_id = s.request_id;
+    std::string_view mode = chunk.html ? "HTML" : "";
+    if (chunk.html)
+      op.plain_fallback = std::move(chunk.plain);
+    if (i == 0 && mid != 0) {
+      op.method = "editMessageText";
+      op.edit_message_id = mid;
+      op.body = encode_edit_message_text(s.chat_id, mid, chunk.text, mode, "");
+      ++self->state.stream_edits;
+    } else {
+      op.method = "sendMessage";
+      op.body = encode_send_message(s.chat_id, chunk.text, mode, "");
+    }
+    op.group = group;
+    enqueue_paced(self, std::move(op));
+  }
+}
+
+/// Makes the call the stream's edit loop asks for now, or arms the tick for
+/// when it will.
+void drive(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  auto i = st.streams.find(key);
+  if (i == st.streams.end())
+    return;
+  auto& s = i->second;
+  auto now = clock_type::now();
+  auto c = s.edit.next(now);
+  using kind = stream_edit::call_kind;
+  switch (c.kind) {
+    case kind::none: {
+      auto due = s.edit.due();
+      if (due != clock_type::time_point::max())
+        arm_tick(self, due);
+      return;
+    }
+    case kind::final:
+      deliver_final(self, s);
+      st.streams.erase(i);
+      pump(self);
+      return;
+    case kind::send_preview:
+    case kind::edit_preview:
+      break;
+  }
+  telegram_op op;
+  op.chat_id = s.chat_id;
+  op.request_id = s.request_id;
+  op.stream_key = key;
+  if (s.draft) {
+    op.method = "sendMessageDraft";
+    op.body = encode_message_draft(s.chat_id, s.draft_id, c.text);
+  } else if (c.kind == kind::send_preview) {
+    op.method = "sendMessage";
+    op.body = encode_send_message(s.chat_id, c.text, "", s.reply_markup);
+  } else {
+    op.method = "editMessageText";
+    op.edit_message_id = s.edit.message_id();
+    op.body = encode_edit_message_text(s.chat_id, op.edit_message_id, c.text,
+                                       "", s.reply_markup);
+  }
+  ++st.stream_edits;
+  static auto& edits = stream_counter("zaki_stream_edits_total",
+                                      "preview sends and edits of streams");
+  edits.inc();
+  enqueue_paced(self, std::move(op));
+  pump(self);
+}
+
+/// Drives every stream whose edit loop is due (the actor's one tick).
+void drive_due(self_ptr self) {
+  auto& st = self->state;
+  if (st.streams.empty())
+    return;
+  auto now = clock_type::now();
+  auto later = clock_type::time_point::max();
+  std::vector<std::string> due;
+  for (auto& kvp : st.streams) {
+    auto t = kvp.second.edit.due();
+    if (t <= now)
+      due.push_back(kvp.first);
+    else
+      later = std::min(later, t);
+  }
+  for (auto& key : due)
+    drive(self, key);
+  // An earlier tick may have fired for another stream or chat: the ones
+  // not due yet need theirs.
+  if (later != clock_type::time_point::max())
+    arm_tick(self, later);
+}
+
+void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
+  auto& st = self->state;
+  auto i = st.streams.find(op.stream_key);
+  if (i == st.streams.end())
+    return;
+  auto& s = i->second;
+  auto now = clock_type::now();
+  bot_api_error api;
+  if (!res.ok() && res.status != 0)
+    decode_api_error(res.body, api);
+  bool draft = op.method == "sendMessageDraft";
+  if (draft && !res.ok() && res.status != 429) {
+    // Not available here (a group, an older Bot API): this chat streams by
+    // edits from now on, starting over with a preview message.
+    logger("telegram")->warn("event=draft_refused chat={} status={} "
+                             "detail={} action=edit request_id={}",
+                             op.chat_id, res.status,
+                             log_value(api.description), op.request_id);
+    st.no_draft_chats.insert(op.chat_id);
+    s.draft = false;
+    auto opts = s.edit.options_used();
+    s.edit = stream_edit{opts, s.started};
+    s.edit.update(s.text);
+    if (s.end != 0)
+      s.edit.finish();
+    return drive(self, op.stream_key);
+  }
+  if (res.ok()) {
+    bool first = s.edit.message_id() == 0 && op.edit_message_id == 0;
+    // A draft has no message id; any non-zero value keeps the loop going.
+    auto id = draft ? int64_t{-1} : decode_sent_message_id(res.body);
+    s.edit.on_success(now, first ? id : 0);
+    if (first) {
+      first_preview_seconds().observe(
+        std::chrono::duration<double>(now - s.started).count());
+      logger("telegram")->debug("event=stream_preview chat={} chars={} "
+                                "request_id={}",
+                                s.chat_id, s.text.size(), s.request_id);
+    }
+  } else if (res.status == 400
+             && api.description.find("message is not modified")
+                  != std::string::npos) {
+    s.edit.on_success(now);
+  } else if (res.status == 429) {
+    ++st.rate_limited;
+    ++st.stream_rate_limited;
+    static auto& c = stream_counter("zaki_stream_rate_limited_total",
+                                    "429 answers to preview edits");
+    c.inc();
+    auto retry_after = api.retry_after > 0 ? api.retry_after : res.retry_after;
+    auto wait = std::chrono::seconds(std::max(1, retry_after));
+    logger("telegram")->warn("event=rate_limited method={} chat={} "
+                             "retry_after_s={} request_id={}",
+                             op.method, op.chat_id, wait.count(),
+                             op.request_id);
+    auto& chat = chat_of(self, op.chat_id);
+    chat.blocked_until = now + wait;
+    chat.bucket.block_until(chat.blocked_until);
+    s.edit.on_rate_limited(now, wait);
+  } else {
+    logger("telegram")->warn("event=stream_preview_failed method={} chat={} "
+                             "status={} error={} request_id={}",
+                             op.method, op.chat_id, res.status,
+                             log_value(res.status == 0 ? res.error
+                                                       : api.description),
+                             op.request_id);
+    s.edit.on_failure(now);
+  }
+  drive(self, op.stream_key);
 }
 
 } // namespace
@@ -399,6 +690,20 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
     [self](internal_atom, tick_atom) {
       self->state.tick_due = {};
       pump(self);
+      drive_due(self);
+    },
+    [self](stream_atom, stream_update& up) {
+      stream_of(self, up);
+      drive(self, up.request_id);
+    },
+    [self](stream_atom, done_atom, stream_update& up) {
+      auto rp = self->make_response_promise<int64_t>();
+      auto& s = stream_of(self, up);
+      s.end = up.end;
+      s.promise = rp;
+      s.edit.finish();
+      drive(self, up.request_id);
+      return rp;
     },
     [self](status_atom) {
       auto& st = self->state;
@@ -417,6 +722,11 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       w.field("queued", uint64_t{queued});
       w.field("in_flight", uint64_t{st.in_flight.size()});
       w.field("chats", uint64_t{st.chats.size()});
+      w.field("streams", uint64_t{st.streams.size()});
+      w.field("stream_answers", st.stream_answers);
+      w.field("stream_edits", st.stream_edits);
+      w.field("stream_edits_skipped", st.stream_skipped);
+      w.field("stream_rate_limited", st.stream_rate_limited);
       node.detail_json = w.end_object().take();
       return node;
     },

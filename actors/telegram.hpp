@@ -3,6 +3,7 @@
 #include <deque>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/typed_response_promise.hpp>
 
@@ -10,6 +11,7 @@
 #include "runtime/context.hpp"
 #include "runtime/fifo.hpp"
 #include "http/client.hpp"
+#include "telegram/stream_edit.hpp"
 #include "telegram/token_bucket.hpp"
 
 namespace zaki {
@@ -41,6 +43,38 @@ struct telegram_op {
   /// Set for answerCallbackQuery and deleteMessage.
   caf::typed_response_promise<bool> bool_promise;
   bool has_bool_promise = false;
+  /// Set for a preview call of a streamed answer (its request id).
+  std::string stream_key;
+  /// The message an editMessageText changes (its plain fallback is an edit
+  /// too); 0 for other calls.
+  int64_t edit_message_id = 0;
+};
+
+/// A streamed answer shown growing in one chat (`stream_edit` decides when
+/// its preview is sent and edited).
+struct telegram_stream {
+  telegram_stream(stream_edit::options opts, stream_edit::clock::time_point t)
+    : edit(opts, t), started(t) {
+    // nop
+  }
+  stream_edit edit;
+  stream_edit::clock::time_point started;
+  /// When the last update arrived (streams of a user actor that died
+  /// mid-answer are forgotten after a while).
+  stream_edit::clock::time_point last_update;
+  int64_t chat_id = 0;
+  std::string request_id;
+  /// The Markdown source received so far.
+  std::string text;
+  /// The preview's keyboard (Stop button).
+  std::string reply_markup;
+  /// A stream_update::end_t once the end arrived.
+  uint8_t end = 0;
+  /// `stream.mode=draft` in a private chat: previews are sendMessageDraft
+  /// calls under `draft_id`, and the final answer is a new message.
+  bool draft = false;
+  uint64_t draft_id = 0;
+  caf::typed_response_promise<int64_t> promise;
 };
 
 /// Messages of one chat wait here, one in flight at a time, so the chunks
@@ -75,6 +109,14 @@ struct telegram_state {
   uint64_t retries = 0;
   /// Replies held by retry_after beyond telegram.max-wait.
   uint64_t held_long = 0;
+  /// Chats whose sendMessageDraft failed: they stream by edits instead.
+  std::unordered_set<int64_t> no_draft_chats;
+  /// Streamed answers in progress, by request id.
+  std::unordered_map<std::string, telegram_stream> streams;
+  uint64_t stream_answers = 0;
+  uint64_t stream_edits = 0;
+  uint64_t stream_skipped = 0;
+  uint64_t stream_rate_limited = 0;
 
   ~telegram_state();
 };

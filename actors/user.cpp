@@ -9,6 +9,7 @@
 #include "messages/peer.hpp"
 #include "actors/user_commands.hpp"
 #include "actors/user_reply.hpp"
+#include "actors/user_stream.hpp"
 #include "messages/errors.hpp"
 #include "runtime/actor_io.hpp"
 #include "supervision/backoff.hpp"
@@ -171,8 +172,11 @@ void call_gateway(self_ptr self) {
                        msg.request_id);
   http_request_spec req;
   req.target = "/v1/chat/completions";
-  req.body = encode_chat_request(st.ctx->cfg.gateway.model, st.user_id,
-                                 msg.text);
+  if (streaming_enabled(self))
+    prepare_stream_request(self, req, st.seq);
+  else
+    req.body = encode_chat_request(st.ctx->cfg.gateway.model, st.user_id,
+                                   msg.text);
   req.authorization = "Bearer " + st.record.token;
   // A non-streamed answer sends no byte before it is complete: a wait
   // beyond the idle timeout is a hang.
@@ -275,7 +279,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
   auto& st = self->state;
   auto& msg = *st.current;
   auto log = logger("user");
-  auto answer = classify_gateway_result(res);
+  auto answer = classify_current(self, res);
   st.last_latency_us = res.latency_us;
   if (answer.outcome == gateway_outcome::answered) {
     log->info("event=gateway_answer msg=\"← Response received\" user={} "
@@ -284,6 +288,8 @@ void on_gateway_result(self_ptr self, http_result& res) {
               answer.content.size(), msg.request_id);
     st.phase = "replying";
     linger_lock(self); // the exchange is over; Telegram needs no lock
+    if (stream_shown(self))
+      return finish_stream(self, std::move(answer));
     return reply_with_answer(self, std::move(answer.content));
   }
   retry_input in;
@@ -297,7 +303,8 @@ void on_gateway_result(self_ptr self, http_result& res) {
   in.backoff_initial = ms(st.ctx->cfg.gateway.backoff_initial);
   in.wait_budget = ms(st.ctx->cfg.gateway.timeout);
   auto verdict = decide_retry(in);
-  bool retry = verdict.retry;
+  // Text already shown is not replaced by a silent second attempt.
+  bool retry = verdict.retry && !stream_shown(self);
   if (answer.outcome == gateway_outcome::session_locked
       && sweep_gateway_locks(self)) {
     st.phase = "backoff";
@@ -329,7 +336,10 @@ void on_gateway_result(self_ptr self, http_result& res) {
              static_cast<int>(answer.outcome), log_value(detail), st.attempt,
              to_string(verdict.reason), msg.request_id);
   ++st.failed;
-  reply_with_failure(self, gateway_failure_code(res, answer));
+  auto code = stream_failure_code(self, res, answer);
+  if (stream_shown(self))
+    return fail_stream(self, code);
+  reply_with_failure(self, code);
 }
 
 void on_ensure_failed(self_ptr self, caf::error& err) {
@@ -559,6 +569,8 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
     [self](route_atom, inbound_message& msg) {
       auto& st = self->state;
       st.last_activity = std::chrono::steady_clock::now();
+      if (intercept_stop(self, msg))
+        return;
       if (st.queue.size() >= st.ctx->cfg.user.max_queue) {
         logger("user")->warn("event=queue_full user={} queued={} "
                              "request_id={}",
@@ -593,6 +605,9 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
       auto& st = self->state;
       if (st.current && seq == st.seq && st.phase == "locking")
         acquire_lock_then_call(self);
+    },
+    [self](internal_atom, stream_atom, uint64_t seq, std::string& delta) {
+      on_stream_delta(self, seq, delta);
     },
     [self](status_atom) { return user_status(self); },
   };

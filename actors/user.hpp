@@ -11,6 +11,7 @@
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
 #include "http/client.hpp"
+#include "gateway/stream_reader.hpp"
 #include "locks/session_lock.hpp"
 
 namespace zaki {
@@ -98,6 +99,17 @@ struct user_state {
   /// Nonce of the open /restart confirmation and until when it is valid.
   std::string restart_nonce;
   std::chrono::steady_clock::time_point restart_nonce_expires;
+  /// The streamed answer of the gateway call in flight (empty when the
+  /// call is not streamed); fed on the I/O thread, read here only after
+  /// the call's completion arrived (actors/user_stream.hpp).
+  std::shared_ptr<gateway_stream> stream;
+  /// Characters (bytes) of the streamed answer received so far.
+  uint64_t stream_chars = 0;
+  /// Whether text of the current answer went to the telegram actor.
+  bool stream_forwarded = false;
+  /// Token usage of the last answer (-1: not reported), for usage records.
+  int64_t last_prompt_tokens = -1;
+  int64_t last_completion_tokens = -1;
 
   ~user_state();
 };

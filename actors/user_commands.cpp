@@ -331,6 +331,13 @@ bool handle_button(user_self self) {
     case callback_kind::restart_cancel:
       press_restart(self, *action);
       return true;
+    case callback_kind::stop:
+      // A Stop of the answer in flight is taken before the queue
+      // (user_stream.cpp); one that waited here came after its answer.
+      answer_callback(self, msg.callback_id, callback_reply::stop_too_late,
+                      msg.request_id);
+      done_locally(self);
+      return true;
   }
   press_unknown(self, "unknown_kind");
   return true;

@@ -7,7 +7,7 @@
 // floor) gives the router's cost as a ratio. The targets are printed with
 // met / not met.
 //
-// Usage: zaki-load-bench [--scenario=all|cpu|latency|memory|smoke|custom]
+// Usage: zaki-load-bench [--scenario=all|cpu|latency|memory|stream|smoke|custom]
 //          [--json=FILE] [--router=PATH] [--log-level=info] [--io-threads=1]
 //          [--router-arg=--x.y=z ...] [--smoke] [--keep-dir]
 //          [--perf=FILE] (perf record of the router, FILE.<scenario>)
@@ -83,6 +83,11 @@ struct scenario {
   size_t runs = 1;
   /// Whether each router run is repeated at --log.level=warn (cpu).
   bool warn_beside = false;
+  /// Options of the router for this scenario. The scenarios measured before
+  /// streamed answers keep their unstreamed exchange, so their figures stay
+  /// comparable (the driver counts one sendMessage per answer).
+  std::vector<std::string> router_args = {"--gateway.stream=false",
+                                          "--stream.mode=off"};
 };
 
 std::string temp_dir(const std::string& parent) {
@@ -179,6 +184,53 @@ void print_log_tail(const std::string& log_file) {
                text.c_str());
 }
 
+/// Returns the Bot API calls that show answers so far.
+uint64_t telegram_calls(load_world& world) {
+  auto& tg = world.telegram();
+  return tg.method_calls("sendMessage") + tg.method_calls("editMessageText");
+}
+
+/// The driver counts an answer when its first preview arrives; the streams
+/// go on for their whole duration. Waits until no gateway request is open
+/// and the edits have settled (a final edit follows the last event within
+/// an edit interval), bounded.
+void wait_for_streams(load_world& world) {
+  auto until = steady_clock::now() + seconds(120);
+  while (world.gateway_stats().in_flight > 0 && steady_clock::now() < until)
+    std::this_thread::sleep_for(milliseconds(50));
+  auto last = telegram_calls(world);
+  auto stable_since = steady_clock::now();
+  while (steady_clock::now() - stable_since < milliseconds(2500)
+         && steady_clock::now() < until) {
+    std::this_thread::sleep_for(milliseconds(100));
+    auto now = telegram_calls(world);
+    if (now != last) {
+      last = now;
+      stable_since = steady_clock::now();
+    }
+  }
+}
+
+/// Prints the figures of the stream scenario against the targets of
+/// issue 22.
+void report_streams(load_world& world, const scenario& s, double cpu_s,
+                    uint64_t calls) {
+  auto answers = double(s.plan.users * s.plan.messages);
+  auto seconds_per_answer = double(s.world.stream_chars) / 10
+                            * s.world.stream_gap.count() / 1000.0;
+  auto& tg = world.telegram();
+  std::printf("   stream: %.0f answers of %zu chars over %.1f s each: router "
+              "CPU %.3f ms/answer (target <= 1), Bot API calls %.2f/answer "
+              "(target <= %.0f), 'not modified' %llu (target 0), 429 on "
+              "edits %llu (target 0)\n",
+              answers, s.world.stream_chars, seconds_per_answer,
+              cpu_s * 1000 / answers, double(calls) / answers,
+              seconds_per_answer / 1.0 + 2,
+              (unsigned long long) tg.not_modified(),
+              (unsigned long long) tg.edit_flood_429s());
+  std::fflush(stdout);
+}
+
 /// Runs the phase against the router binary, with users.json and the data
 /// root in `dir`. Returns false when the router could not be started.
 bool run_router(load_world& world, const scenario& s, const bench_options& o,
@@ -222,6 +274,7 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
     "--io.threads=" + o.io_threads,
     "--shutdown.grace=10s",
   };
+  argv.insert(argv.end(), s.router_args.begin(), s.router_args.end());
   argv.insert(argv.end(), o.router_args.begin(), o.router_args.end());
   auto polls = world.telegram().get_updates_calls();
   child_process router;
@@ -253,10 +306,15 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
     std::this_thread::sleep_for(milliseconds(500));
   }
   auto cpu0 = process_cpu_seconds(router.pid());
+  auto calls0 = telegram_calls(world);
   baseline b;
   driver->start();
   driver->wait();
+  if (s.world.stream_chars > 0)
+    wait_for_streams(world);
   auto cpu1 = process_cpu_seconds(router.pid());
+  if (s.world.stream_chars > 0)
+    report_streams(world, s, cpu1 - cpu0, telegram_calls(world) - calls0);
   close_phase(r, b);
   if (perf.pid() > 0) {
     ::kill(perf.pid(), SIGINT);
@@ -330,6 +388,18 @@ std::vector<scenario> scenarios(const bench_options& o) {
     out.push_back(make("latency", 1000, 1000, 6, true, 500, 50, true));
   if (o.scenario == "all" || o.scenario == "memory")
     out.push_back(make("memory", 100000, 10000, 2, false, 0, 0, false));
+  if (o.scenario == "all" || o.scenario == "stream") {
+    // 1,000 users x 3 answers of 2,000 characters in 200 events over 10 s;
+    // the driver's latency is push -> first preview (the 30th character
+    // leaves the gateway 200 ms after the request, by construction).
+    out.push_back(make("stream", 1000, 1000, 3, false, 0, 0, false));
+    out.back().world.stream_chars = 2000;
+    out.back().world.stream_gap = milliseconds(50);
+    out.back().world.edit_flood = true;
+    out.back().router_args = {"--stream.mode=edit",
+                              "--telegram.chat-rate=1",
+                              "--telegram.chat-burst=3"};
+  }
   return out;
 }
 

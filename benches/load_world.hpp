@@ -32,6 +32,15 @@ struct world_options {
   /// io threads of the fake Bot API and of the gateways.
   size_t telegram_threads = 1;
   size_t gateway_threads = 1;
+
+  /// Streamed answers: this many characters (0: the short echo), one SSE
+  /// event of 10 characters per `stream_gap`.
+  size_t stream_chars = 0;
+  std::chrono::milliseconds stream_gap{50};
+
+  /// The fake Bot API answers 429 to a second edit within a second in a
+  /// chat.
+  bool edit_flood = false;
 };
 
 /// The gateway counters summed over every fake gateway.
@@ -61,6 +70,7 @@ public:
     // The poll is held at most 30 s; the router polls with timeout 30.
     topts.max_poll = std::chrono::seconds(30);
     telegram_ = std::make_unique<fakes::fake_telegram>(topts);
+    telegram_->set_edit_flood_limit(opts_.edit_flood);
     gateway_io_ = std::make_unique<io_runtime>(opts_.gateway_threads,
                                                io_start::deferred);
     for (size_t g = 0; g < std::max<size_t>(1, opts_.gateways); ++g) {
@@ -70,6 +80,16 @@ public:
                                                       gopts);
       gw->behavior().set_prefix("re: ");
       gw->behavior().set_latency(opts_.gateway_latency);
+      if (opts_.stream_chars > 0) {
+        // The answer starts with the user's text (the driver finds its
+        // marker in the first preview) and grows to stream_chars.
+        std::string filler;
+        while (filler.size() + 60 < opts_.stream_chars)
+          filler += " and the answer flows on";
+        gw->behavior().set_suffix(std::move(filler));
+        gw->behavior().set_stream_gap(opts_.stream_gap);
+        gw->behavior().set_stream_piece(10);
+      }
       tokens_.push_back(gopts.token);
       gateways_.push_back(std::move(gw));
     }

@@ -21,6 +21,8 @@ std::string_view tag_of(callback_kind kind) {
       return "rs";
     case callback_kind::restart_cancel:
       return "rc";
+    case callback_kind::stop:
+      return "s";
   }
   return {};
 }
@@ -32,6 +34,8 @@ std::optional<callback_kind> kind_of(std::string_view tag) {
     return callback_kind::dismiss;
   if (tag == "rs")
     return callback_kind::restart_confirm;
+  if (tag == "s")
+    return callback_kind::stop;
   if (tag == "rc")
     return callback_kind::restart_cancel;
   return std::nullopt;
@@ -93,6 +97,10 @@ std::string_view toast_text(callback_reply reply) {
       return "This button has expired. Send /restart again if needed.";
     case callback_reply::unknown_button:
       return "Sorry, this button no longer works.";
+    case callback_reply::stopped:
+      return "Stopped.";
+    case callback_reply::stop_too_late:
+      return "The answer is complete already.";
   }
   return "Sorry, this button no longer works.";
 }

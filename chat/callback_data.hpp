@@ -21,6 +21,8 @@ enum class callback_kind : uint8_t {
   restart_confirm,
   /// Cancel a /restart ("z1:rc:<nonce>").
   restart_cancel,
+  /// Stop the streamed answer of a request ("z1:s:<request id>").
+  stop,
 };
 
 /// A decoded button press. `id` is a request id for retry/dismiss and a
@@ -68,6 +70,10 @@ enum class callback_reply : uint8_t {
   restart_expired,
   /// Forged, foreign, old or someone else's button.
   unknown_button,
+  /// Stop accepted: the answer so far stays.
+  stopped,
+  /// Stop pressed on an answer that is complete already.
+  stop_too_late,
 };
 
 /// Returns the toast text for `reply`: plain text, at most 200 characters.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -19,6 +20,13 @@ struct fake_gateway::impl {
   }
 
   void serve(const request& req, std::shared_ptr<responder> res);
+
+  /// Sends a streamed answer: the head, then one event per `gap`, then its
+  /// end (last chunk, a stall or a dropped connection).
+  void stream(gateway_reply reply, std::shared_ptr<responder> res,
+              std::function<void(int)> finish);
+
+  void hold(std::shared_ptr<responder> res);
 
   void log(const request& req, const gateway_reply& reply) const;
 
@@ -85,17 +93,14 @@ void fake_gateway::impl::serve(const request& req,
       return;
     case gateway_reply::hang: {
       res->on_cancel([finish] { finish(0); });
-      std::lock_guard<std::mutex> guard{mtx};
-      // Drop finished entries so a long run does not accumulate them.
-      hung.erase(std::remove_if(hung.begin(), hung.end(),
-                                [](auto& r) { return r->answered(); }),
-                 hung.end());
-      hung.emplace_back(std::move(res));
+      hold(std::move(res));
       return;
     }
     case gateway_reply::respond:
       break;
   }
+  if (reply.streamed)
+    return stream(std::move(reply), std::move(res), finish);
   auto status = reply.res.result_int();
   if (reply.delay.count() <= 0) {
     finish(static_cast<int>(status));
@@ -109,6 +114,79 @@ void fake_gateway::impl::serve(const request& req,
     finish(static_cast<int>(status));
     res->send(std::move(r));
   });
+}
+
+void fake_gateway::impl::hold(std::shared_ptr<responder> res) {
+  std::lock_guard<std::mutex> guard{mtx};
+  // Drop finished entries so a long run does not accumulate them.
+  hung.erase(std::remove_if(hung.begin(), hung.end(),
+                            [](auto& r) { return r->answered(); }),
+             hung.end());
+  hung.emplace_back(std::move(res));
+}
+
+namespace {
+
+/// One streamed answer in progress; each timer tick sends the next event.
+struct sse_sender : std::enable_shared_from_this<sse_sender> {
+  sse_sender(net::io_context& ioc, gateway_reply r,
+             std::shared_ptr<responder> res, std::function<void(int)> finish)
+    : timer(ioc), reply(std::move(r)), res(std::move(res)),
+      finish(std::move(finish)) {
+    // nop
+  }
+
+  void next() {
+    if (res->answered())
+      return; // the client went away (cancel hook ran)
+    if (pos < reply.events.size()) {
+      res->send_part(http_chunk(reply.events[pos++]), false);
+      if (reply.gap.count() <= 0)
+        return next();
+      timer.expires_after(reply.gap);
+      timer.async_wait([self = shared_from_this()](boost::system::error_code) {
+        self->next();
+      });
+      return;
+    }
+    switch (reply.stream_end) {
+      case gateway_reply::end_ok:
+        finish(200);
+        res->send_part(http_chunk({}), true);
+        return;
+      case gateway_reply::drop:
+        finish(0);
+        res->abort();
+        return;
+      case gateway_reply::stall:
+        return; // held open until the client gives up
+    }
+  }
+
+  net::steady_timer timer;
+  gateway_reply reply;
+  std::shared_ptr<responder> res;
+  std::function<void(int)> finish;
+  size_t pos = 0;
+};
+
+} // namespace
+
+void fake_gateway::impl::stream(gateway_reply reply,
+                                std::shared_ptr<responder> res,
+                                std::function<void(int)> finish) {
+  res->on_cancel([finish] { finish(0); });
+  if (reply.stream_end == gateway_reply::stall)
+    hold(res);
+  auto delay = reply.delay;
+  auto sender = std::make_shared<sse_sender>(ioc, std::move(reply), res,
+                                             std::move(finish));
+  res->send_part(sse_head(), false);
+  if (delay.count() <= 0)
+    return sender->next();
+  sender->timer.expires_after(delay);
+  sender->timer.async_wait(
+    [sender](boost::system::error_code) { sender->next(); });
 }
 
 fake_gateway::fake_gateway(fake_gateway_options opts)

@@ -244,16 +244,40 @@ void fake_telegram::state::dispatch(const std::string& method,
     if (auto err = text_error())
       return bad(*err);
     auto markup = tg::str_param(ps, "reply_markup");
-    if (i->second.text == text && i->second.markup == markup)
+    if (edit_flood) {
+      auto last = last_edit.find(*chat_id);
+      if (last != last_edit.end() && now - last->second < seconds(1)) {
+        ++edit_429s;
+        return reply(429, tg::error(429, "Too Many Requests: retry after 1",
+                                    1));
+      }
+    }
+    if (i->second.text == text && i->second.markup == markup) {
+      ++not_modified;
       return bad("message is not modified: specified new message content "
                  "and reply markup are exactly the same as a current content "
                  "and reply markup of the message");
+    }
+    last_edit[*chat_id] = now;
     i->second.text = text;
     i->second.markup = markup;
     calls.push_back({method, *chat_id, *msg_id, text, {}, now});
     changed.notify_all();
     reply(200, tg::ok(tg::bot_message_json(bot_id, *msg_id, *chat_id, text,
                                            markup)));
+  } else if (method == "sendmessagedraft") {
+    // Bot API 9.5+: private chats only; groups get TEXTDRAFT_PEER_INVALID.
+    auto draft_id = tg::int_param(ps, "draft_id");
+    if (!chat_id || *chat_id < 0)
+      return bad("TEXTDRAFT_PEER_INVALID");
+    if (!draft_id || *draft_id == 0)
+      return bad("draft_id must be non-zero");
+    if (tg::utf16_length(text) > 4096)
+      return bad("message is too long");
+    calls.push_back({method, *chat_id, 0, text, std::to_string(*draft_id),
+                     now});
+    changed.notify_all();
+    reply(200, tg::ok("true"));
   } else if (method == "deletemessage") {
     auto msg_id = tg::int_param(ps, "message_id");
     auto i = msg_id ? messages.find(*msg_id) : messages.end();

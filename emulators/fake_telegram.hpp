@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -195,6 +196,26 @@ public:
 
   /// Switches 409 on concurrent getUpdates on or off at runtime.
   void set_conflict_on_concurrent_poll(bool on);
+
+  // -- streamed answers -------------------------------------------------------
+
+  /// Answers 429 (retry_after 1) to an editMessageText that comes within a
+  /// second of the previous accepted edit in its chat: Telegram's per-chat
+  /// limit, applied strictly.
+  void set_edit_flood_limit(bool on);
+
+  /// Returns how many edits were answered "message is not modified".
+  uint64_t not_modified() const;
+
+  /// Returns how many edits got 429 from the flood limit.
+  uint64_t edit_flood_429s() const;
+
+  /// Returns the current text of the bot's message `message_id` (after its
+  /// edits), or nothing if there is none.
+  std::optional<std::string> message_text(int64_t message_id) const;
+
+  /// Returns the current reply markup of the bot's message `message_id`.
+  std::string message_markup(int64_t message_id) const;
 
 private:
   struct state;

@@ -252,4 +252,33 @@ void fake_telegram::set_conflict_on_concurrent_poll(bool on) {
   state_->conflict_on_concurrent = on;
 }
 
+void fake_telegram::set_edit_flood_limit(bool on) {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  state_->edit_flood = on;
+}
+
+uint64_t fake_telegram::not_modified() const {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  return state_->not_modified;
+}
+
+uint64_t fake_telegram::edit_flood_429s() const {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  return state_->edit_429s;
+}
+
+std::optional<std::string> fake_telegram::message_text(int64_t id) const {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  auto i = state_->messages.find(id);
+  if (i == state_->messages.end())
+    return std::nullopt;
+  return i->second.text;
+}
+
+std::string fake_telegram::message_markup(int64_t id) const {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  auto i = state_->messages.find(id);
+  return i == state_->messages.end() ? std::string{} : i->second.markup;
+}
+
 } // namespace zaki::fakes

@@ -3,6 +3,7 @@
 // The private state of fake_telegram, shared by fake_telegram.cpp (request
 // handling) and fake_telegram_api.cpp (the test-side API).
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -104,6 +105,12 @@ struct fake_telegram::state : std::enable_shared_from_this<state> {
   bool unauthorized = false;
   bool webhook = false;
   bool conflict_on_concurrent = true;
+  /// Streamed answers: the edit flood limit, its 429s, the "not modified"
+  /// answers, and when each chat's last edit was accepted.
+  bool edit_flood = false;
+  uint64_t edit_429s = 0;
+  uint64_t not_modified = 0;
+  std::unordered_map<int64_t, std::chrono::steady_clock::time_point> last_edit;
   bool stopped = false;
   std::shared_ptr<std::function<void(const sent_message&)>> on_send;
 };

@@ -1,5 +1,6 @@
 #include "emulators/gateway_behavior.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -175,7 +176,119 @@ std::string gateway_behavior::error_body(int status, bool locked) {
   return out;
 }
 
-std::string gateway_behavior::chat_answer(const std::string& content,
+std::string sse_head() {
+  return "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+         "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
+}
+
+std::string http_chunk(std::string_view data) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string size;
+  for (auto n = data.size(); n > 0; n /= 16)
+    size.insert(size.begin(), hex[n % 16]);
+  if (size.empty())
+    size = "0";
+  std::string out;
+  out.reserve(size.size() + data.size() + 4);
+  out += size;
+  out += "\r\n";
+  out += data;
+  out += "\r\n";
+  return out;
+}
+
+void gateway_behavior::set_suffix(std::string suffix) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  suffix_ = std::move(suffix);
+}
+
+void gateway_behavior::set_stream_gap(std::chrono::milliseconds gap) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  stream_gap_ = gap;
+}
+
+void gateway_behavior::set_stream_piece(size_t n) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  stream_piece_ = n == 0 ? 1 : n;
+}
+
+void gateway_behavior::set_ignore_stream(bool on) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  ignore_stream_ = on;
+}
+
+void gateway_behavior::stream_answer(const std::string& content,
+                                     const std::string& answer,
+                                     gateway_reply& out) const {
+  out.streamed = true;
+  out.gap = stream_gap_;
+  if (auto ms = marker_value(content, "slow"); ms >= 0)
+    out.gap = milliseconds{ms};
+  size_t piece = stream_piece_;
+  if (auto n = marker_value(content, "piece"); n > 0)
+    piece = static_cast<size_t>(n);
+  bool midfail = find_marker(content, "midfail");
+  bool stall = find_marker(content, "stall");
+  bool error = find_marker(content, "sseerror");
+  auto id = "chatcmpl_" + std::to_string(next_id_);
+  auto chunk = [&](std::string_view delta_json, std::string_view finish) {
+    std::string e = R"(data: {"id":")" + id
+                    + R"(","object":"chat.completion.chunk","created":1,)"
+                      R"("model":"openclaw","choices":[{"index":0,"delta":)";
+    e += delta_json;
+    e += R"(,"finish_reason":)";
+    e += finish;
+    e += "}]}\n\n";
+    return e;
+  };
+  out.events.push_back(": connected\n\n");
+  out.events.push_back(chunk(R"({"role":"assistant"})", "null"));
+  // Cut at code-point boundaries: a cut inside a UTF-8 sequence would make
+  // the JSON string invalid.
+  size_t half = answer.size() / 2;
+  bool cut_short = midfail || stall || error;
+  for (size_t pos = 0; pos < answer.size();) {
+    if (cut_short && pos >= half && pos > 0)
+      break;
+    auto end = std::min(answer.size(), pos + piece);
+    while (end < answer.size()
+           && (static_cast<unsigned char>(answer[end]) & 0xC0) == 0x80)
+      ++end;
+    std::string delta = R"({"content":)";
+    append_json_string(delta, std::string_view{answer}.substr(pos, end - pos));
+    delta += '}';
+    out.events.push_back(chunk(delta, "null"));
+    pos = end;
+  }
+  if (midfail) {
+    out.stream_end = gateway_reply::drop;
+    return;
+  }
+  if (stall) {
+    out.stream_end = gateway_reply::stall;
+    return;
+  }
+  if (error) {
+    out.events.push_back(R"(data: {"error":{"message":"upstream provider )"
+                         R"(error","type":"api_error"}})"
+                         "\n\n");
+    out.events.push_back("data: [DONE]\n\n");
+    return;
+  }
+  out.events.push_back(chunk("{}", R"("stop")"));
+  auto prompt = content.size() / 4 + 1;
+  auto completion = answer.size() / 4 + 1;
+  out.events.push_back(
+    R"(data: {"id":")" + id
+    + R"(","object":"chat.completion.chunk","choices":[],"usage":)"
+      R"({"prompt_tokens":)"
+    + std::to_string(prompt) + R"(,"completion_tokens":)"
+    + std::to_string(completion) + R"(,"total_tokens":)"
+    + std::to_string(prompt + completion) + "}}\n\n");
+  out.events.push_back("data: [DONE]\n\n");
+}
+
+std::string gateway_behavior::answer_text(const std::string& content,
                                           size_t long_n, bool empty) const {
   std::string answer;
   if (empty) {
@@ -188,8 +301,14 @@ std::string gateway_behavior::chat_answer(const std::string& content,
       answer += (i % 80 == 79) ? '\n' : words[i % words.size()];
     }
   } else {
-    answer = prefix_ + content;
+    answer = prefix_ + content + suffix_;
   }
+  return answer;
+}
+
+std::string gateway_behavior::chat_answer(const std::string& content,
+                                          size_t long_n, bool empty) const {
+  auto answer = answer_text(content, long_n, empty);
   auto now = duration_cast<seconds>(system_clock::now().time_since_epoch());
   std::string out = R"({"id":"chatcmpl_)";
   out += std::to_string(next_id_);
@@ -386,6 +505,14 @@ gateway_reply gateway_behavior::handle(const request& req) {
   }
   auto long_n = marker_value(text, "long");
   auto size = long_n > 0 ? static_cast<size_t>(long_n) : answer_size_;
+  auto stream = body->get("stream");
+  if (stream && stream->kind == json_value::bool_kind && stream->boolean
+      && !ignore_stream_) {
+    ++stats_.streamed;
+    stream_answer(text, answer_text(text, size, find_marker(text, "empty")),
+                  out);
+    return out;
+  }
   out.res = json_response(200,
                           chat_answer(text, size, find_marker(text, "empty")));
   return out;

@@ -24,6 +24,14 @@
 //   gw:locked       500 "session file locked (timeout 10000ms): ..."
 //   gw:hang         never answer (until the client disconnects)
 //   gw:crash        drop the connection (the standalone program exits)
+// A request with `"stream": true` is answered with Server-Sent Events in
+// OpenClaw's shape (role chunk, content chunks, finish chunk, usage chunk,
+// [DONE]), each event one HTTP chunk:
+//   gw:slow=<ms>    <ms> between events (default: set_stream_gap, 0)
+//   gw:piece=<n>    <n> bytes of text per event (default 10)
+//   gw:midfail      drop the connection after half of the text
+//   gw:stall        stop sending (connection open) after half of the text
+//   gw:sseerror     after half of the text, an {"error":...} event under 200
 // Texts of the form "u<id>-m<seq>" are checked: per user, <seq> must grow
 // and <id> must equal the request's `user`.
 
@@ -48,7 +56,28 @@ struct gateway_reply {
 
   /// The `user` of a chat request.
   std::string user;
+
+  /// How a streamed answer ends after its events.
+  enum stream_end_t { end_ok, stall, drop };
+
+  /// Whether `events` are sent instead of `res` (an SSE answer).
+  bool streamed = false;
+
+  /// The SSE events, each sent as one HTTP chunk.
+  std::vector<std::string> events;
+
+  /// Time between two events.
+  std::chrono::milliseconds gap{0};
+
+  /// What follows the last event.
+  stream_end_t stream_end = end_ok;
 };
+
+/// Returns the head of a chunked `text/event-stream` 200 response.
+std::string sse_head();
+
+/// Returns `data` framed as one HTTP chunk (empty: the last chunk).
+std::string http_chunk(std::string_view data);
 
 /// Counters of a gateway, all since construction or `reset_stats`.
 struct gateway_stats {
@@ -79,6 +108,9 @@ struct gateway_stats {
   /// Chat requests in flight now.
   uint64_t in_flight = 0;
 
+  /// Chat requests answered with Server-Sent Events.
+  uint64_t streamed = 0;
+
   /// The most chat requests in flight at once, across all users.
   uint64_t max_in_flight = 0;
 };
@@ -98,6 +130,10 @@ public:
 
   /// Sets the text put before the echoed user message (default "echo: ").
   void set_prefix(std::string prefix);
+
+  /// Sets the text put after the echoed user message (default none): long
+  /// answers that still start with the user's text.
+  void set_suffix(std::string suffix);
 
   /// Delays every chat answer by `latency`.
   void set_latency(std::chrono::milliseconds latency);
@@ -125,6 +161,16 @@ public:
 
   /// Allocates and touches `mb` MiB per chat request and never frees it.
   void set_grow_mb_per_request(size_t mb);
+
+  /// Sets the time between the events of streamed answers.
+  void set_stream_gap(std::chrono::milliseconds gap);
+
+  /// Sets the text bytes per event of streamed answers.
+  void set_stream_piece(size_t n);
+
+  /// Answers `"stream": true` requests with one JSON body anyway (an old
+  /// gateway), or with events again.
+  void set_ignore_stream(bool on);
 
   /// Decides the answer to `req` and records the request.
   gateway_reply handle(const request& req);
@@ -162,6 +208,12 @@ private:
   std::string chat_answer(const std::string& content, size_t long_n,
                           bool empty) const;
 
+  std::string answer_text(const std::string& content, size_t long_n,
+                          bool empty) const;
+
+  void stream_answer(const std::string& content, const std::string& answer,
+                     gateway_reply& out) const;
+
   void check_sequence(const std::string& user, user_state& st,
                       const std::string& content);
 
@@ -170,6 +222,7 @@ private:
   std::string token_;
   std::unordered_map<std::string, std::string> user_tokens_;
   std::string prefix_ = "echo: ";
+  std::string suffix_;
   std::chrono::milliseconds latency_{0};
   int fail_status_ = 0;
   std::deque<int> fail_queue_;
@@ -180,6 +233,9 @@ private:
   std::chrono::steady_clock::time_point ready_at_;
   uint64_t crash_after_ = 0;
   size_t grow_mb_ = 0;
+  std::chrono::milliseconds stream_gap_{0};
+  size_t stream_piece_ = 10;
+  bool ignore_stream_ = false;
   std::vector<std::vector<char>> ballast_;
   std::map<std::string, uint32_t> flaky_seen_;
   std::unordered_map<std::string, user_state> users_;

@@ -55,6 +55,26 @@ bool decode_content(std::string& body, std::string& content) {
   return false;
 }
 
+/// Reads usage.prompt_tokens and usage.completion_tokens, if present.
+void decode_usage(std::string& body, gateway_answer& out) {
+  od::document doc;
+  if (thread_parser().iterate(body).get(doc))
+    return;
+  od::object usage;
+  if (doc["usage"].get_object().get(usage))
+    return;
+  for (auto field : usage) {
+    std::string_view key;
+    int64_t n = 0;
+    if (field.unescaped_key().get(key) || field.value().get_int64().get(n))
+      continue;
+    if (key == "prompt_tokens")
+      out.prompt_tokens = n;
+    else if (key == "completion_tokens")
+      out.completion_tokens = n;
+  }
+}
+
 } // namespace
 
 std::string encode_chat_request(std::string_view model, int64_t user_id,
@@ -62,6 +82,20 @@ std::string encode_chat_request(std::string_view model, int64_t user_id,
   json_writer w;
   w.begin_object().field("model", model).field("user",
                                                std::to_string(user_id));
+  w.key("messages").begin_array().begin_object();
+  w.field("role", "user").field("content", text);
+  w.end_object().end_array().end_object();
+  return w.take();
+}
+
+std::string encode_stream_request(std::string_view model, int64_t user_id,
+                                  std::string_view text) {
+  json_writer w;
+  w.begin_object().field("model", model).field("user",
+                                               std::to_string(user_id));
+  w.field("stream", true);
+  w.key("stream_options").begin_object().field("include_usage", true);
+  w.end_object();
   w.key("messages").begin_array().begin_object();
   w.field("role", "user").field("content", text);
   w.end_object().end_array().end_object();
@@ -79,6 +113,8 @@ gateway_answer classify_gateway_result(http_result& res) {
     out.outcome = decode_content(res.body, out.content)
                     ? gateway_outcome::answered
                     : gateway_outcome::bad_response;
+    if (out.outcome == gateway_outcome::answered)
+      decode_usage(res.body, out);
     return out;
   }
   decode_error_body(res.body, out);

@@ -34,12 +34,21 @@ struct gateway_answer {
   /// error.type and error.message of an error body, when present.
   std::string error_type;
   std::string error_message;
+  /// usage.prompt_tokens and usage.completion_tokens of the answer (-1:
+  /// not reported), for usage records.
+  int64_t prompt_tokens = -1;
+  int64_t completion_tokens = -1;
 };
 
 /// Returns the body of POST /v1/chat/completions: only the newest message,
 /// `user` set to the Telegram user id so the gateway keeps the session.
 std::string encode_chat_request(std::string_view model, int64_t user_id,
                                 std::string_view text);
+
+/// Returns the body of a streamed request: as `encode_chat_request`, plus
+/// `"stream":true` and `"stream_options":{"include_usage":true}`.
+std::string encode_stream_request(std::string_view model, int64_t user_id,
+                                  std::string_view text);
 
 /// Classifies an HTTP result of the gateway and extracts the answer.
 gateway_answer classify_gateway_result(http_result& res);

@@ -29,6 +29,16 @@ struct http_request_spec {
   std::string authorization;
   /// Deadline of the whole exchange, connection set-up included.
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
+  /// Receives the body of a 2xx response piece by piece as it arrives (a
+  /// streamed answer), instead of `http_result::body`, which then stays
+  /// empty. Runs on the I/O thread, so it may only parse and send messages;
+  /// returning false aborts the exchange (reported as cancelled). The
+  /// `max_body` limit does not apply to what it receives: the receiver
+  /// bounds its own buffers, and `timeout` bounds the whole answer.
+  std::function<bool(std::string_view)> on_body;
+  /// The exchange times out when no byte arrived for this long after the
+  /// request was sent (a stalled stream); 0: only `timeout` applies.
+  std::chrono::milliseconds idle_timeout{0};
 };
 
 /// Tunables of one client.

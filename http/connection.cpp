@@ -44,9 +44,21 @@ void http_connection::reset_stream() {
 
 void http_connection::set_deadline(std::chrono::milliseconds timeout) {
   deadline_ = clock::now() + timeout;
+  exchange_deadline_ = deadline_;
   timed_out_ = false;
   // A wait due no later than the deadline stays: when it fires, it waits
   // again for what is left. Only an earlier deadline moves the timer.
+  if (timer_due_ > deadline_)
+    arm_timer();
+}
+
+void http_connection::touch_idle() {
+  auto idle = job_.req.idle_timeout;
+  if (idle.count() <= 0)
+    return;
+  // Moving the deadline later costs nothing: the pending wait, when it
+  // fires, waits again for what is left (on_timer).
+  deadline_ = std::min(exchange_deadline_, clock::now() + idle);
   if (timer_due_ > deadline_)
     arm_timer();
 }
@@ -194,6 +206,10 @@ void http_connection::read() {
   response_bytes_ = 0;
   parser_.emplace(owner_->opts_.max_body);
   parser_->eager(true);
+  if (job_.req.on_body) {
+    parser_->stream_to(&job_.req.on_body);
+    touch_idle();
+  }
   parse_buffered();
 }
 
@@ -244,6 +260,8 @@ size_t http_connection::next_read_size() const {
 
 void http_connection::on_read_some(beast::error_code ec, size_t n) {
   buffer_.commit(n);
+  if (n > 0 && job_.req.on_body)
+    touch_idle();
   if (ec == net::error::eof) {
     // The server closed the connection: that ends a body without a
     // length, and is a stale keep-alive when nothing came.
@@ -294,8 +312,11 @@ void http_connection::fail(beast::error_code ec, const char* what) {
     parser_.reset();
     return connect();
   }
+  bool stalled = timed_out_ && deadline_ < exchange_deadline_;
   http_result res;
-  if (timed_out_ || ec == beast::error::timeout)
+  if (parser_ && parser_->sink_aborted())
+    res.failure = http_failure::cancelled;
+  else if (timed_out_ || ec == beast::error::timeout)
     res.failure = http_failure::timeout;
   else if (ec == http::error::body_limit)
     res.failure = http_failure::too_large;
@@ -313,7 +334,9 @@ void http_connection::fail(beast::error_code ec, const char* what) {
   else
     res.failure = http_failure::other;
   res.error = std::string{what} + ": "
-              + (timed_out_ ? std::string{"timed out"} : ec.message());
+              + (stalled      ? std::string{"no data for the idle timeout"}
+                 : timed_out_ ? std::string{"timed out"}
+                              : ec.message());
   parser_.reset();
   close();
   finish(std::move(res));
@@ -327,6 +350,7 @@ void http_connection::finish(http_result res) {
   connecting_ = false;
   // No deadline while idle in the pool (a pending wait finds it idle).
   deadline_ = clock::time_point::max();
+  exchange_deadline_ = deadline_;
   // An idle keep-alive connection keeps neither the request nor a read
   // buffer: one per active user, 10,000 of them held ~15 MB.
   head_ = {};

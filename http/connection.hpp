@@ -55,6 +55,9 @@ private:
   void on_handshake(boost::beast::error_code ec);
   /// Gives the exchange `timeout` from now.
   void set_deadline(std::chrono::milliseconds timeout);
+  /// Bytes arrived (or the request went out): a streamed exchange's idle
+  /// deadline starts again, never past the exchange's own.
+  void touch_idle();
   void arm_timer();
   void on_timer(uint64_t generation, boost::beast::error_code ec);
   void write();
@@ -91,6 +94,9 @@ private:
   boost::asio::steady_timer timer_;
   /// When the running exchange times out (max while idle).
   clock::time_point deadline_ = clock::time_point::max();
+  /// The deadline of the whole exchange; `deadline_` is earlier while a
+  /// stream's idle deadline comes first.
+  clock::time_point exchange_deadline_ = clock::time_point::max();
   /// When the pending timer wait fires; max when none is pending.
   clock::time_point timer_due_ = clock::time_point::max();
   /// Tells the current wait from a cancelled one whose handler still runs.

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -11,6 +12,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -93,6 +95,14 @@ public:
     net::dispatch(stream_.get_executor(),
                   [self = shared_from_this(), seq, res] {
                     self->on_deliver(seq, res);
+                  });
+  }
+
+  void deliver_part(uint64_t seq, std::shared_ptr<std::string> part,
+                    bool last) {
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this(), seq, part, last] {
+                    self->on_part(seq, part, last);
                   });
   }
 
@@ -212,6 +222,44 @@ private:
                                                 shared_from_this()));
   }
 
+  // Parts of a streamed answer go out one write at a time, in order; the
+  // disconnect watch stays, so a client going away cancels the stream.
+  void on_part(uint64_t seq, std::shared_ptr<std::string> part, bool last) {
+    if (seq != seq_ || !waiting_ || closed_)
+      return;
+    parts_.push_back(std::move(part));
+    parts_done_ = last;
+    if (!writing_part_)
+      write_part();
+  }
+
+  void write_part() {
+    if (parts_.empty()) {
+      if (!parts_done_)
+        return;
+      parts_done_ = false;
+      waiting_ = false;
+      current_.reset();
+      error_code ignored;
+      stream_.socket().cancel(ignored); // ends the disconnect watch
+      if (core_->stopped)
+        do_close();
+      else
+        do_read();
+      return;
+    }
+    writing_part_ = true;
+    auto part = parts_.front();
+    parts_.erase(parts_.begin());
+    net::async_write(stream_, net::buffer(*part),
+                     [self = shared_from_this(), part](error_code ec, size_t) {
+                       self->writing_part_ = false;
+                       if (ec)
+                         return self->do_close();
+                       self->write_part();
+                     });
+  }
+
   void fail_with(http::status status, std::string_view message) {
     auto res = std::make_shared<http_response>(json_error(status, message));
     res->set(http::field::server, core_->opts.server_name);
@@ -262,6 +310,9 @@ private:
   bool closed_ = false;
   std::weak_ptr<http_responder> current_;
   std::shared_ptr<http_response> res_;
+  std::vector<std::shared_ptr<std::string>> parts_;
+  bool writing_part_ = false;
+  bool parts_done_ = false;
 };
 
 void http_server_core::do_accept() {
@@ -364,6 +415,14 @@ bool http_responder::send(http_response res) {
 bool http_responder::send(http::status status, std::string body,
                      std::string_view content_type) {
   return send(make_http_response(status, std::move(body), content_type));
+}
+
+bool http_responder::send_part(std::string bytes, bool last) {
+  if (last ? done_.exchange(true) : done_.load())
+    return false;
+  owner_->deliver_part(seq_, std::make_shared<std::string>(std::move(bytes)),
+                       last);
+  return true;
 }
 
 void http_responder::abort() {

@@ -68,6 +68,13 @@ public:
   bool send(boost::beast::http::status status, std::string body,
             std::string_view content_type = "application/json");
 
+  /// Sends one part of a streamed answer, as raw bytes: the first part
+  /// carries the status line and the header (the caller chooses the framing,
+  /// e.g. chunked), `last` ends the answer and lets the connection read the
+  /// next request. Returns false when the request was already answered or
+  /// cancelled. (The fake gateway's Server-Sent Events.)
+  bool send_part(std::string bytes, bool last);
+
   /// Closes the connection without an answer, like a crashing peer.
   void abort();
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 
+#include <boost/asio/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 
@@ -148,7 +149,7 @@ void response_reader::on_header_impl(error_code&) {
 
 void response_reader::on_body_init_impl(
   const boost::optional<uint64_t>& content_length, error_code& ec) {
-  if (!content_length)
+  if (!content_length || streaming())
     return;
   if (*content_length > max_body_) {
     ec = http::error::body_limit;
@@ -158,6 +159,14 @@ void response_reader::on_body_init_impl(
 }
 
 size_t response_reader::on_body_impl(string_view body, error_code& ec) {
+  if (streaming()) {
+    if (!(*sink_)(std::string_view{body.data(), body.size()})) {
+      sink_aborted_ = true;
+      ec = boost::asio::error::operation_aborted;
+      return 0;
+    }
+    return body.size();
+  }
   if (body.size() > max_body_ - body_.size()) {
     ec = http::error::body_limit;
     return 0;
@@ -168,7 +177,7 @@ size_t response_reader::on_body_impl(string_view body, error_code& ec) {
 
 void response_reader::on_chunk_header_impl(uint64_t size, string_view,
                                            error_code& ec) {
-  if (size > max_body_ - body_.size())
+  if (!streaming() && size > max_body_ - body_.size())
     ec = http::error::body_limit;
 }
 

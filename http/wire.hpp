@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -67,6 +68,17 @@ public:
     return body_;
   }
 
+  /// Hands the body of a 2xx response to `sink` as it arrives instead of
+  /// keeping it (no body limit then); `sink` must outlive the reader.
+  void stream_to(const std::function<bool(std::string_view)>* sink) {
+    sink_ = sink;
+  }
+
+  /// Returns whether the sink asked to stop the exchange.
+  bool sink_aborted() const {
+    return sink_aborted_;
+  }
+
 private:
   using error_code = boost::beast::error_code;
   using string_view = boost::beast::string_view;
@@ -87,7 +99,14 @@ private:
                             error_code& ec) override;
   void on_finish_impl(error_code& ec) override;
 
+  /// Whether the body goes to `sink_` (a 2xx with a sink set).
+  bool streaming() const {
+    return sink_ != nullptr && status_ >= 200 && status_ < 300;
+  }
+
   uint64_t max_body_;
+  const std::function<bool(std::string_view)>* sink_ = nullptr;
+  bool sink_aborted_ = false;
   int status_ = 0;
   int retry_after_ = 0;
   std::string body_;

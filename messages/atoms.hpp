@@ -19,6 +19,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(zaki, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(zaki, (zaki::outgoing_text))
   CAF_ADD_TYPE_ID(zaki, (zaki::http_result))
   CAF_ADD_TYPE_ID(zaki, (zaki::status_node))
+  CAF_ADD_TYPE_ID(zaki, (zaki::stream_update))
 
 CAF_END_TYPE_ID_BLOCK(zaki)
 
@@ -119,3 +120,7 @@ CAF_ADD_ATOM(zaki, zaki, register_atom, "register")
 CAF_ADD_ATOM(zaki, zaki, ready_atom, "ready")
 CAF_ADD_ATOM(zaki, zaki, http_req_atom, "httpReq")
 CAF_ADD_ATOM(zaki, zaki, port_atom, "port")
+
+// -- Streamed answers ------------------------------------------------------------
+// (appended by the streaming work; see telegram/stream_edit.hpp)
+CAF_ADD_ATOM(zaki, zaki, stream_atom, "stream")

@@ -40,7 +40,12 @@ using telegram_actor = caf::typed_actor<
   // Completion of an HTTP request, sent from the I/O threads.
   caf::reacts_to<internal_atom, http_done_atom, uint64_t, http_result>,
   // Pacing timer: sends what the rate limits allow now.
-  caf::reacts_to<internal_atom, tick_atom>>
+  caf::reacts_to<internal_atom, tick_atom>,
+  // Text of a streamed answer so far (a delta); shown as a growing preview.
+  caf::reacts_to<stream_atom, stream_update>,
+  // The end of a streamed answer; answers once the final text is delivered
+  // (the id of its last message).
+  caf::replies_to<stream_atom, done_atom, stream_update>::with<int64_t>>
   ::extend_with<status_client_actor>;
 
 /// The USER actor interface: one per Telegram user, owns the gateway
@@ -60,7 +65,9 @@ using user_actor = caf::typed_actor<
   // Refreshes the "typing" action while the gateway works.
   caf::reacts_to<internal_atom, typing_atom, uint64_t>,
   // Retry timer of the session lock.
-  caf::reacts_to<internal_atom, lock_atom, uint64_t>>
+  caf::reacts_to<internal_atom, lock_atom, uint64_t>,
+  // Text of a streamed gateway answer (a delta), from the I/O threads.
+  caf::reacts_to<internal_atom, stream_atom, uint64_t, std::string>>
   ::extend_with<status_client_actor>;
 
 /// The USER_SUPERVISOR actor interface: spawns user actors lazily, routes by

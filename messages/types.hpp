@@ -212,4 +212,46 @@ typename Inspector::result_type inspect(Inspector& f, status_node& x) {
            x.mailbox_size, x.restarts, x.detail_json, x.children);
 }
 
+// -- Streamed answers (issue 22) ---------------------------------------------
+
+/// One step of a streamed answer, from a user actor to the telegram actor,
+/// which shows it growing (the edit loop) and later to other subscribers.
+struct stream_update {
+  /// How the stream goes on after this update.
+  enum end_t : uint8_t {
+    /// More text follows.
+    more = 0,
+    /// The answer is complete: the final text replaces the preview.
+    complete = 1,
+    /// The user pressed Stop: the text so far stays, marked as stopped.
+    stopped = 2,
+    /// The gateway failed after text was shown: the text so far stays (an
+    /// error with Retry follows).
+    failed = 3,
+  };
+  int64_t chat_id = 0;
+  /// The request id of the message answered: names the stream.
+  std::string request_id;
+  /// Text appended since the previous update (Markdown source).
+  std::string delta;
+  /// Inline keyboard of the preview (the Stop button), or empty.
+  std::string reply_markup;
+  /// An `end_t`.
+  uint8_t end = more;
+};
+
+/// @relates stream_update
+inline bool operator==(const stream_update& x, const stream_update& y) {
+  return x.chat_id == y.chat_id && x.request_id == y.request_id
+         && x.delta == y.delta && x.reply_markup == y.reply_markup
+         && x.end == y.end;
+}
+
+/// @relates stream_update
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_update& x) {
+  return f(caf::meta::type_name("stream_update"), x.chat_id, x.request_id,
+           x.delta, x.reply_markup, x.end);
+}
+
 } // namespace zaki

@@ -181,6 +181,16 @@ config::config() {
     .add(v.demo.interval, "interval", "pause between a user's messages");
   opt_group{custom_options_, "io"}.add(v.io.threads, "threads",
                                        "threads of the network I/O context");
+  opt_group{custom_options_, "gateway"}.add(
+    v.stream.gateway, "stream", "ask the gateway for a streamed (SSE) answer");
+  opt_group{custom_options_, "stream"}
+    .add(v.stream.mode, "mode", "edit|draft|off: how Telegram shows a stream")
+    .add(v.stream.edit_interval, "edit-interval",
+         "at most one edit per message per interval (>= 250ms)")
+    .add(v.stream.first_preview, "first-preview",
+         "first preview after this with any text (at once with 30 chars)")
+    .add(v.stream.idle_timeout, "idle-timeout",
+         "a stream without an event for this long is a timeout");
 }
 
 caf::settings config::dump_content() const {
@@ -319,6 +329,14 @@ std::string validate(const settings& s) {
            "admin.max-connections at least 1";
   if (s.user.max_queue < 1)
     return "user.max-queue must be at least 1";
+  if (s.stream.mode != "edit" && s.stream.mode != "draft"
+      && s.stream.mode != "off")
+    return "stream.mode must be edit, draft or off";
+  if (s.stream.edit_interval < std::chrono::milliseconds(250))
+    return "stream.edit-interval must be at least 250ms";
+  if (s.stream.idle_timeout <= std::chrono::seconds(0)
+      || s.stream.first_preview < std::chrono::seconds(0))
+    return "stream.idle-timeout must be positive, first-preview >= 0";
   return {};
 }
 

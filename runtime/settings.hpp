@@ -218,6 +218,23 @@ struct settings {
   struct io_t {
     uint64_t threads = 1;
   } io;
+
+  /// Streamed answers (issue 22): the gateway's SSE read as it arrives and
+  /// shown growing in Telegram.
+  struct stream_t {
+    /// `gateway.stream`: ask the gateway for `"stream": true`.
+    bool gateway = true;
+    /// edit (sendMessage, then editMessageText), draft (sendMessageDraft in
+    /// private chats) or off (one message at the end, as before).
+    std::string mode = "edit";
+    /// At most one edit of a message per interval (floor 250 ms).
+    caf::timespan edit_interval = std::chrono::seconds(1);
+    /// The first preview goes out after this with any text, or at once with
+    /// 30 characters.
+    caf::timespan first_preview = std::chrono::seconds(1);
+    /// A stream without an event for this long is a timeout.
+    caf::timespan idle_timeout = std::chrono::seconds(60);
+  } stream;
 };
 
 } // namespace zaki

@@ -74,6 +74,9 @@ user_map start_static_gateways(demo_world& world) {
     gw->behavior().set_prefix("🤖 Assistant of " + std::to_string(id)
                               + " here. You said: ");
     gw->behavior().set_latency(milliseconds(150 + 50 * i));
+    // Streamed answers grow in the chat: an event every 120 ms.
+    gw->behavior().set_stream_gap(milliseconds(120));
+    gw->behavior().set_stream_piece(8);
     user_record rec;
     rec.user_id = id;
     rec.port = gw->start();
@@ -151,7 +154,9 @@ int demo_main(std::vector<std::string> args) {
   d.backend.kind = "process";
   d.containers.args = {"--reply-prefix=🤖 Assistant of {user} here. You "
                        "said: ",
-                       "--latency-ms=250"};
+                       "--latency-ms=250",
+                       // answers stream in, so the demo shows them growing
+                       "--stream-gap-ms=120", "--stream-piece=8"};
   d.containers.cgroup_prefix = "zaki-demo-user-";
   // as many container places as simulated users (set below),
   d.containers.max_containers = unset_max_containers;

@@ -40,6 +40,9 @@ CAF_TEST(answers) {
                                 R"("finish_reason":"stop"}],"usage":{"prompt_tokens":1}})"));
   CAF_CHECK(a.outcome == gateway_outcome::answered);
   CAF_CHECK_EQUAL(a.content, "Hi 👋\nthere");
+  // The usage goes with the answer (records of usage).
+  CAF_CHECK_EQUAL(a.prompt_tokens, 1);
+  CAF_CHECK_EQUAL(a.completion_tokens, -1);
   // Key order does not matter.
   a = classify(status(200, R"({"choices":[{"finish_reason":"stop","message":)"
                            R"({"content":"x","role":"assistant"}}]})"));

@@ -5,6 +5,7 @@
 #include "runtime/io_runtime.hpp"
 
 #include <atomic>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -12,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "runtime/io_runtime.hpp"
@@ -508,6 +510,111 @@ CAF_TEST(https origin without a tls context fails cleanly) {
   auto client = http_client::make(io.context(), where, {});
   auto res = fetch(*client, post("/x"));
   CAF_CHECK(res.failure == http_failure::tls);
+  client->shutdown();
+}
+
+// Streamed answers (Server-Sent Events): the body goes to a callback as it
+// arrives, an idle timeout catches a stalled stream while a steady one runs
+// past it, and the callback can abort the exchange.
+namespace {
+
+/// Sends a chunked 200 whose chunks follow each other every `gap`; with
+/// `stall`, the last chunk never comes.
+void stream_parts(boost::asio::io_context& ioc,
+                  std::shared_ptr<fk::responder> res,
+                  std::vector<std::string> parts, milliseconds gap,
+                  bool stall) {
+  res->send_part("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n",
+                 false);
+  auto timer = std::make_shared<boost::asio::steady_timer>(ioc);
+  auto next = std::make_shared<std::function<void(size_t)>>();
+  *next = [=](size_t i) {
+    if (i == parts.size()) {
+      if (!stall)
+        res->send_part("0\r\n\r\n", true);
+      return;
+    }
+    std::string chunk;
+    static const char* hex = "0123456789abcdef";
+    for (auto n = parts[i].size(); n > 0; n /= 16)
+      chunk.insert(chunk.begin(), hex[n % 16]);
+    chunk += "\r\n" + parts[i] + "\r\n";
+    res->send_part(std::move(chunk), false);
+    timer->expires_after(gap);
+    timer->async_wait([next, i](boost::system::error_code) { (*next)(i + 1); });
+  };
+  (*next)(0);
+}
+
+} // namespace
+
+CAF_TEST(a streamed body reaches the callback piece by piece) {
+  server_fixture srv;
+  srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
+    stream_parts(srv.runner.context(), res, {"data: a\n\n", "data: b\n\n",
+                                             "data: c\n\n"},
+                 milliseconds(100), false);
+  };
+  auto client = http_client::make(io.context(), srv.where(), {});
+  std::mutex mtx;
+  std::vector<std::string> pieces;
+  auto req = post("/stream");
+  req.idle_timeout = milliseconds(1000);
+  req.on_body = [&](std::string_view bytes) {
+    std::lock_guard<std::mutex> guard{mtx};
+    pieces.emplace_back(bytes);
+    return true;
+  };
+  auto res = fetch(*client, req);
+  CAF_CHECK_EQUAL(res.status, 200);
+  CAF_CHECK_EQUAL(res.body, "");
+  std::string all;
+  for (auto& p : pieces)
+    all += p;
+  CAF_CHECK_EQUAL(all, "data: a\n\ndata: b\n\ndata: c\n\n");
+  CAF_CHECK_GREATER_OR_EQUAL(pieces.size(), 3u);
+  // The connection is kept alive for the next request.
+  srv.on_request = nullptr;
+  CAF_CHECK_EQUAL(fetch(*client, post("/after")).status, 200);
+  client->shutdown();
+}
+
+CAF_TEST(a stalled stream times out while a steady one runs past the idle) {
+  server_fixture srv;
+  bool stall = false;
+  srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
+    std::vector<std::string> parts(stall ? 1 : 8, "data: x\n\n");
+    stream_parts(srv.runner.context(), res, parts, milliseconds(100), stall);
+  };
+  auto client = http_client::make(io.context(), srv.where(), {});
+  auto req = post("/stream");
+  req.idle_timeout = milliseconds(300);
+  req.on_body = [](std::string_view) { return true; };
+  // Eight parts 100 ms apart: 800 ms in all, past the 300 ms idle timeout.
+  auto res = fetch(*client, req);
+  CAF_CHECK_EQUAL(res.status, 200);
+  CAF_CHECK(res.failure == http_failure::none);
+  stall = true;
+  res = fetch(*client, req);
+  CAF_CHECK_EQUAL(res.status, 0);
+  CAF_CHECK(res.failure == http_failure::timeout);
+  CAF_CHECK(res.error.find("idle") != std::string::npos);
+  client->shutdown();
+}
+
+CAF_TEST(the body callback can abort the exchange) {
+  server_fixture srv;
+  srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
+    stream_parts(srv.runner.context(), res, {"data: a\n\n", "data: b\n\n"},
+                 milliseconds(50), true);
+  };
+  auto client = http_client::make(io.context(), srv.where(), {});
+  auto req = post("/stream");
+  req.on_body = [](std::string_view) { return false; };
+  auto res = fetch(*client, req);
+  CAF_CHECK_EQUAL(res.status, 0);
+  CAF_CHECK(res.failure == http_failure::cancelled);
   client->shutdown();
 }
 

@@ -38,6 +38,8 @@ struct settings {
   long fail_status = 0;
   long startup_ms = 0;
   long grow_mb = 0;
+  long stream_gap_ms = 0;
+  long stream_piece = 10;
   bool probe = false;
   /// Text put before the echoed message; empty keeps the fake's "echo: ".
   std::string reply_prefix;
@@ -48,7 +50,7 @@ void usage() {
     "usage: zaki-test-gateway [--port N] [--bind ADDR] [--token T]\n"
     "  [--crash-after=N] [--crash-after-ms=N] [--hang] [--latency-ms=N]\n"
     "  [--fail-status=N] [--startup-ms=N] [--grow-mb-per-request=N] [--probe]\n"
-    "  [--reply-prefix=TEXT]\n"
+    "  [--reply-prefix=TEXT] [--stream-gap-ms=N] [--stream-piece=N]\n"
     "Defaults: port from OPENCLAW_GATEWAY_PORT or 18789, token from\n"
     "OPENCLAW_GATEWAY_TOKEN (empty: any token), bind 127.0.0.1.\n"
     "--reply-prefix replaces the \"echo: \" before an echoed message; in\n"
@@ -118,6 +120,11 @@ bool parse_args(int argc, char** argv, settings& st) {
       st.hang = true;
     } else if (name == "--latency-ms") {
       ok = number(st.latency_ms);
+    } else if (name == "--stream-gap-ms") {
+      // Streamed answers ("stream": true) send an event every N ms.
+      ok = number(st.stream_gap_ms);
+    } else if (name == "--stream-piece") {
+      ok = number(st.stream_piece);
     } else if (name == "--fail-status") {
       ok = number(st.fail_status);
     } else if (name == "--startup-ms") {
@@ -225,6 +232,8 @@ int main(int argc, char** argv) {
   b.set_startup_delay(std::chrono::milliseconds{st.startup_ms});
   b.set_crash_after(static_cast<uint64_t>(st.crash_after));
   b.set_grow_mb_per_request(static_cast<size_t>(st.grow_mb));
+  b.set_stream_gap(std::chrono::milliseconds{st.stream_gap_ms});
+  b.set_stream_piece(static_cast<size_t>(st.stream_piece));
   try {
     port = gw.start();
   } catch (const std::exception& e) {

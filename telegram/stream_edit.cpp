@@ -1,0 +1,163 @@
+#include "telegram/stream_edit.hpp"
+
+#include <algorithm>
+
+#include "json/writer.hpp"
+#include "telegram/html.hpp"
+
+namespace zaki {
+
+stream_edit::stream_edit(options opts, clock::time_point started)
+  : opts_(opts), started_(started) {
+  // nop
+}
+
+std::string stream_edit::preview_of(std::string_view text) const {
+  // Trailing blanks change nothing visible (Telegram trims them).
+  while (!text.empty()
+         && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r'))
+    text.remove_suffix(1);
+  if (utf16_length(text) <= opts_.max_preview)
+    return std::string{text};
+  // Cut at a code point: count units up to the limit.
+  size_t units = 0;
+  size_t i = 0;
+  for (; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) == 0x80)
+      continue;
+    size_t n = c >= 0xF0 ? 2 : 1;
+    if (units + n > opts_.max_preview)
+      break;
+    units += n;
+  }
+  return std::string{text.substr(0, i)};
+}
+
+void stream_edit::update(std::string_view text) {
+  text_.assign(text.data(), text.size());
+  if (sent_any_ && !in_flight_ && preview_of(text_) == last_sent_)
+    ++skipped;
+}
+
+void stream_edit::finish() {
+  finished_ = true;
+}
+
+stream_edit::call stream_edit::next(clock::time_point now) {
+  call out;
+  if (in_flight_ || final_out_ || now < due())
+    return out;
+  if (finished_) {
+    final_out_ = true;
+    out.kind = call_kind::final;
+    return out;
+  }
+  if (abandoned_ || text_.empty())
+    return out;
+  auto preview = preview_of(text_);
+  if (preview.empty() || preview == last_sent_)
+    return out;
+  out.kind = sent_any_ ? call_kind::edit_preview : call_kind::send_preview;
+  out.text = preview;
+  last_sent_ = std::move(preview);
+  last_call_at_ = now;
+  in_flight_ = true;
+  ++calls;
+  return out;
+}
+
+stream_edit::clock::time_point stream_edit::due() const {
+  auto never = clock::time_point::max();
+  if (in_flight_ || final_out_)
+    return never;
+  // The interval and a pause hold every call that follows a call, the
+  // final one included (it edits the same message, or sends to the chat).
+  auto earliest = std::max(paused_until_, sent_any_
+                                            ? last_call_at_
+                                                + opts_.edit_interval
+                                            : clock::time_point{});
+  if (finished_)
+    return abandoned_ ? paused_until_ : earliest;
+  if (abandoned_ || text_.empty())
+    return never;
+  if (!sent_any_) {
+    // Count characters (code points) of what is visible so far.
+    size_t chars = 0;
+    for (unsigned char c : text_)
+      chars += (c & 0xC0) != 0x80 ? 1 : 0;
+    auto at = chars >= opts_.min_chars ? clock::time_point{}
+                                       : started_ + opts_.first_preview;
+    return std::max(at, earliest);
+  }
+  if (preview_of(text_) == last_sent_)
+    return never;
+  return earliest;
+}
+
+void stream_edit::on_success(clock::time_point now, int64_t message_id) {
+  in_flight_ = false;
+  failures_ = 0;
+  // The interval counts from the answer, not from the request: the next
+  // call then reaches Telegram at least an interval after this one did,
+  // whatever the network's jitter.
+  last_call_at_ = now;
+  if (!sent_any_) {
+    sent_any_ = true;
+    first_at_ = now;
+    message_id_ = message_id;
+    if (message_id == 0)
+      abandoned_ = true; // nothing to edit later
+  }
+}
+
+void stream_edit::on_rate_limited(clock::time_point now,
+                                  clock::duration retry_after) {
+  in_flight_ = false;
+  if (retry_after > opts_.max_pause) {
+    // Waiting that long for a preview is pointless: the final goes out as
+    // new messages once the chat may send again (the telegram actor holds
+    // it for the whole retry_after).
+    abandoned_ = true;
+    paused_until_ = now;
+    return;
+  }
+  paused_until_ = now + retry_after;
+  // The text was not shown: send it again once the pause is over.
+  last_sent_.clear();
+}
+
+void stream_edit::on_failure(clock::time_point now) {
+  in_flight_ = false;
+  last_call_at_ = now;
+  last_sent_.clear();
+  if (++failures_ >= opts_.max_failures)
+    abandoned_ = true;
+  paused_until_ = now + opts_.edit_interval;
+}
+
+std::string encode_edit_message_text(int64_t chat_id, int64_t message_id,
+                                     std::string_view text,
+                                     std::string_view parse_mode,
+                                     std::string_view reply_markup) {
+  json_writer w;
+  w.begin_object().field("chat_id", chat_id).field("message_id", message_id);
+  w.field("text", text);
+  if (!parse_mode.empty())
+    w.field("parse_mode", parse_mode);
+  if (!reply_markup.empty())
+    w.key("reply_markup").raw(reply_markup);
+  w.key("link_preview_options").begin_object().field("is_disabled", true);
+  w.end_object().end_object();
+  return w.take();
+}
+
+std::string encode_message_draft(int64_t chat_id, uint64_t draft_id,
+                                 std::string_view text) {
+  json_writer w;
+  w.begin_object().field("chat_id", chat_id).field("draft_id", draft_id);
+  w.field("text", text);
+  return w.end_object().take();
+}
+
+} // namespace zaki
