@@ -175,6 +175,12 @@ config::config() {
     .add(v.demo.interval, "interval", "pause between a user's messages");
   opt_group{custom_options_, "io"}.add(v.io.threads, "threads",
                                        "threads of the network I/O context");
+  opt_group{custom_options_, "root"}
+    .add(v.root.max_restarts, "max-restarts",
+         "restarts of the root's children within restart-window")
+    .add(v.root.restart_window, "restart-window", "intensity period")
+    .add(v.root.restart_delay, "restart-delay",
+         "delay of a root child's restart");
 }
 
 caf::settings config::dump_content() const {
@@ -313,6 +319,10 @@ std::string validate(const settings& s) {
            "admin.max-connections at least 1";
   if (s.user.max_queue < 1)
     return "user.max-queue must be at least 1";
+  if (s.root.restart_window <= std::chrono::seconds(0)
+      || s.root.restart_delay < std::chrono::seconds(0))
+    return "root.restart-window must be positive and root.restart-delay "
+           "not negative";
   return {};
 }
 
