@@ -83,7 +83,8 @@ void on_child_exit(root_self self, size_t index, const caf::error& reason) {
     return;
   auto& name = st.specs[index].name;
   auto log = logger("main");
-  auto d = st.governor.on_failure(supervision_clock::now());
+  // The actor clock: virtual time in deterministic tests.
+  auto d = st.governor.on_failure(self->clock().now());
   if (!d.restart) {
     auto& policy = st.governor.policy();
     log->critical("event=root_failed child={} reason={} message=\"too many "

@@ -178,7 +178,7 @@ void on_child_exit(self_ptr self, int64_t user_id, const caf::error& reason) {
     // Stopped while a message was on its way (idle race): start again.
     return spawn_user(self, user_id, entry);
   }
-  auto d = entry.governor.on_failure(supervision_clock::now());
+  auto d = entry.governor.on_failure(self->clock().now());
   if (!d.restart) {
     give_up(self, user_id, entry);
     st.users.erase(i);

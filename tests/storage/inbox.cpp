@@ -14,6 +14,16 @@ using namespace zaki;
 
 namespace {
 
+inbound_message make(int64_t update_id, int64_t user) {
+  inbound_message msg;
+  msg.update_id = update_id;
+  msg.user_id = user;
+  msg.chat_id = user;
+  msg.text = "m" + std::to_string(update_id);
+  msg.request_id = "req" + std::to_string(update_id);
+  return msg;
+}
+
 struct fixture {
   std::string root;
 
@@ -27,16 +37,6 @@ struct fixture {
     std::error_code ignored;
     std::filesystem::remove_all(std::filesystem::path{root}.parent_path(),
                                 ignored);
-  }
-
-  static inbound_message make(int64_t update_id, int64_t user) {
-    inbound_message msg;
-    msg.update_id = update_id;
-    msg.user_id = user;
-    msg.chat_id = user;
-    msg.text = "m" + std::to_string(update_id);
-    msg.request_id = "req" + std::to_string(update_id);
-    return msg;
   }
 
   inbox open() {
