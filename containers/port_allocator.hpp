@@ -51,6 +51,8 @@ private:
   uint16_t last_;
   probe_fn probe_;
   std::set<uint16_t> reserved_;
+  /// No port of [first_, lowest_unreserved_) is free of a user's record.
+  uint32_t lowest_unreserved_ = 0;
 };
 
 } // namespace zaki

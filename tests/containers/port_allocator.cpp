@@ -48,3 +48,19 @@ CAF_TEST(a range up to 65535 ends without wrapping around) {
   CAF_CHECK_EQUAL(ports.allocate(), 65535u);
   CAF_CHECK_EQUAL(ports.allocate(), 0u);
 }
+
+CAF_TEST(a port in use is tried again by the next allocation) {
+  std::set<uint16_t> busy{19002};
+  port_allocator ports{19001, 19010,
+                       [&busy](uint16_t port) { return busy.count(port) == 0; }};
+  ports.reserve(19001);
+  CAF_CHECK_EQUAL(ports.allocate(), 19003u);
+  // The other process let go of 19002: it is the lowest free port now.
+  busy.clear();
+  CAF_CHECK_EQUAL(ports.allocate(), 19002u);
+  CAF_CHECK_EQUAL(ports.allocate(), 19004u);
+  // Releasing a low port makes it the next one again.
+  ports.release(19001);
+  CAF_CHECK_EQUAL(ports.allocate(), 19001u);
+  CAF_CHECK_EQUAL(ports.allocate(), 19005u);
+}
