@@ -21,7 +21,11 @@ void start_child(root_self self, size_t index) {
   auto hdl = spec.start(self);
   st.running[index] = hdl;
   st.by_addr[hdl.address()] = index;
-  self->system().registry().put(spec.key, hdl);
+  // CAF 0.17's put() keeps an existing name (it emplaces): without the
+  // erase, peers would keep finding the dead incarnation after a restart.
+  auto& reg = self->system().registry();
+  reg.erase(spec.key);
+  reg.put(spec.key, hdl);
 }
 
 void stop_everything(root_self self) {
