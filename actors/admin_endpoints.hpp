@@ -49,4 +49,8 @@ void check_live(admin_self self, std::function<void(check_result)> k);
 /// Returns the startup check.
 check_result check_startup(admin_self self);
 
+/// Judges whether the data root (and the inbox journal in it) can be
+/// written: without it no message gets its session lock.
+check_result check_storage(admin_self self);
+
 } // namespace zaki
