@@ -317,14 +317,14 @@ CAF_TEST(unusable update ids back off and are logged once) {
     CAF_MESSAGE("update " << body);
     auto seq = state().seq;
     answer(http_status(200, ok_updates(body)));
-    CAF_CHECK_EQUAL(state().phase, "backoff");
+    CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
     CAF_CHECK_EQUAL(state().seq, seq);
     CAF_CHECK_EQUAL(state().offset, 11);
     CAF_CHECK(state().healthy);
     wait(milliseconds(100));
     CAF_CHECK_EQUAL(state().seq, seq); // no poll before the backoff ends
     wait(milliseconds(40000));
-    CAF_CHECK_EQUAL(state().phase, "polling");
+    CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   }
   // Counted (and logged) once for the offset, not once per poll.
   CAF_CHECK_EQUAL(state().unusable, 1u);
@@ -342,13 +342,13 @@ CAF_TEST(404 at start is fatal but after polling worked it backs off) {
   answer(http_status(200, ok_updates(text_update(10, 7, "a"))));
   auto seq = state().seq;
   answer(http_status(404, api_error(404, "Not Found")));
-  CAF_CHECK_EQUAL(state().phase, "backoff");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   CAF_CHECK_EQUAL(ctx->exit_code.load(), 0);
   CAF_CHECK_EQUAL(p->shutdowns, 0u);
   CAF_CHECK(!state().healthy);
   CAF_CHECK_NOT_EQUAL(state().last_error.find("404"), std::string::npos);
   wait(milliseconds(1300));
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   CAF_CHECK_EQUAL(state().seq, seq + 1);
   answer(http_status(200, ok_updates("")));
   CAF_CHECK(state().healthy);
@@ -356,7 +356,7 @@ CAF_TEST(404 at start is fatal but after polling worked it backs off) {
 
 CAF_TEST(404 on the first call is fatal with exit code 2) {
   answer(http_status(404, api_error(404, "Not Found")));
-  CAF_CHECK_EQUAL(state().phase, "fatal");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::fatal);
   CAF_CHECK_EQUAL(ctx->exit_code.load(), 2);
 }
 
