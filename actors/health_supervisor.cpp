@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "messages/peer.hpp"
+#include "actors/supervision.hpp"
 #include "messages/errors.hpp"
 #include "runtime/actor_io.hpp"
 #include "http/client.hpp"
@@ -21,29 +22,21 @@ milliseconds ms(caf::timespan x) {
   return duration_cast<milliseconds>(x);
 }
 
-restart_policy policy_of(const settings& s) {
-  restart_policy p;
-  p.backoff_initial = ms(s.health.backoff_initial);
-  p.backoff_max = ms(s.health.backoff_max);
-  p.backoff_reset = ms(s.health.backoff_reset);
-  p.max_restarts = static_cast<uint32_t>(s.health.max_restarts);
-  p.window = ms(s.health.restart_window);
-  return p;
-}
-
 /// Tells the user supervisor (and so the user's actor) and the
 /// provisioner about a state change.
-void report(self_ptr self, watched_container& w, const std::string& phase) {
+void report(self_ptr self, watched_container& w, container_phase phase) {
   if (w.phase == phase)
     return;
   w.phase = phase;
+  // The messages carry the phase's name: the user actors take it as text.
+  std::string name = to_string(phase);
   logger("health")->info("event=container_state user={} state={} port={}",
-                         w.user_id, phase, w.port);
+                         w.user_id, name, w.port);
   auto& reg = self->system().registry();
   if (auto sup = reg.get<user_supervisor_actor>(names::user_supervisor))
-    self->send(sup, container_atom_v, w.user_id, phase);
+    self->send(sup, container_atom_v, w.user_id, name);
   if (auto prov = reg.get<provisioner_impl_actor>(names::provisioner))
-    self->send(prov, container_atom_v, w.user_id, phase);
+    self->send(prov, container_atom_v, w.user_id, name);
 }
 
 void arm(self_ptr self, watched_container& w, caf::timespan delay) {
@@ -51,7 +44,7 @@ void arm(self_ptr self, watched_container& w, caf::timespan delay) {
                      w.generation);
 }
 
-void send_probe(self_ptr self, watched_container& w, const std::string& kind,
+void send_probe(self_ptr self, watched_container& w, probe_kind kind,
                 const std::string& path) {
   auto& st = self->state;
   auto seq = ++st.seq;
@@ -86,7 +79,7 @@ void on_failure(self_ptr self, watched_container& w, const std::string& why) {
                "message=\"restart intensity exceeded; a later message or an "
                "admin restart tries again\"",
                w.user_id, log_value(why), d.recent);
-    report(self, w, "failed");
+    report(self, w, container_phase::failed);
     return;
   }
   ++w.restarts;
@@ -94,7 +87,7 @@ void on_failure(self_ptr self, watched_container& w, const std::string& why) {
   log->warn("event=container_restart_scheduled user={} reason={} "
             "delay_ms={} restarts_in_window={}",
             w.user_id, log_value(why), d.delay.count(), d.recent);
-  report(self, w, "restarting");
+  report(self, w, container_phase::restarting);
   self->delayed_send(self, d.delay, internal_atom_v, restart_atom_v, w.user_id,
                      w.generation);
 }
@@ -105,7 +98,7 @@ void on_startup_result(self_ptr self, watched_container& w,
   if (res.status == 404 && w.startup_path == "/startupz") {
     // Gateways without a startup endpoint: /healthz answers the question.
     w.startup_path = "/healthz";
-    send_probe(self, w, "startup", w.startup_path);
+    send_probe(self, w, probe_kind::startup, w.startup_path);
     return;
   }
   if (res.ok()) {
@@ -115,7 +108,7 @@ void on_startup_result(self_ptr self, watched_container& w,
     auto took = duration_cast<milliseconds>(probe_clock::now() - w.started);
     logger("health")->info("event=startup_passed user={} port={} took_ms={}",
                            w.user_id, w.port, took.count());
-    report(self, w, "running");
+    report(self, w, container_phase::running);
     if (w.startup_waiter) {
       w.startup_waiter->deliver(true);
       w.startup_waiter.reset();
@@ -143,10 +136,10 @@ void on_probe_result(self_ptr self, pending_probe p, http_result& res) {
   w.last_probe_ms = res.latency_us / 1000;
   w.last_probe_error = res.status == 0 ? res.error : std::string{};
   w.last_probe_at = std::chrono::system_clock::now();
-  if (p.kind == "startup")
+  if (p.kind == probe_kind::startup)
     return on_startup_result(self, w, res);
   auto log = logger("health");
-  if (p.kind == "liveness") {
+  if (p.kind == probe_kind::liveness) {
     auto verdict = w.liveness.record(res.ok());
     if (res.ok()) {
       w.governor.on_healthy(probe_clock::now());
@@ -169,7 +162,7 @@ void on_probe_result(self_ptr self, pending_probe p, http_result& res) {
       arm(self, w, st.ctx->cfg.health.period);
       return;
     }
-    send_probe(self, w, "readiness", "/readyz");
+    send_probe(self, w, probe_kind::readiness, "/readyz");
     return;
   }
   // Readiness: a gateway without /readyz counts as ready.
@@ -177,9 +170,9 @@ void on_probe_result(self_ptr self, pending_probe p, http_result& res) {
   auto verdict = w.readiness.record(ready);
   if (verdict == probe_verdict::became_unhealthy) {
     log->warn("event=not_ready user={} status={}", w.user_id, res.status);
-    report(self, w, "not_ready");
+    report(self, w, container_phase::not_ready);
   } else if (verdict == probe_verdict::became_healthy) {
-    report(self, w, "running");
+    report(self, w, container_phase::running);
   }
   arm(self, w, st.ctx->cfg.health.period);
 }
@@ -205,8 +198,8 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       auto& w = i->second;
       if (added) {
         w.user_id = user;
-        w.governor = restart_governor{policy_of(st.ctx->cfg)};
-        w.phase.clear();
+        w.governor = restart_governor{health_restart_policy(st.ctx->cfg)};
+        w.phase = container_phase::none; // the first report goes out
       }
       w.liveness = probe_tracker{static_cast<uint32_t>(cfg.liveness_failures)};
       w.readiness
@@ -232,8 +225,8 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       fail_waiter(w, errc::container_starting, "superseded by a new start");
       auto rp = self->make_response_promise<bool>();
       w.startup_waiter = rp;
-      report(self, w, "starting");
-      send_probe(self, w, "startup", w.startup_path);
+      report(self, w, container_phase::starting);
+      send_probe(self, w, probe_kind::startup, w.startup_path);
       return rp;
     },
     [self](unwatch_atom, int64_t user) {
@@ -242,7 +235,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       if (i == st.watched.end())
         return;
       fail_waiter(i->second, errc::container_down, "container stopped");
-      report(self, i->second, "stopped");
+      report(self, i->second, container_phase::stopped);
       if (i->second.client)
         i->second.client->shutdown();
       st.watched.erase(i);
@@ -254,8 +247,9 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       if (i == st.watched.end())
         return;
       auto& w = i->second;
-      if (w.phase != "starting" && w.phase != "running"
-          && w.phase != "not_ready")
+      if (w.phase != container_phase::starting
+          && w.phase != container_phase::running
+          && w.phase != container_phase::not_ready)
         return;
       logger("health")->warn("event=container_exited user={} code={} oom={} "
                              "detail={}",
@@ -270,10 +264,11 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       if (i == st.watched.end() || i->second.generation != gen)
         return;
       auto& w = i->second;
-      if (w.phase == "starting")
-        send_probe(self, w, "startup", w.startup_path);
-      else if (w.phase == "running" || w.phase == "not_ready")
-        send_probe(self, w, "liveness", "/healthz");
+      if (w.phase == container_phase::starting)
+        send_probe(self, w, probe_kind::startup, w.startup_path);
+      else if (w.phase == container_phase::running
+               || w.phase == container_phase::not_ready)
+        send_probe(self, w, probe_kind::liveness, "/healthz");
     },
     [self](internal_atom, http_done_atom, uint64_t seq, http_result& res) {
       auto& st = self->state;
@@ -288,7 +283,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       auto& st = self->state;
       auto i = st.watched.find(user);
       if (i == st.watched.end() || i->second.generation != gen
-          || i->second.phase != "restarting")
+          || i->second.phase != container_phase::restarting)
         return;
       auto prov = peer<provisioner_impl_actor>(self);
       if (!prov) {
@@ -325,7 +320,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       w.key("containers").begin_array();
       auto now = std::chrono::system_clock::now();
       for (auto& [id, c] : st.watched) {
-        w.begin_object().field("user", id).field("state", c.phase);
+        w.begin_object().field("user", id).field("state", to_string(c.phase));
         w.field("port", int{c.port}).field("restarts", uint64_t{c.restarts});
         w.field("backoff_step", uint64_t{c.governor.backoff_step()});
         w.field("liveness_failures",

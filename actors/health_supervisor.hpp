@@ -9,9 +9,11 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include "containers/container_phase.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
 #include "supervision/probe_logic.hpp"
+#include "supervision/restart_governor.hpp"
 
 namespace zaki {
 
@@ -25,8 +27,9 @@ struct watched_container {
   /// Bumped on every (re)start and failure: stale probes and timers of an
   /// earlier generation are ignored.
   uint64_t generation = 0;
-  /// starting, running, not_ready, restarting, failed.
-  std::string phase = "starting";
+  /// starting, running, not_ready, restarting, failed (none until the
+  /// first report).
+  container_phase phase = container_phase::none;
   std::shared_ptr<http_client> client;
   probe_tracker liveness{3};
   probe_tracker readiness{3};
@@ -50,8 +53,7 @@ struct watched_container {
 struct pending_probe {
   int64_t user_id = 0;
   uint64_t generation = 0;
-  /// startup, liveness or readiness.
-  std::string kind;
+  probe_kind kind = probe_kind::startup;
 };
 
 /// State of the HEALTH_SUPERVISOR actor.

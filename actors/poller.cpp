@@ -37,13 +37,13 @@ void poll(self_ptr self) {
   auto& cfg = st.ctx->cfg.telegram;
   ++st.seq;
   if (!st.webhook_deleted) {
-    st.phase = "deleteWebhook";
+    st.phase = poller_phase::delete_webhook;
     // drop_pending_updates stays false: the queue is kept.
     call(self, "deleteWebhook", "{\"drop_pending_updates\":false}",
          ms(cfg.request_timeout), st.seq);
     return;
   }
-  st.phase = "polling";
+  st.phase = poller_phase::polling;
   auto timeout_s = std::chrono::duration_cast<std::chrono::seconds>(
                      cfg.poll_timeout)
                      .count();
@@ -55,7 +55,7 @@ void poll(self_ptr self) {
 }
 
 void retry_later(self_ptr self, std::chrono::milliseconds delay) {
-  self->state.phase = "backoff";
+  self->state.phase = poller_phase::backoff;
   self->delayed_send(self, delay, internal_atom_v, poll_atom_v);
 }
 
@@ -83,7 +83,7 @@ void on_error(self_ptr self, http_result& res) {
   if (res.status == 401 || res.status == 404) {
     // Telegram answers 404 for a token of the wrong shape, 401 for a wrong
     // or revoked one: either way, nothing will work until it is fixed.
-    st.phase = "fatal";
+    st.phase = poller_phase::fatal;
     st.last_error = "the bot token is invalid";
     log->critical("event=bot_token_invalid status={} code=ZR-BOT-TOKEN-INVALID "
                   "message=\"Telegram rejected the bot token: check "
@@ -181,7 +181,7 @@ void on_updates(self_ptr self, http_result& res) {
     log->error("event=handover_failed reason=\"no user supervisor\"");
     return retry_later(self, st.delay->next());
   }
-  st.phase = "handover";
+  st.phase = poller_phase::handover;
   auto batch_seq = st.seq;
   // The offset advances only once the supervisor has recorded the batch:
   // until then, the next getUpdates would confirm what nobody holds.
@@ -248,14 +248,14 @@ poller_actor::behavior_type poller(self_ptr self, context_ptr ctx) {
     [self](stop_atom) -> int64_t {
       auto& st = self->state;
       st.stopping = true;
-      st.phase = "stopped";
+      st.phase = poller_phase::stopped;
       ++st.seq; // ignore the answer of the poll in flight
       return st.offset;
     },
     [self](confirm_atom, int64_t offset) {
       auto& st = self->state;
       auto rp = self->make_response_promise<bool>();
-      if (offset <= 0 || st.phase == "fatal") {
+      if (offset <= 0 || st.phase == poller_phase::fatal) {
         rp.deliver(true);
         return rp;
       }
@@ -272,7 +272,7 @@ poller_actor::behavior_type poller(self_ptr self, context_ptr ctx) {
       status_node node;
       node.name = "poller";
       node.id = self->id();
-      node.state = st.phase;
+      node.state = to_string(st.phase);
       node.mailbox_size = self->mailbox().size();
       json_writer w;
       w.begin_object().field("offset", st.offset).field("polls", st.polls);

@@ -11,6 +11,44 @@
 
 namespace zaki {
 
+/// Where the poll loop is (the admin tree shows `to_string`).
+enum class poller_phase : uint8_t {
+  starting,
+  /// deleteWebhook in flight (a webhook and getUpdates exclude each other).
+  delete_webhook,
+  /// getUpdates in flight.
+  polling,
+  /// The user supervisor is recording a batch.
+  handover,
+  /// Waiting after a failure.
+  backoff,
+  /// The bot token is invalid: nothing polls until it is fixed.
+  fatal,
+  /// Stopped for the shutdown.
+  stopped,
+};
+
+/// Returns the phase's name, e.g. "deleteWebhook".
+inline const char* to_string(poller_phase x) {
+  switch (x) {
+    case poller_phase::starting:
+      return "starting";
+    case poller_phase::delete_webhook:
+      return "deleteWebhook";
+    case poller_phase::polling:
+      return "polling";
+    case poller_phase::handover:
+      return "handover";
+    case poller_phase::backoff:
+      return "backoff";
+    case poller_phase::fatal:
+      return "fatal";
+    case poller_phase::stopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
 /// State of the POLLER actor.
 struct poller_state {
   static inline const char* name = "poller";
@@ -20,8 +58,7 @@ struct poller_state {
   int64_t offset = 0;
   /// Sequence number of the call in flight (stale answers are ignored).
   uint64_t seq = 0;
-  /// deleteWebhook, poll, handover, backoff, stopped, fatal.
-  std::string phase = "starting";
+  poller_phase phase = poller_phase::starting;
   std::unique_ptr<backoff> delay;
   bool webhook_deleted = false;
   bool stopping = false;

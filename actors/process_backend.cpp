@@ -77,8 +77,8 @@ container_info info_of(const process_child& c) {
   container_info info;
   info.user_id = c.spec.user_id;
   info.name = c.spec.name;
-  info.state = c.state;
-  info.pid = c.state == "running" ? c.pid : 0;
+  info.state = to_string(c.state);
+  info.pid = c.state == process_state::running ? c.pid : 0;
   info.port = c.spec.port;
   info.exit_code = c.last_exit;
   info.oom_killed = c.last_oom;
@@ -177,7 +177,7 @@ caf::expected<container_info> do_start(self_ptr self,
   opts.cgroup = &c.cgroup;
   auto res = spawn_child(opts);
   if (res.pid < 0) {
-    c.state = "exited";
+    c.state = process_state::exited;
     c.last_error = res.error;
     log->error("event=spawn_failed user={} error={}", spec.user_id,
                log_value(res.error));
@@ -186,7 +186,7 @@ caf::expected<container_info> do_start(self_ptr self,
   c.pid = res.pid;
   c.own = true;
   c.generation = ++st.next_generation;
-  c.state = "running";
+  c.state = process_state::running;
   c.stopping = false;
   c.last_oom = false;
   c.last_error.clear();
@@ -207,7 +207,7 @@ void on_exit(self_ptr self, int64_t user, uint64_t gen) {
   auto& st = self->state;
   auto i = st.children.find(user);
   if (i == st.children.end() || i->second.generation != gen
-      || i->second.state != "running")
+      || i->second.state != process_state::running)
     return;
   auto& c = i->second;
   int status = 0;
@@ -234,7 +234,7 @@ void on_exit(self_ptr self, int64_t user, uint64_t gen) {
     detail += " (OOM kill: memory quota reached)";
   // The rest of the group (e.g. the gateway's own children) goes too.
   signal_all(c, SIGKILL);
-  c.state = "exited";
+  c.state = process_state::exited;
   pid_watch::close(std::move(c.watch));
   auto log = logger("provisioner");
   if (c.stopping) {
@@ -257,7 +257,7 @@ void on_exit(self_ptr self, int64_t user, uint64_t gen) {
 
 /// Stops `c` and runs `then` afterwards (at once if it is not running).
 void stop_then(self_ptr self, process_child& c, std::function<void()> then) {
-  if (c.state != "running") {
+  if (c.state != process_state::running) {
     if (then)
       then();
     return;
@@ -321,7 +321,7 @@ std::vector<container_info> adopt_leftovers(self_ptr self) {
     c.pid = static_cast<pid_t>(pid);
     c.own = false;
     c.generation = ++st.next_generation;
-    c.state = "running";
+    c.state = process_state::running;
     quota_request q{st.ctx->cfg.containers.memory_mb,
                     st.ctx->cfg.containers.cpus, st.ctx->cfg.containers.pids};
     c.cgroup = prepare_cgroup("/sys/fs/cgroup",
@@ -342,7 +342,7 @@ std::vector<container_info> adopt_leftovers(self_ptr self) {
 
 process_backend_state::~process_backend_state() {
   for (auto& [id, c] : children)
-    if (c.state == "running") {
+    if (c.state == process_state::running) {
       if (orderly)
         signal_all(c, SIGTERM);
       pid_watch::close(std::move(c.watch));
@@ -389,7 +389,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
     [self](start_atom, const container_spec& spec)
       -> caf::result<container_info> {
       auto i = self->state.children.find(spec.user_id);
-      if (i != self->state.children.end() && i->second.state == "running"
+      if (i != self->state.children.end() && i->second.state == process_state::running
           && !i->second.stopping) {
         i->second.spec.token = spec.token;
         return info_of(i->second);
@@ -408,7 +408,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
     },
     [self](stop_atom, int64_t user) -> caf::result<bool> {
       auto i = self->state.children.find(user);
-      if (i == self->state.children.end() || i->second.state != "running")
+      if (i == self->state.children.end() || i->second.state != process_state::running)
         return true;
       auto rp = self->make_response_promise<bool>();
       i->second.stop_waiters.push_back(rp);
@@ -449,7 +449,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
         container_info info;
         info.user_id = user;
         info.name = container_name(user);
-        info.state = "missing";
+        info.state = to_string(process_state::missing);
         return info;
       }
       return info_of(i->second);
@@ -457,7 +457,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
     [self](list_atom) {
       auto result = adopt_leftovers(self);
       for (auto& [id, c] : self->state.children)
-        if (c.state == "running"
+        if (c.state == process_state::running
             && std::none_of(result.begin(), result.end(),
                             [id = id](auto& x) { return x.user_id == id; }))
           result.push_back(info_of(c));
@@ -472,7 +472,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
     [self](internal_atom, timeout_atom, int64_t user, uint64_t gen) {
       auto i = self->state.children.find(user);
       if (i == self->state.children.end() || i->second.generation != gen
-          || i->second.state != "running" || !i->second.stopping)
+          || i->second.state != process_state::running || !i->second.stopping)
         return;
       logger("provisioner")
         ->warn("event=stop_timeout user={} pid={} action=SIGKILL", user,
@@ -499,7 +499,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
                                          st.unexpected_exits);
       w.key("children").begin_array();
       for (auto& [id, c] : st.children) {
-        w.begin_object().field("user", id).field("state", c.state);
+        w.begin_object().field("user", id).field("state", to_string(c.state));
         w.field("pid", int64_t{c.pid}).field("port", int{c.spec.port});
         w.field("adopted", !c.own).field("last_exit", int{c.last_exit});
         w.field("oom_killed", c.last_oom).field("quota", c.cgroup.applied);

@@ -16,6 +16,28 @@ namespace zaki {
 
 struct pid_watch;
 
+/// Where one gateway process is; `to_string` is what `container_info`
+/// reports ("running", "exited", "missing").
+enum class process_state : uint8_t {
+  /// Never started, or its adoption found nothing.
+  missing,
+  running,
+  exited,
+};
+
+/// Returns the state's name.
+inline const char* to_string(process_state x) {
+  switch (x) {
+    case process_state::missing:
+      return "missing";
+    case process_state::running:
+      return "running";
+    case process_state::exited:
+      return "exited";
+  }
+  return "unknown";
+}
+
 /// One user's gateway process.
 struct process_child {
   container_spec spec;
@@ -24,8 +46,7 @@ struct process_child {
   /// its exit is seen through its pidfd, its status is unknown).
   bool own = true;
   uint64_t generation = 0;
-  /// running, exited, missing.
-  std::string state = "missing";
+  process_state state = process_state::missing;
   bool stopping = false;
   std::vector<caf::typed_response_promise<bool>> stop_waiters;
   /// Runs once a stop completed (restart, remove).

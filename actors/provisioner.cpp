@@ -1,12 +1,11 @@
 #include "actors/provisioner.hpp"
 
 #include <filesystem>
-#include <set>
 
 #include <caf/all.hpp>
 
-#include "messages/peer.hpp"
 #include "actors/health_supervisor.hpp"
+#include "actors/off_thread.hpp"
 #include "actors/status_collector.hpp"
 #include "messages/errors.hpp"
 #include "actors/docker_backend.hpp"
@@ -16,6 +15,7 @@
 #include "json/writer.hpp"
 #include "storage/user_paths.hpp"
 #include "storage/users_file.hpp"
+#include "messages/peer.hpp"
 
 namespace zaki {
 
@@ -24,19 +24,14 @@ namespace {
 using self_ptr = provisioner_impl_actor::stateful_pointer<provisioner_state>;
 using std::chrono::steady_clock;
 
-void on_state(self_ptr self, int64_t user, const std::string& state);
+void on_state(self_ptr self, int64_t user, container_phase reported);
 void watch_startup(self_ptr self, int64_t user, bool fresh,
                    std::function<void(bool)> then);
-
-bool counts_as_active(const std::string& state) {
-  return state == "starting" || state == "running" || state == "not_ready"
-         || state == "restarting" || state == "stopping";
-}
 
 size_t active_count(self_ptr self) {
   size_t n = 0;
   for (auto& [id, e] : self->state.users)
-    if (counts_as_active(e.state))
+    if (holds_resources(e.state))
       ++n;
   return n;
 }
@@ -77,24 +72,23 @@ std::string now_iso8601() {
 caf::error prepare_new(self_ptr self, int64_t user, provisioned& e) {
   auto& st = self->state;
   auto& c = st.ctx->cfg.containers;
-  std::set<uint16_t> reserved;
-  for (auto& [id, other] : st.users)
-    if (id != user && other.record.port != 0)
-      reserved.insert(other.record.port);
-  auto port = allocate_port(static_cast<uint16_t>(c.port_base),
-                            static_cast<uint16_t>(c.port_max), reserved);
+  auto port = st.ports.allocate();
   if (port == 0)
     return make_error(errc::capacity_exhausted,
                       "no free port in " + std::to_string(c.port_base) + ".."
                         + std::to_string(c.port_max));
   auto token = make_gateway_token();
-  if (token.empty())
+  if (token.empty()) {
+    st.ports.release(port);
     return make_error(errc::internal, "cannot generate a gateway token");
+  }
   std::string err;
   auto dir = open_user_dir(st.ctx->cfg.store.data_root, user, true, err);
-  if (!dir)
+  if (!dir) {
+    st.ports.release(port);
     return make_error(errc::container_down,
                       "cannot create the data dir: " + err);
+  }
   e.record.user_id = user;
   e.record.host = c.host;
   e.record.port = port;
@@ -109,9 +103,7 @@ void start_next_queued(self_ptr self);
 
 /// The end of a start (success or failure): frees the slot.
 void launch_done(self_ptr self) {
-  auto& st = self->state;
-  if (st.in_flight > 0)
-    --st.in_flight;
+  self->state.launches.finished();
   start_next_queued(self);
 }
 
@@ -125,8 +117,9 @@ void launch_failed(self_ptr self, int64_t user, const caf::error& err) {
                                  log_value(e.last_error, 300));
     // A failed backend call leaves nothing running; a failed startup
     // probe is the health supervisor's to retry (it reported restarting).
-    if (e.state == "starting" || e.state == "queued") {
-      e.state = "stopped";
+    if (e.state == container_phase::starting
+        || e.state == container_phase::queued) {
+      e.state = container_phase::stopped;
       fail_waiters(e, err);
     }
   }
@@ -138,10 +131,9 @@ void launch_failed(self_ptr self, int64_t user, const caf::error& err) {
 void launch(self_ptr self, int64_t user, bool fresh) {
   auto& st = self->state;
   auto& e = st.users[user];
-  ++st.in_flight;
   if (e.record.port == 0) {
     if (auto err = prepare_new(self, user, e)) {
-      e.state = "stopped";
+      e.state = container_phase::stopped;
       fail_waiters(e, err);
       e.last_error = self->system().render(err);
       logger("provisioner")->error("event=provision_failed user={} error={}",
@@ -152,7 +144,7 @@ void launch(self_ptr self, int64_t user, bool fresh) {
                                 "container={}",
                                 user, e.record.port, e.record.container);
   }
-  e.state = "starting";
+  e.state = container_phase::starting;
   ++e.starts;
   auto spec = spec_of(st.ctx, e.record);
   self->request(st.backend, st.ctx->cfg.containers.docker_timeout, start_atom_v,
@@ -170,15 +162,12 @@ void launch(self_ptr self, int64_t user, bool fresh) {
 
 void start_next_queued(self_ptr self) {
   auto& st = self->state;
-  while (!st.queue.empty()
-         && st.in_flight < st.ctx->cfg.containers.max_provisioning) {
-    auto user = st.queue.front();
-    st.queue.pop_front();
+  auto wanted = [&st](int64_t user) {
     auto i = st.users.find(user);
-    if (i == st.users.end() || i->second.state != "queued")
-      continue;
-    launch(self, user, true);
-  }
+    return i != st.users.end() && i->second.state == container_phase::queued;
+  };
+  while (auto user = st.launches.next(wanted))
+    launch(self, *user, true);
 }
 
 void begin_start(self_ptr self, int64_t user, bool fresh) {
@@ -196,9 +185,8 @@ void begin_start(self_ptr self, int64_t user, bool fresh) {
     fail_waiters(e, err);
     return;
   }
-  if (st.in_flight >= c.max_provisioning) {
-    e.state = "queued";
-    st.queue.push_back(user);
+  if (st.launches.admit(user) == provisioning_queue::admission::queued) {
+    e.state = container_phase::queued;
     return;
   }
   launch(self, user, fresh);
@@ -211,7 +199,7 @@ void watch_startup(self_ptr self, int64_t user, bool fresh,
   auto health = peer<health_actor>(self);
   if (!health) {
     // Without a health supervisor (a partial tree), trust the backend.
-    on_state(self, user, "running");
+    on_state(self, user, container_phase::running);
     return then(true);
   }
   auto timeout = st.ctx->cfg.health.startup_grace + std::chrono::seconds(10);
@@ -250,7 +238,7 @@ void persist_then_deliver(self_ptr self, int64_t user) {
                                        user);
         else
           ++self->state.provisioned_total;
-        if (e.state == "running")
+        if (e.state == container_phase::running)
           deliver_waiters(e);
       },
       [self, user](caf::error& err) {
@@ -259,33 +247,40 @@ void persist_then_deliver(self_ptr self, int64_t user) {
                                      "error={}",
                                      user,
                                      log_value(self->system().render(err)));
-        if (e.state == "running")
+        if (e.state == container_phase::running)
           deliver_waiters(e);
       });
 }
 
-void on_state(self_ptr self, int64_t user, const std::string& state) {
+void on_state(self_ptr self, int64_t user, container_phase reported) {
   auto& st = self->state;
   auto i = st.users.find(user);
   if (i == st.users.end())
     return;
   auto& e = i->second;
-  if (e.state == "stopping" || e.state == "removing" || e.state == "stopped")
+  if (stopped_by_us(e.state))
     return; // our own stop: the health supervisor just lets go
-  if (state == "running") {
-    if (e.state != "running") {
-      e.state = "running";
-      e.last_error.clear();
-      persist_then_deliver(self, user);
-    }
-  } else if (state == "failed") {
-    e.state = "failed";
-    e.failed_at = steady_clock::now();
-    fail_waiters(e, make_error(errc::container_failed,
-                               "restarted too often; " + e.last_error));
-  } else if (state == "starting" || state == "restarting"
-             || state == "not_ready") {
-    e.state = state;
+  switch (reported) {
+    case container_phase::running:
+      if (e.state != container_phase::running) {
+        e.state = container_phase::running;
+        e.last_error.clear();
+        persist_then_deliver(self, user);
+      }
+      break;
+    case container_phase::failed:
+      e.state = container_phase::failed;
+      e.failed_at = steady_clock::now();
+      fail_waiters(e, make_error(errc::container_failed,
+                                 "restarted too often; " + e.last_error));
+      break;
+    case container_phase::starting:
+    case container_phase::restarting:
+    case container_phase::not_ready:
+      e.state = reported;
+      break;
+    default:
+      break;
   }
 }
 
@@ -303,9 +298,9 @@ caf::result<user_record> ensure(self_ptr self, int64_t user) {
   auto now = steady_clock::now();
   auto& e = st.users[user];
   e.last_ensure = now;
-  if (e.state == "running")
+  if (e.state == container_phase::running)
     return e.record;
-  if (e.state == "failed"
+  if (e.state == container_phase::failed
       && now - e.failed_at < st.ctx->cfg.containers.failed_retry_after)
     return make_error(errc::container_failed,
                       "restarted too often; " + e.last_error);
@@ -313,8 +308,8 @@ caf::result<user_record> ensure(self_ptr self, int64_t user) {
   if (!hold(self, e, rp))
     return make_error(errc::container_starting,
                       "too many requests wait for this container");
-  if (e.state == "none" || e.state == "stopped" || e.state == "failed") {
-    if (e.state == "failed")
+  if (is_down(e.state)) {
+    if (e.state == container_phase::failed)
       logger("provisioner")->info("event=retry_failed user={}", user);
     begin_start(self, user, true);
   }
@@ -327,7 +322,7 @@ void stop_container(self_ptr self, int64_t user,
                     std::function<void(bool)> then) {
   auto& st = self->state;
   auto& e = st.users[user];
-  e.state = "stopping";
+  e.state = container_phase::stopping;
   if (auto health = peer<health_actor>(self))
     self->send(health, unwatch_atom_v, user);
   self->request(st.backend, st.ctx->cfg.containers.stop_timeout
@@ -336,7 +331,7 @@ void stop_container(self_ptr self, int64_t user,
     .then(
       [self, user, then](bool ok) {
         auto& e = self->state.users[user];
-        e.state = "stopped";
+        e.state = container_phase::stopped;
         // A message that arrived while the container was stopping (an idle
         // stop racing the user's next message) starts it again instead of
         // failing.
@@ -346,7 +341,7 @@ void stop_container(self_ptr self, int64_t user,
       },
       [self, user, then](caf::error& err) {
         auto& e = self->state.users[user];
-        e.state = "stopped";
+        e.state = container_phase::stopped;
         e.last_error = self->system().render(err);
         fail_waiters(e, err);
         then(false);
@@ -361,14 +356,14 @@ caf::result<bool> restart(self_ptr self, int64_t user, bool fresh) {
     return make_error(errc::not_provisioned, "no container for this user");
   auto& e = i->second;
   auto rp = self->make_response_promise<bool>();
-  if (e.state == "none" || e.state == "stopped" || e.state == "failed") {
+  if (is_down(e.state)) {
     // Nothing runs: an admin restart starts it (and forgets the failures).
     e.last_ensure = steady_clock::now();
     begin_start(self, user, true);
     rp.deliver(true);
     return rp;
   }
-  e.state = "restarting";
+  e.state = container_phase::restarting;
   auto spec = spec_of(st.ctx, e.record);
   self->request(st.backend, st.ctx->cfg.containers.stop_timeout
                               + st.ctx->cfg.containers.docker_timeout,
@@ -417,7 +412,7 @@ void adopt(self_ptr self) {
           log->info("event=adopted user={} container={} port={}",
                     info.user_id, info.name, info.port);
           e.info = info;
-          e.state = "starting";
+          e.state = container_phase::starting;
           e.last_ensure = steady_clock::now();
           watch_startup(self, info.user_id, true, [](bool) {});
         }
@@ -427,6 +422,30 @@ void adopt(self_ptr self) {
           ->error("event=adopt_failed error={}",
                   log_value(self->system().render(err)));
       });
+}
+
+/// Removes the data dir of `user` (blocking: runs off the actors' threads).
+bool remove_user_data(const std::string& root, int64_t user) {
+  auto dir = user_data_dir(root, user);
+  if (!check_path_in_root(root, dir).empty())
+    return false;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return !ec;
+}
+
+/// The end of a removal: the store forgets the user, then `rp` answers.
+void forget_user(self_ptr self, int64_t user,
+                 caf::typed_response_promise<bool>& rp) {
+  logger("provisioner")->info("event=user_removed user={}", user);
+  auto store = peer<store_actor>(self);
+  if (!store) {
+    rp.deliver(true);
+    return;
+  }
+  self->request(store, std::chrono::seconds(10), remove_atom_v, user)
+    .then([rp](bool) mutable { rp.deliver(true); },
+          [rp](caf::error&) mutable { rp.deliver(true); });
 }
 
 status_node status_of(self_ptr self) {
@@ -440,8 +459,8 @@ status_node status_of(self_ptr self) {
   w.begin_object().field("backend", st.ctx->cfg.backend.kind);
   w.field("active", uint64_t{active_count(self)});
   w.field("max_containers", st.ctx->cfg.containers.max_containers);
-  w.field("in_flight", uint64_t{st.in_flight});
-  w.field("queued", uint64_t{st.queue.size()});
+  w.field("in_flight", uint64_t{st.launches.in_flight()});
+  w.field("queued", uint64_t{st.launches.queued()});
   w.field("provisioned", st.provisioned_total);
   w.field("capacity_refusals", st.capacity_refusals);
   w.field("idle_stops", st.idle_stops);
@@ -450,7 +469,7 @@ status_node status_of(self_ptr self) {
   for (auto& [id, e] : st.users) {
     if (e.record.port == 0)
       continue;
-    w.begin_object().field("user", id).field("state", e.state);
+    w.begin_object().field("user", id).field("state", to_string(e.state));
     w.field("container", e.record.container).field("port", int{e.record.port});
     w.field("starts", uint64_t{e.starts});
     w.field("waiting", uint64_t{e.waiters.size()});
@@ -469,6 +488,91 @@ status_node status_of(self_ptr self) {
   return node;
 }
 
+/// Static backend: containers run elsewhere; users.json decides.
+caf::result<user_record> lookup_static(self_ptr self, int64_t user) {
+  auto store = peer<store_actor>(self);
+  if (!store)
+    return make_error(errc::internal, "store unavailable");
+  // No timeout: the local store always answers (or its exit breaks the
+  // promise), and a request timeout is a CAF clock timer per message.
+  // The user actor keeps its own lookup deadline.
+  auto rp = self->make_response_promise<user_record>();
+  self->request(store, caf::infinite, get_atom_v, user)
+    .then(
+      [rp](user_lookup& found) mutable {
+        if (found.found)
+          rp.deliver(std::move(found.record));
+        else
+          rp.deliver(make_error(errc::not_provisioned,
+                                "not in users.json"));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
+}
+
+/// Removes a user: the container, their data and their users.json entry.
+caf::result<bool> remove_user(self_ptr self, int64_t user) {
+  auto& st = self->state;
+  if (!st.backend)
+    return make_error(errc::not_provisioned, "static backend");
+  auto rp = self->make_response_promise<bool>();
+  if (auto health = peer<health_actor>(self))
+    self->send(health, unwatch_atom_v, user);
+  auto& e = st.users[user];
+  e.state = container_phase::removing;
+  fail_waiters(e, make_error(errc::not_provisioned, "user removed"));
+  self->request(st.backend, st.ctx->cfg.containers.stop_timeout
+                              + st.ctx->cfg.containers.docker_timeout,
+                remove_atom_v, user)
+    .then(
+      [self, user, rp](bool) mutable {
+        auto& st = self->state;
+        if (auto i = st.users.find(user); i != st.users.end()) {
+          st.ports.release(i->second.record.port);
+          st.users.erase(i);
+        }
+        // The data dir goes too (validated path below the data root),
+        // on a thread of its own: a large dir takes a while.
+        auto root = st.ctx->cfg.store.data_root;
+        off_thread(
+          self, [root, user] { return remove_user_data(root, user); },
+          [self, user, rp](bool) mutable { forget_user(self, user, rp); });
+      },
+      [rp](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
+}
+
+/// Stops the containers nobody used for `containers.idle-timeout`.
+void stop_idle(self_ptr self) {
+  auto& st = self->state;
+  auto now = steady_clock::now();
+  std::vector<int64_t> idle;
+  for (auto& [id, e] : st.users)
+    if ((e.state == container_phase::running
+         || e.state == container_phase::not_ready)
+        && now - e.last_ensure >= st.ctx->cfg.containers.idle_timeout)
+      idle.push_back(id);
+  for (auto id : idle) {
+    logger("provisioner")->info("event=idle_stop user={}", id);
+    ++st.idle_stops;
+    stop_container(self, id, [](bool) {});
+  }
+  self->delayed_send(self, st.ctx->cfg.containers.idle_check,
+                     internal_atom_v, idle_check_atom_v);
+}
+
+caf::typed_response_promise<status_node> tree_status(self_ptr self) {
+  auto node = status_of(self);
+  std::vector<status_child> kids;
+  if (self->state.backend) {
+    status_child kid;
+    kid.handle = caf::actor_cast<status_client_actor>(self->state.backend);
+    kid.fallback.name = "backend";
+    kids.push_back(std::move(kid));
+  }
+  return collect_status(self, std::move(node), std::move(kids));
+}
+
 } // namespace
 
 provisioner_impl_actor::behavior_type
@@ -476,11 +580,16 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
             context_ptr ctx, std::vector<user_record> known) {
   auto& st = self->state;
   st.ctx = ctx;
+  auto& c = ctx->cfg.containers;
+  st.ports = port_allocator{static_cast<uint16_t>(c.port_base),
+                            static_cast<uint16_t>(c.port_max)};
+  st.launches = provisioning_queue{c.max_provisioning};
   for (auto& rec : known) {
     auto& e = st.users[rec.user_id];
+    st.ports.reserve(rec.port);
     e.record = std::move(rec);
     e.persisted = true;
-    e.state = "stopped";
+    e.state = container_phase::stopped;
   }
   auto& kind = ctx->cfg.backend.kind;
   if (kind == "process")
@@ -502,28 +611,9 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
   }
   return {
     [self](ensure_atom, int64_t user) -> caf::result<user_record> {
-      auto& st = self->state;
-      if (st.backend)
+      if (self->state.backend)
         return ensure(self, user);
-      // Static backend: containers run elsewhere; users.json decides.
-      auto store = peer<store_actor>(self);
-      if (!store)
-        return make_error(errc::internal, "store unavailable");
-      // No timeout: the local store always answers (or its exit breaks the
-      // promise), and a request timeout is a CAF clock timer per message.
-      // The user actor keeps its own lookup deadline.
-      auto rp = self->make_response_promise<user_record>();
-      self->request(store, caf::infinite, get_atom_v, user)
-        .then(
-          [rp](user_lookup& found) mutable {
-            if (found.found)
-              rp.deliver(std::move(found.record));
-            else
-              rp.deliver(make_error(errc::not_provisioned,
-                                    "not in users.json"));
-          },
-          [rp](caf::error& err) mutable { rp.deliver(err); });
-      return rp;
+      return lookup_static(self, user);
     },
     [self](restart_atom, int64_t user) -> caf::result<bool> {
       if (!self->state.backend)
@@ -545,72 +635,14 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
       stop_container(self, user, [rp](bool ok) mutable { rp.deliver(ok); });
       return rp;
     },
-    [self](remove_atom, int64_t user) -> caf::result<bool> {
-      auto& st = self->state;
-      if (!st.backend)
-        return make_error(errc::not_provisioned, "static backend");
-      auto rp = self->make_response_promise<bool>();
-      if (auto health = peer<health_actor>(self))
-        self->send(health, unwatch_atom_v, user);
-      auto& e = st.users[user];
-      e.state = "removing";
-      fail_waiters(e, make_error(errc::not_provisioned, "user removed"));
-      self->request(st.backend, st.ctx->cfg.containers.stop_timeout
-                                  + st.ctx->cfg.containers.docker_timeout,
-                    remove_atom_v, user)
-        .then(
-          [self, user, rp](bool) mutable {
-            auto& st = self->state;
-            st.users.erase(user);
-            // The data dir goes too (validated path below the data root).
-            auto dir = user_data_dir(st.ctx->cfg.store.data_root, user);
-            if (check_path_in_root(st.ctx->cfg.store.data_root, dir).empty()) {
-              std::error_code ec;
-              std::filesystem::remove_all(dir, ec);
-            }
-            logger("provisioner")->info("event=user_removed user={}", user);
-            if (auto store = peer<store_actor>(self))
-              self->request(store, std::chrono::seconds(10), remove_atom_v,
-                            user)
-                .then([rp](bool) mutable { rp.deliver(true); },
-                      [rp](caf::error&) mutable { rp.deliver(true); });
-            else
-              rp.deliver(true);
-          },
-          [rp](caf::error& err) mutable { rp.deliver(err); });
-      return rp;
-    },
+    [self](remove_atom, int64_t user) { return remove_user(self, user); },
     [self](container_atom, int64_t user, const std::string& state) {
-      on_state(self, user, state);
+      if (auto phase = parse_container_phase(state))
+        on_state(self, user, *phase);
     },
-    [self](internal_atom, idle_check_atom) {
-      auto& st = self->state;
-      auto now = steady_clock::now();
-      std::vector<int64_t> idle;
-      for (auto& [id, e] : st.users)
-        if ((e.state == "running" || e.state == "not_ready")
-            && now - e.last_ensure >= st.ctx->cfg.containers.idle_timeout)
-          idle.push_back(id);
-      for (auto id : idle) {
-        logger("provisioner")->info("event=idle_stop user={}", id);
-        ++st.idle_stops;
-        stop_container(self, id, [](bool) {});
-      }
-      self->delayed_send(self, st.ctx->cfg.containers.idle_check,
-                         internal_atom_v, idle_check_atom_v);
-    },
+    [self](internal_atom, idle_check_atom) { stop_idle(self); },
     [self](internal_atom, adopt_atom) { adopt(self); },
-    [self](status_atom) -> caf::result<status_node> {
-      auto node = status_of(self);
-      std::vector<status_child> kids;
-      if (self->state.backend) {
-        status_child kid;
-        kid.handle = caf::actor_cast<status_client_actor>(self->state.backend);
-        kid.fallback.name = "backend";
-        kids.push_back(std::move(kid));
-      }
-      return collect_status(self, std::move(node), std::move(kids));
-    },
+    [self](status_atom) { return tree_status(self); },
   };
 }
 

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -10,6 +9,9 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/root.hpp"
+#include "containers/container_phase.hpp"
+#include "containers/port_allocator.hpp"
+#include "containers/provisioning_queue.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/backend.hpp"
 #include "runtime/context.hpp"
@@ -21,9 +23,7 @@ struct provisioned {
   user_record record;
   /// The record is in users.json (written after the first healthy start).
   bool persisted = false;
-  /// none, queued, starting, running, not_ready, restarting, stopping,
-  /// stopped, failed, removing.
-  std::string state = "none";
+  container_phase state = container_phase::none;
   /// Requests held until the container is ready (bounded).
   std::vector<caf::typed_response_promise<user_record>> waiters;
   std::chrono::steady_clock::time_point last_ensure;
@@ -41,9 +41,10 @@ struct provisioner_state {
   /// Null with the static backend.
   backend_actor backend;
   std::unordered_map<int64_t, provisioned> users;
-  /// Users waiting for a provisioning slot, in arrival order.
-  std::deque<int64_t> queue;
-  size_t in_flight = 0;
+  /// Ports recorded for users, and new ones.
+  port_allocator ports{0, 0};
+  /// Starts in flight, and users waiting for a slot.
+  provisioning_queue launches{1};
   uint64_t provisioned_total = 0;
   uint64_t capacity_refusals = 0;
   uint64_t idle_stops = 0;

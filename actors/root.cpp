@@ -2,15 +2,15 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/child_exits.hpp"
-#include "messages/peer.hpp"
 #include "actors/poller.hpp"
 #include "actors/status_collector.hpp"
 #include "actors/store.hpp"
+#include "actors/supervision.hpp"
 #include "actors/telegram.hpp"
 #include "actors/user_supervisor.hpp"
 #include "runtime/logging.hpp"
 #include "storage/user_registry.hpp"
+#include "messages/peer.hpp"
 
 namespace zaki {
 
@@ -22,7 +22,11 @@ void start_child(root_self self, size_t index) {
   auto hdl = spec.start(self);
   st.running[index] = hdl;
   st.by_addr[hdl.address()] = index;
-  self->system().registry().put(spec.key, hdl);
+  // CAF 0.17's put() keeps an existing name (it emplaces): without the
+  // erase, peers would keep finding the dead incarnation after a restart.
+  auto& reg = self->system().registry();
+  reg.erase(spec.key);
+  reg.put(spec.key, hdl);
 }
 
 void stop_everything(root_self self) {
@@ -73,6 +77,37 @@ void drain_and_confirm(root_self self, int64_t offset) {
       [self, offset](caf::error&) { confirm_and_stop(self, offset); });
 }
 
+/// A child failed (or stopped: the root's children are permanent):
+/// restart it after the delay, or fail the root when the restart
+/// intensity is exceeded.
+void on_child_exit(root_self self, size_t index, const caf::error& reason) {
+  auto& st = self->state;
+  st.running[index] = nullptr;
+  if (st.shutting_down)
+    return;
+  auto& name = st.specs[index].name;
+  auto log = logger("main");
+  // The actor clock: virtual time in deterministic tests.
+  auto d = st.governor.on_failure(self->clock().now());
+  if (!d.restart) {
+    auto& policy = st.governor.policy();
+    log->critical("event=root_failed child={} reason={} message=\"too many "
+                  "restarts (more than {} in {} s)\"",
+                  name, log_value(self->system().render(reason)),
+                  policy.max_restarts,
+                  std::chrono::duration_cast<std::chrono::seconds>(
+                    policy.window)
+                    .count());
+    st.ctx->exit_code = 3;
+    self->quit(reason);
+    return;
+  }
+  ++st.restarts[index];
+  log->error("event=child_failed child={} reason={} restart_in_ms={}", name,
+             log_value(self->system().render(reason)), d.delay.count());
+  self->delayed_send(self, d.delay, internal_atom_v, restart_atom_v, name);
+}
+
 } // namespace
 
 root_actor::behavior_type root(root_self self, context_ptr ctx,
@@ -85,31 +120,11 @@ root_actor::behavior_type root(root_self self, context_ptr ctx,
   self->system().registry().put(names::root, self);
   for (size_t i = 0; i < st.specs.size(); ++i)
     start_child(self, i);
-  set_child_exit_handler(self, [self](size_t index, caf::error& reason) {
-    auto& st = self->state;
-    st.running[index] = nullptr;
-    if (st.shutting_down)
-      return;
-    auto& name = st.specs[index].name;
-    auto log = logger("main");
-    auto now = std::chrono::steady_clock::now();
-    st.recent_restarts.push_back(now);
-    while (now - st.recent_restarts.front() > std::chrono::seconds(60))
-      st.recent_restarts.pop_front();
-    if (st.recent_restarts.size() > 5) {
-      log->critical("event=root_failed child={} reason={} message=\"too many "
-                    "restarts (more than 5 in 60 s)\"",
-                    name, log_value(self->system().render(reason)));
-      st.ctx->exit_code = 3;
-      self->quit(reason);
-      return;
-    }
-    ++st.restarts[index];
-    log->error("event=child_failed child={} reason={} restart_in_ms=200",
-               name, log_value(self->system().render(reason)));
-    self->delayed_send(self, std::chrono::milliseconds(200), internal_atom_v,
-                       restart_atom_v, name);
-  });
+  st.governor = restart_governor{root_restart_policy(ctx->cfg)};
+  trap_child_exits(self, &root_state::by_addr,
+                   [self](size_t index, const caf::error& reason) {
+                     on_child_exit(self, index, reason);
+                   });
   return {
     [self](shutdown_atom) {
       auto& st = self->state;

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -12,6 +11,7 @@
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
 #include "storage/user_registry.hpp"
+#include "supervision/restart_governor.hpp"
 
 namespace zaki {
 
@@ -34,12 +34,14 @@ struct root_state {
   std::vector<caf::actor> running;
   std::vector<uint32_t> restarts;
   std::unordered_map<caf::actor_addr, size_t> by_addr;
-  std::deque<std::chrono::steady_clock::time_point> recent_restarts;
+  /// Restart intensity over all children together (OTP one_for_one).
+  restart_governor governor;
   bool shutting_down = false;
 };
 
 /// Spawns the children in order, registers them by name, restarts a child
-/// that fails (at most 5 times in 60 s, else the root fails), and runs the
+/// that fails (at most `root.max-restarts` times in `root.restart-window`,
+/// `root.restart-delay` apart, else the root fails), and runs the
 /// orderly shutdown: stop polling, drain, confirm the offset, stop children.
 root_actor::behavior_type root(root_self self, context_ptr ctx,
                                std::vector<child_spec> specs);

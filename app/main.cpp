@@ -14,13 +14,13 @@
 #include <caf/all.hpp>
 
 #include "actors/admin.hpp"
-#include "actors/provisioner.hpp"
 #include "app/admin_cli.hpp"
 #include "runtime/config.hpp"
 #include "app/demo/demo.hpp"
 #include "app/locks_cli.hpp"
 #include "runtime/logging.hpp"
 #include "app/run.hpp"
+#include "app/tree.hpp"
 
 namespace {
 
@@ -128,12 +128,8 @@ int run_command(std::vector<std::string> args) {
     std::cerr << "zaki-router: cannot set up TLS: " << e.what() << "\n";
     return exit_usage;
   }
-  // The admin comes first among the extras so that later actors can
-  // register readiness checks with it.
-  std::vector<zaki::child_spec> extra{zaki::admin_child(ctx)};
-  for (auto& spec : zaki::container_children(ctx))
-    extra.push_back(std::move(spec));
-  auto code = zaki::run_service(cfg, ctx, std::move(registry), std::move(extra));
+  auto code = zaki::run_service(
+    cfg, ctx, zaki::router_children(ctx, std::move(registry)));
   zaki::shutdown_logging();
   return code;
 }

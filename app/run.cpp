@@ -77,17 +77,14 @@ std::string make_instance_id() {
   return id;
 }
 
-int run_service(config& cfg, const context_ptr& ctx, user_registry users,
-                std::vector<child_spec> extra, started_hook on_started) {
+int run_service(config& cfg, const context_ptr& ctx,
+                std::vector<child_spec> children, started_hook on_started) {
   auto log = logger("main");
   int exit_code = 0;
   {
     auto sys_ptr = make_actor_system(cfg, *ctx->io);
     auto& sys = *sys_ptr;
-    auto specs = core_children(ctx, std::move(users));
-    for (auto& spec : extra)
-      specs.push_back(std::move(spec));
-    auto root_hdl = sys.spawn(root, ctx, std::move(specs));
+    auto root_hdl = sys.spawn(root, ctx, std::move(children));
     auto signals = std::make_shared<signal_forwarder>(ctx->io->context(), sys,
                                                       root_hdl);
     signals->arm();

@@ -6,7 +6,6 @@
 #include "actors/root.hpp"
 #include "runtime/config.hpp"
 #include "runtime/context.hpp"
-#include "storage/user_registry.hpp"
 
 namespace zaki {
 
@@ -14,11 +13,11 @@ namespace zaki {
 using started_hook = std::function<void(caf::actor_system&, root_actor)>;
 
 /// Runs the router until SIGINT/SIGTERM (or a fatal error): starts the actor
-/// tree, reloads users.json on SIGHUP, shuts down in order, and returns the
-/// process exit code. `extra` children (provisioner, admin, ...) start after
-/// the core ones.
-int run_service(config& cfg, const context_ptr& ctx, user_registry users,
-                std::vector<child_spec> extra = {},
+/// tree under a root with `children` (see `router_children`), reloads
+/// users.json on SIGHUP, shuts down in order, and returns the process exit
+/// code.
+int run_service(config& cfg, const context_ptr& ctx,
+                std::vector<child_spec> children,
                 started_hook on_started = nullptr);
 
 /// Returns a fresh random instance id for lock files and logs.

@@ -191,6 +191,12 @@ config::config() {
          "first preview after this with any text (at once with 30 chars)")
     .add(v.stream.idle_timeout, "idle-timeout",
          "a stream without an event for this long is a timeout");
+  opt_group{custom_options_, "root"}
+    .add(v.root.max_restarts, "max-restarts",
+         "restarts of the root's children within restart-window")
+    .add(v.root.restart_window, "restart-window", "intensity period")
+    .add(v.root.restart_delay, "restart-delay",
+         "delay of a root child's restart");
 }
 
 caf::settings config::dump_content() const {
@@ -337,6 +343,10 @@ std::string validate(const settings& s) {
   if (s.stream.idle_timeout <= std::chrono::seconds(0)
       || s.stream.first_preview < std::chrono::seconds(0))
     return "stream.idle-timeout must be positive, first-preview >= 0";
+  if (s.root.restart_window <= std::chrono::seconds(0)
+      || s.root.restart_delay < std::chrono::seconds(0))
+    return "root.restart-window must be positive and root.restart-delay "
+           "not negative";
   return {};
 }
 

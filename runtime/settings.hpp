@@ -235,6 +235,14 @@ struct settings {
     /// A stream without an event for this long is a timeout.
     caf::timespan idle_timeout = std::chrono::seconds(60);
   } stream;
+  /// The root supervisor's restart intensity over its long-lived children
+  /// (store, telegram, user_supervisor, poller): more than max_restarts
+  /// within restart_window stops the router (exit code 3).
+  struct root_t {
+    uint64_t max_restarts = 5;
+    caf::timespan restart_window = std::chrono::seconds(60);
+    caf::timespan restart_delay = std::chrono::milliseconds(200);
+  } root;
 };
 
 } // namespace zaki

@@ -2,9 +2,20 @@
 
 #include <algorithm>
 
-#include "supervision/backoff.hpp"
 
 namespace zaki {
+
+const char* to_string(probe_kind x) {
+  switch (x) {
+    case probe_kind::startup:
+      return "startup";
+    case probe_kind::liveness:
+      return "liveness";
+    case probe_kind::readiness:
+      return "readiness";
+  }
+  return "unknown";
+}
 
 const char* to_string(probe_verdict x) {
   switch (x) {
@@ -50,51 +61,6 @@ void probe_tracker::reset(bool healthy) {
   failures_ = 0;
   successes_ = 0;
   healthy_ = healthy;
-}
-
-restart_governor::restart_governor(restart_policy policy) : policy_(policy) {
-  // nop
-}
-
-restart_decision restart_governor::on_failure(probe_clock::time_point now) {
-  on_unhealthy();
-  while (!recent_.empty() && now - recent_.front() >= policy_.window)
-    recent_.pop_front();
-  restart_decision result;
-  if (recent_.size() >= policy_.max_restarts) {
-    // This would be restart number max_restarts + 1 within the window.
-    result.restart = false;
-    result.recent = static_cast<uint32_t>(recent_.size()) + 1;
-    return result;
-  }
-  recent_.push_back(now);
-  result.restart = true;
-  result.recent = static_cast<uint32_t>(recent_.size());
-  result.delay = exponential_delay(policy_.backoff_initial, policy_.backoff_max,
-                                   step_);
-  ++step_;
-  ++total_;
-  return result;
-}
-
-void restart_governor::on_healthy(probe_clock::time_point now) {
-  if (!healthy_run_) {
-    healthy_run_ = true;
-    healthy_since_ = now;
-    return;
-  }
-  if (step_ > 0 && now - healthy_since_ >= policy_.backoff_reset)
-    step_ = 0;
-}
-
-void restart_governor::on_unhealthy() {
-  healthy_run_ = false;
-}
-
-void restart_governor::reset() {
-  recent_.clear();
-  step_ = 0;
-  healthy_run_ = false;
 }
 
 } // namespace zaki

@@ -16,13 +16,13 @@
 #include <caf/all.hpp>
 
 #include "actors/admin.hpp"
-#include "actors/provisioner.hpp"
 #include "containers/cgroups.hpp"
 #include "actors/process_backend.hpp"
 #include "containers/spawn_child.hpp"
 #include "runtime/config.hpp"
 #include "runtime/logging.hpp"
 #include "app/run.hpp"
+#include "app/tree.hpp"
 #include "storage/users_file.hpp"
 #include "app/demo/demo_world.hpp"
 
@@ -254,10 +254,7 @@ int demo_main(std::vector<std::string> args) {
   ctx->tls = make_tls_client_context("");
   user_registry loaded;
   load_user_registry(s.store.users_file, loaded);
-  std::vector<child_spec> extra{admin_child(ctx)};
-  for (auto& spec : container_children(ctx))
-    extra.push_back(std::move(spec));
-  auto code = run_service(cfg, ctx, std::move(loaded), std::move(extra),
+  auto code = run_service(cfg, ctx, router_children(ctx, std::move(loaded)),
                           [&](caf::actor_system& sys, root_actor root) {
                             spawn_demo_driver(sys, &world, ctx->cfg, root);
                           });

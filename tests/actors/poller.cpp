@@ -81,9 +81,9 @@ struct fixture : test_coordinator_fixture<config>, frozen_context {
 
   /// Answers deleteWebhook, so the poller starts polling.
   void start_polling() {
-    CAF_REQUIRE_EQUAL(state().phase, "deleteWebhook");
+    CAF_REQUIRE_EQUAL(state().phase, poller_phase::delete_webhook);
     answer(http_status(200, R"({"ok":true,"result":true})"));
-    CAF_REQUIRE_EQUAL(state().phase, "polling");
+    CAF_REQUIRE_EQUAL(state().phase, poller_phase::polling);
   }
 
   void wait(milliseconds d) {
@@ -104,7 +104,7 @@ struct fixture : test_coordinator_fixture<config>, frozen_context {
 CAF_TEST_FIXTURE_SCOPE(poller_tests, fixture)
 
 CAF_TEST(starts with deleteWebhook then long polls) {
-  CAF_CHECK_EQUAL(state().phase, "deleteWebhook");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::delete_webhook);
   CAF_CHECK(!state().webhook_deleted);
   auto seq = state().seq;
   start_polling();
@@ -113,7 +113,7 @@ CAF_TEST(starts with deleteWebhook then long polls) {
   CAF_CHECK_EQUAL(state().offset, 0);
   // An empty answer (long poll timed out): poll again, same offset.
   answer(http_status(200, ok_updates("")));
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   CAF_CHECK_EQUAL(state().seq, seq + 2);
   CAF_CHECK_EQUAL(state().offset, 0);
   CAF_CHECK(p->batches.empty());
@@ -125,7 +125,7 @@ CAF_TEST(the offset moves only after the handover was acknowledged) {
   answer(http_status(200, ok_updates(text_update(7000000001, 5000000001, "a")
                                      + "," + sticker_update(7000000002) + ","
                                      + text_update(7000000003, 42, "b"))));
-  CAF_CHECK_EQUAL(state().phase, "handover");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::handover);
   CAF_CHECK_EQUAL(state().offset, 0);
   CAF_REQUIRE_EQUAL(p->batches.size(), 1u);
   auto& batch = p->batches[0];
@@ -139,7 +139,7 @@ CAF_TEST(the offset moves only after the handover was acknowledged) {
   sched.run();
   // Acknowledged: the next poll confirms everything up to the sticker.
   CAF_CHECK_EQUAL(state().offset, 7000000004);
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   CAF_CHECK_EQUAL(state().seq, seq + 1);
   CAF_CHECK_EQUAL(state().updates, 2u);
   CAF_CHECK_EQUAL(state().skipped, 1u);
@@ -153,7 +153,7 @@ CAF_TEST(skipped and malformed updates are confirmed without handover) {
   CAF_CHECK_EQUAL(state().offset, 22);
   CAF_CHECK_EQUAL(state().skipped, 1u);
   CAF_CHECK_EQUAL(state().malformed, 1u);
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   // A later batch mixing garbage and text hands over the text only.
   answer(http_status(200, ok_updates(R"("junk",)" + text_update(23, 7, "t"))));
   CAF_REQUIRE_EQUAL(p->batches.size(), 1u);
@@ -176,12 +176,12 @@ CAF_TEST(a malformed answer keeps the offset and backs off) {
   CAF_CHECK_EQUAL(state().offset, 11);
   auto seq = state().seq;
   answer(http_status(200, R"({"ok":true,"result":[{"update_id":11,)"));
-  CAF_CHECK_EQUAL(state().phase, "backoff");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   CAF_CHECK_EQUAL(state().offset, 11);
   CAF_CHECK_EQUAL(state().failures, 1u);
   CAF_CHECK_EQUAL(p->batches.size(), 1u);
   wait(milliseconds(1300)); // 1 s +- 20 %
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   CAF_CHECK_EQUAL(state().seq, seq + 1);
 }
 
@@ -190,10 +190,10 @@ CAF_TEST(a failed handover is fetched again) {
   p->route_error = caf::make_error(caf::sec::runtime_error, "supervisor down");
   answer(http_status(200, ok_updates(text_update(10, 7, "a"))));
   CAF_CHECK_EQUAL(state().offset, 0);
-  CAF_CHECK_EQUAL(state().phase, "backoff");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   p->route_error = caf::error{};
   wait(milliseconds(1300));
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   CAF_CHECK_EQUAL(state().offset, 0);
   answer(http_status(200, ok_updates(text_update(10, 7, "a"))));
   CAF_CHECK_EQUAL(state().offset, 11);
@@ -203,7 +203,7 @@ CAF_TEST(a failed handover is fetched again) {
 CAF_TEST(401 is fatal with exit code 2) {
   start_polling();
   answer(http_status(401, api_error(401, "Unauthorized")));
-  CAF_CHECK_EQUAL(state().phase, "fatal");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::fatal);
   CAF_CHECK_EQUAL(ctx->exit_code.load(), 2);
   CAF_CHECK_EQUAL(p->shutdowns, 1u);
   auto seq = state().seq;
@@ -213,7 +213,7 @@ CAF_TEST(401 is fatal with exit code 2) {
 
 CAF_TEST(401 on deleteWebhook is fatal too) {
   answer(http_status(401, api_error(401, "Unauthorized")));
-  CAF_CHECK_EQUAL(state().phase, "fatal");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::fatal);
   CAF_CHECK_EQUAL(ctx->exit_code.load(), 2);
 }
 
@@ -221,11 +221,11 @@ CAF_TEST(429 waits retry after) {
   start_polling();
   auto seq = state().seq;
   answer(http_status(429, api_error(429, "Too Many Requests: retry after 3", 3)));
-  CAF_CHECK_EQUAL(state().phase, "backoff");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   wait(milliseconds(2900));
-  CAF_CHECK_EQUAL(state().phase, "backoff");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   wait(milliseconds(200));
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   CAF_CHECK_EQUAL(state().seq, seq + 1);
 }
 
@@ -234,9 +234,9 @@ CAF_TEST(409 deletes the webhook again) {
   answer(http_status(409, api_error(409, "Conflict: can't use getUpdates "
                                          "method while webhook is active")));
   CAF_CHECK(!state().webhook_deleted);
-  CAF_CHECK_EQUAL(state().phase, "backoff");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   wait(milliseconds(1300));
-  CAF_CHECK_EQUAL(state().phase, "deleteWebhook");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::delete_webhook);
   start_polling();
 }
 
@@ -244,7 +244,7 @@ CAF_TEST(server errors back off exponentially and reset on success) {
   start_polling();
   answer(http_status(502, "<html>Bad Gateway</html>"));
   wait(milliseconds(1300));
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   http_result down;
   down.failure = http_failure::connect;
   down.error = "connect: Connection refused";
@@ -252,9 +252,9 @@ CAF_TEST(server errors back off exponentially and reset on success) {
   CAF_CHECK_EQUAL(state().delay->attempt(), 2u);
   // The second delay is about 2 s.
   wait(milliseconds(1500));
-  CAF_CHECK_EQUAL(state().phase, "backoff");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   wait(milliseconds(1000));
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   answer(http_status(200, ok_updates("")));
   CAF_CHECK_EQUAL(state().delay->attempt(), 0u);
   CAF_CHECK(state().healthy);
@@ -279,7 +279,7 @@ CAF_TEST(stop answers the offset and ignores the poll in flight) {
   rh.receive([&](int64_t x) { offset = x; },
              [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
   CAF_CHECK_EQUAL(offset, 11);
-  CAF_CHECK_EQUAL(state().phase, "stopped");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::stopped);
   // The answer of the long poll that was in flight arrives late.
   self->send(pol, internal_atom_v, http_done_atom_v, state().seq - 1,
              http_status(200, ok_updates(text_update(11, 7, "late"))));
@@ -317,14 +317,14 @@ CAF_TEST(unusable update ids back off and are logged once) {
     CAF_MESSAGE("update " << body);
     auto seq = state().seq;
     answer(http_status(200, ok_updates(body)));
-    CAF_CHECK_EQUAL(state().phase, "backoff");
+    CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
     CAF_CHECK_EQUAL(state().seq, seq);
     CAF_CHECK_EQUAL(state().offset, 11);
     CAF_CHECK(state().healthy);
     wait(milliseconds(100));
     CAF_CHECK_EQUAL(state().seq, seq); // no poll before the backoff ends
     wait(milliseconds(40000));
-    CAF_CHECK_EQUAL(state().phase, "polling");
+    CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   }
   // Counted (and logged) once for the offset, not once per poll.
   CAF_CHECK_EQUAL(state().unusable, 1u);
@@ -342,13 +342,13 @@ CAF_TEST(404 at start is fatal but after polling worked it backs off) {
   answer(http_status(200, ok_updates(text_update(10, 7, "a"))));
   auto seq = state().seq;
   answer(http_status(404, api_error(404, "Not Found")));
-  CAF_CHECK_EQUAL(state().phase, "backoff");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   CAF_CHECK_EQUAL(ctx->exit_code.load(), 0);
   CAF_CHECK_EQUAL(p->shutdowns, 0u);
   CAF_CHECK(!state().healthy);
   CAF_CHECK_NOT_EQUAL(state().last_error.find("404"), std::string::npos);
   wait(milliseconds(1300));
-  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   CAF_CHECK_EQUAL(state().seq, seq + 1);
   answer(http_status(200, ok_updates("")));
   CAF_CHECK(state().healthy);
@@ -356,7 +356,7 @@ CAF_TEST(404 at start is fatal but after polling worked it backs off) {
 
 CAF_TEST(404 on the first call is fatal with exit code 2) {
   answer(http_status(404, api_error(404, "Not Found")));
-  CAF_CHECK_EQUAL(state().phase, "fatal");
+  CAF_CHECK_EQUAL(state().phase, poller_phase::fatal);
   CAF_CHECK_EQUAL(ctx->exit_code.load(), 2);
 }
 

@@ -235,6 +235,23 @@ CAF_TEST(restart intensity exceeded gives up with a message per pending) {
   CAF_CHECK_EQUAL(p->sent.back().text, "A3");
 }
 
+// The restart governor's backoff: 50 ms, then 100 ms (each +-20 % jitter).
+CAF_TEST(restart delays double with each crash in the window) {
+  route({text_message(1, 7001, "a1")});
+  CAF_CHECK(crash(7001));
+  wait(milliseconds(30));
+  CAF_CHECK(user_of(7001) == nullptr);
+  wait(milliseconds(40));
+  CAF_REQUIRE(user_of(7001) != nullptr);
+  CAF_CHECK(crash(7001));
+  wait(milliseconds(70));
+  CAF_CHECK(user_of(7001) == nullptr);
+  wait(milliseconds(60));
+  CAF_REQUIRE(user_of(7001) != nullptr);
+  CAF_CHECK_EQUAL(state().users.at(7001).governor.backoff_step(), 2u);
+  CAF_CHECK_EQUAL(state().restarts, 2u);
+}
+
 CAF_TEST(a stopped busy actor is started again with its messages) {
   route({text_message(1, 7001, "a1"), text_message(2, 7001, "a2")});
   auto before = user_of(7001);
@@ -327,10 +344,10 @@ CAF_TEST_FIXTURE_SCOPE(user_supervisor_journal_tests, journal_fixture)
 // write too, so that the offset confirmed then covers every answered
 // message.
 CAF_TEST(users get their messages while the journal write is under way) {
-  CAF_REQUIRE(state().journal != nullptr);
+  CAF_REQUIRE(state().inbox.durable());
   std::promise<void> release;
   auto released = release.get_future().share();
-  state().journal_io->post([released] { released.wait(); });
+  state().inbox.worker()->post([released] { released.wait(); });
   auto rh = self->request(sup, caf::infinite, route_atom_v,
                           inbound_batch{text_message(1, 7001, "a1"),
                                         text_message(2, 7002, "b1")});
@@ -353,7 +370,7 @@ CAF_TEST(users get their messages while the journal write is under way) {
   // Let the write finish and join the thread, so its acknowledgement is in
   // the mailbox before the deterministic scheduler runs again.
   release.set_value();
-  state().journal_io->stop();
+  state().inbox.worker()->stop();
   sched.run();
   bool acked = false;
   rh.receive([&](ok_atom) { acked = true; },
@@ -364,7 +381,7 @@ CAF_TEST(users get their messages while the journal write is under way) {
                 [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
   CAF_CHECK_EQUAL(lowest, 0);
   CAF_CHECK(state().writing.empty());
-  CAF_CHECK_EQUAL(state().journal->pending_count(), 2u);
+  CAF_CHECK_EQUAL(state().inbox.journal()->pending_count(), 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
