@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/store_client.hpp"
 #include "actors/user_commands.hpp"
 #include "actors/user_reply.hpp"
 #include "messages/errors.hpp"
@@ -260,6 +261,8 @@ void on_gateway_result(self_ptr self, http_result& res) {
               answer.content.size(), msg.request_id);
     st.phase = "replying";
     linger_lock(self); // the exchange is over; Telegram needs no lock
+    record_answer(self->system(), st.ctx->cfg.store.transcripts, st.user_id,
+                  msg.request_id, msg.text, answer);
     return reply_with_answer(self, std::move(answer.content));
   }
   bool retry = answer.outcome == gateway_outcome::retryable

@@ -34,6 +34,10 @@ struct gateway_answer {
   /// error.type and error.message of an error body, when present.
   std::string error_type;
   std::string error_message;
+  /// usage.prompt_tokens and usage.completion_tokens when the gateway
+  /// reported them (-1 otherwise).
+  int64_t prompt_tokens = -1;
+  int64_t completion_tokens = -1;
 };
 
 /// Returns the body of POST /v1/chat/completions: only the newest message,

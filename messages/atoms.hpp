@@ -119,3 +119,12 @@ CAF_ADD_ATOM(zaki, zaki, register_atom, "register")
 CAF_ADD_ATOM(zaki, zaki, ready_atom, "ready")
 CAF_ADD_ATOM(zaki, zaki, http_req_atom, "httpReq")
 CAF_ADD_ATOM(zaki, zaki, port_atom, "port")
+
+// -- Store ---------------------------------------------------------------------
+// (appended by the store work; see actors/store.hpp)
+CAF_ADD_ATOM(zaki, zaki, usage_atom, "usage")
+CAF_ADD_ATOM(zaki, zaki, transcript_atom, "transcript")
+CAF_ADD_ATOM(zaki, zaki, forget_atom, "forget")
+CAF_ADD_ATOM(zaki, zaki, import_atom, "import")
+CAF_ADD_ATOM(zaki, zaki, export_atom, "export")
+CAF_ADD_ATOM(zaki, zaki, flush_usage_atom, "flushUsage")

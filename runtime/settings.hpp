@@ -52,6 +52,12 @@ struct settings {
     /// Keep the inbox journal ({data_root}/inbox.journal): updates are on
     /// disk before Telegram is told they arrived.
     bool inbox_journal = true;
+    /// The SQLite database; empty: {data_root}/zaki.db.
+    std::string database;
+    /// Transcript entries kept per user (oldest pruned).
+    uint64_t transcript_limit = 200;
+    /// Record the user's text and the final answer of every message.
+    bool transcripts = true;
   } store;
 
   struct backend_t {
