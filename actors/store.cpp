@@ -211,6 +211,8 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
   st.db_path = database_path(ctx->cfg.store.database, ctx->cfg.store.data_root);
   auto log = logger("store");
   if (auto db = database::open(st.db_path, st.open_error)) {
+    if (ctx->cfg.store.max_size_mb > 0)
+      db->limit_size(ctx->cfg.store.max_size_mb << 20);
     std::string err;
     st.users = db->count_users(err);
     st.worker = std::make_unique<db_worker>(std::move(db));

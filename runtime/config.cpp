@@ -65,7 +65,9 @@ config::config() {
     .add(v.store.transcript_limit, "transcript-limit",
          "transcript entries kept per user")
     .add(v.store.transcripts, "transcripts",
-         "record each user's text and final answer");
+         "record each user's text and final answer")
+    .add(v.store.max_size_mb, "max-size",
+         "largest database size in MB (0: unlimited)");
   opt_group{custom_options_, "backend"}
     .add(v.backend.kind, "kind", "container backend: static|process|docker");
   opt_group{custom_options_, "containers"}

@@ -58,6 +58,9 @@ struct settings {
     uint64_t transcript_limit = 200;
     /// Record the user's text and the final answer of every message.
     bool transcripts = true;
+    /// Largest database size in MB (0: as large as the disk allows); a
+    /// database at its cap refuses writes as on a full disk.
+    uint64_t max_size_mb = 0;
   } store;
 
   struct backend_t {

@@ -469,6 +469,13 @@ std::string database::kv_set(const std::string& key, const std::string& value) {
   return err;
 }
 
+void database::limit_size(uint64_t bytes) {
+  // The page count is a pragma argument, not a bindable value: the text is
+  // built from a number only.
+  auto pages = bytes == 0 ? uint64_t{0xfffffffe} : (bytes + 4095) / 4096;
+  exec(("PRAGMA max_page_count = " + std::to_string(pages)).c_str());
+}
+
 std::string database::integrity_check() {
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_, "PRAGMA integrity_check", -1, &s, nullptr)

@@ -102,6 +102,10 @@ public:
   /// Sets `key` to `value`.
   std::string kv_set(const std::string& key, const std::string& value);
 
+  /// Caps the file at about `bytes` (never below its current size): writes
+  /// beyond fail as on a full disk. 0 lifts the cap.
+  void limit_size(uint64_t bytes);
+
   /// Returns "ok" or the findings of `PRAGMA integrity_check`.
   std::string integrity_check();
 
