@@ -368,8 +368,10 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
         },
         [self, rp, user_id](uint64_t n, const std::string& err) mutable {
           note_write(self, err, "forget");
-          if (!err.empty())
-            return rp.deliver(make_error(errc::internal, err));
+          if (!err.empty()) {
+            rp.deliver(make_error(errc::internal, err));
+            return;
+          }
           logger("store")->info("event=transcript_forgotten user={} entries={}",
                                 user_id, n);
           rp.deliver(n);
@@ -392,8 +394,9 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
         },
         [rp](uint64_t n, const std::string& err) mutable {
           if (!err.empty())
-            return rp.deliver(make_error(errc::internal, err));
-          rp.deliver(n);
+            rp.deliver(make_error(errc::internal, err));
+          else
+            rp.deliver(n);
         });
       return rp;
     },

@@ -308,11 +308,15 @@ int run_online(const settings& s, const users_args& a, std::ostream& out,
       int64_t id = 0;
       uint64_t port = 0;
       std::string_view container, status, created;
-      u["user_id"].get(id);
-      u["port"].get(port);
-      u["container"].get(container);
-      u["status"].get(status);
-      u["created_at"].get(created);
+      // Fields the answer lacks stay empty.
+      if (u["user_id"].get(id) || u["port"].get(port))
+        continue;
+      if (u["container"].get(container))
+        container = {};
+      if (u["status"].get(status))
+        status = {};
+      if (u["created_at"].get(created))
+        created = {};
       print_user_line(out, id, port, container, status, created);
       ++n;
     }

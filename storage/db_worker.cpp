@@ -1,5 +1,6 @@
 #include "storage/db_worker.hpp"
 
+#include <chrono>
 #include <vector>
 
 namespace zaki {

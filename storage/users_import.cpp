@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,7 +16,14 @@ namespace zaki {
 
 namespace {
 
-constexpr const char* mtime_key = "users_file.imported_mtime_ns";
+/// The kv key under which the mtime of the last import from (or export
+/// to) `path` is kept: an export to users.json is no reason to import it
+/// again at the next start.
+std::string mtime_key(const std::string& path) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  return "users_file.mtime_ns:" + (ec ? path : abs.lexically_normal().string());
+}
 
 int64_t mtime_of(const std::string& path, bool& exists) {
   struct stat st;
@@ -46,7 +54,7 @@ bool users_file_is_newer(database& db, const std::string& path) {
   if (!exists)
     return false;
   std::string err;
-  auto last = db.kv_get(mtime_key, err);
+  auto last = db.kv_get(mtime_key(path), err);
   return !last || std::to_string(mtime) != *last;
 }
 
@@ -98,7 +106,8 @@ import_report import_users(database& db, const std::string& path,
                   + shared);
     rep.shared_note = shared;
   }
-  if (auto e = db.kv_set(mtime_key, std::to_string(rep.mtime_ns)); !e.empty())
+  if (auto e = db.kv_set(mtime_key(path), std::to_string(rep.mtime_ns));
+      !e.empty())
     return fail(e);
   if (auto e = db.exec("RELEASE users_import"); !e.empty())
     return fail(e);
@@ -165,6 +174,10 @@ std::string export_users(database& db, const std::string& path,
     ::fsync(dfd);
     ::close(dfd);
   }
+  bool exists = false;
+  auto mtime = mtime_of(path, exists);
+  // Best effort: the file is written either way.
+  db.kv_set(mtime_key(path), std::to_string(mtime));
   return {};
 }
 
