@@ -1,5 +1,6 @@
 #include "actors/store_client.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <caf/actor_registry.hpp>

@@ -1,6 +1,7 @@
 #define CAF_SUITE e2e.store
 #include "caf/test/unit_test.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -133,13 +134,12 @@ struct world {
     args.push_back("--telegram.api-root=" + api_root);
     args.push_back("--telegram.poll-timeout=1s");
     router = spawn(args, dir + "/router.out", dir + "/router.err", token);
-    // Ready once the admin server answers (the users CLI then goes online).
-    for (int i = 0; i < 200; ++i) {
+    // Ready once the admin server listens (the users CLI then goes online).
+    for (int i = 0; i < 300; ++i) {
       std::this_thread::sleep_for(milliseconds(50));
-      if (contains(router_log(), "event=started"))
+      if (contains(router_log(), "event=admin_listening"))
         break;
     }
-    std::this_thread::sleep_for(milliseconds(300));
   }
 
   int stop_router(int sig) {
