@@ -69,33 +69,51 @@ void arm_flush(self_ptr self, caf::timespan delay) {
   self->delayed_send(self, delay, internal_atom_v, flush_usage_atom_v);
 }
 
+/// Writes the usage counters and transcript entries collected since the
+/// last flush in one job (one commit): a message costs the worker one
+/// wake-up per flush, not three.
 void flush_usage(self_ptr self) {
   auto& st = self->state;
   st.flush_armed = false;
-  if (st.pending_usage.empty() || st.flush_in_flight || !st.worker)
+  if ((st.pending_usage.empty() && st.pending_transcripts.empty())
+      || st.flush_in_flight || !st.worker)
     return;
   std::vector<usage_record> batch;
   batch.reserve(st.pending_usage.size());
   for (auto& [id, u] : st.pending_usage)
     batch.push_back(u);
   st.pending_usage.clear();
+  auto entries = std::move(st.pending_transcripts);
+  st.pending_transcripts.clear();
+  auto waiters = std::move(st.transcript_waiters);
+  st.transcript_waiters.clear();
+  auto limit = st.ctx->cfg.store.transcript_limit;
   st.flush_in_flight = true;
   submit(
     self,
-    [batch](database& db) {
+    [batch, entries, limit](database& db) {
       auto day = utc_day();
       std::string err;
       for (auto& u : batch)
         if (err = db.add_usage(u, day); !err.empty())
           break;
+      for (auto& e : entries)
+        if (err.empty())
+          err = db.add_transcript(e, limit);
       return std::make_pair(batch, err);
     },
-    [self](std::vector<usage_record> batch, const std::string& err) {
+    [self, waiters, n = entries.size()](std::vector<usage_record> batch,
+                                        const std::string& err) mutable {
       auto& st = self->state;
       st.flush_in_flight = false;
       note_write(self, err, "usage");
+      for (auto& rp : waiters)
+        rp.deliver(err.empty());
       if (!err.empty()) {
-        // Counted in memory until the disk takes writes again.
+        // Usage is counted in memory until the disk takes writes again;
+        // transcript entries are dropped (the log says how many).
+        if (n > 0)
+          logger("store")->warn("event=transcript_dropped entries={}", n);
         for (auto& u : batch) {
           auto& p = st.pending_usage[u.user_id];
           p.user_id = u.user_id;
@@ -104,7 +122,8 @@ void flush_usage(self_ptr self) {
           p.completion_tokens += u.completion_tokens;
         }
         arm_flush(self, usage_retry_delay);
-      } else if (!st.pending_usage.empty()) {
+      } else if (!st.pending_usage.empty()
+                 || !st.pending_transcripts.empty()) {
         arm_flush(self, usage_flush_delay);
       }
     });
@@ -191,15 +210,19 @@ std::string status_detail(self_ptr self) {
 } // namespace
 
 store_state::~store_state() {
-  if (!worker || pending_usage.empty())
+  if (!worker || (pending_usage.empty() && pending_transcripts.empty()))
     return;
   std::vector<usage_record> batch;
   for (auto& [id, u] : pending_usage)
     batch.push_back(u);
-  worker->post([batch](database& db) -> db_worker::completion {
+  auto limit = ctx->cfg.store.transcript_limit;
+  worker->post([batch, entries = std::move(pending_transcripts),
+                limit](database& db) -> db_worker::completion {
     auto day = utc_day();
     for (auto& u : batch)
       db.add_usage(u, day);
+    for (auto& e : entries)
+      db.add_transcript(e, limit);
     return {};
   });
 }
@@ -340,19 +363,15 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       arm_flush(self, usage_flush_delay);
     },
     [self](transcript_atom, const transcript_entry& e) -> caf::result<bool> {
-      if (!self->state.worker)
+      auto& st = self->state;
+      if (!st.worker)
         return unavailable(self);
+      st.pending_transcripts.push_back(e);
       auto rp = self->make_response_promise<bool>();
-      auto limit = self->state.ctx->cfg.store.transcript_limit;
-      submit(
-        self,
-        [e, limit](database& db) {
-          return std::make_pair(true, db.add_transcript(e, limit));
-        },
-        [self, rp](bool, const std::string& err) mutable {
-          note_write(self, err, "transcript");
-          rp.deliver(err.empty());
-        });
+      st.transcript_waiters.push_back(rp);
+      // A database that refuses writes is retried on the usage's slower
+      // schedule; transcripts then wait with it.
+      arm_flush(self, usage_flush_delay);
       return rp;
     },
     [self](forget_atom, int64_t user_id) -> caf::result<uint64_t> {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
@@ -30,6 +31,9 @@ struct store_state {
   /// Usage counted since the last commit, by user; kept while the
   /// database refuses writes (full disk, read-only file).
   std::unordered_map<int64_t, usage_record> pending_usage;
+  /// Transcript entries waiting for the next commit, and who waits for it.
+  std::vector<transcript_entry> pending_transcripts;
+  std::vector<caf::typed_response_promise<bool>> transcript_waiters;
   bool flush_armed = false;
   bool flush_in_flight = false;
   /// The last failed write, "" once a write succeeded again.
@@ -41,7 +45,7 @@ struct store_state {
   uint64_t writes = 0;
   uint64_t write_failures = 0;
 
-  /// Writes the usage not yet committed, then lets the worker finish its
+  /// Writes the usage and transcripts not yet committed, then lets the worker finish its
   /// queue (the worker's destructor joins it).
   ~store_state();
 };

@@ -169,7 +169,8 @@ CAF_TEST(a database that refuses writes fails readiness and keeps routing) {
   };
   auto before = failures();
   caf::anon_send(st, usage_atom_v, usage_record{3, 1, 1, 1});
-  for (int i = 0; i < 100 && failures() == before; ++i)
+  // The retry after a failed write comes 5 s later.
+  for (int i = 0; i < 300 && failures() == before; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto detail = status().detail_json;
   CAF_CHECK_GREATER(failures(), before);
