@@ -97,9 +97,8 @@ void flush_usage(self_ptr self) {
       for (auto& u : batch)
         if (err = db.add_usage(u, day); !err.empty())
           break;
-      for (auto& e : entries)
-        if (err.empty())
-          err = db.add_transcript(e, limit);
+      if (err.empty() && !entries.empty())
+        err = db.add_transcripts(entries, limit);
       return std::make_pair(batch, err);
     },
     [self, waiters, n = entries.size()](std::vector<usage_record> batch,
@@ -221,8 +220,7 @@ store_state::~store_state() {
     auto day = utc_day();
     for (auto& u : batch)
       db.add_usage(u, day);
-    for (auto& e : entries)
-      db.add_transcript(e, limit);
+    db.add_transcripts(entries, limit);
     return {};
   });
 }

@@ -1,5 +1,6 @@
 #include "storage/database.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -365,7 +366,7 @@ usage_record database::usage_of(int64_t user, const std::string& day,
   return result;
 }
 
-std::string database::add_transcript(const transcript_entry& e, size_t limit) {
+std::string database::insert_transcript(const transcript_entry& e) {
   std::string err;
   auto s = prepare("INSERT INTO conversation (user_id, at, direction, text, "
                    "request_id) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -380,22 +381,47 @@ std::string database::add_transcript(const transcript_entry& e, size_t limit) {
   if (sqlite3_step(s) != SQLITE_DONE)
     err = error_text();
   sqlite3_reset(s);
-  if (!err.empty())
-    return err;
+  return err;
+}
+
+std::string database::prune_transcript(int64_t user, size_t limit) {
   // Keeps the newest `limit` entries: everything at or below the seq of the
   // entry just past them goes (one index range scan).
+  std::string err;
   auto p = prepare("DELETE FROM conversation WHERE user_id = ?1 AND seq <= "
                    "(SELECT seq FROM conversation WHERE user_id = ?1 ORDER BY "
                    "seq DESC LIMIT 1 OFFSET ?2)",
                    err);
   if (!p)
     return err;
-  sqlite3_bind_int64(p, 1, e.user_id);
+  sqlite3_bind_int64(p, 1, user);
   sqlite3_bind_int64(p, 2, static_cast<int64_t>(limit));
   if (sqlite3_step(p) != SQLITE_DONE)
     err = error_text();
   sqlite3_reset(p);
   return err;
+}
+
+std::string database::add_transcript(const transcript_entry& e, size_t limit) {
+  if (auto err = insert_transcript(e); !err.empty())
+    return err;
+  return prune_transcript(e.user_id, limit);
+}
+
+std::string
+database::add_transcripts(const std::vector<transcript_entry>& entries,
+                          size_t limit) {
+  std::vector<int64_t> users;
+  for (auto& e : entries) {
+    if (auto err = insert_transcript(e); !err.empty())
+      return err;
+    if (std::find(users.begin(), users.end(), e.user_id) == users.end())
+      users.push_back(e.user_id);
+  }
+  for (auto user : users)
+    if (auto err = prune_transcript(user, limit); !err.empty())
+      return err;
+  return {};
 }
 
 std::vector<transcript_entry> database::transcript_of(int64_t user,

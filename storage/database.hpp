@@ -88,6 +88,11 @@ public:
   /// `limit`.
   std::string add_transcript(const transcript_entry& e, size_t limit);
 
+  /// Appends entries of several users and prunes each user once (a flush
+  /// of the store's batch).
+  std::string add_transcripts(const std::vector<transcript_entry>& entries,
+                              size_t limit);
+
   /// Returns the user's transcript, oldest first.
   std::vector<transcript_entry> transcript_of(int64_t user, std::string& err);
 
@@ -111,6 +116,9 @@ public:
 
 private:
   database(sqlite3* db, std::string path);
+
+  std::string insert_transcript(const transcript_entry& e);
+  std::string prune_transcript(int64_t user, size_t limit);
 
   /// Returns the cached statement of `sql`, reset and unbound.
   sqlite3_stmt* prepare(const char* sql, std::string& err);
