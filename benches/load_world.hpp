@@ -43,6 +43,8 @@ struct gateway_totals {
   uint64_t repeats = 0;
   uint64_t misrouted = 0;
   uint64_t max_in_flight = 0;
+  /// Chat requests under way now.
+  uint64_t in_flight = 0;
 };
 
 /// The fakes of one bench scenario.
@@ -161,6 +163,7 @@ public:
       t.repeats += s.repeats;
       t.misrouted += s.misrouted;
       t.max_in_flight += s.max_in_flight;
+      t.in_flight += s.in_flight;
     }
     return t;
   }

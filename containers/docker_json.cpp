@@ -4,6 +4,7 @@
 
 #include "json/writer.hpp"
 #include "storage/user_paths.hpp"
+#include "storage/users_file.hpp"
 
 namespace zaki {
 
@@ -14,6 +15,15 @@ namespace od = simdjson::ondemand;
 od::parser& parser() {
   thread_local od::parser p{1 << 20};
   return p;
+}
+
+/// Returns whether `body` is well-formed JSON. On-demand parsing reports
+/// some syntax errors only when it reaches them, and a document read on
+/// after such an error is undefined behaviour (found by
+/// fuzz/docker_json.cpp: a null parser dereferenced): the Engine's answers
+/// are small, so each is validated before it is read.
+bool well_formed(const std::string& body) {
+  return locate_json_error(body).empty();
 }
 
 std::string str(od::value v) {
@@ -105,7 +115,8 @@ std::string docker_error_message(const std::string& body) {
   simdjson::padded_string padded{body};
   od::document doc;
   std::string_view msg;
-  if (!parser().iterate(padded).get(doc) && !doc["message"].get(msg))
+  if (well_formed(body) && !parser().iterate(padded).get(doc)
+      && !doc["message"].get(msg))
     return std::string{msg};
   auto text = body.substr(0, 200);
   return text.empty() ? "(empty answer)" : text;
@@ -114,7 +125,7 @@ std::string docker_error_message(const std::string& body) {
 bool parse_docker_inspect(const std::string& body, container_info& info) {
   simdjson::padded_string padded{body};
   od::document doc;
-  if (parser().iterate(padded).get(doc))
+  if (!well_formed(body) || parser().iterate(padded).get(doc))
     return false;
   od::object state;
   if (doc["State"].get_object().get(state))
@@ -146,7 +157,8 @@ parse_docker_list(const std::string& body) {
   simdjson::padded_string padded{body};
   od::document doc;
   od::array arr;
-  if (parser().iterate(padded).get(doc) || doc.get_array().get(arr))
+  if (!well_formed(body) || parser().iterate(padded).get(doc)
+      || doc.get_array().get(arr))
     return std::nullopt;
   std::vector<container_info> result;
   for (auto item : arr) {
@@ -176,7 +188,7 @@ parse_docker_list(const std::string& body) {
 std::optional<docker_event> parse_docker_event(const std::string& line) {
   simdjson::padded_string padded{line};
   od::document doc;
-  if (parser().iterate(padded).get(doc))
+  if (!well_formed(line) || parser().iterate(padded).get(doc))
     return std::nullopt;
   docker_event ev;
   std::string_view action;

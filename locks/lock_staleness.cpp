@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <fcntl.h>
 #include <signal.h>
 #include <simdjson.h>
@@ -171,6 +172,13 @@ std::optional<lock_clock::time_point> parse_iso8601(std::string_view s) {
     return std::nullopt;
   int64_t total_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
                     - int64_t{offset_min} * 60;
+  // The clock counts nanoseconds in 64 bits (years 1678 to 2261): a time
+  // outside would overflow the conversion, and one before 1970 the age
+  // computed from it (found by fuzz/lock_file.cpp). No lock is that old.
+  constexpr int64_t max_s = std::numeric_limits<int64_t>::max() / 1'000'000'000
+                            - 1;
+  if (total_s < 0 || total_s > max_s)
+    return std::nullopt;
   return lock_clock::time_point{std::chrono::duration_cast<lock_clock::duration>(
     std::chrono::milliseconds{total_s * 1000 + ms})};
 }

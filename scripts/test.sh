@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up (apt), builds with warnings as errors, and runs every test suite;
 # then builds a second tree with AddressSanitizer and UndefinedBehavior-
-# Sanitizer and runs the suites again, then the load bench's smoke run.
+# Sanitizer and runs the suites again, then the load bench's smoke run, the
+# short fuzz pass and the crash suite's smoke run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -31,4 +32,21 @@ fi
 
 if [ -x build/zaki-load-bench ] && [ -f benches/smoke.sh ]; then
   ./benches/smoke.sh build
+fi
+
+# Fuzzing: every libFuzzer target of fuzz/ for 30 s on its seed corpus
+# (clang, in build-fuzz; about 3 minutes on 2 cores with the build). Any
+# crash, sanitizer report or broken invariant fails. Skip it with
+# ZAKI_SKIP_FUZZ=1.
+if [ "${ZAKI_SKIP_FUZZ:-0}" != "1" ]; then
+  ZAKI_FUZZ_JOBS="$jobs" ./scripts/fuzz.sh "${ZAKI_FUZZ_SECONDS:-30}"
+fi
+
+# The crash suite's smoke run: the real router under open-loop load, killed
+# with SIGKILL 3 times and stopped with SIGTERM once (under a minute); fails
+# on a lost message, a gateway overlap or order violation, or a duplicate
+# after SIGTERM. The full run is `build/zaki-crash-bench` (benches/README.md).
+if [ -x build/zaki-crash-bench ]; then
+  timeout --kill-after=5 110 build/zaki-crash-bench --smoke \
+    --router=build/zaki-router
 fi

@@ -192,3 +192,20 @@ CAF_TEST(probing through the procfs of another namespace) {
   CAF_CHECK(!probe_process_in(test::dead_pid(), 1).alive);
   CAF_CHECK(!probe_process_in(0, 1).alive);
 }
+
+CAF_TEST(timestamps outside the clock's range are invalid) {
+  // Found by fuzz/lock_file.cpp: the year 1013 overflowed the conversion to
+  // the clock's nanoseconds (undefined behaviour) instead of being rejected.
+  CAF_CHECK(!parse_iso8601("1013-11-22T09:03:12.282Z"));
+  CAF_CHECK(!parse_iso8601("9999-12-31T23:59:59.999Z"));
+  CAF_CHECK(!parse_iso8601("0000-01-01"));
+  // Before 1970 the age (now minus then) would overflow in its turn.
+  CAF_CHECK(!parse_iso8601("1700-01-01T00:00:00Z"));
+  CAF_CHECK(!parse_iso8601("1969-12-31T23:59:59Z"));
+  CAF_CHECK(parse_iso8601("2261-12-31T23:59:59.999Z"));
+  auto o = parse_lock_owner(
+    R"({"pid":4242,"createdAt":"1013-11-22T09:03:12.282Z","starttime":1})");
+  auto v = judge_lock(o, process_facts{true, 1}, now, now - seconds{10},
+                      staleness_policy{});
+  CAF_CHECK(v.has(stale_reason::invalid_created_at));
+}
