@@ -45,7 +45,7 @@ fi
 # The crash suite's smoke run: the real router under open-loop load, killed
 # with SIGKILL 3 times and stopped with SIGTERM once (under a minute); fails
 # on a lost message, a gateway overlap or order violation, or a duplicate
-# after SIGTERM. The full run is `build/zaki-crash-bench` (benches/README.md).
+# after SIGTERM. The full run is `build/zaki-crash-bench` (benches/CRASH.md).
 if [ -x build/zaki-crash-bench ]; then
   timeout --kill-after=5 110 build/zaki-crash-bench --smoke \
     --router=build/zaki-router

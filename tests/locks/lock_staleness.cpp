@@ -193,7 +193,7 @@ CAF_TEST(probing through the procfs of another namespace) {
   CAF_CHECK(!probe_process_in(0, 1).alive);
 }
 
-CAF_TEST(timestamps outside the clock's range are invalid) {
+CAF_TEST(timestamps outside the range of the clock are invalid) {
   // Found by fuzz/lock_file.cpp: the year 1013 overflowed the conversion to
   // the clock's nanoseconds (undefined behaviour) instead of being rejected.
   CAF_CHECK(!parse_iso8601("1013-11-22T09:03:12.282Z"));
