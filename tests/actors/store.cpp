@@ -168,13 +168,15 @@ CAF_TEST(a database that refuses writes fails readiness and keeps routing) {
     return i == std::string::npos ? 0 : std::stoull(d.substr(i + 17));
   };
   auto before = failures();
-  caf::anon_send(st, usage_atom_v, usage_record{3, 1, 1, 1});
+  // Counters of 30,000 users need new pages, which the full file refuses.
+  for (int64_t u = 1; u <= 30000; ++u)
+    caf::anon_send(st, usage_atom_v, usage_record{u, 1, 1, 1});
   // The retry after a failed write comes 5 s later.
   for (int i = 0; i < 300 && failures() == before; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto detail = status().detail_json;
   CAF_CHECK_GREATER(failures(), before);
-  CAF_CHECK(detail.find("\"pending_usage\":1") != std::string::npos);
+  CAF_CHECK(detail.find("\"pending_usage\":30000") != std::string::npos);
   CAF_CHECK(detail.find("db_error") != std::string::npos);
 }
 

@@ -68,7 +68,7 @@ constexpr const char* two_users = R"({"users": {
 
 CAF_TEST_FIXTURE_SCOPE(users_import_tests, fixture)
 
-CAF_TEST(import upserts and remembers the file's time) {
+CAF_TEST(import upserts and remembers the time of the file) {
   write_file(json, two_users);
   CAF_CHECK(users_file_is_newer(*db, json));
   auto rep = import_users(*db, json, true);
@@ -77,7 +77,9 @@ CAF_TEST(import upserts and remembers the file's time) {
   CAF_CHECK_EQUAL(count(), 2u);
   CAF_CHECK(!users_file_is_newer(*db, json));
   std::string err;
-  CAF_CHECK_EQUAL(db->find_user(2, err)->container, "zaki-user-2");
+  auto two = db->find_user(2, err);
+  CAF_REQUIRE(two);
+  CAF_CHECK_EQUAL(two->container, "zaki-user-2");
   // A changed file is newer again; its entries replace, others stay.
   write_file(json, R"({"users": {"2": {"port": 19022, "token": "b2"},
                                  "3": {"port": 19003, "token": "c"}}})");
@@ -89,7 +91,9 @@ CAF_TEST(import upserts and remembers the file's time) {
   rep = import_users(*db, json, true);
   CAF_REQUIRE(rep.ok);
   CAF_CHECK_EQUAL(count(), 3u);
-  CAF_CHECK_EQUAL(db->find_user(2, err)->port, 19022u);
+  two = db->find_user(2, err);
+  CAF_REQUIRE(two);
+  CAF_CHECK_EQUAL(two->port, 19022u);
 }
 
 CAF_TEST(a file that does not parse imports nothing) {
