@@ -23,6 +23,8 @@
 #include "storage/users_import.hpp"
 
 using namespace std::chrono;
+using namespace zaki;
+namespace fakes = zaki::fakes;
 namespace fs = std::filesystem;
 
 namespace {
