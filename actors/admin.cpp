@@ -331,6 +331,10 @@ void start_server(admin_self self) {
   opts.read_timeout = ms(cfg.admin.request_timeout);
   opts.write_timeout = ms(cfg.admin.request_timeout);
   opts.max_connections = cfg.admin.max_connections;
+  // Kubelet probes open a new connection each time: a full server must make
+  // room for them rather than refuse them, or clients holding idle or
+  // slow-header sockets would get a healthy router restarted.
+  opts.evict_idle_at_limit = true;
   opts.server_name = "zaki-router";
   st.io = std::make_unique<io_runtime>(1);
   st.server = std::make_unique<http_server>(

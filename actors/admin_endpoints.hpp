@@ -63,4 +63,8 @@ void serve_users_transfer(admin_self self, const admin_exchange_ptr& ex,
 /// Returns the startup check.
 check_result check_startup(admin_self self);
 
+/// Judges whether the data root (and the inbox journal in it) can be
+/// written: without it no message gets its session lock.
+check_result check_storage(admin_self self);
+
 } // namespace zaki

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "runtime/process_stats.hpp"
+#include "storage/writable.hpp"
 
 #ifndef ZAKI_VERSION
 #  define ZAKI_VERSION "unknown"
@@ -67,6 +68,19 @@ void ask_status(admin_self self, caf::atom_value key, const char* name,
 
 } // namespace
 
+check_result check_storage(admin_self self) {
+  // Two system calls on local metadata, like reading /proc for /health.
+  auto& store = self->state.ctx->cfg.store;
+  auto why = unwritable_reason(store.data_root);
+  if (why.empty() && store.inbox_journal)
+    why = unwritable_file_reason(store.data_root + "/inbox.journal");
+  if (!why.empty())
+    return failed("storage", "failing",
+                  "the data root cannot be written: " + why
+                    + "; session locks and the inbox journal need it");
+  return passed("storage", "the data root is writable");
+}
+
 check_result check_startup(admin_self self) {
   if (self->state.ctx->started)
     return passed("startup", "the actor tree has started");
@@ -104,14 +118,15 @@ void gather_readiness(admin_self self,
                       std::function<void(std::vector<check_result>)> k) {
   auto g = std::make_shared<check_gather>();
   auto& checks = self->state.shared->checks;
-  g->results.resize(3 + checks.size());
+  g->results.resize(4 + checks.size());
   g->missing = g->results.size();
   g->done = std::move(k);
+  g->set(3, check_storage(self));
   ask_status(self, names::poller, "poller", g, 0, judge_poller, false);
   ask_status(self, names::store, "store", g, 1, judge_store, false);
   ask_status(self, names::provisioner, "container_backend", g, 2,
              judge_backend, true);
-  size_t i = 3;
+  size_t i = 4;
   auto timeout = self->state.ctx->cfg.admin.live_timeout;
   for (auto& [name, hdl] : checks) {
     self->request(hdl, timeout, ready_atom_v)

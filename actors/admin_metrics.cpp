@@ -146,6 +146,9 @@ void write_tree_metrics(prometheus_writer& out, const status_node& root) {
   counter_from(out, "zaki_telegram_retries_total",
                "Bot API calls retried after 5xx or network errors.",
                telegram, "retries");
+  counter_from(out, "zaki_telegram_held_long_total",
+               "Replies held by retry_after longer than telegram.max-wait.",
+               telegram, "held_long");
   user_totals t;
   if (sup != nullptr)
     add_users(*sup, t);

@@ -67,6 +67,18 @@ void on_error(self_ptr self, http_result& res) {
   if (res.status != 0)
     decode_api_error(res.body, api);
   auto method = st.webhook_deleted ? "getUpdates" : "deleteWebhook";
+  if (res.status == 404 && st.worked) {
+    auto delay = st.delay->next();
+    st.last_error = "404 Not Found from the Bot API after polling worked: "
+                    + api.description;
+    log->error("event=poll_not_found method={} status=404 "
+               "code=ZR-BOT-API-NOT-FOUND message=\"the Bot API answered 404 "
+               "although this token worked before; check telegram.api-root "
+               "and any proxy in between, retrying\" detail={} "
+               "retry_in_ms={}",
+               method, log_value(api.description), delay.count());
+    return retry_later(self, delay);
+  }
   if (res.status == 401 || res.status == 404) {
     // Telegram answers 404 for a token of the wrong shape, 401 for a wrong
     // or revoked one: either way, nothing will work until it is fixed.
@@ -120,21 +132,39 @@ void on_updates(self_ptr self, http_result& res) {
                log_value(decoded.error), delay.count());
     return retry_later(self, delay);
   }
-  st.delay->reset();
   st.healthy = true;
   st.last_error.clear();
   ++st.polls;
   st.skipped += decoded.skipped;
-  st.malformed += decoded.malformed;
   if (decoded.skipped > 0)
     log->debug("event=updates_skipped count={} reason=\"not a text message "
                "or button press\"",
                decoded.skipped);
-  if (decoded.malformed > 0)
+  auto confirmed_malformed = decoded.malformed - decoded.unusable;
+  st.malformed += confirmed_malformed;
+  if (confirmed_malformed > 0)
     log->warn("event=updates_malformed count={} action=confirmed_and_skipped",
-              decoded.malformed);
-  if (decoded.max_update_id == 0) // nothing new (or only garbage)
-    return poll(self);
+              confirmed_malformed);
+  if (decoded.unusable > 0 && st.unusable_logged_at != st.offset) {
+    // Telegram sends them again with every poll until a later update lets
+    // the offset move past them: say it once per offset, not per poll.
+    st.unusable_logged_at = st.offset;
+    st.unusable += decoded.unusable;
+    log->error("event=updates_unusable count={} offset={} reason=\"update_id "
+               "missing, not an integer, below 1 or too large to confirm\" "
+               "action=skipped_until_a_later_update",
+               decoded.unusable, st.offset);
+  }
+  if (decoded.max_update_id == 0) {
+    if (decoded.unusable == 0) { // the long poll ended without updates
+      st.delay->reset();
+      return poll(self);
+    }
+    // Only updates that cannot be confirmed: polling again at once would
+    // get them again at once.
+    return retry_later(self, st.delay->next());
+  }
+  st.delay->reset();
   auto next_offset = std::max(st.offset, decoded.max_update_id + 1);
   if (decoded.messages.empty()) {
     st.offset = next_offset;
@@ -207,6 +237,7 @@ poller_actor::behavior_type poller(self_ptr self, context_ptr ctx) {
         return; // a stale answer (stop or restart of the loop)
       if (!res.ok())
         return on_error(self, res);
+      st.worked = true;
       if (!st.webhook_deleted) {
         st.webhook_deleted = true;
         logger("poller")->info("event=webhook_deleted next=long_poll");
@@ -247,6 +278,7 @@ poller_actor::behavior_type poller(self_ptr self, context_ptr ctx) {
       w.begin_object().field("offset", st.offset).field("polls", st.polls);
       w.field("updates", st.updates).field("skipped", st.skipped);
       w.field("malformed", st.malformed).field("failures", st.failures);
+      w.field("unusable", st.unusable);
       w.field("healthy", st.healthy);
       if (!st.last_error.empty())
         w.field("last_error", st.last_error);

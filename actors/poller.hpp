@@ -30,9 +30,17 @@ struct poller_state {
   uint64_t skipped = 0;
   uint64_t malformed = 0;
   uint64_t failures = 0;
+  /// Updates whose update_id cannot be confirmed (counted once per offset).
+  uint64_t unusable = 0;
+  /// The offset at which unusable updates were last logged, or -1: they
+  /// come back with every poll until a usable update follows.
+  int64_t unusable_logged_at = -1;
   std::string last_error;
   /// True while the last poll succeeded (readiness).
   bool healthy = false;
+  /// True once any Bot API call succeeded: a 404 is then a failure of the
+  /// moment (a proxy, a Bot API server in maintenance), not a wrong token.
+  bool worked = false;
   caf::typed_response_promise<bool> confirm_promise;
 
   ~poller_state();

@@ -177,6 +177,27 @@ void succeed(self_ptr self, telegram_op& op, http_result& res) {
     op.bool_promise.deliver(true);
 }
 
+/// Logs and counts, once per call, a reply that retry_after holds beyond
+/// telegram.max-wait: the user waits that long for an answer. It stays
+/// queued (only its own chat is blocked), since Telegram would reject it
+/// sooner anyway.
+void report_long_wait(self_ptr self, telegram_op& op,
+                      clock_type::time_point until) {
+  auto& st = self->state;
+  auto max_wait = st.ctx->cfg.telegram.max_wait;
+  if (op.held_long || until - op.queued_at <= max_wait)
+    return;
+  op.held_long = true;
+  ++st.held_long;
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  logger("telegram")->warn(
+    "event=reply_held_long method={} chat={} held_s={} max_wait_s={} "
+    "action=kept_queued request_id={}",
+    op.method, op.chat_id, duration_cast<seconds>(until - op.queued_at).count(),
+    duration_cast<seconds>(max_wait).count(), op.request_id);
+}
+
 /// Handles a finished call; returns true when the op goes back to the head
 /// of its chat queue (retry).
 bool on_done(self_ptr self, telegram_op& op, http_result& res) {
@@ -201,6 +222,7 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
       auto& chat = chat_of(self, op.chat_id);
       chat.blocked_until = clock_type::now() + wait;
       chat.bucket.block_until(chat.blocked_until);
+      report_long_wait(self, op, chat.blocked_until);
     }
     return true;
   }
@@ -249,6 +271,7 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
 }
 
 void enqueue_paced(self_ptr self, telegram_op op) {
+  op.queued_at = clock_type::now();
   auto chat_id = op.chat_id;
   chat_of(self, chat_id).queue.push_back(std::move(op));
   mark_ready(self, chat_id);
@@ -390,6 +413,7 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       json_writer w;
       w.begin_object().field("sent", st.sent).field("failed", st.failed);
       w.field("rate_limited", st.rate_limited).field("retries", st.retries);
+      w.field("held_long", st.held_long);
       w.field("queued", uint64_t{queued});
       w.field("in_flight", uint64_t{st.in_flight.size()});
       w.field("chats", uint64_t{st.chats.size()});

@@ -32,6 +32,10 @@ struct telegram_op {
   std::string plain_fallback;
   std::string reply_markup;
   uint32_t attempts = 0;
+  /// When the call was queued (paced calls), and whether its wait beyond
+  /// telegram.max-wait was reported already.
+  std::chrono::steady_clock::time_point queued_at;
+  bool held_long = false;
   /// Set for sendMessage chunks.
   std::shared_ptr<telegram_send_group> group;
   /// Set for answerCallbackQuery and deleteMessage.
@@ -69,6 +73,8 @@ struct telegram_state {
   uint64_t failed = 0;
   uint64_t rate_limited = 0;
   uint64_t retries = 0;
+  /// Replies held by retry_after beyond telegram.max-wait.
+  uint64_t held_long = 0;
 
   ~telegram_state();
 };

@@ -13,8 +13,10 @@
 #include "runtime/actor_io.hpp"
 #include "supervision/backoff.hpp"
 #include "gateway/codec.hpp"
+#include "gateway/retry_policy.hpp"
 #include "json/writer.hpp"
 #include "locks/lock_sweep.hpp"
+#include "storage/writable.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -79,6 +81,8 @@ void finish(self_ptr self) {
     st.current.reset();
   }
   st.phase = "idle";
+  st.working_notice_due.reset();
+  st.working_notice_sent = false;
   st.last_activity = std::chrono::steady_clock::now();
   st.idle_since = self->clock().now();
   st.lookup_pending = false;
@@ -136,6 +140,9 @@ void schedule_tick(self_ptr self) {
     }
     if (st.typing_due && (st.phase == "calling" || st.phase == "backoff"))
       consider(*st.typing_due);
+    if (st.working_notice_due && !st.working_notice_sent
+        && (st.phase == "calling" || st.phase == "backoff"))
+      consider(*st.working_notice_due);
   } else if (st.queue.empty()) {
     consider(st.idle_since + st.ctx->cfg.user.idle_timeout);
   }
@@ -168,8 +175,16 @@ void call_gateway(self_ptr self) {
   req.body = encode_chat_request(st.ctx->cfg.gateway.model, st.user_id,
                                  msg.text);
   req.authorization = "Bearer " + st.record.token;
-  req.timeout = ms(st.ctx->cfg.gateway.timeout);
+  // A non-streamed answer sends no byte before it is complete: a wait
+  // beyond the idle timeout is a hang.
+  req.timeout = ms(std::min(st.ctx->cfg.gateway.timeout,
+                            st.ctx->cfg.gateway.idle_timeout));
   st.gateway->async_request(std::move(req), reply_to<user_actor>(self, st.seq));
+  auto notice_after = st.ctx->cfg.gateway.notice_after;
+  if (!st.working_notice_due && notice_after > caf::timespan{0}) {
+    st.working_notice_due = self->clock().now() + notice_after;
+    schedule_tick(self);
+  }
   if (st.typing_due) // a retry: "typing" is already scheduled
     return;
   if (st.ctx->cfg.user.typing_delay <= caf::timespan{0})
@@ -201,6 +216,15 @@ void acquire_lock_then_call(self_ptr self) {
   if (res.state == acquire_state::error) {
     log->error("event=lock_error user={} error={} request_id={}", st.user_id,
                log_value(res.error), msg.request_id);
+    // A read-only or missing data root is the operator's to fix: say so
+    // instead of "something went wrong".
+    if (auto why = unwritable_reason(st.ctx->cfg.store.data_root);
+        !why.empty()) {
+      log->error("event=storage_unwritable user={} reason={} request_id={}",
+                 st.user_id, log_value(why), msg.request_id);
+      ++st.failed;
+      return reply_with_failure(self, error_code::storage_unwritable);
+    }
     return reply_internal_error(self, "session lock: " + res.error);
   }
   auto now = std::chrono::steady_clock::now();
@@ -265,8 +289,18 @@ void on_gateway_result(self_ptr self, http_result& res) {
                   msg.request_id, msg.text, answer);
     return reply_with_answer(self, std::move(answer.content));
   }
-  bool retry = answer.outcome == gateway_outcome::retryable
-               && st.attempt < st.ctx->cfg.gateway.attempts;
+  retry_input in;
+  in.status = res.status;
+  in.failure = res.failure;
+  in.retry_after = res.retry_after;
+  in.outcome = answer.outcome;
+  in.error_type = answer.error_type;
+  in.attempt = st.attempt;
+  in.max_attempts = st.ctx->cfg.gateway.attempts;
+  in.backoff_initial = ms(st.ctx->cfg.gateway.backoff_initial);
+  in.wait_budget = ms(st.ctx->cfg.gateway.timeout);
+  auto verdict = decide_retry(in);
+  bool retry = verdict.retry;
   if (answer.outcome == gateway_outcome::session_locked
       && sweep_gateway_locks(self)) {
     st.phase = "backoff";
@@ -281,23 +315,22 @@ void on_gateway_result(self_ptr self, http_result& res) {
                                     + answer.error_type + " "
                                     + answer.error_message;
   if (retry) {
-    auto delay = with_jitter(
-      exponential_delay(ms(st.ctx->cfg.gateway.backoff_initial),
-                        std::chrono::seconds(60), st.attempt - 1));
+    auto delay = verdict.jitter ? with_jitter(verdict.delay) : verdict.delay;
     log->warn("event=gateway_retry user={} port={} status={} failure={} "
-              "error={} attempt={} retry_in_ms={} request_id={}",
+              "error={} attempt={} retry_in_ms={} reason={} request_id={}",
               st.user_id, st.record.port, res.status, to_string(res.failure),
-              log_value(detail), st.attempt, delay.count(), msg.request_id);
+              log_value(detail), st.attempt, delay.count(),
+              to_string(verdict.reason), msg.request_id);
     st.phase = "backoff";
     self->delayed_send(self, delay, internal_atom_v, retry_atom_v, st.seq);
     return;
   }
   linger_lock(self);
   log->error("event=gateway_failed user={} port={} status={} failure={} "
-             "outcome={} error={} attempts={} request_id={}",
+             "outcome={} error={} attempts={} reason={} request_id={}",
              st.user_id, st.record.port, res.status, to_string(res.failure),
              static_cast<int>(answer.outcome), log_value(detail), st.attempt,
-             msg.request_id);
+             to_string(verdict.reason), msg.request_id);
   ++st.failed;
   reply_with_failure(self, gateway_failure_code(res, answer));
 }
@@ -473,6 +506,14 @@ void on_tick(self_ptr self, uint64_t due_count) {
       auto err = caf::make_error(caf::sec::request_timeout);
       return on_ensure_failed(self, err);
     }
+  }
+  if (st.working_notice_due && !st.working_notice_sent
+      && now >= *st.working_notice_due
+      && (st.phase == "calling" || st.phase == "backoff")) {
+    st.working_notice_sent = true;
+    logger("user")->info("event=still_working_notice user={} request_id={}",
+                         st.user_id, st.current->request_id);
+    send_working_notice(self);
   }
   if (st.typing_due && now >= *st.typing_due
       && (st.phase == "calling" || st.phase == "backoff"))

@@ -89,6 +89,10 @@ struct user_state {
   /// Until when `record` serves new messages without a lookup
   /// (`user.record-ttl`); empty: the next message looks the user up.
   std::optional<tick_time> record_fresh_until;
+  /// When the "still working" notice goes out (`gateway.notice-after`), and
+  /// whether it went out for `current`.
+  std::optional<tick_time> working_notice_due;
+  bool working_notice_sent = false;
   /// Since when nothing is in flight nor queued (idle stop).
   tick_time idle_since;
   /// Nonce of the open /restart confirmation and until when it is valid.

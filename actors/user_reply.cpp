@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "chat/error_render.hpp"
+#include "gateway/retry_policy.hpp"
 #include "json/writer.hpp"
 #include "runtime/logging.hpp"
 #include "chat/request_id.hpp"
@@ -79,22 +80,12 @@ bool keep_for_retry(user_self self, const inbound_message& msg) {
 
 error_code gateway_failure_code(const http_result& res,
                                 const gateway_answer& answer) {
-  if (answer.outcome == gateway_outcome::session_locked)
-    return error_code::session_lock_timeout;
-  if (res.status == 0) {
-    switch (res.failure) {
-      case http_failure::timeout:
-        return error_code::gateway_timeout;
-      case http_failure::connect:
-      case http_failure::closed:
-        return error_code::container_down;
-      case http_failure::too_large:
-        return error_code::gateway_bad_response;
-      default:
-        return error_code::internal;
-    }
-  }
-  return classify_gateway_error(res.status, answer.error_type);
+  retry_input in;
+  in.status = res.status;
+  in.failure = res.failure;
+  in.outcome = answer.outcome;
+  in.error_type = answer.error_type;
+  return gateway_error_code(in);
 }
 
 void send_error(user_self self, const inbound_message& msg, error_code code,
@@ -211,6 +202,14 @@ void send_setup_notice(user_self self) {
   send_text(self, msg.chat_id,
             "\xE2\x9A\x99\xEF\xB8\x8F Setting up your assistant, this takes "
             "a moment. Your message will be answered as soon as it is ready.",
+            msg.request_id);
+}
+
+void send_working_notice(user_self self) {
+  auto& msg = *self->state.current;
+  send_text(self, msg.chat_id,
+            "\xE2\x8F\xB3 Your assistant is still working on your message. "
+            "Its answer will follow here as soon as it is ready.",
             msg.request_id);
 }
 

@@ -52,6 +52,10 @@ void reply_container_error(user_self self, errc code);
 /// Tells the user that their assistant is being set up (no finish).
 void send_setup_notice(user_self self);
 
+/// Tells the user that the assistant is still working on the current
+/// message (after `gateway.notice-after`).
+void send_working_notice(user_self self);
+
 /// Tells the user that their queue is full; `msg` is not queued.
 void reply_queue_full(user_self self, const inbound_message& msg);
 

@@ -200,6 +200,12 @@ int main(int argc, char** argv) {
     print_usage(std::cout);
     return 0;
   }
+  if (command == "--long-help") {
+    // The usage text advertises it without a command: the options are
+    // those of `run`, which prints them and exits.
+    args.insert(args.begin(), command);
+    return run_command(std::move(args));
+  }
   std::cerr << "zaki-router: unknown command '" << command << "'\n\n";
   print_usage(std::cerr);
   return exit_usage;

@@ -8,13 +8,15 @@
 // met / not met.
 //
 // Usage: zaki-load-bench [--scenario=all|cpu|latency|memory|smoke|custom]
-//          [--json=FILE] [--router=PATH] [--log-level=warn] [--io-threads=1]
+//          [--json=FILE] [--router=PATH] [--log-level=info] [--io-threads=1]
 //          [--router-arg=--x.y=z ...] [--smoke] [--keep-dir]
 //          [--perf=FILE] (perf record of the router, FILE.<scenario>)
 //          [--work-dir=DIR] (parent of users.json and the data root; the
 //          default is the system temp dir, /tmp)
 //          [--repeat=N] (runs of the cpu scenario, floor and router in turn;
-//          its targets are judged on the median run; default 3)
+//          its targets are judged on the median run; default 3; at a log
+//          level other than warn, each run is repeated at warn, whose
+//          median is printed beside it as cpu/router-warn)
 //        custom: --users=N --messages=M [--registered=K] [--mode=closed|open]
 //          [--rate=R] [--latency-ms=L] [--floor=0|1]
 // Exit code: 0 ok, 1 a correctness violation (or a router that failed),
@@ -47,7 +49,8 @@ namespace {
 struct bench_options {
   std::string scenario = "all";
   std::string router;
-  std::string log_level = "warn";
+  /// The router's default: what users run (issue 24 item 6).
+  std::string log_level = "info";
   std::string io_threads = "1";
   std::vector<std::string> router_args;
   std::string json_file;
@@ -78,6 +81,8 @@ struct scenario {
   bool floor = true;
   /// Runs of the floor and the router, in turn; the median one is judged.
   size_t runs = 1;
+  /// Whether each router run is repeated at --log.level=warn (cpu).
+  bool warn_beside = false;
 };
 
 std::string temp_dir(const std::string& parent) {
@@ -319,6 +324,7 @@ std::vector<scenario> scenarios(const bench_options& o) {
   if (o.scenario == "all" || o.scenario == "cpu") {
     out.push_back(make("cpu", 1000, 1000, 20, false, 0, 0, true));
     out.back().runs = std::max<size_t>(1, o.repeat);
+    out.back().warn_beside = o.log_level != "warn";
   }
   if (o.scenario == "all" || o.scenario == "latency")
     out.push_back(make("latency", 1000, 1000, 6, true, 500, 50, true));
@@ -363,6 +369,11 @@ std::vector<target_result> judge(const std::vector<phase_result>& phases,
                             r->name));
     out.push_back(at_most("peak RSS, 1000 active users", r->peak_rss / 1048576.0,
                           40, "MB", r->name));
+    if (auto w = find("cpu/router-warn"); w && w->cpu_us_per_msg > 0)
+      out.push_back(at_most("CPU per message at the default log level / at "
+                            "warn",
+                            r->cpu_us_per_msg / w->cpu_us_per_msg, 1.1, "x",
+                            r->name));
   }
   if (auto r = find("latency/router")) {
     auto added = r->p99 - static_cast<double>(r->gateway_latency_ms);
@@ -473,6 +484,7 @@ int main(int argc, char** argv) {
     world.start();
     std::vector<phase_result> floors;
     std::vector<phase_result> routers;
+    std::vector<phase_result> warns;
     auto dir = temp_dir(o.work_dir);
     std::string users_file;
     for (size_t run = 1; run <= s.runs; ++run) {
@@ -501,13 +513,31 @@ int main(int argc, char** argv) {
                   r.peak_rss / 1048576.0, r.end_rss / 1048576.0,
                   r.router_exit);
       std::fflush(stdout);
+      if (s.warn_beside) {
+        // The same run with warnings only: what the info lines cost.
+        auto ow = o;
+        ow.log_level = "warn";
+        phase_result w;
+        if (!run_router(world, s, ow, dir, w, users_file, suffix)) {
+          failed = true;
+          break;
+        }
+        w.name = s.name + "/router-warn" + suffix;
+        warns.push_back(w);
+        std::printf("   router at warn%s: %llu/%llu delivered, %.1f us/msg\n",
+                    suffix.c_str(), (unsigned long long) w.rec.delivered,
+                    (unsigned long long) w.rec.expected, w.cpu_us_per_msg);
+        std::fflush(stdout);
+      }
     }
-    for (auto* runs : {&floors, &routers}) {
+    for (auto* runs : {&floors, &routers, &warns}) {
       phases.insert(phases.end(), runs->begin(), runs->end());
       if (s.runs > 1 && !runs->empty())
         phases.push_back(median_run(*runs, s.name + (runs == &floors
                                                        ? "/floor"
-                                                       : "/router")));
+                                                       : runs == &routers
+                                                           ? "/router"
+                                                           : "/router-warn")));
     }
     if (!routers.empty() && s.world.registered >= 100000) {
       // The file the router just loaded; the same function it calls.

@@ -122,6 +122,37 @@ std::vector<error_entry> make_catalogue() {
      "Press Retry. If it happens again, contact support and give them the "
      "error code below.",
      true, true, true, false, 500},
+    {ec::storage_unwritable, "ZR-STORAGE-READ-ONLY", "\xF0\x9F\x92\xBE",
+     "I can't store anything right now",
+     "The service's storage is read-only or full, so I can't pass your "
+     "message on safely. Your assistant did not receive it. This is a "
+     "problem on our side, not something you did.",
+     "Please tell the bot's administrator (the code below helps them). "
+     "Press Retry once they have fixed it.",
+     true, true, true, false, 503},
+    {ec::gateway_interrupted, "ZR-GATEWAY-INTERRUPTED", "\xE2\x9C\x82\xEF\xB8\x8F",
+     "Your assistant's answer was cut off",
+     "Your assistant received your message, but the connection broke while "
+     "its answer was on the way, so I could not show it.",
+     "Ask it to repeat its last answer, or press Retry to send your message "
+     "again (it may then work on it twice).",
+     true, true, true, false, 502},
+    {ec::gateway_rejected, "ZR-GATEWAY-REJECTED", "\xF0\x9F\x9A\xAB",
+     "Your assistant refused this message",
+     "Your assistant received your message but answered that it cannot "
+     "handle this request. Sending the same message again will not help.",
+     "Rephrase or shorten your message and send it again. If every message "
+     "gets this answer, send /restart or contact support with the code "
+     "below.",
+     false, true, true, false, 502},
+    {ec::gateway_answer_too_large, "ZR-GATEWAY-ANSWER-TOO-LARGE",
+     "\xF0\x9F\x93\x9A",
+     "Your assistant's answer is too long",
+     "Your assistant answered, but its answer is larger than I can pass on "
+     "to Telegram, so I stopped reading it.",
+     "Ask for a shorter answer, for example a summary, or ask for it in "
+     "parts.",
+     false, true, true, false, 502},
   };
 }
 
@@ -195,6 +226,10 @@ error_code classify_gateway_error(int http_status,
     return error_code::gateway_timeout;
   if (http_status >= 500 && http_status <= 599)
     return error_code::gateway_error;
+  // The gateway got the message and refused it (a bad request, an unknown
+  // model or route): its own message, not "something went wrong".
+  if (http_status == 400 || http_status == 404)
+    return error_code::gateway_rejected;
   if (http_status >= 400 && http_status <= 499)
     return error_code::internal;
   if (error_type == "api_error" || error_type == "rate_limit_error")

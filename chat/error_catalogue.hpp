@@ -50,6 +50,14 @@ enum class error_code : uint8_t {
   backend_unavailable,
   /// Anything else: a bug or an unexpected state in the router.
   internal,
+  /// The data root (session locks, journal) is read-only or not writable.
+  storage_unwritable,
+  /// The gateway closed the connection in the middle of its answer.
+  gateway_interrupted,
+  /// The gateway answered 400 or 404: it got the message and refused it.
+  gateway_rejected,
+  /// The gateway's answer exceeds gateway.max-body.
+  gateway_answer_too_large,
 };
 
 /// One catalogue entry: everything needed to explain a failure to a person.

@@ -307,8 +307,9 @@ void http_connection::fail(beast::error_code ec, const char* what) {
     res.failure = http_failure::tls;
   else if (connecting_)
     res.failure = http_failure::connect;
-  else if (stale_keep_alive)
-    res.failure = http_failure::closed;
+  else if (stale_keep_alive || ec == http::error::partial_message)
+    res.failure = nothing_received ? http_failure::closed
+                                   : http_failure::interrupted;
   else
     res.failure = http_failure::other;
   res.error = std::string{what} + ": "

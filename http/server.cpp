@@ -42,6 +42,15 @@ struct http_server_core : std::enable_shared_from_this<http_server_core> {
 
   void do_accept();
 
+  /// Marks session `id` as waiting for a request head (`waiting`) or busy
+  /// with a request; caller holds no lock.
+  void set_reading(uint64_t id, bool waiting);
+
+  /// Picks the session that has waited longest for a request head, takes
+  /// it off the candidates and returns it (null when there is none). The
+  /// caller holds `mtx`.
+  std::shared_ptr<http_session> pick_idle_victim();
+
   net::io_context& ioc;
   http_handler on_request;
   http_server_options opts;
@@ -49,11 +58,16 @@ struct http_server_core : std::enable_shared_from_this<http_server_core> {
   std::atomic<bool> stopped{false};
   std::atomic<uint16_t> port{0};
   std::atomic<uint64_t> refused{0};
+  std::atomic<uint64_t> evicted{0};
 
   // Open connections, so that `stop` can close them.
   mutable std::mutex mtx;
   std::condition_variable all_closed;
   std::unordered_map<uint64_t, std::weak_ptr<http_session>> sessions;
+  /// Sessions waiting for a request head, by when they started waiting
+  /// (a stamp from `next_stamp`); the eviction candidates.
+  std::unordered_map<uint64_t, uint64_t> waiting_since;
+  uint64_t next_stamp = 1;
   uint64_t next_id = 0;
   size_t open = 0;
 };
@@ -104,6 +118,7 @@ private:
       do_close();
       return;
     }
+    core_->set_reading(id_, true);
     parser_.emplace();
     parser_->body_limit(core_->opts.body_limit);
     parser_->header_limit(core_->opts.header_limit);
@@ -135,6 +150,7 @@ private:
         do_close();
       return;
     }
+    core_->set_reading(id_, false);
     auto req = parser_->release();
     ++seq_;
     waiting_ = true;
@@ -231,6 +247,7 @@ private:
     stream_.socket().close(ignored);
     std::lock_guard<std::mutex> guard{core_->mtx};
     core_->sessions.erase(id_);
+    core_->waiting_since.erase(id_);
     if (--core_->open == 0)
       core_->all_closed.notify_all();
   }
@@ -257,10 +274,17 @@ void http_server_core::do_accept() {
         error_code ignored;
         socket.set_option(tcp::no_delay{true}, ignored);
         std::shared_ptr<http_session> s;
+        std::shared_ptr<http_session> victim;
         {
           std::lock_guard<std::mutex> guard{self->mtx};
           auto limit = self->opts.max_connections;
-          if (limit > 0 && self->open >= limit) {
+          if (limit > 0 && self->open >= limit && self->opts.evict_idle_at_limit)
+            victim = self->pick_idle_victim();
+          if (victim) {
+            // The victim closes on its own strand (below, outside the
+            // lock its close takes); until then the count runs over.
+            ++self->evicted;
+          } else if (limit > 0 && self->open >= limit) {
             // Over the limit: close at once instead of queueing the socket,
             // so idle connections cannot pile up.
             ++self->refused;
@@ -273,11 +297,40 @@ void http_server_core::do_accept() {
           self->sessions.emplace(id, s);
           ++self->open;
         }
+        if (victim)
+          victim->close();
         s->run();
       }
       // Errors such as EMFILE are transient: keep accepting.
       self->do_accept();
     });
+}
+
+void http_server_core::set_reading(uint64_t id, bool waiting) {
+  if (!opts.evict_idle_at_limit)
+    return;
+  std::lock_guard<std::mutex> guard{mtx};
+  if (waiting)
+    waiting_since[id] = next_stamp++;
+  else
+    waiting_since.erase(id);
+}
+
+std::shared_ptr<http_session> http_server_core::pick_idle_victim() {
+  // A linear scan: the map holds at most `max_connections` entries, and it
+  // runs only when the server is full.
+  while (!waiting_since.empty()) {
+    auto oldest = waiting_since.begin();
+    for (auto i = waiting_since.begin(); i != waiting_since.end(); ++i)
+      if (i->second < oldest->second)
+        oldest = i;
+    auto id = oldest->first;
+    waiting_since.erase(oldest);
+    if (auto i = sessions.find(id); i != sessions.end())
+      if (auto s = i->second.lock())
+        return s;
+  }
+  return nullptr;
 }
 
 } // namespace detail
@@ -408,6 +461,10 @@ size_t http_server::connections() const {
 
 uint64_t http_server::refused() const {
   return core_->refused;
+}
+
+uint64_t http_server::evicted() const {
+  return core_->evicted;
 }
 
 // -- io_runner -----------------------------------------------------------------

@@ -130,6 +130,14 @@ struct http_server_options {
   /// once, so a flood of idle sockets cannot exhaust descriptors.
   size_t max_connections = 0;
 
+  /// At `max_connections`, make room for a new connection by closing the
+  /// one that has waited longest for its next request head (idle keep-alive
+  /// or a head still trickling in) instead of refusing the newcomer. A
+  /// connection whose request is being answered is never closed. The
+  /// admin's probes rely on it: clients that hold sockets open without
+  /// sending a request cannot lock a health check out.
+  bool evict_idle_at_limit = false;
+
   /// The Server header of every response.
   std::string server_name = "zaki";
 };
@@ -168,6 +176,10 @@ public:
   /// Returns the number of connections refused because of
   /// `max_connections`.
   uint64_t refused() const;
+
+  /// Returns the number of idle connections closed to make room
+  /// (`evict_idle_at_limit`).
+  uint64_t evicted() const;
 
 private:
   std::shared_ptr<detail::http_server_core> core_;

@@ -1,5 +1,7 @@
 #include "http/wire.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include <boost/beast/http/error.hpp>
@@ -14,6 +16,61 @@ bool safe_header_value(std::string_view value) {
     if (c == '\r' || c == '\n' || c == '\0')
       return false;
   return true;
+}
+
+int parse_retry_after(std::string_view value, int64_t now) {
+  constexpr int64_t cap = 1'000'000;
+  while (!value.empty() && value.front() == ' ')
+    value.remove_prefix(1);
+  if (value.empty())
+    return 0;
+  if (value.front() >= '0' && value.front() <= '9') {
+    int64_t secs = 0;
+    for (char c : value) {
+      if (c < '0' || c > '9')
+        break;
+      if (secs < cap)
+        secs = secs * 10 + (c - '0');
+    }
+    return static_cast<int>(std::min(secs, cap));
+  }
+  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT", parsed by hand (strptime
+  // depends on the locale).
+  if (value.size() < 29 || value[3] != ',' || value.substr(26, 3) != "GMT")
+    return 0;
+  auto num = [&value](size_t pos, size_t len, int& out) {
+    out = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (value[i] < '0' || value[i] > '9')
+        return false;
+      out = out * 10 + (value[i] - '0');
+    }
+    return true;
+  };
+  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  auto month_pos = months.find(value.substr(8, 3));
+  int day = 0;
+  int year = 0;
+  int hh = 0;
+  int mm = 0;
+  int ss = 0;
+  if (month_pos == std::string_view::npos || month_pos % 3 != 0
+      || !num(5, 2, day) || !num(12, 4, year) || !num(17, 2, hh)
+      || !num(20, 2, mm) || !num(23, 2, ss) || day < 1 || day > 31
+      || hh > 23 || mm > 59 || ss > 60)
+    return 0;
+  // Days from the civil date (Howard Hinnant's algorithm), no timegm.
+  int m = static_cast<int>(month_pos / 3) + 1;
+  int y = year - (m <= 2 ? 1 : 0);
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = era * 146097 + doe - 719468;
+  int64_t when = days * 86400 + hh * 3600 + mm * 60 + ss;
+  if (when <= now)
+    return 0;
+  return static_cast<int>(std::min(when - now, cap));
 }
 
 namespace {
@@ -76,15 +133,13 @@ void response_reader::on_field_impl(http::field name, string_view,
                                     string_view value, error_code&) {
   if (name != http::field::retry_after)
     return;
-  // Delay-seconds only; an HTTP-date counts as no hint.
-  int secs = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9')
-      break;
-    if (secs < 1'000'000)
-      secs = secs * 10 + (c - '0');
-  }
-  retry_after_ = secs;
+  // Delay-seconds or an HTTP-date, which a gateway behind a proxy may send.
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  retry_after_ = parse_retry_after(std::string_view{value.data(),
+                                                    value.size()},
+                                   now);
 }
 
 void response_reader::on_header_impl(error_code&) {

@@ -20,6 +20,12 @@ struct request_head {
   size_t body_size = 0;
 };
 
+/// Returns the delay a Retry-After value asks for, in seconds from `now`
+/// (Unix time): delay-seconds or an HTTP-date (RFC 9110, IMF-fixdate).
+/// Returns 0 for no usable hint (garbage, a date in the past); caps at
+/// 1,000,000.
+int parse_retry_after(std::string_view value, int64_t now);
+
 /// Returns whether `value` may be sent in a request line or a header field:
 /// no CR, LF or NUL, which would split the head and inject fields.
 bool safe_header_value(std::string_view value);

@@ -18,6 +18,8 @@ const char* to_string(http_failure x) {
       return "tls";
     case http_failure::cancelled:
       return "cancelled";
+    case http_failure::interrupted:
+      return "interrupted";
     default:
       return "other";
   }

@@ -143,6 +143,9 @@ enum class http_failure : uint8_t {
   tls,
   cancelled,
   other,
+  /// The peer closed or reset the connection after part of the answer
+  /// arrived (the request reached it).
+  interrupted,
 };
 
 /// Returns a short name for logs and metrics.

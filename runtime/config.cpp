@@ -47,14 +47,20 @@ config::config() {
          "keep-alive connections for outbound calls")
     .add(v.telegram.max_send_attempts, "max-send-attempts",
          "attempts of a send on 5xx and network errors")
-    .add(v.telegram.max_body, "max-body", "largest Bot API answer in bytes");
+    .add(v.telegram.max_body, "max-body", "largest Bot API answer in bytes")
+    .add(v.telegram.max_wait, "max-wait",
+         "log and count a reply held by retry_after longer than this");
   opt_group{custom_options_, "gateway"}
     .add(v.gateway.timeout, "timeout", "deadline of one gateway request")
     .add(v.gateway.attempts, "attempts", "attempts per message (1-10)")
     .add(v.gateway.backoff_initial, "backoff-initial",
          "delay before the second attempt; doubles")
     .add(v.gateway.max_body, "max-body", "largest gateway answer in bytes")
-    .add(v.gateway.model, "model", "model field of chat completions");
+    .add(v.gateway.model, "model", "model field of chat completions")
+    .add(v.gateway.notice_after, "notice-after",
+         "tell the user the assistant is still working after (0: never)")
+    .add(v.gateway.idle_timeout, "idle-timeout",
+         "no byte from the gateway for this long: a hang, not retried");
   opt_group{custom_options_, "store"}
     .add(v.store.users_file, "users-file", "path of users.json")
     .add(v.store.data_root, "data-root", "root of the per-user data dirs")

@@ -12,6 +12,9 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "runtime/log_batch.hpp"
 
 namespace zaki {
 
@@ -28,7 +31,13 @@ public:
 
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    std::string text{msg.payload.data(), msg.payload.size()};
+    // A token has a ':' in it; most lines have none and need no copy.
+    std::string_view payload{msg.payload.data(), msg.payload.size()};
+    if (payload.find(':') == std::string_view::npos) {
+      inner_->log(msg);
+      return;
+    }
+    std::string text{payload};
     mask_token_like(text);
     spdlog::details::log_msg copy{msg};
     copy.payload = text;
@@ -75,7 +84,9 @@ void init_logging(const settings& s) {
   if (!spdlog::thread_pool())
     spdlog::init_thread_pool(log_queue_slots, 1);
   spdlog::sink_ptr inner;
-  if (s.log.file.empty())
+  if (s.log.file.empty() && ::isatty(STDERR_FILENO) == 0)
+    inner = std::make_shared<batch_sink>(STDERR_FILENO);
+  else if (s.log.file.empty())
     inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   else
     inner = std::make_shared<spdlog::sinks::basic_file_sink_mt>(s.log.file);

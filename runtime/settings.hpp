@@ -36,6 +36,9 @@ struct settings {
     uint64_t connections = 4;
     uint64_t max_send_attempts = 8;
     uint64_t max_body = 8 << 20;
+    /// A reply held by retry_after longer than this is logged and counted
+    /// (it stays queued; other chats go on).
+    caf::timespan max_wait = std::chrono::seconds(60);
   } telegram;
 
   struct gateway_t {
@@ -44,6 +47,13 @@ struct settings {
     caf::timespan backoff_initial = std::chrono::seconds(1);
     uint64_t max_body = 4 << 20;
     std::string model = "openclaw";
+    /// The user is told the assistant is still working once a message has
+    /// waited this long for its answer (0: never).
+    caf::timespan notice_after = std::chrono::seconds(20);
+    /// An attempt without any byte from the gateway for this long is a
+    /// hang: it ends and is not retried (another attempt would start a
+    /// second run of the agent beside the first).
+    caf::timespan idle_timeout = std::chrono::seconds(120);
   } gateway;
 
   struct store_t {

@@ -135,8 +135,11 @@ void decode_update(od::object update, decoded_updates& result) {
       status = decode_callback(field.value(), msg);
     }
   }
-  if (!has_id) {
+  if (!has_id || !usable_update_id(msg.update_id)) {
+    // Routing it would hand over an update that no offset confirms, so it
+    // would come back with every poll.
     ++result.malformed;
+    ++result.unusable;
     return;
   }
   if (msg.update_id > result.max_update_id)
@@ -232,6 +235,7 @@ void decode_updates_on_demand(std::string& body, decoded_updates& result) {
         od::object update;
         if (element.get_object().get(update)) {
           ++result.malformed;
+          ++result.unusable;
           continue;
         }
         decode_update(update, result);

@@ -34,7 +34,17 @@ struct decoded_updates {
   size_t skipped = 0;
   /// Updates with an update_id whose content did not decode.
   size_t malformed = 0;
+  /// Updates (also counted in `malformed`) whose update_id cannot confirm
+  /// them: missing, not an integer, below 1, or so large that `id + 1`
+  /// would overflow the offset. They are never routed: an offset can only
+  /// move past them when a usable update follows.
+  size_t unusable = 0;
 };
+
+/// Returns whether `id` can be confirmed with `offset = id + 1`.
+constexpr bool usable_update_id(int64_t id) {
+  return id > 0 && id < INT64_MAX;
+}
 
 /// Decodes a getUpdates answer. `body` gains simdjson's padding capacity.
 decoded_updates decode_updates(std::string& body);

@@ -304,4 +304,60 @@ CAF_TEST(confirm reports the final getUpdates) {
   CAF_CHECK(ok);
 }
 
+CAF_TEST(unusable update ids back off and are logged once) {
+  start_polling();
+  answer(http_status(200, ok_updates(text_update(10, 7, "a"))));
+  CAF_REQUIRE_EQUAL(state().offset, 11);
+  // 2^63-1 would overflow the offset; the old poller then sent a negative
+  // one. A string id cannot be confirmed at all: both used to make the
+  // poller ask again at once, thousands of times a second.
+  for (auto body : {R"({"update_id":9223372036854775807,"message":{}})",
+                    R"({"update_id":"x","message":{}})",
+                    R"({"update_id":-3,"message":{}})"}) {
+    CAF_MESSAGE("update " << body);
+    auto seq = state().seq;
+    answer(http_status(200, ok_updates(body)));
+    CAF_CHECK_EQUAL(state().phase, "backoff");
+    CAF_CHECK_EQUAL(state().seq, seq);
+    CAF_CHECK_EQUAL(state().offset, 11);
+    CAF_CHECK(state().healthy);
+    wait(milliseconds(100));
+    CAF_CHECK_EQUAL(state().seq, seq); // no poll before the backoff ends
+    wait(milliseconds(40000));
+    CAF_CHECK_EQUAL(state().phase, "polling");
+  }
+  // Counted (and logged) once for the offset, not once per poll.
+  CAF_CHECK_EQUAL(state().unusable, 1u);
+  CAF_CHECK_EQUAL(p->batches.size(), 1u);
+  // A usable update behind it moves the offset past both.
+  answer(http_status(200, ok_updates(R"({"update_id":"x"},)"
+                                     + text_update(12, 7, "b"))));
+  CAF_CHECK_EQUAL(state().offset, 13);
+  CAF_CHECK_EQUAL(p->batches.size(), 2u);
+  CAF_CHECK_EQUAL(state().delay->attempt(), 0u);
+}
+
+CAF_TEST(404 at start is fatal but after polling worked it backs off) {
+  start_polling();
+  answer(http_status(200, ok_updates(text_update(10, 7, "a"))));
+  auto seq = state().seq;
+  answer(http_status(404, api_error(404, "Not Found")));
+  CAF_CHECK_EQUAL(state().phase, "backoff");
+  CAF_CHECK_EQUAL(ctx->exit_code.load(), 0);
+  CAF_CHECK_EQUAL(p->shutdowns, 0u);
+  CAF_CHECK(!state().healthy);
+  CAF_CHECK_NOT_EQUAL(state().last_error.find("404"), std::string::npos);
+  wait(milliseconds(1300));
+  CAF_CHECK_EQUAL(state().phase, "polling");
+  CAF_CHECK_EQUAL(state().seq, seq + 1);
+  answer(http_status(200, ok_updates("")));
+  CAF_CHECK(state().healthy);
+}
+
+CAF_TEST(404 on the first call is fatal with exit code 2) {
+  answer(http_status(404, api_error(404, "Not Found")));
+  CAF_CHECK_EQUAL(state().phase, "fatal");
+  CAF_CHECK_EQUAL(ctx->exit_code.load(), 2);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

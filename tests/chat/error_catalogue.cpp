@@ -30,7 +30,9 @@ bool mentions_internals(std::string_view text) {
 
 CAF_TEST(the table is in enum order and ids are unique and well formed) {
   const auto& xs = all_errors();
-  CAF_REQUIRE_EQUAL(xs.size(), static_cast<size_t>(error_code::internal) + 1);
+  CAF_REQUIRE_EQUAL(xs.size(),
+                    static_cast<size_t>(error_code::gateway_answer_too_large)
+                      + 1);
   std::set<std::string_view> ids;
   std::set<std::string_view> titles;
   for (size_t i = 0; i < xs.size(); ++i) {
@@ -103,7 +105,10 @@ CAF_TEST(gateway failures map to the right codes) {
   CAF_CHECK(classify_gateway_error(429, "insufficient_quota") == ec::provider_quota);
   CAF_CHECK(classify_gateway_error(504, "") == ec::gateway_timeout);
   CAF_CHECK(classify_gateway_error(500, "api_error") == ec::gateway_error);
-  CAF_CHECK(classify_gateway_error(400, "invalid_request_error") == ec::internal);
+  // 400 and 404: the gateway got the message and refused it.
+  CAF_CHECK(classify_gateway_error(400, "invalid_request_error")
+            == ec::gateway_rejected);
+  CAF_CHECK(classify_gateway_error(404, "") == ec::gateway_rejected);
   CAF_CHECK(classify_gateway_error(405, "") == ec::internal);
   // SSE error events arrive after a 200.
   CAF_CHECK(classify_gateway_error(200, "api_error") == ec::provider_failed);

@@ -253,6 +253,15 @@ CAF_TEST(the example INI lists every option and parses) {
   CAF_CHECK(contains(p.err() + p.out(), "api-root = \"https://api.telegram.org\""));
 }
 
+CAF_TEST(long help without a command lists every option) {
+  router_process help;
+  CAF_CHECK_EQUAL(help.run({"--long-help"}), 0);
+  auto text = help.err() + help.out();
+  CAF_CHECK(!contains(text, "unknown command"));
+  CAF_CHECK_GREATER(zaki_option_names(text).size(), 40u);
+  CAF_CHECK(contains(text, "telegram.max-wait"));
+}
+
 CAF_TEST(an invalid bot token stops the router with exit code 2) {
   fakes::fake_telegram tg;
   tg.start();

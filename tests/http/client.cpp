@@ -330,7 +330,9 @@ CAF_TEST(responses read in pieces or chunked or ended by the close) {
   // A body cut short by the close is an error, not a short answer.
   auto five = fetch(*client, post("/cut"));
   CAF_CHECK_EQUAL(five.status, 0);
-  CAF_CHECK(five.failure != http_failure::none);
+  // Part of the answer came: the request reached the server (a retry
+  // would run it twice), unlike the hang-up before a byte below.
+  CAF_CHECK(five.failure == http_failure::interrupted);
   CAF_MESSAGE("cut short: " << five.error);
   auto six = fetch(*client, post("/nothing"));
   CAF_CHECK_EQUAL(six.status, 0);

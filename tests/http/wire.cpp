@@ -107,7 +107,7 @@ CAF_TEST(status retry after and body) {
   }
 }
 
-CAF_TEST(a date in retry after is no hint and close is seen) {
+CAF_TEST(a past date in retry after is no hint and close is seen) {
   response_reader r{1024};
   auto ec = feed(r,
                  "HTTP/1.1 503 Unavailable\r\n"
@@ -119,6 +119,22 @@ CAF_TEST(a date in retry after is no hint and close is seen) {
   CAF_CHECK_EQUAL(r.retry_after(), 0);
   CAF_CHECK(r.body().empty());
   CAF_CHECK(!r.keep_alive());
+}
+
+CAF_TEST(retry after as seconds or as an HTTP date) {
+  // 2026-12-06 23:45:00 UTC
+  constexpr int64_t now = 1796600700;
+  CAF_CHECK_EQUAL(parse_retry_after("2", now), 2);
+  CAF_CHECK_EQUAL(parse_retry_after(" 120", now), 120);
+  CAF_CHECK_EQUAL(parse_retry_after("99999999999", now), 1000000);
+  CAF_CHECK_EQUAL(parse_retry_after("Sun, 06 Dec 2026 23:45:30 GMT", now), 30);
+  CAF_CHECK_EQUAL(parse_retry_after("Mon, 07 Dec 2026 00:45:00 GMT", now),
+                  3600);
+  // In the past, garbage, or not IMF-fixdate: no hint.
+  CAF_CHECK_EQUAL(parse_retry_after("Sun, 06 Dec 2026 23:44:00 GMT", now), 0);
+  CAF_CHECK_EQUAL(parse_retry_after("soon", now), 0);
+  CAF_CHECK_EQUAL(parse_retry_after("Sun, 06 Foo 2026 23:45:30 GMT", now), 0);
+  CAF_CHECK_EQUAL(parse_retry_after("", now), 0);
 }
 
 CAF_TEST(chunked body) {

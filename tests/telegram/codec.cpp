@@ -286,3 +286,29 @@ CAF_TEST(encoded calls) {
   CAF_CHECK_EQUAL(encode_delete_message(7, 9),
                   R"({"chat_id":7,"message_id":9})");
 }
+
+CAF_TEST(update ids that no offset can confirm are unusable) {
+  // Each of these made the old poller loop: a string, a missing id, a
+  // negative one (a negative offset counts from the end of the queue),
+  // one beyond 64 bits, and 2^63-1, whose offset `id + 1` overflows.
+  auto message = std::string{R"("message":{"message_id":1,"from":{"id":7},)"
+                             R"("chat":{"id":7},"text":"t"})"};
+  for (auto id : {R"("update_id":"12",)", "", R"("update_id":-5,)",
+                  R"("update_id":18446744073709551616,)",
+                  R"("update_id":9223372036854775807,)",
+                  R"("update_id":0,)"}) {
+    CAF_MESSAGE("update " << id);
+    auto d = decode(wrap("{" + std::string{id} + message + "}"));
+    CAF_REQUIRE(d.ok);
+    CAF_CHECK(d.messages.empty());
+    CAF_CHECK_EQUAL(d.unusable, 1u);
+    CAF_CHECK_EQUAL(d.max_update_id, 0);
+  }
+  // The largest confirmable id still routes, and its offset fits.
+  auto d = decode(wrap(text_update(INT64_MAX - 1, 7, "last")));
+  CAF_CHECK_EQUAL(d.messages.size(), 1u);
+  CAF_CHECK_EQUAL(d.unusable, 0u);
+  CAF_CHECK_EQUAL(d.max_update_id, INT64_MAX - 1);
+  CAF_CHECK(usable_update_id(INT64_MAX - 1));
+  CAF_CHECK(!usable_update_id(INT64_MAX));
+}
