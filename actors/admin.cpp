@@ -33,6 +33,10 @@ std::chrono::milliseconds io_deadline(const settings& s, admin_endpoint e) {
     case admin_endpoint::health_ready:
     case admin_endpoint::health:
       return 2 * live + std::chrono::milliseconds(500);
+    case admin_endpoint::users_import:
+    case admin_endpoint::users_export:
+      // A million users take seconds to import.
+      return std::chrono::seconds(125);
     default:
       return ms(s.admin.action_timeout) + std::chrono::seconds(5);
   }
@@ -297,6 +301,16 @@ void dispatch(admin_self self, const admin_exchange_ptr& ex) {
       return serve_user_action(self, ex, false);
     case admin_endpoint::locks_clean:
       return serve_locks_clean(self, ex);
+    case admin_endpoint::users_list:
+      return serve_users_list(self, ex);
+    case admin_endpoint::user_remove:
+      return serve_user_remove(self, ex);
+    case admin_endpoint::user_transcript:
+      return serve_user_transcript(self, ex);
+    case admin_endpoint::users_import:
+    case admin_endpoint::users_export:
+      return serve_users_transfer(
+        self, ex, ex->route.endpoint == admin_endpoint::users_import);
     default:
       ex->fail(http::status::not_found, "no such endpoint");
   }

@@ -46,6 +46,20 @@ void gather_readiness(admin_self self,
 /// Calls `k` with the liveness check.
 void check_live(admin_self self, std::function<void(check_result)> k);
 
+/// Serves /admin/users?status=&limit=&after=: one page of users, no tokens.
+void serve_users_list(admin_self self, const admin_exchange_ptr& ex);
+
+/// Serves DELETE /admin/users/{id}: the provisioner (or the store) removes
+/// the user.
+void serve_user_remove(admin_self self, const admin_exchange_ptr& ex);
+
+/// Serves DELETE /admin/users/{id}/transcript: the store forgets it.
+void serve_user_transcript(admin_self self, const admin_exchange_ptr& ex);
+
+/// Serves POST /admin/users/import?file= and /admin/users/export?out=.
+void serve_users_transfer(admin_self self, const admin_exchange_ptr& ex,
+                          bool import);
+
 /// Returns the startup check.
 check_result check_startup(admin_self self);
 

@@ -71,12 +71,44 @@ void counter_from(prometheus_writer& out, const char* name, const char* help,
   out.sample(name, static_cast<double>(detail_u64(node->detail_json, key)));
 }
 
+/// The store's database worker: queue depth, jobs and the time from
+/// queueing a job to its commit (sum and max), write failures.
+void write_store_metrics(prometheus_writer& out, const status_node* store) {
+  if (store == nullptr)
+    return;
+  auto& d = store->detail_json;
+  out.family("zaki_store_queue_depth", "gauge",
+             "Database jobs waiting for the store's worker thread.");
+  out.sample("zaki_store_queue_depth",
+             static_cast<double>(detail_u64(d, "queue_depth")));
+  // Counters rather than a summary: rate(sum)/rate(count) is the mean.
+  out.family("zaki_store_latency_seconds_total", "counter",
+             "Summed time from queueing a database job to its commit.");
+  out.sample("zaki_store_latency_seconds_total",
+             static_cast<double>(detail_u64(d, "latency_ns_sum")) / 1e9);
+  counter_from(out, "zaki_store_jobs_total",
+               "Database jobs done by the store's worker.", store, "jobs");
+  out.family("zaki_store_latency_max_seconds", "gauge",
+             "Longest time from queueing a database job to its commit.");
+  out.sample("zaki_store_latency_max_seconds",
+             static_cast<double>(detail_u64(d, "latency_ns_max")) / 1e9);
+  counter_from(out, "zaki_store_batches_total",
+               "Transactions committed by the store's worker.", store,
+               "batches");
+  counter_from(out, "zaki_store_write_failures_total",
+               "Database writes that failed (full disk, read-only file).",
+               store, "write_failures");
+  out.family("zaki_store_users", "gauge", "Users in the database.");
+  out.sample("zaki_store_users", static_cast<double>(detail_u64(d, "users")));
+}
+
 } // namespace
 
 void write_tree_metrics(prometheus_writer& out, const status_node& root) {
   const status_node* poller = nullptr;
   const status_node* sup = nullptr;
   const status_node* telegram = nullptr;
+  const status_node* store = nullptr;
   out.family("zaki_actor_mailbox_size", "gauge",
              "Messages waiting in the mailbox of a long-lived actor.");
   std::vector<std::string> actor_label{"actor"};
@@ -91,6 +123,8 @@ void write_tree_metrics(prometheus_writer& out, const status_node& root) {
       sup = &child;
     else if (child.name == "telegram")
       telegram = &child;
+    else if (child.name == "store")
+      store = &child;
   }
   out.family("zaki_actor_restarts_total", "counter",
              "Restarts of a long-lived actor by the root supervisor.");
@@ -136,6 +170,7 @@ void write_tree_metrics(prometheus_writer& out, const status_node& root) {
   out.family("zaki_user_messages_queued", "gauge",
              "Messages queued in user actors behind the one in flight.");
   out.sample("zaki_user_messages_queued", static_cast<double>(t.queued));
+  write_store_metrics(out, store);
 }
 
 void write_process_metrics(prometheus_writer& out, double uptime_s) {

@@ -14,6 +14,7 @@
 #include "runtime/logging.hpp"
 #include "json/writer.hpp"
 #include "storage/user_paths.hpp"
+#include "storage/database.hpp"
 #include "storage/users_file.hpp"
 #include "messages/peer.hpp"
 
@@ -656,16 +657,20 @@ std::vector<child_spec> container_children(const context_ptr& ctx) {
   result.push_back(
     {"provisioner", names::provisioner, [ctx](root_self self) {
        // A short local read at (re)start: ports in use and the tokens of
-       // existing users come from users.json. The static backend manages
-       // no container, so it keeps no second copy of the users (100,000
-       // of them cost ~35 MB) and asks the store instead.
+       // existing users come from the database (one container per user:
+       // as many users as the port range holds). The static backend
+       // manages no container, so it keeps no second copy of the users
+       // (100,000 of them cost ~35 MB) and asks the store instead.
        std::vector<user_record> known;
-       users_load_result res;
-       if (ctx->cfg.backend.kind != "static")
-         res = load_users_file(ctx->cfg.store.users_file);
-       if (res.ok)
-         for (auto& [id, rec] : res.users)
-           known.push_back(rec);
+       if (ctx->cfg.backend.kind != "static") {
+         std::string err;
+         known = load_all_users(database_path(ctx->cfg.store.database,
+                                              ctx->cfg.store.data_root),
+                                err);
+         if (!err.empty())
+           logger("provisioner")->error("event=users_unreadable error={}",
+                                        log_value(err));
+       }
        return caf::actor_cast<caf::actor>(
          self->spawn<caf::linked>(provisioner, ctx, std::move(known)));
      }});

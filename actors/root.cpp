@@ -181,13 +181,10 @@ std::vector<child_spec> core_children(const context_ptr& ctx,
   std::vector<child_spec> result;
   result.push_back(
     {"store", names::store, [ctx, users](root_self self) {
-       // The first start uses the registry main loaded; a restart reads
-       // the file again (keeping nothing if it no longer parses).
+       // The first start seeds the database with the registry it was given
+       // (tests, demo); a restart reopens the database as it is.
        user_registry initial;
-       if (users->empty())
-         load_user_registry(ctx->cfg.store.users_file, initial);
-       else
-         std::swap(initial, *users);
+       std::swap(initial, *users);
        return caf::actor_cast<caf::actor>(
          self->spawn<caf::linked>(store, ctx, std::move(initial)));
      }});

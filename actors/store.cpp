@@ -1,78 +1,445 @@
 #include "actors/store.hpp"
 
+#include <chrono>
+
 #include "json/writer.hpp"
+#include "messages/errors.hpp"
 #include "runtime/logging.hpp"
+#include "storage/users_import.hpp"
 
 namespace zaki {
 
+namespace {
+
+using self_ptr = store_actor::stateful_pointer<store_state>;
+
+/// How long usage counters collect before one commit writes them all.
+constexpr auto usage_flush_delay = std::chrono::milliseconds(200);
+
+/// How long to wait before writing again after the database refused.
+constexpr auto usage_retry_delay = std::chrono::seconds(5);
+
+/// Runs `work(db)` on the worker and then `then(result, error)` inside the
+/// actor, where `error` is the job's own error or the batch's commit error.
+/// `work` returns a pair of its result and its error text.
+template <class Work, class Then>
+void submit(self_ptr self, Work work, Then then) {
+  auto hdl = caf::actor_cast<store_actor>(self);
+  self->state.worker->post(
+    [hdl, work = std::move(work),
+     then = std::move(then)](database& db) mutable -> db_worker::completion {
+      auto out = std::make_shared<decltype(work(db))>(work(db));
+      return [hdl, out, then](const std::string& commit_error) {
+        auto reply = std::make_shared<store_reply>();
+        reply->fn = [out, then, commit_error]() mutable {
+          auto err = out->second.empty() ? commit_error : out->second;
+          then(std::move(out->first), err);
+        };
+        caf::anon_send(hdl, internal_atom_v, done_atom_v, std::move(reply));
+      };
+    });
+}
+
+/// Remembers a failed write (or its end) for status, readiness and logs.
+void note_write(self_ptr self, const std::string& err, const char* what) {
+  auto& st = self->state;
+  if (err.empty()) {
+    if (!st.db_error.empty())
+      logger("store")->info("event=db_writable again_after={}", what);
+    st.db_error.clear();
+    ++st.writes;
+    return;
+  }
+  ++st.write_failures;
+  if (st.db_error != err)
+    logger("store")->error("event=db_write_failed what={} error={}", what,
+                           log_value(err, 300));
+  st.db_error = err;
+}
+
+caf::error unavailable(self_ptr self) {
+  return make_error(errc::internal,
+                    "the database is not available: " + self->state.open_error);
+}
+
+void arm_flush(self_ptr self, caf::timespan delay) {
+  if (self->state.flush_armed)
+    return;
+  self->state.flush_armed = true;
+  self->delayed_send(self, delay, internal_atom_v, flush_usage_atom_v);
+}
+
+/// Writes the usage counters and transcript entries collected since the
+/// last flush in one job (one commit): a message costs the worker one
+/// wake-up per flush, not three.
+void flush_usage(self_ptr self) {
+  auto& st = self->state;
+  st.flush_armed = false;
+  if ((st.pending_usage.empty() && st.pending_transcripts.empty())
+      || st.flush_in_flight || !st.worker)
+    return;
+  std::vector<usage_record> batch;
+  batch.reserve(st.pending_usage.size());
+  for (auto& [id, u] : st.pending_usage)
+    batch.push_back(u);
+  st.pending_usage.clear();
+  auto entries = std::move(st.pending_transcripts);
+  st.pending_transcripts.clear();
+  auto waiters = std::move(st.transcript_waiters);
+  st.transcript_waiters.clear();
+  auto limit = st.ctx->cfg.store.transcript_limit;
+  st.flush_in_flight = true;
+  submit(
+    self,
+    [batch, entries, limit](database& db) {
+      auto day = utc_day();
+      std::string err;
+      for (auto& u : batch)
+        if (err = db.add_usage(u, day); !err.empty())
+          break;
+      if (err.empty() && !entries.empty())
+        err = db.add_transcripts(entries, limit);
+      return std::make_pair(batch, err);
+    },
+    [self, waiters, n = entries.size()](std::vector<usage_record> batch,
+                                        const std::string& err) mutable {
+      auto& st = self->state;
+      st.flush_in_flight = false;
+      note_write(self, err, "usage");
+      for (auto& rp : waiters)
+        rp.deliver(err.empty());
+      if (!err.empty()) {
+        // Usage is counted in memory until the disk takes writes again;
+        // transcript entries are dropped (the log says how many).
+        if (n > 0)
+          logger("store")->warn("event=transcript_dropped entries={}", n);
+        for (auto& u : batch) {
+          auto& p = st.pending_usage[u.user_id];
+          p.user_id = u.user_id;
+          p.requests += u.requests;
+          p.prompt_tokens += u.prompt_tokens;
+          p.completion_tokens += u.completion_tokens;
+        }
+        arm_flush(self, usage_retry_delay);
+      } else if (!st.pending_usage.empty()
+                 || !st.pending_transcripts.empty()) {
+        arm_flush(self, usage_flush_delay);
+      }
+    });
+}
+
+std::string import_detail(const import_report& rep) {
+  return rep.missing ? rep.error + ": the current users stay" : rep.error;
+}
+
+/// Imports users.json (reload, admin import) and answers the user count.
+caf::result<uint64_t> import_file(self_ptr self, std::string path,
+                                  bool reload) {
+  auto& st = self->state;
+  if (!st.worker)
+    return unavailable(self);
+  auto rp = self->make_response_promise<uint64_t>();
+  bool unique = st.ctx->cfg.backend.kind != "static";
+  submit(
+    self,
+    [path, unique](database& db) {
+      auto rep = import_users(db, path, unique);
+      std::string err;
+      auto n = db.count_users(err);
+      return std::make_pair(std::make_pair(rep, n), std::string{});
+    },
+    [self, rp, path, reload](std::pair<import_report, uint64_t> out,
+                             const std::string& err) mutable {
+      auto& st = self->state;
+      auto& rep = out.first;
+      auto log = logger("store");
+      if (!err.empty() || !rep.ok) {
+        auto why = err.empty() ? import_detail(rep) : err;
+        st.last_error = why;
+        log->error("event={} file={} error={} kept_users={}",
+                   reload ? "reload_failed" : "import_failed", log_value(path),
+                   log_value(why, 300), st.users);
+        if (reload)
+          rp.deliver(st.users);
+        else
+          rp.deliver(make_error(errc::internal, why));
+        return;
+      }
+      for (auto& w : rep.warnings)
+        log->warn("event=users_entry_skipped detail={}", log_value(w));
+      if (!rep.shared_note.empty())
+        log->info("event=users_share_gateways detail={}",
+                  log_value(rep.shared_note, 300));
+      st.last_error.clear();
+      st.users = out.second;
+      ++st.reloads;
+      log->info("event={} file={} imported={} users={}",
+                reload ? "reloaded" : "imported", log_value(path),
+                rep.imported, st.users);
+      rp.deliver(reload ? st.users : rep.imported);
+    });
+  return rp;
+}
+
+std::string status_detail(self_ptr self) {
+  auto& st = self->state;
+  json_writer w;
+  w.begin_object().field("users", st.users);
+  w.field("reloads", st.reloads).field("writes", st.writes);
+  w.field("file", st.ctx->cfg.store.users_file);
+  w.field("database", st.db_path);
+  w.field("write_failures", st.write_failures);
+  w.field("pending_usage", uint64_t{st.pending_usage.size()});
+  if (st.worker) {
+    w.field("queue_depth", uint64_t{st.worker->queue_depth()});
+    w.field("jobs", st.worker->jobs_done());
+    w.field("batches", st.worker->batches());
+    w.field("latency_ns_sum", st.worker->latency_ns_sum());
+    w.field("latency_ns_max", st.worker->latency_ns_max());
+  }
+  if (!st.last_error.empty())
+    w.field("last_error", st.last_error);
+  if (!st.open_error.empty())
+    w.field("db_error", st.open_error);
+  else if (!st.db_error.empty())
+    w.field("db_error", st.db_error);
+  return w.end_object().take();
+}
+
+} // namespace
+
+store_state::~store_state() {
+  if (!worker || (pending_usage.empty() && pending_transcripts.empty()))
+    return;
+  std::vector<usage_record> batch;
+  for (auto& [id, u] : pending_usage)
+    batch.push_back(u);
+  auto limit = ctx->cfg.store.transcript_limit;
+  worker->post([batch, entries = std::move(pending_transcripts),
+                limit](database& db) -> db_worker::completion {
+    auto day = utc_day();
+    for (auto& u : batch)
+      db.add_usage(u, day);
+    db.add_transcripts(entries, limit);
+    return {};
+  });
+}
+
 store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
                                  context_ptr ctx, user_registry initial) {
-  self->state.ctx = ctx;
-  self->state.users = std::move(initial);
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.db_path = database_path(ctx->cfg.store.database, ctx->cfg.store.data_root);
   auto log = logger("store");
-  auto persist = [self, log]() -> bool {
-    auto& path = self->state.ctx->cfg.store.users_file;
-    // Writing is a short local-disk operation (a few ms with fsync) and
-    // only happens on provisioning and removal, never per message.
-    auto err = save_users_file(path, self->state.users);
-    if (!err.empty()) {
-      self->state.last_error = err;
-      log->error("event=users_write_failed file={} error={}", log_value(path),
-                 log_value(err));
-      return false;
-    }
-    ++self->state.writes;
-    return true;
-  };
+  if (auto db = database::open(st.db_path, st.open_error)) {
+    if (ctx->cfg.store.max_size_mb > 0)
+      db->limit_size(ctx->cfg.store.max_size_mb << 20);
+    std::string err;
+    st.users = db->count_users(err);
+    st.worker = std::make_unique<db_worker>(std::move(db));
+  } else {
+    log->error("event=db_unavailable error={}", log_value(st.open_error));
+  }
+  if (st.worker && !initial.empty()) {
+    // Seeds (tests, demo): one job, one transaction.
+    auto records = std::make_shared<std::vector<user_record>>();
+    for (auto id : initial.sorted_ids())
+      records->push_back(*initial.find(id));
+    submit(
+      self,
+      [records](database& db) {
+        std::string err;
+        for (auto& rec : *records)
+          if (err = db.put_user(rec); !err.empty())
+            break;
+        std::string ignored;
+        return std::make_pair(db.count_users(ignored), err);
+      },
+      [self](uint64_t n, const std::string& err) {
+        note_write(self, err, "seed");
+        self->state.users = n;
+      });
+  }
   return {
-    [self](get_atom, int64_t user_id) {
-      user_lookup result;
-      if (auto rec = self->state.users.find(user_id)) {
-        result.found = true;
-        result.record = std::move(*rec);
-      }
-      return result;
+    [self](get_atom, int64_t user_id) -> caf::result<user_lookup> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<user_lookup>();
+      submit(
+        self,
+        [user_id](database& db) {
+          std::string err;
+          user_lookup result;
+          if (auto rec = db.find_user(user_id, err)) {
+            result.found = true;
+            result.record = std::move(*rec);
+          }
+          return std::make_pair(result, err);
+        },
+        [rp](user_lookup result, const std::string& err) mutable {
+          // A lookup needs no commit: a read that succeeded stands even
+          // when the batch's writes did not.
+          if (!result.found && !err.empty())
+            rp.deliver(make_error(errc::internal, err));
+          else
+            rp.deliver(std::move(result));
+        });
+      return rp;
     },
-    [self, persist](put_atom, user_record rec) {
-      self->state.users.put(rec);
-      return persist();
+    [self](put_atom, user_record rec) -> caf::result<bool> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<bool>();
+      submit(
+        self,
+        [rec](database& db) {
+          std::string err;
+          bool fresh = !db.find_user(rec.user_id, err) && err.empty();
+          err = db.put_user(rec);
+          return std::make_pair(fresh, err);
+        },
+        [self, rp](bool fresh, const std::string& err) mutable {
+          note_write(self, err, "user");
+          if (err.empty() && fresh)
+            ++self->state.users;
+          rp.deliver(err.empty());
+        });
+      return rp;
     },
-    [self, persist](remove_atom, int64_t user_id) {
-      if (!self->state.users.erase(user_id))
-        return false;
-      return persist();
+    [self](remove_atom, int64_t user_id) -> caf::result<bool> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<bool>();
+      submit(
+        self,
+        [user_id](database& db) {
+          bool removed = false;
+          auto err = db.remove_user(user_id, removed);
+          return std::make_pair(removed, err);
+        },
+        [self, rp](bool removed, const std::string& err) mutable {
+          note_write(self, err, "user");
+          if (err.empty() && removed && self->state.users > 0)
+            --self->state.users;
+          rp.deliver(err.empty() && removed);
+        });
+      return rp;
     },
-    [self, log](reload_atom) -> uint64_t {
-      auto& path = self->state.ctx->cfg.store.users_file;
-      auto res = load_user_registry(path, self->state.users);
-      if (!res.ok) {
-        self->state.last_error = res.error;
-        log->error("event=reload_failed file={} error={} kept_users={}",
-                   log_value(path), log_value(res.error), self->state.users.size());
-        return self->state.users.size();
-      }
-      for (auto& w : res.warnings)
-        log->warn("event=users_entry_skipped detail={}", log_value(w));
-      self->state.last_error.clear();
-      ++self->state.reloads;
-      log->info("event=reloaded file={} users={}", log_value(path),
-                self->state.users.size());
-      return self->state.users.size();
+    [self](reload_atom) -> caf::result<uint64_t> {
+      return import_file(self, self->state.ctx->cfg.store.users_file, true);
     },
+    [self](list_atom, const std::string& status, uint32_t limit,
+           int64_t after) -> caf::result<user_page> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<user_page>();
+      limit = std::max(1u, std::min(limit, 1000u));
+      submit(
+        self,
+        [status, limit, after](database& db) {
+          std::string err;
+          user_page page;
+          page.users = db.list_users(status, limit, after, err);
+          if (page.users.size() == limit)
+            page.next_after = page.users.back().user_id;
+          return std::make_pair(page, err);
+        },
+        [rp](user_page page, const std::string& err) mutable {
+          if (!err.empty() && page.users.empty())
+            rp.deliver(make_error(errc::internal, err));
+          else
+            rp.deliver(std::move(page));
+        });
+      return rp;
+    },
+    [self](usage_atom, const usage_record& u) {
+      auto& p = self->state.pending_usage[u.user_id];
+      p.user_id = u.user_id;
+      p.requests += u.requests;
+      p.prompt_tokens += u.prompt_tokens;
+      p.completion_tokens += u.completion_tokens;
+      arm_flush(self, usage_flush_delay);
+    },
+    [self](transcript_atom, const transcript_entry& e) -> caf::result<bool> {
+      auto& st = self->state;
+      if (!st.worker)
+        return unavailable(self);
+      st.pending_transcripts.push_back(e);
+      auto rp = self->make_response_promise<bool>();
+      st.transcript_waiters.push_back(rp);
+      // A database that refuses writes is retried on the usage's slower
+      // schedule; transcripts then wait with it.
+      arm_flush(self, usage_flush_delay);
+      return rp;
+    },
+    [self](forget_atom, int64_t user_id) -> caf::result<uint64_t> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<uint64_t>();
+      submit(
+        self,
+        [user_id](database& db) {
+          uint64_t n = 0;
+          auto err = db.forget(user_id, n);
+          return std::make_pair(n, err);
+        },
+        [self, rp, user_id](uint64_t n, const std::string& err) mutable {
+          note_write(self, err, "forget");
+          if (!err.empty()) {
+            rp.deliver(make_error(errc::internal, err));
+            return;
+          }
+          logger("store")->info("event=transcript_forgotten user={} entries={}",
+                                user_id, n);
+          rp.deliver(n);
+        });
+      return rp;
+    },
+    [self](import_atom, const std::string& path) -> caf::result<uint64_t> {
+      return import_file(self, path, false);
+    },
+    [self](export_atom, const std::string& path) -> caf::result<uint64_t> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<uint64_t>();
+      submit(
+        self,
+        [path](database& db) {
+          uint64_t n = 0;
+          auto err = export_users(db, path, n);
+          return std::make_pair(n, err);
+        },
+        [rp](uint64_t n, const std::string& err) mutable {
+          if (!err.empty())
+            rp.deliver(make_error(errc::internal, err));
+          else
+            rp.deliver(n);
+        });
+      return rp;
+    },
+    [self](ready_atom) -> caf::result<bool, std::string> {
+      auto& st = self->state;
+      if (!st.open_error.empty())
+        return {false, st.open_error};
+      if (!st.db_error.empty())
+        return {false, "the database refuses writes: " + st.db_error};
+      return {true, st.db_path + " takes writes"};
+    },
+    [self](internal_atom, done_atom, const store_reply_ptr& reply) {
+      reply->fn();
+    },
+    [self](internal_atom, flush_usage_atom) { flush_usage(self); },
     [self](status_atom) {
       status_node node;
       node.name = "store";
       node.id = self->id();
-      node.state = self->state.last_error.empty() ? "running" : "degraded";
+      auto& st = self->state;
+      node.state = st.last_error.empty() && st.db_error.empty()
+                       && st.open_error.empty()
+                     ? "running"
+                     : "degraded";
       node.mailbox_size = self->mailbox().size();
-      json_writer w;
-      w.begin_object().field("users", uint64_t{self->state.users.size()});
-      w.field("reloads", self->state.reloads).field("writes",
-                                                    self->state.writes);
-      w.field("file", self->state.ctx->cfg.store.users_file);
-      if (!self->state.last_error.empty())
-        w.field("last_error", self->state.last_error);
-      node.detail_json = w.end_object().take();
+      node.detail_json = status_detail(self);
       return node;
     },
   };

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "messages/peer.hpp"
+#include "actors/store_client.hpp"
 #include "actors/user_commands.hpp"
 #include "actors/user_reply.hpp"
 #include "actors/user_stream.hpp"
@@ -288,6 +289,8 @@ void on_gateway_result(self_ptr self, http_result& res) {
               answer.content.size(), msg.request_id);
     st.phase = "replying";
     linger_lock(self); // the exchange is over; Telegram needs no lock
+    record_answer(self->system(), st.ctx->cfg.store.transcripts, st.user_id,
+                  msg.request_id, msg.text, answer);
     if (stream_shown(self))
       return finish_stream(self, std::move(answer));
     return reply_with_answer(self, std::move(answer.content));

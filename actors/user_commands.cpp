@@ -29,6 +29,7 @@ constexpr std::string_view help_html
     "/status \xE2\x80\x94 your assistant's state, uptime and waiting "
     "messages\n"
     "/restart \xE2\x80\x94 restart your assistant (asks first)\n"
+    "/forget \xE2\x80\x94 delete the transcript this bot keeps\n"
     "/help \xE2\x80\x94 this text\n\n"
     "If something fails, the message names an error code (like "
     "<code>ZR-GATEWAY-TIMEOUT</code>) and a request id: give both to "
@@ -145,6 +146,37 @@ void handle_restart_command(user_self self) {
   send_and_finish(self, std::move(out));
 }
 
+/// Deletes the user's transcript in the store (what the dashboard shows);
+/// the assistant's own memory in its container is not touched.
+void handle_forget_command(user_self self) {
+  auto seq = self->state.seq;
+  auto reply = [self, seq](std::string text) {
+    auto& st = self->state;
+    if (st.seq != seq || !st.current)
+      return;
+    outgoing_text out;
+    out.chat_id = st.current->chat_id;
+    out.request_id = st.current->request_id;
+    out.text = std::move(text);
+    send_and_finish(self, std::move(out));
+  };
+  auto store = self->system().registry().get<store_actor>(names::store);
+  if (!store)
+    return reply("I could not delete your transcript right now; please try "
+                 "again later.");
+  self->request(store, std::chrono::seconds(10), forget_atom_v,
+                self->state.user_id)
+    .then(
+      [reply](uint64_t n) {
+        reply("\xF0\x9F\xA7\xB9 Done: I deleted the " + std::to_string(n)
+              + " messages of your transcript kept by this bot.");
+      },
+      [reply](caf::error&) {
+        reply("I could not delete your transcript right now; please try "
+              "again later.");
+      });
+}
+
 bool handle_command(user_self self, user_command cmd) {
   auto& st = self->state;
   auto& msg = *st.current;
@@ -171,6 +203,9 @@ bool handle_command(user_self self, user_command cmd) {
       return true;
     case user_command::restart:
       handle_restart_command(self);
+      return true;
+    case user_command::forget:
+      handle_forget_command(self);
       return true;
     case user_command::none:
       break;
@@ -363,6 +398,8 @@ user_command parse_user_command(std::string_view text) {
     return user_command::status;
   if (name == "restart")
     return user_command::restart;
+  if (name == "forget")
+    return user_command::forget;
   return user_command::none;
 }
 

@@ -17,7 +17,7 @@ namespace zaki {
 
 /// The commands the router handles; any other text (including other
 /// commands, which OpenClaw may know) goes to the assistant.
-enum class user_command : uint8_t { none, start, help, status, restart };
+enum class user_command : uint8_t { none, start, help, status, restart, forget };
 
 /// Parses a command at the start of `text`: "/status", "/status@SomeBot"
 /// and "/status anything" all give `status`; letters are compared

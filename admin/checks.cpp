@@ -16,6 +16,8 @@ struct detail_fields {
   bool reachable = true;
   std::string last_error;
   int64_t users = -1;
+  /// The store's database refuses writes (full disk, read-only file).
+  std::string db_error;
 };
 
 detail_fields read_detail(const std::string& json) {
@@ -35,6 +37,8 @@ detail_fields read_detail(const std::string& json) {
   std::string_view text;
   if (obj["last_error"].get(text) == simdjson::SUCCESS)
     result.last_error = std::string{text};
+  if (obj["db_error"].get(text) == simdjson::SUCCESS)
+    result.db_error = std::string{text};
   int64_t n = 0;
   uint64_t u = 0;
   if (obj["users"].get(n) == simdjson::SUCCESS)
@@ -77,6 +81,11 @@ check_result judge_store(const status_node& store) {
   if (!d.last_error.empty())
     detail += "; the last reload failed (" + d.last_error
               + "), the previous mapping stays in use";
+  // Routing goes on (lookups read), but new users, usage and transcripts
+  // cannot be kept: an operator must free the disk or fix the file.
+  if (!d.db_error.empty())
+    return failed("store", "db_unwritable",
+                  "the database refuses writes: " + d.db_error);
   return passed("store", std::move(detail));
 }
 

@@ -37,6 +37,16 @@ const char* to_string(admin_endpoint x) {
       return "/admin/users/{id}/stop";
     case admin_endpoint::locks_clean:
       return "/admin/locks/clean";
+    case admin_endpoint::users_list:
+      return "/admin/users";
+    case admin_endpoint::user_remove:
+      return "/admin/users/{id} (DELETE)";
+    case admin_endpoint::user_transcript:
+      return "/admin/users/{id}/transcript";
+    case admin_endpoint::users_import:
+      return "/admin/users/import";
+    case admin_endpoint::users_export:
+      return "/admin/users/export";
     default:
       return "unknown";
   }
@@ -73,7 +83,40 @@ admin_route make_route(admin_endpoint endpoint, std::string_view method,
 
 admin_route match_admin_route(std::string_view method,
                               std::string_view target) {
+  auto result = match_admin_path(method, target);
+  if (auto q = target.find('?'); q != std::string_view::npos)
+    result.query = std::string{target.substr(q + 1)};
+  return result;
+}
+
+admin_route match_admin_path(std::string_view method,
+                             std::string_view target) {
   auto path = target.substr(0, target.find('?'));
+  // The store's routes (users paging, removal, transcripts, import and
+  // export) come first: "import" and "export" are no user ids.
+  if (path == "/admin/users")
+    return make_route(admin_endpoint::users_list, method, "GET");
+  if (path == "/admin/users/import")
+    return make_route(admin_endpoint::users_import, method, "POST");
+  if (path == "/admin/users/export")
+    return make_route(admin_endpoint::users_export, method, "POST");
+  if (path.rfind("/admin/users/", 0) == 0) {
+    auto rest = path.substr(13);
+    auto slash = rest.find('/');
+    int64_t id = 0;
+    bool transcript = slash != std::string_view::npos
+                      && rest.substr(slash + 1) == "transcript";
+    if (parse_user_id(rest.substr(0, slash), id)
+        && (transcript || (slash == std::string_view::npos
+                           && method == "DELETE"))) {
+      auto r = transcript ? make_route(admin_endpoint::user_transcript,
+                                       method, "DELETE")
+                          : make_route(admin_endpoint::user_remove, method,
+                                       "DELETE");
+      r.user_id = id;
+      return r;
+    }
+  }
   struct fixed {
     std::string_view path;
     admin_endpoint endpoint;

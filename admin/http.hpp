@@ -30,6 +30,11 @@ enum class admin_endpoint : uint8_t {
   user_restart,
   user_stop,
   locks_clean,
+  users_list,
+  user_remove,
+  user_transcript,
+  users_import,
+  users_export,
   unknown,
 };
 
@@ -47,6 +52,8 @@ struct admin_route {
   const char* allow = "GET";
   /// The {id} segment was not a positive decimal number.
   bool bad_user_id = false;
+  /// The query string after '?', undecoded (paging, import and export).
+  std::string query;
 };
 
 /// Matches `method` and `target` (path plus optional query, which is
@@ -54,6 +61,10 @@ struct admin_route {
 /// so `/admin/users/..%2f..` is a bad id and never a different path.
 admin_route match_admin_route(std::string_view method,
                               std::string_view target);
+
+/// Matches the path of `target` only (the query is left out).
+admin_route match_admin_path(std::string_view method,
+                             std::string_view target);
 
 /// Returns whether `endpoint` needs the bearer token when the server is
 /// bound beyond loopback: /admin/* and /metrics do, the probes never.

@@ -310,4 +310,29 @@ int run_admin_command(const settings& s, const std::vector<std::string>& args,
   return admin_exit::ok;
 }
 
+admin_reply admin_request(const settings& s, std::string_view method,
+                          const std::string& target) {
+  admin_reply out;
+  auto hp = parse_host_port(s.admin.address);
+  if (!hp) {
+    out.transport_error = "admin.address must be HOST:PORT";
+    return out;
+  }
+  auto host = hp->first;
+  if (host == "localhost" || host == "0.0.0.0" || host.empty())
+    host = "127.0.0.1";
+  else if (host == "::")
+    host = "::1";
+  std::string token_error;
+  auto token = read_secret("ZAKI_ADMIN_TOKEN", s.admin.token_file,
+                           token_error);
+  auto res = call(host, hp->second, http::string_to_verb(method), target,
+                  token);
+  out.transport_error = std::move(res.transport_error);
+  out.refused = res.refused;
+  out.status = res.status;
+  out.body = std::move(res.body);
+  return out;
+}
+
 } // namespace zaki

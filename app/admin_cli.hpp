@@ -27,6 +27,21 @@ constexpr int unreachable = 3;
 int run_admin_command(const settings& s, const std::vector<std::string>& args,
                       std::ostream& out, std::ostream& err, bool color);
 
+/// One request to the running router's admin server (users CLI).
+struct admin_reply {
+  /// Set when no HTTP answer arrived; `refused` when nothing listens.
+  std::string transport_error;
+  bool refused = false;
+  int status = 0;
+  std::string body;
+};
+
+/// Sends `method` (GET, POST, DELETE) `target` to `s.admin.address` with
+/// the admin token of the environment or token file, as the admin command
+/// does. A bad address is a transport error.
+admin_reply admin_request(const settings& s, std::string_view method,
+                          const std::string& target);
+
 /// Renders the JSON of /admin/tree (or of one node) as an indented text
 /// tree, with ANSI colours when `color`. Returns false and sets `error`
 /// when the JSON is not a status tree.

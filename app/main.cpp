@@ -18,6 +18,7 @@
 #include "runtime/config.hpp"
 #include "app/demo/demo.hpp"
 #include "app/locks_cli.hpp"
+#include "app/users_cli.hpp"
 #include "runtime/logging.hpp"
 #include "app/run.hpp"
 #include "app/tree.hpp"
@@ -35,6 +36,8 @@ void print_usage(std::ostream& out) {
          "  locks    list|clean session locks under the data root\n"
          "  admin    tree|health|user <id>|restart <id>|stop <id>: ask the\n"
          "           running router's admin server\n"
+         "  users    list|show <id>|remove <id>|import FILE|export: the\n"
+         "           users in the database (running router or file)\n"
          "  version  print the version\n\n"
          "options: --config-file=FILE (INI), --long-help lists every option,\n"
          "--dump-config prints the effective configuration.\n"
@@ -87,21 +90,16 @@ int run_command(std::vector<std::string> args) {
     std::cerr << "zaki-router: " << why << "\n";
     return exit_usage;
   }
-  zaki::user_registry registry;
-  auto users = zaki::load_user_registry(cfg.values.store.users_file, registry);
-  if (!users.ok) {
-    log->critical("event=refusing_to_start file={} reason={}",
-                  zaki::log_value(cfg.values.store.users_file),
-                  zaki::log_value(users.error));
+  // The users live in the database; users.json is imported when it is
+  // newer than the last import (a file that does not parse refuses the
+  // start, as does a corrupt database or one of a newer version).
+  if (auto why = zaki::prepare_store(cfg.values); !why.empty()) {
+    log->critical("event=refusing_to_start reason={}", zaki::log_value(why));
     zaki::shutdown_logging();
-    std::cerr << "zaki-router: " << cfg.values.store.users_file << ": "
-              << users.error << "\n";
+    std::cerr << "zaki-router: " << why << "\n";
     return exit_usage;
   }
-  for (auto& w : users.warnings)
-    log->warn("event=users_entry_skipped detail={}", zaki::log_value(w));
-  log->info("event=users_loaded file={} users={}",
-            zaki::log_value(cfg.values.store.users_file), registry.size());
+  zaki::user_registry registry;
   auto access = zaki::check_admin_access(cfg.values);
   if (!access.problem.empty()) {
     log->critical("event=refusing_to_start reason={}",
@@ -188,6 +186,8 @@ int main(int argc, char** argv) {
     return locks_command(std::move(args));
   if (command == "admin")
     return admin_command(std::move(args));
+  if (command == "users")
+    return zaki::users_main(std::move(args));
   if (command == "version" || command == "--version") {
     std::cout << "zaki-router " << ZAKI_VERSION << "\n";
     return 0;

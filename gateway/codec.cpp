@@ -34,45 +34,55 @@ void decode_error_body(std::string& body, gateway_answer& out) {
   }
 }
 
-bool decode_content(std::string& body, std::string& content) {
+/// Reads the answer text of choices[0] and, when present, the token usage.
+/// Walks the top-level members in document order, so that `usage` may come
+/// before or after `choices`.
+bool decode_content(std::string& body, gateway_answer& out) {
   pad_for_simdjson(body);
   od::document doc;
   if (thread_ondemand_parser().iterate(body).get(doc))
     return false;
-  od::array choices;
-  if (doc["choices"].get_array().get(choices))
+  od::object top;
+  if (doc.get_object().get(top))
     return false;
-  for (auto choice : choices) {
-    od::object obj;
-    if (choice.get_object().get(obj))
-      return false;
-    std::string_view text;
-    if (obj["message"]["content"].get_string().get(text))
-      return false;
-    content.assign(text.data(), text.size());
-    return true;
-  }
-  return false;
-}
-
-/// Reads usage.prompt_tokens and usage.completion_tokens, if present.
-void decode_usage(std::string& body, gateway_answer& out) {
-  od::document doc;
-  if (thread_parser().iterate(body).get(doc))
-    return;
-  od::object usage;
-  if (doc["usage"].get_object().get(usage))
-    return;
-  for (auto field : usage) {
+  bool found = false;
+  for (auto field : top) {
     std::string_view key;
-    int64_t n = 0;
-    if (field.unescaped_key().get(key) || field.value().get_int64().get(n))
-      continue;
-    if (key == "prompt_tokens")
-      out.prompt_tokens = n;
-    else if (key == "completion_tokens")
-      out.completion_tokens = n;
+    if (field.unescaped_key().get(key))
+      return found; // damage after the answer does not undo it
+    if (key == "choices") {
+      od::array choices;
+      if (field.value().get_array().get(choices))
+        return false;
+      for (auto choice : choices) {
+        od::object obj;
+        if (choice.get_object().get(obj))
+          return false;
+        std::string_view text;
+        if (obj["message"]["content"].get_string().get(text))
+          return false;
+        out.content.assign(text.data(), text.size());
+        found = true;
+        break;
+      }
+    } else if (key == "usage") {
+      od::object usage;
+      if (field.value().get_object().get(usage))
+        continue; // null or odd usage: the answer still counts
+      for (auto u : usage) {
+        std::string_view name;
+        int64_t n = 0;
+        if (u.unescaped_key().get(name) || u.value().get_int64().get(n)
+            || n < 0)
+          continue;
+        if (name == "prompt_tokens")
+          out.prompt_tokens = n;
+        else if (name == "completion_tokens")
+          out.completion_tokens = n;
+      }
+    }
   }
+  return found;
 }
 
 } // namespace
@@ -110,11 +120,9 @@ gateway_answer classify_gateway_result(http_result& res) {
     return out;
   }
   if (res.ok()) {
-    out.outcome = decode_content(res.body, out.content)
+    out.outcome = decode_content(res.body, out)
                     ? gateway_outcome::answered
                     : gateway_outcome::bad_response;
-    if (out.outcome == gateway_outcome::answered)
-      decode_usage(res.body, out);
     return out;
   }
   decode_error_body(res.body, out);

@@ -36,6 +36,8 @@ struct gateway_answer {
   std::string error_message;
   /// usage.prompt_tokens and usage.completion_tokens of the answer (-1:
   /// not reported), for usage records.
+  /// usage.prompt_tokens and usage.completion_tokens when the gateway
+  /// reported them (-1 otherwise).
   int64_t prompt_tokens = -1;
   int64_t completion_tokens = -1;
 };

@@ -124,3 +124,11 @@ CAF_ADD_ATOM(zaki, zaki, port_atom, "port")
 // -- Streamed answers ------------------------------------------------------------
 // (appended by the streaming work; see telegram/stream_edit.hpp)
 CAF_ADD_ATOM(zaki, zaki, stream_atom, "stream")
+// -- Store ---------------------------------------------------------------------
+// (appended by the store work; see actors/store.hpp)
+CAF_ADD_ATOM(zaki, zaki, usage_atom, "usage")
+CAF_ADD_ATOM(zaki, zaki, transcript_atom, "transcript")
+CAF_ADD_ATOM(zaki, zaki, forget_atom, "forget")
+CAF_ADD_ATOM(zaki, zaki, import_atom, "import")
+CAF_ADD_ATOM(zaki, zaki, export_atom, "export")
+CAF_ADD_ATOM(zaki, zaki, flush_usage_atom, "flushUsage")

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <memory>
+
 #include <caf/replies_to.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -15,16 +17,42 @@ using status_client_actor = caf::typed_actor<
   // Reports this actor (and, for supervisors, its subtree).
   caf::replies_to<status_atom>::with<status_node>>;
 
-/// The STORE actor interface: users.json, the user -> gateway registry.
+/// A continuation of the store's database worker, run inside the store
+/// actor (local only: it carries response promises).
+struct store_reply;
+
+/// A handle on a `store_reply`, sent as a message.
+using store_reply_ptr = std::shared_ptr<store_reply>;
+
+/// The STORE actor interface: users, usage and transcripts in the SQLite
+/// database; users.json is imported from and exported to.
 using store_actor = caf::typed_actor<
   // Looks up one user.
   caf::replies_to<get_atom, int64_t>::with<user_lookup>,
-  // Adds or replaces a user and writes the file atomically.
+  // Adds or replaces a user (committed when the answer is true).
   caf::replies_to<put_atom, user_record>::with<bool>,
-  // Removes a user and writes the file atomically.
+  // Removes a user with their transcript.
   caf::replies_to<remove_atom, int64_t>::with<bool>,
-  // Re-reads the file (SIGHUP); keeps the old mapping on errors.
-  caf::replies_to<reload_atom>::with<uint64_t>>
+  // Re-imports users.json (SIGHUP); keeps the users on any error.
+  caf::replies_to<reload_atom>::with<uint64_t>,
+  // Pages through users: status ("" any), limit, after id.
+  caf::replies_to<list_atom, std::string, uint32_t, int64_t>::with<user_page>,
+  // Adds the token usage of answers (batched, kept in memory on failure).
+  caf::reacts_to<usage_atom, usage_record>,
+  // Appends a transcript entry (the user's text or the final answer).
+  caf::replies_to<transcript_atom, transcript_entry>::with<bool>,
+  // Deletes a user's transcript; answers the number of entries removed.
+  caf::replies_to<forget_atom, int64_t>::with<uint64_t>,
+  // Imports a users.json file; answers the number of users imported.
+  caf::replies_to<import_atom, std::string>::with<uint64_t>,
+  // Exports the users to a users.json file; answers the number written.
+  caf::replies_to<export_atom, std::string>::with<uint64_t>,
+  // Answers whether the database takes writes, and why not.
+  caf::replies_to<ready_atom>::with<bool, std::string>,
+  // A completion of the database worker, run in the actor.
+  caf::reacts_to<internal_atom, done_atom, store_reply_ptr>,
+  // Flush timer of the usage counters.
+  caf::reacts_to<internal_atom, flush_usage_atom>>
   ::extend_with<status_client_actor>;
 
 /// The TELEGRAM actor interface: every outbound Bot API call.
@@ -228,3 +256,4 @@ using admin_actor = caf::typed_actor<
 } // namespace zaki
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(zaki::admin_exchange_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(zaki::store_reply_ptr)

@@ -255,3 +255,74 @@ typename Inspector::result_type inspect(Inspector& f, stream_update& x) {
 }
 
 } // namespace zaki
+
+// -- Store ---------------------------------------------------------------------
+// Appended by the store work (storage/database.hpp, actors/store.hpp).
+
+namespace zaki {
+
+/// The token usage of answers of one user, added to the day's counters.
+struct usage_record {
+  int64_t user_id = 0;
+  int64_t requests = 0;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+};
+
+/// @relates usage_record
+inline bool operator==(const usage_record& x, const usage_record& y) {
+  return x.user_id == y.user_id && x.requests == y.requests
+         && x.prompt_tokens == y.prompt_tokens
+         && x.completion_tokens == y.completion_tokens;
+}
+
+/// @relates usage_record
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, usage_record& x) {
+  return f(caf::meta::type_name("usage_record"), x.user_id, x.requests,
+           x.prompt_tokens, x.completion_tokens);
+}
+
+/// One entry of a user's transcript: what they wrote or the final answer.
+struct transcript_entry {
+  int64_t user_id = 0;
+  /// Milliseconds since the epoch.
+  int64_t at_ms = 0;
+  /// "in" (the user's text) or "out" (the assistant's answer).
+  std::string direction;
+  std::string text;
+  std::string request_id;
+};
+
+/// @relates transcript_entry
+inline bool operator==(const transcript_entry& x, const transcript_entry& y) {
+  return x.user_id == y.user_id && x.at_ms == y.at_ms
+         && x.direction == y.direction && x.text == y.text
+         && x.request_id == y.request_id;
+}
+
+/// @relates transcript_entry
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, transcript_entry& x) {
+  return f(caf::meta::type_name("transcript_entry"), x.user_id, x.at_ms,
+           x.direction, x.text, x.request_id);
+}
+
+/// One page of users, by id; `next_after` continues it (0: the last page).
+struct user_page {
+  std::vector<user_record> users;
+  int64_t next_after = 0;
+};
+
+/// @relates user_page
+inline bool operator==(const user_page& x, const user_page& y) {
+  return x.users == y.users && x.next_after == y.next_after;
+}
+
+/// @relates user_page
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_page& x) {
+  return f(caf::meta::type_name("user_page"), x.users, x.next_after);
+}
+
+} // namespace zaki

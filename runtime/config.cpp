@@ -65,7 +65,15 @@ config::config() {
     .add(v.store.users_file, "users-file", "path of users.json")
     .add(v.store.data_root, "data-root", "root of the per-user data dirs")
     .add(v.store.inbox_journal, "inbox-journal",
-         "journal accepted updates on disk before confirming them");
+         "journal accepted updates on disk before confirming them")
+    .add(v.store.database, "database",
+         "SQLite database (default: {data-root}/zaki.db)")
+    .add(v.store.transcript_limit, "transcript-limit",
+         "transcript entries kept per user")
+    .add(v.store.transcripts, "transcripts",
+         "record each user's text and final answer")
+    .add(v.store.max_size_mb, "max-size",
+         "largest database size in MB (0: unlimited)");
   opt_group{custom_options_, "backend"}
     .add(v.backend.kind, "kind", "container backend: static|process|docker");
   opt_group{custom_options_, "containers"}

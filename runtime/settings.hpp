@@ -62,6 +62,15 @@ struct settings {
     /// Keep the inbox journal ({data_root}/inbox.journal): updates are on
     /// disk before Telegram is told they arrived.
     bool inbox_journal = true;
+    /// The SQLite database; empty: {data_root}/zaki.db.
+    std::string database;
+    /// Transcript entries kept per user (oldest pruned).
+    uint64_t transcript_limit = 200;
+    /// Record the user's text and the final answer of every message.
+    bool transcripts = true;
+    /// Largest database size in MB (0: as large as the disk allows); a
+    /// database at its cap refuses writes as on a full disk.
+    uint64_t max_size_mb = 0;
   } store;
 
   struct backend_t {

@@ -23,6 +23,7 @@
 #include "runtime/logging.hpp"
 #include "app/run.hpp"
 #include "app/tree.hpp"
+#include "app/users_cli.hpp"
 #include "storage/users_file.hpp"
 #include "app/demo/demo_world.hpp"
 
@@ -252,8 +253,13 @@ int demo_main(std::vector<std::string> args) {
   ctx->io = &io;
   ctx->instance_id = make_instance_id();
   ctx->tls = make_tls_client_context("");
+  // The users go into the database before the tree starts, so that the
+  // provisioner finds them there (as `run` does).
+  if (auto why = prepare_store(s); !why.empty()) {
+    std::cerr << "zaki-router demo: " << why << "\n";
+    return 2;
+  }
   user_registry loaded;
-  load_user_registry(s.store.users_file, loaded);
   auto code = run_service(cfg, ctx, router_children(ctx, std::move(loaded)),
                           [&](caf::actor_system& sys, root_actor root) {
                             spawn_demo_driver(sys, &world, ctx->cfg, root);

@@ -9,6 +9,7 @@
 
 #include "containers/cgroups.hpp"
 #include "storage/user_paths.hpp"
+#include "storage/database.hpp"
 #include "storage/users_file.hpp"
 #include "tests/fixtures/container_world.hpp"
 
@@ -50,13 +51,18 @@ CAF_TEST(a new user gets a port a token a data dir and a running gateway) {
   auto wrong = *rec;
   wrong.token = "nope";
   CAF_CHECK_EQUAL(chat(wrong, "hello"), 401);
-  // users.json holds the user once the container was healthy.
+  // The database holds the user once the container was healthy.
+  auto stored = [&](int64_t id) {
+    std::string err;
+    auto db = database::open(database_path(w.ctx->cfg.store.database,
+                                           w.ctx->cfg.store.data_root),
+                             err);
+    return db ? db->find_user(id, err) : std::nullopt;
+  };
   CAF_CHECK(wait_for(
     [&] {
-      auto loaded = load_users_file(w.ctx->cfg.store.users_file);
-      return loaded.ok && loaded.users.count(1001) == 1
-             && loaded.users[1001].port == rec->port
-             && loaded.users[1001].token == rec->token;
+      auto found = stored(1001);
+      return found && found->port == rec->port && found->token == rec->token;
     },
     2s));
   // A second user gets the next free port; the first keeps its own.
@@ -68,15 +74,14 @@ CAF_TEST(a new user gets a port a token a data dir and a running gateway) {
   CAF_REQUIRE(again);
   CAF_CHECK_EQUAL(again->port, rec->port);
   CAF_CHECK(std::filesystem::exists(rec->data_dir + "/gateway.log"));
-  // Removal: container, data dir and users.json entry go.
+  // Removal: container, data dir and database entry go.
   auto pid2 = w.gateway_pid(1002);
   CAF_CHECK(alive(pid2));
   CAF_CHECK(w.admin(remove_atom_v, 1002));
   CAF_CHECK(wait_for([&] { return !alive(pid2); }, 2s));
   CAF_CHECK(!std::filesystem::exists(rec2->data_dir));
-  auto loaded = load_users_file(w.ctx->cfg.store.users_file);
-  CAF_CHECK(loaded.ok && loaded.users.count(1002) == 0
-            && loaded.users.count(1001) == 1);
+  CAF_CHECK(wait_for([&] { return !stored(1002); }, 2s));
+  CAF_CHECK(stored(1001));
   auto status = w.status(w.prov_hdl);
   CAF_CHECK(status.find("\"user\":1001") != std::string::npos);
   CAF_CHECK(status.find("\"user\":1002") == std::string::npos);

@@ -241,6 +241,8 @@ CAF_TEST(store reload keeps the old mapping on error) {
   write_file(path, minimal);
   auto ctx = std::make_shared<service_context>();
   ctx->cfg.store.users_file = path;
+  ctx->cfg.store.data_root = dir.file("data");
+  fs::create_directories(ctx->cfg.store.data_root);
   config cfg;
   // No I/O here, so no io scheduler either.
   cfg.set("scheduler.policy", caf::atom("sharing"));
@@ -279,12 +281,17 @@ CAF_TEST(store reload keeps the old mapping on error) {
         detail = n.detail_json;
       }, [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
     CAF_CHECK(detail.find("line 1, column") != std::string::npos);
-    // A good file again: the new mapping replaces the old one.
+    // A good file again: its users are upserted into the database (users
+    // absent from the file stay; `users remove` removes them).
     write_file(path, R"({"users":{"99":{"port":19099,"token":"t99"}}})");
-    CAF_CHECK_EQUAL(reload(), 1u);
+    CAF_CHECK_EQUAL(reload(), 3u);
     CAF_CHECK(lookup(99).found);
-    CAF_CHECK(!lookup(123456).found);
-    // put and remove write the file atomically.
+    CAF_CHECK(lookup(123456).found);
+    // A missing file (issue 24): the users stay.
+    fs::remove(path);
+    CAF_CHECK_EQUAL(reload(), 3u);
+    CAF_CHECK(lookup(99).found);
+    // put and remove are committed to the database, not to users.json.
     user_record rec;
     rec.user_id = 555;
     rec.port = 19555;
@@ -295,17 +302,26 @@ CAF_TEST(store reload keeps the old mapping on error) {
       .receive([&](bool x) { ok = x; },
                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
     CAF_CHECK(ok);
-    auto on_disk = load_users_file(path);
-    CAF_CHECK_EQUAL(on_disk.users.size(), 2u);
-    CAF_CHECK(on_disk.users.at(555) == rec);
-    struct stat sb;
-    CAF_REQUIRE_EQUAL(::stat(path.c_str(), &sb), 0);
-    CAF_CHECK_EQUAL(sb.st_mode & 0777, 0600u);
+    CAF_CHECK(lookup(555).record == rec);
+    CAF_CHECK(!fs::exists(path));
     self->request(st, std::chrono::seconds(5), remove_atom_v, int64_t{99})
       .receive([&](bool x) { ok = x; },
                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
     CAF_CHECK(ok);
-    CAF_CHECK_EQUAL(load_users_file(path).users.size(), 1u);
+    CAF_CHECK(!lookup(99).found);
+    // The export writes the seed's format atomically with mode 0600.
+    uint64_t exported = 0;
+    self->request(st, std::chrono::seconds(5), export_atom_v, path)
+      .receive([&](uint64_t n) { exported = n; },
+               [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+    CAF_CHECK_EQUAL(exported, 3u);
+    auto on_disk = load_users_file(path);
+    CAF_REQUIRE(on_disk.ok);
+    CAF_CHECK_EQUAL(on_disk.users.size(), 3u);
+    CAF_CHECK(on_disk.users.at(555) == rec);
+    struct stat sb;
+    CAF_REQUIRE_EQUAL(::stat(path.c_str(), &sb), 0);
+    CAF_CHECK_EQUAL(sb.st_mode & 0777, 0600u);
     self->send_exit(st, caf::exit_reason::user_shutdown);
   }
 }
