@@ -239,6 +239,18 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     st.worker = std::make_unique<db_worker>(std::move(db));
   } else {
     log->error("event=db_unavailable error={}", log_value(st.open_error));
+    // Routing goes on from an in-memory copy of users.json; open_error
+    // stays set, so readiness fails with the reason until a restart finds
+    // the database writable again.
+    std::string ignored;
+    if (auto mem = database::open(":memory:", ignored)) {
+      auto rep = import_users(*mem, ctx->cfg.store.users_file,
+                              ctx->cfg.backend.kind != "static");
+      log->warn("event=db_in_memory users={} import_error={}", rep.imported,
+                log_value(rep.error));
+      st.users = mem->count_users(ignored);
+      st.worker = std::make_unique<db_worker>(std::move(mem));
+    }
   }
   if (st.worker && !initial.empty()) {
     // Seeds (tests, demo): one job, one transaction.

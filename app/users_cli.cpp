@@ -1,5 +1,9 @@
 #include "app/users_cli.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
 #include <charconv>
 #include <filesystem>
 #include <iostream>
@@ -332,12 +336,34 @@ int run_online(const settings& s, const users_args& a, std::ostream& out,
 
 } // namespace
 
+namespace {
+
+/// Returns whether the database file at `path` can be written, or created
+/// when it does not exist yet (errno tells why not).
+bool db_writable(const std::string& path) {
+  if (::access(path.c_str(), F_OK) == 0)
+    return ::access(path.c_str(), W_OK) == 0;
+  auto dir = std::filesystem::path{path}.parent_path().string();
+  return ::access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+}
+
+} // namespace
+
 std::string prepare_store(const settings& s) {
   auto log = logger("store");
   auto path = database_path(s.store.database, s.store.data_root);
   std::error_code ec;
   std::filesystem::create_directories(
     std::filesystem::path{path}.parent_path(), ec);
+  // A data root that cannot be written (a read-only mount, a full disk at
+  // the wrong moment) is no reason to turn every user away: the store then
+  // runs on an in-memory copy of users.json and readiness fails with the
+  // reason. A corrupt or newer database still refuses the start.
+  if (!db_writable(path)) {
+    log->error("event=db_unavailable database={} error=\"not writable: {}\"",
+               log_value(path), std::strerror(errno));
+    return {};
+  }
   std::string err;
   auto db = database::open(path, err);
   if (!db)

@@ -105,12 +105,15 @@ std::unique_ptr<database> database::open(const std::string& path,
                                          std::string& err) {
   // SQLite creates files with 0644; creating it first gives the mode the
   // secrets in it need (the WAL and shm files inherit it).
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    err = "cannot open " + path + ": " + std::strerror(errno);
-    return nullptr;
+  // ":memory:" is the fallback of a router whose data root is not writable.
+  if (path != ":memory:") {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      err = "cannot open " + path + ": " + std::strerror(errno);
+      return nullptr;
+    }
+    ::close(fd);
   }
-  ::close(fd);
   sqlite3* db = nullptr;
   auto rc = sqlite3_open_v2(path.c_str(), &db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,

@@ -173,6 +173,17 @@ size_t count_lines(const std::string& text) {
   return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
+/// Waits up to 3 s for `text` in the router's log: info lines reach stderr
+/// in batches, at least once a second.
+bool log_shows(world& w, const std::string& text) {
+  for (int i = 0; i < 60; ++i) {
+    if (contains(w.router_log(), text))
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 } // namespace
 
 CAF_TEST(the users CLI works on the database with the router stopped) {
@@ -218,7 +229,7 @@ CAF_TEST(a running router answers the CLI and reimports on SIGHUP) {
   world w;
   w.write_users(5000000001, 3, port, gopts.token);
   w.start_router(tg.api_root(), tg.token());
-  CAF_CHECK(contains(w.router_log(), "event=users_imported"));
+  CAF_CHECK(log_shows(w, "event=users_imported"));
   // A message: answered, its usage and transcript recorded.
   tg.push_text(5000000001, "remember '); DROP TABLE users;--");
   CAF_CHECK(tg.wait_for_sent_to(5000000001, 1, seconds(15)));
@@ -227,7 +238,7 @@ CAF_TEST(a running router answers the CLI and reimports on SIGHUP) {
   auto r = w.users({"import", w.dir + "/users.json"});
   CAF_CHECK_EQUAL(r.code, 0);
   CAF_CHECK(contains(r.out, "\"imported\":2"));
-  CAF_CHECK(contains(w.router_log(), "event=imported"));
+  CAF_CHECK(log_shows(w, "event=imported"));
   r = w.users({"list"});
   CAF_CHECK_EQUAL(r.code, 0);
   CAF_CHECK_EQUAL(count_lines(r.out), 5u);
@@ -242,7 +253,7 @@ CAF_TEST(a running router answers the CLI and reimports on SIGHUP) {
   ::kill(w.router, SIGHUP);
   for (int i = 0; i < 100 && !contains(w.router_log(), "does not exist"); ++i)
     std::this_thread::sleep_for(milliseconds(50));
-  CAF_CHECK(contains(w.router_log(), "reload_failed"));
+  CAF_CHECK(log_shows(w, "reload_failed"));
   CAF_CHECK_EQUAL(count_lines(w.users({"list"}).out), 6u);
   CAF_CHECK_EQUAL(w.stop_router(SIGTERM), 0);
   // After the stop, the database holds the usage and the transcript.
