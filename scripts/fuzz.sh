@@ -37,7 +37,7 @@ run_one() {
   mkdir -p "$out/corpus/$t" "$out/artifacts/$t"
   local log="$out/fuzz-$t.log"
   # shellcheck disable=SC2046
-  if UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  if UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=tests/sanitizers/ubsan.supp \
      ASAN_OPTIONS=detect_leaks=1 \
      "$out/zaki-fuzz-$t" "$out/corpus/$t" "fuzz/corpus/$t" $(dict_for "$t") \
        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
