@@ -123,6 +123,10 @@ gateway_answer classify_gateway_result(http_result& res) {
     out.outcome = decode_content(res.body, out)
                     ? gateway_outcome::answered
                     : gateway_outcome::bad_response;
+    // A body that broke after its text was read is no answer: nothing of
+    // it may reach the user (found by fuzz/gateway.cpp).
+    if (out.outcome != gateway_outcome::answered)
+      out.content.clear();
     return out;
   }
   decode_error_body(res.body, out);

@@ -96,3 +96,14 @@ CAF_TEST(failures another attempt cannot fix) {
   // A 401 without a body is the gateway's own refusal.
   CAF_CHECK(classify(status(401)).outcome == gateway_outcome::unauthorized);
 }
+
+// Found by fuzz/gateway.cpp: the text of choices[0] was read before the
+// body turned out broken; the answer is a bad response and carries none of
+// that text to the user.
+CAF_TEST(a broken body carries no text) {
+  auto answer = classify(status(
+    200, R"({"id":"chattion","reated":1,"model":"openclaw","choices":[{"index":0,"message":{"r":"assistant","content":"Hi 👋\nthere"},"finish_reason"pid"op"}],"usa)"
+         R"(ge":;"promcmpl-1","object":"chat.completion","reated":1,"model":"openclaw","choices":,{"index":0,"message":{"r":"assistant","content":"Hi 👋\nthere"},"finish_reason"pid"op"}],"usage":;"prompt_tokens":1}})"));
+  CAF_CHECK(answer.outcome != gateway_outcome::answered);
+  CAF_CHECK(answer.content.empty());
+}
