@@ -232,12 +232,37 @@ std::string trim(std::string s) {
 
 bool parse_command_line(config& cfg, std::vector<std::string> args,
                         std::vector<std::string>& positional, int& exit_code) {
+  // CAF 0.17 takes a flag as `--group.name` only and refuses
+  // `--group.name=false`, the form users type for an option documented as
+  // "true by default" (`--gateway.stream=false`). Both forms are accepted:
+  // `=true` becomes the bare flag, `=false` is applied after parsing.
+  std::vector<const caf::config_option*> cleared;
+  for (auto i = args.begin(); i != args.end();) {
+    auto eq = i->find('=');
+    if (i->rfind("--", 0) == 0 && eq != std::string::npos) {
+      auto value = i->substr(eq + 1);
+      auto opt = cfg.find_option(caf::string_view{i->data() + 2, eq - 2});
+      if (opt && opt->is_flag() && (value == "true" || value == "false")) {
+        if (value == "true") {
+          i->resize(eq);
+        } else {
+          cleared.push_back(opt);
+          i = args.erase(i);
+          continue;
+        }
+      }
+    }
+    ++i;
+  }
   std::vector<char*> argv;
   std::string program = "zaki-router";
   argv.push_back(program.data());
   for (auto& arg : args)
     argv.push_back(arg.data());
-  if (auto err = cfg.parse(static_cast<int>(argv.size()), argv.data())) {
+  auto err = cfg.parse(static_cast<int>(argv.size()), argv.data());
+  for (auto opt : cleared)
+    opt->store(caf::config_value{false});
+  if (err) {
     std::cerr << "zaki-router: invalid configuration: " << caf::to_string(err)
               << "\n(see zaki-router <command> --long-help)\n";
     exit_code = 2;

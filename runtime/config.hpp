@@ -19,6 +19,11 @@ struct config : caf::actor_system_config {
   /// dump does not see them) to what `--dump-config` prints.
   caf::settings dump_content() const override;
 
+  /// Returns the zaki option `group.name`, or null.
+  const caf::config_option* find_option(caf::string_view name) const {
+    return custom_options_.qualified_name_lookup(name);
+  }
+
   /// The values of every zaki option after parsing.
   zaki::settings values;
 };

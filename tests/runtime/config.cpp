@@ -1,0 +1,57 @@
+#define CAF_SUITE runtime.config
+#include "caf/test/unit_test.hpp"
+
+#include "runtime/config.hpp"
+
+#include <string>
+#include <vector>
+
+using namespace zaki;
+
+namespace {
+
+/// Parses `args` as the router's command line; returns the exit code CAF's
+/// parse ended with (-1: parsed, go on).
+int parse(config& cfg, std::vector<std::string> args) {
+  std::vector<std::string> positional;
+  int exit_code = -1;
+  if (!parse_command_line(cfg, std::move(args), positional, exit_code))
+    return exit_code;
+  return -1;
+}
+
+} // namespace
+
+CAF_TEST(a flag takes true and false as values) {
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--gateway.stream=false"}), -1);
+    CAF_CHECK_EQUAL(cfg.values.stream.gateway, false);
+  }
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--gateway.stream=true"}), -1);
+    CAF_CHECK_EQUAL(cfg.values.stream.gateway, true);
+  }
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--gateway.stream"}), -1);
+    CAF_CHECK_EQUAL(cfg.values.stream.gateway, true);
+  }
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {}), -1);
+    CAF_CHECK_EQUAL(cfg.values.stream.gateway, true);
+  }
+}
+
+CAF_TEST(other values of a flag and unknown options are refused) {
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--gateway.stream=maybe"}), 2);
+  }
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--gateway.no-such-option=false"}), 2);
+  }
+}
