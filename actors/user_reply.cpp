@@ -180,6 +180,9 @@ void reply_with_answer(user_self self, std::string text) {
     out.text = "(Your assistant sent an empty answer.)";
     outs.push_back(std::move(out));
   }
+  // In a group the answer replies to the message it answers.
+  if (msg.chat != chat_kind::private_chat)
+    outs.front().reply_to = msg.message_id;
   if (outs.size() > 1)
     logger("user")->info("event=answer_split user={} chunks={} request_id={}",
                          st.user_id, outs.size(), msg.request_id);
