@@ -198,7 +198,9 @@ void on_fetched(user_self self, uint64_t seq, http_result& res) {
   log->info("event=media_fetched user={} kind={} bytes={} latency_ms={:.1f} "
             "request_id={}",
             st.user_id, to_string(msg.kind),
-            msg.kind == inbound_kind::photo ? res.body.size() : msg.file_size,
+            msg.kind == inbound_kind::photo
+              ? static_cast<int64_t>(res.body.size())
+              : msg.file_size,
             res.latency_us / 1000.0, msg.request_id);
   if (msg.kind == inbound_kind::photo) {
     if (res.body.empty()) {
