@@ -168,7 +168,6 @@ void on_fetched(user_self self, uint64_t seq, http_result& res) {
     return;
   auto& msg = *st.current;
   auto log = logger("user");
-  st.media_ready = true;
   if (res.status == fetch_status::too_large) {
     log->warn("event=media_too_large user={} kind={} detail={} "
               "request_id={}",
@@ -195,6 +194,7 @@ void on_fetched(user_self self, uint64_t seq, http_result& res) {
     return send_error(self, msg, error_code::media_download_failed, true,
                       res.error);
   }
+  st.media_ready = true;
   log->info("event=media_fetched user={} kind={} bytes={} latency_ms={:.1f} "
             "request_id={}",
             st.user_id, to_string(msg.kind),

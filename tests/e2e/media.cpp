@@ -74,6 +74,16 @@ bool contains(const std::string& s, const std::string& what) {
   return s.find(what) != std::string::npos;
 }
 
+/// Returns the request id in "Request: <code>…</code>" of an error.
+std::string request_id_of(const std::string& html) {
+  static const std::string marker = "Request: <code>";
+  auto pos = html.find(marker);
+  if (pos == std::string::npos)
+    return {};
+  auto end = html.find("</code>", pos);
+  return html.substr(pos + marker.size(), end - pos - marker.size());
+}
+
 std::string inbox(router_fixture& f, int64_t user) {
   return f.cfg().store.data_root + "/users/user-" + std::to_string(user)
          + "/inbox";
@@ -236,10 +246,19 @@ CAF_TEST(bad files are refused with a reason and nothing is saved) {
     CAF_CHECK(contains(f.telegram.sent_to(alice)[i].reply_markup, "Retry"));
   }
   CAF_CHECK(files_in(inbox(f, alice)).empty());
-  // The forged path was never requested; the token never left the URL.
+  // The forged path was never requested.
   for (auto& p : f.telegram.file_requests())
     CAF_CHECK(!contains(p, ".."));
   CAF_CHECK_EQUAL(f.gateway.stats().chat_requests, 1u);
+  // Retry fetches the file again once Telegram serves it.
+  auto err = f.telegram.sent_to(alice)[2];
+  auto rid = request_id_of(err.text);
+  CAF_REQUIRE(!rid.empty());
+  f.telegram.add_file("GONE", "now here", "documents/gone.pdf");
+  f.telegram.push_callback(alice, "z1:r:" + rid, err.message_id);
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(alice, 7, seconds(10)));
+  CAF_CHECK(contains(texts_to(f, alice)[6], "It is saved at"));
+  CAF_CHECK_EQUAL(files_in(inbox(f, alice)).size(), 1u);
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
 

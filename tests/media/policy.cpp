@@ -2,6 +2,7 @@
 #include "caf/test/unit_test.hpp"
 
 #include "media/policy.hpp"
+#include "media/retry_text.hpp"
 
 #include <set>
 
@@ -146,4 +147,30 @@ CAF_TEST(token ids and sizes) {
   CAF_CHECK_EQUAL(human_size(20 << 20), "20 MB");
   CAF_CHECK_EQUAL(human_size(5000), "4 KB");
   CAF_CHECK_EQUAL(human_size(10), "1 KB");
+}
+
+CAF_TEST(a photo or file kept for Retry comes back whole) {
+  auto m = message(inbound_kind::document, "read this");
+  m.file_id = "BQACAgIAAxk";
+  m.file_size = 12345;
+  m.file_name = "report.pdf";
+  m.mime_type = "application/pdf";
+  inbound_message back;
+  back.text = encode_media_retry(m);
+  CAF_REQUIRE(decode_media_retry(back));
+  CAF_CHECK(back.kind == inbound_kind::document);
+  CAF_CHECK_EQUAL(back.file_id, m.file_id);
+  CAF_CHECK_EQUAL(back.file_size, 12345);
+  CAF_CHECK_EQUAL(back.file_name, "report.pdf");
+  CAF_CHECK_EQUAL(back.mime_type, "application/pdf");
+  CAF_CHECK_EQUAL(back.text, "read this");
+  // Plain texts, forged kinds and cut records stay texts.
+  inbound_message plain;
+  plain.text = "hello";
+  CAF_CHECK(!decode_media_retry(plain));
+  plain.text = "\x1Fzaki-media\x1F" "9\x1FX\x1F" "1\x1F\x1F\x1F";
+  CAF_CHECK(!decode_media_retry(plain));
+  plain.text = "\x1Fzaki-media\x1F" "2\x1FX";
+  CAF_CHECK(!decode_media_retry(plain));
+  CAF_CHECK(plain.kind == inbound_kind::text);
 }
