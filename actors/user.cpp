@@ -292,6 +292,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
               answer.content.size(), msg.request_id);
     st.phase = "replying";
     linger_lock(self); // the exchange is over; Telegram needs no lock
+    answer.content = send_answer_files(self, std::move(answer.content));
     record_answer(self->system(), st.ctx->cfg.store.transcripts, st.user_id,
                   msg.request_id, msg.text, answer);
     if (stream_shown(self))

@@ -9,6 +9,7 @@
 #include "messages/peer.hpp"
 #include "media/fetch.hpp"
 #include "media/file_name.hpp"
+#include "media/outbox.hpp"
 #include "media/policy.hpp"
 #include "runtime/io_runtime.hpp"
 #include "runtime/logging.hpp"
@@ -249,6 +250,62 @@ bool image_refused(user_self self, const http_result& res,
   if (st.current->text.empty())
     st.current->text = "(The user sent a picture that could not be read.)";
   return true;
+}
+
+std::string send_answer_files(user_self self, std::string answer) {
+  if (answer.find("](file:") == std::string::npos)
+    return answer;
+  auto& st = self->state;
+  auto& msg = *st.current;
+  std::string text;
+  auto links = extract_file_links(answer, text);
+  auto dir = user_data_dir(st.ctx->cfg.store.data_root, st.user_id);
+  auto tg = peer<telegram_actor>(self);
+  auto log = logger("user");
+  for (auto& link : links) {
+    std::string why;
+    auto path = resolve_user_file(dir, link.path, why);
+    auto name = sanitize_file_name(
+      link.path.substr(link.path.rfind('/') + 1), inbound_kind::document, "");
+    if (path.empty()) {
+      log->warn("event=answer_file_refused user={} path={} reason={} "
+                "request_id={}",
+                st.user_id, log_value(link.path), log_value(why),
+                msg.request_id);
+      notice(self, "I could not send the file " + name + ": " + why + ".");
+      continue;
+    }
+    log->info("event=answer_file user={} file={} request_id={}", st.user_id,
+              log_value(name), msg.request_id);
+    auto chat = msg.chat_id;
+    auto request_id = msg.request_id;
+    send_document(
+      st.ctx->io->context(), st.ctx->tls, st.ctx->cfg.telegram.api_root,
+      st.ctx->bot_token, chat, path, name, uint64_t{50} << 20,
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+        st.ctx->cfg.media.download_timeout),
+      [tg, chat, name, request_id](http_result res) {
+        // Runs on an I/O thread: logs and sends messages only.
+        if (res.ok()) {
+          logger("user")->info("event=answer_file_sent file={} request_id={}",
+                               log_value(name), request_id);
+          return;
+        }
+        logger("user")->warn("event=answer_file_failed file={} status={} "
+                             "error={} request_id={}",
+                             log_value(name), res.status,
+                             log_value(res.error), request_id);
+        outgoing_text out;
+        out.chat_id = chat;
+        out.request_id = request_id;
+        out.text = "I could not send the file " + name
+                   + (res.status == 413 ? ": it is larger than 50 MB."
+                                        : ". Ask your assistant again.");
+        if (tg)
+          caf::anon_send(tg, send_atom_v, std::move(out));
+      });
+  }
+  return text;
 }
 
 void reset_media(user_self self) {

@@ -44,6 +44,12 @@ bool image_refused(user_self self, const http_result& res,
 /// user.cpp): the session lock, then the gateway.
 void user_media_continue(user_self self);
 
+/// Sends the files an answer names with `[label](file:path)` as documents
+/// (sendDocument, up to 50 MB; paths outside the user's data dir are
+/// refused with a notice) and returns the answer with each link replaced by
+/// its label.
+std::string send_answer_files(user_self self, std::string answer);
+
 /// Resets the media state of a finished message.
 void reset_media(user_self self);
 

@@ -335,6 +335,19 @@ void fake_telegram::state::dispatch(const std::string& method,
     calls.push_back({method, *chat_id, 0, {}, action, now});
     changed.notify_all();
     reply(200, tg::ok("true"));
+  } else if (method == "senddocument") {
+    // Recorded as a call: text is the file name, data the file's bytes.
+    auto doc = ps.find("document");
+    if (!chat_id)
+      return bad("chat not found");
+    if (doc == ps.end() || doc->second.empty())
+      return bad("file must be non-empty");
+    auto id = next_message_id++;
+    calls.push_back({method, *chat_id, id,
+                     tg::str_param(ps, "document_filename"), doc->second,
+                     now});
+    changed.notify_all();
+    reply(200, tg::ok(tg::bot_message_json(bot_id, id, *chat_id, "", "")));
   } else if (method == "getfile") {
     auto id = tg::str_param(ps, "file_id");
     auto f = files.find(id);

@@ -37,7 +37,8 @@ struct sent_message {
 };
 
 /// Any other recorded call: editMessageText, deleteMessage,
-/// answerCallbackQuery, sendChatAction.
+/// answerCallbackQuery, sendChatAction, sendDocument (`text` is the file
+/// name, `data` the file's bytes).
 struct api_call {
   /// The method in lower case, e.g. "editmessagetext".
   std::string method;

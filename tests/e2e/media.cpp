@@ -4,6 +4,8 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <thread>
 
 #include <fstream>
 #include <sstream>
@@ -330,5 +332,38 @@ CAF_TEST(an edit replaces the queued text and is never sent on its own) {
                               "edited_message"));
   sync(f, "done", 3);
   CAF_CHECK_EQUAL(f.gateway.stats().chat_requests, 3u);
+  CAF_CHECK_EQUAL(f.stop(), 0);
+}
+
+CAF_TEST(files an answer names are sent as documents) {
+  router_fixture f;
+  f.add_user(alice);
+  f.start();
+  auto dir = f.cfg().store.data_root + "/users/user-7001/outbox";
+  std::filesystem::create_directories(dir);
+  std::ofstream{dir + "/report.pdf", std::ios::binary} << "%PDF-1.4 made";
+  std::ofstream{f.cfg().store.data_root + "/secret.txt"} << "not yours";
+  f.telegram.push_text(alice, "here [report](file:outbox/report.pdf)");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(alice, 1, seconds(10)));
+  CAF_CHECK_EQUAL(texts_to(f, alice)[0], "echo: here report");
+  std::vector<fakes::api_call> docs;
+  for (int i = 0; i < 100 && docs.empty(); ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+    docs = f.telegram.calls("sendDocument");
+  }
+  CAF_REQUIRE_EQUAL(docs.size(), 1u);
+  CAF_CHECK_EQUAL(docs[0].chat_id, alice);
+  CAF_CHECK_EQUAL(docs[0].text, "report.pdf");
+  CAF_CHECK_EQUAL(docs[0].data, "%PDF-1.4 made");
+  // Paths outside the user's data dir, or missing files, are refused.
+  f.telegram.push_text(alice, "[a](file:../../secret.txt) [b](file:/etc/passwd) "
+                              "[c](file:outbox/none.pdf)");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(alice, 5, seconds(10)));
+  auto texts = texts_to(f, alice);
+  CAF_CHECK(contains(texts[1], "outside your data directory"));
+  CAF_CHECK(contains(texts[2], "not a path inside your data directory"));
+  CAF_CHECK(contains(texts[3], "no such file"));
+  CAF_CHECK_EQUAL(texts[4], "echo: a b c");
+  CAF_CHECK_EQUAL(f.telegram.calls("sendDocument").size(), 1u);
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
