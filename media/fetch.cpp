@@ -105,8 +105,8 @@ getfile_answer decode_getfile(std::string& body) {
         std::string_view text;
         if (rkey == "file_path" && !r.value().get_string().get(text))
           out.path.assign(text.data(), text.size());
-        else if (rkey == "file_size")
-          (void) r.value().get_int64().get(out.size);
+        else if (rkey == "file_size" && r.value().get_int64().get(out.size))
+          out.size = 0;
       }
     }
   }
