@@ -115,7 +115,8 @@ std::string read_all(const std::string& path) {
 void sync(router_fixture& f, const std::string& text, size_t n) {
   f.telegram.push_text(alice, text);
   CAF_REQUIRE(f.telegram.wait_for_sent_to(alice, n, seconds(10)));
-  CAF_CHECK_EQUAL(f.telegram.sent_to(alice).back().text, "echo: " + text);
+  auto last = f.telegram.sent_to(alice).back().text;
+  CAF_CHECK_EQUAL(last, "echo: " + text);
 }
 
 } // namespace
@@ -169,8 +170,8 @@ CAF_TEST(a photo reaches the gateway as an image part in burst order) {
   // A photo without a caption is sent alone.
   f.telegram.push_raw(private_message(11, photo("PH", "")));
   CAF_REQUIRE(f.telegram.wait_for_sent_to(alice, 4, seconds(10)));
-  CAF_CHECK_EQUAL(texts_to(f, alice)[3],
-                  "echo: [image:data:image/jpeg;base64,SlBFR0JZVEVT]");
+  texts = texts_to(f, alice);
+  CAF_CHECK_EQUAL(texts[3], "echo: [image:data:image/jpeg;base64,SlBFR0JZVEVT]");
   // A model without image input (400): the caption alone, and the user is
   // told that the picture was not read.
   f.telegram.push_raw(private_message(12, photo("NOIMG", "gw:noimage look")));
@@ -345,7 +346,8 @@ CAF_TEST(files an answer names are sent as documents) {
   std::ofstream{f.cfg().store.data_root + "/secret.txt"} << "not yours";
   f.telegram.push_text(alice, "here [report](file:outbox/report.pdf)");
   CAF_REQUIRE(f.telegram.wait_for_sent_to(alice, 1, seconds(10)));
-  CAF_CHECK_EQUAL(texts_to(f, alice)[0], "echo: here report");
+  auto first = texts_to(f, alice);
+  CAF_CHECK_EQUAL(first[0], "echo: here report");
   std::vector<fakes::api_call> docs;
   for (int i = 0; i < 100 && docs.empty(); ++i) {
     std::this_thread::sleep_for(milliseconds(50));
