@@ -6,11 +6,11 @@
 #include <caf/all.hpp>
 
 #include "actors/user_reply.hpp"
-#include "messages/peer.hpp"
 #include "media/fetch.hpp"
 #include "media/file_name.hpp"
 #include "media/outbox.hpp"
 #include "media/policy.hpp"
+#include "messages/peer.hpp"
 #include "runtime/io_runtime.hpp"
 #include "runtime/logging.hpp"
 #include "storage/user_paths.hpp"
@@ -40,14 +40,10 @@ std::string container_dir(const service_context& ctx, int64_t user_id) {
 
 const char* kind_phrase(inbound_kind k) {
   switch (k) {
-    case inbound_kind::audio:
-      return "an audio file";
-    case inbound_kind::video:
-      return "a video";
-    case inbound_kind::voice:
-      return "a voice note";
-    default:
-      return "a document";
+    case inbound_kind::audio: return "an audio file";
+    case inbound_kind::video: return "a video";
+    case inbound_kind::voice: return "a voice note";
+    default: return "a document";
   }
 }
 
@@ -101,7 +97,7 @@ bool handle_media_locally(user_self self) {
   }
   if (verdict.action == media_action::notice) {
     bool first = verdict.once_key.empty()
-                 || st.told.insert(verdict.once_key).second;
+      || st.told.insert(verdict.once_key).second;
     log->info("event=media_notice user={} kind={} chat={} told={} "
               "request_id={}",
               st.user_id, to_string(msg.kind), msg.chat_id, first,
@@ -123,8 +119,7 @@ bool handle_media_locally(user_self self) {
   }
   if (carries_file(msg.kind))
     log->info("event=media_received user={} kind={} bytes={} request_id={}",
-              st.user_id, to_string(msg.kind), msg.file_size,
-              msg.request_id);
+              st.user_id, to_string(msg.kind), msg.file_size, msg.request_id);
   return false;
 }
 
@@ -144,10 +139,10 @@ bool fetch_media(user_self self) {
   } else {
     req.max_bytes = st.ctx->cfg.media.max_file_bytes;
     req.save_dir = user_data_dir(st.ctx->cfg.store.data_root, st.user_id)
-                   + "/inbox";
-    req.save_name = inbox_file_name(
-      std::time(nullptr),
-      sanitize_file_name(msg.file_name, msg.kind, msg.mime_type));
+      + "/inbox";
+    req.save_name = inbox_file_name(std::time(nullptr),
+                                    sanitize_file_name(msg.file_name, msg.kind,
+                                                       msg.mime_type));
   }
   st.phase = "fetching";
   ++st.seq;
@@ -175,10 +170,11 @@ void on_fetched(user_self self, uint64_t seq, http_result& res) {
               st.user_id, to_string(msg.kind), log_value(res.error),
               msg.request_id);
     auto limit = msg.kind == inbound_kind::photo
-                   ? st.ctx->cfg.media.max_image_bytes
-                   : st.ctx->cfg.media.max_file_bytes;
-    notice(self, "This file is too large: I can pass on files up to "
-                   + human_size(limit) + ". Nothing was saved.");
+      ? st.ctx->cfg.media.max_image_bytes
+      : st.ctx->cfg.media.max_file_bytes;
+    notice(self,
+           "This file is too large: I can pass on files up to "
+             + human_size(limit) + ". Nothing was saved.");
     return user_finish(self);
   }
   if (res.status == fetch_status::save_failed) {
@@ -205,8 +201,9 @@ void on_fetched(user_self self, uint64_t seq, http_result& res) {
             res.latency_us / 1000.0, msg.request_id);
   if (msg.kind == inbound_kind::photo) {
     if (res.body.empty()) {
-      notice(self, "The picture you sent is empty (0 bytes), so I could not "
-                   "read it.");
+      notice(self,
+             "The picture you sent is empty (0 bytes), so I could not "
+             "read it.");
       if (msg.text.empty())
         return user_finish(self);
     } else {
@@ -245,8 +242,9 @@ bool image_refused(user_self self, const http_result& res,
                        st.user_id, log_value(answer.error_message),
                        st.current->request_id);
   st.image_url.clear();
-  notice(self, "Your assistant could not read the picture, so it only got "
-               "your caption.");
+  notice(self,
+         "Your assistant could not read the picture, so it only got "
+         "your caption.");
   if (st.current->text.empty())
     st.current->text = "(The user sent a picture that could not be read.)";
   return true;
@@ -265,8 +263,8 @@ std::string send_answer_files(user_self self, std::string answer) {
   for (auto& link : links) {
     std::string why;
     auto path = resolve_user_file(dir, link.path, why);
-    auto name = sanitize_file_name(
-      link.path.substr(link.path.rfind('/') + 1), inbound_kind::document, "");
+    auto name = sanitize_file_name(link.path.substr(link.path.rfind('/') + 1),
+                                   inbound_kind::document, "");
     if (path.empty()) {
       log->warn("event=answer_file_refused user={} path={} reason={} "
                 "request_id={}",
@@ -293,14 +291,14 @@ std::string send_answer_files(user_self self, std::string answer) {
         }
         logger("user")->warn("event=answer_file_failed file={} status={} "
                              "error={} request_id={}",
-                             log_value(name), res.status,
-                             log_value(res.error), request_id);
+                             log_value(name), res.status, log_value(res.error),
+                             request_id);
         outgoing_text out;
         out.chat_id = chat;
         out.request_id = request_id;
         out.text = "I could not send the file " + name
-                   + (res.status == 413 ? ": it is larger than 50 MB."
-                                        : ". Ask your assistant again.");
+          + (res.status == 413 ? ": it is larger than 50 MB."
+                               : ". Ask your assistant again.");
         if (tg)
           caf::anon_send(tg, send_atom_v, std::move(out));
       });

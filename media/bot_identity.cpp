@@ -54,8 +54,9 @@ bot_identity fetch_bot_identity(boost::asio::io_context& ioc,
   auto res = result.get();
   client->shutdown();
   if (!res.ok()) {
-    out.error = res.status == 0 ? res.error
-                                : "getMe answered " + std::to_string(res.status);
+    out.error = res.status == 0
+      ? res.error
+      : "getMe answered " + std::to_string(res.status);
     return out;
   }
   out.username = decode_get_me_username(res.body);

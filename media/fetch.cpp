@@ -158,8 +158,8 @@ struct fetch_job : std::enable_shared_from_this<fetch_job> {
       http_result out;
       out.status = res.ok() ? 502 : res.status;
       out.error = "getFile: "
-                  + (answer.description.empty() ? std::string{"no file_path"}
-                                                : answer.description);
+        + (answer.description.empty() ? std::string{"no file_path"}
+                                      : answer.description);
       return finish(std::move(out));
     }
     if (answer.size > 0 && static_cast<uint64_t>(answer.size) > req.max_bytes) {
@@ -241,8 +241,7 @@ bool safe_file_path(std::string_view path) {
     return false;
   for (char c : path) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x21 || u == 0x7F || c == '?' || c == '#' || c == '%'
-        || c == '\\')
+    if (u < 0x21 || u == 0x7F || c == '?' || c == '#' || c == '%' || c == '\\')
       return false;
   }
   return true;
@@ -256,7 +255,7 @@ std::string save_file_atomically(const std::string& dir,
     return {};
   }
   auto tmp = dir + "/.part-" + std::to_string(::getpid()) + "-"
-             + std::to_string(reinterpret_cast<uintptr_t>(bytes.data()));
+    + std::to_string(reinterpret_cast<uintptr_t>(bytes.data()));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     error = std::string{"cannot create a file: "} + std::strerror(errno);
@@ -328,7 +327,9 @@ void fetch_file(boost::asio::io_context& ioc,
   job->client = http_client::make(ioc, *where, opts);
   job->req = std::move(req);
   job->done = std::move(done);
-  download_gate::instance().enter(max_concurrent, [job] { job->start(); });
+  download_gate::instance().enter(max_concurrent, [job] {
+    job->start();
+  });
 }
 
 } // namespace zaki

@@ -8,16 +8,12 @@ namespace {
 
 std::string default_name(inbound_kind kind, std::string_view mime) {
   switch (kind) {
-    case inbound_kind::photo:
-      return "photo.jpg";
-    case inbound_kind::voice:
-      return "voice.ogg";
+    case inbound_kind::photo: return "photo.jpg";
+    case inbound_kind::voice: return "voice.ogg";
     case inbound_kind::audio:
       return mime == "audio/mpeg" ? "audio.mp3" : "audio";
-    case inbound_kind::video:
-      return "video.mp4";
-    default:
-      return mime == "application/pdf" ? "document.pdf" : "file";
+    case inbound_kind::video: return "video.mp4";
+    default: return mime == "application/pdf" ? "document.pdf" : "file";
   }
 }
 

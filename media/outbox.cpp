@@ -101,46 +101,48 @@ void send_document(boost::asio::io_context& ioc,
     return done(std::move(res));
   }
   // The file is read on the I/O thread, never on an actor's.
-  boost::asio::post(ioc, [&ioc, tls, where = *where, target = "/bot" + token
-                                                         + "/sendDocument?chat_id="
-                                                         + std::to_string(chat_id),
-                          path = std::move(path),
-                          file_name = std::move(file_name), max_bytes, timeout,
-                          done = std::move(done)]() mutable {
-    http_result res;
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-      res.failure = http_failure::other;
-      res.error = "cannot read the file";
-      return done(std::move(res));
-    }
-    if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-      res.status = 413;
-      res.error = "file of " + std::to_string(st.st_size) + " bytes";
-      return done(std::move(res));
-    }
-    std::ifstream in{path, std::ios::binary};
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto body = encode_document_upload(file_name, ss.str());
-    if (!in || body.empty()) {
-      res.failure = http_failure::other;
-      res.error = "cannot read the file";
-      return done(std::move(res));
-    }
-    http_client_options opts;
-    opts.tls = std::move(tls);
-    auto client = http_client::make(ioc, where, opts);
-    http_request_spec req;
-    req.target = std::move(target);
-    req.body = std::move(body);
-    req.content_type = "multipart/form-data; boundary=zaki-upload-5b1f0c2e9d7a4e63";
-    req.timeout = timeout;
-    client->async_request(std::move(req),
-                          [client, done = std::move(done)](http_result r) {
-                            done(std::move(r));
-                          });
-  });
+  boost::asio::post(
+    ioc,
+    [&ioc, tls, where = *where,
+     target = "/bot" + token
+       + "/sendDocument?chat_id=" + std::to_string(chat_id),
+     path = std::move(path), file_name = std::move(file_name), max_bytes,
+     timeout, done = std::move(done)]() mutable {
+      http_result res;
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0) {
+        res.failure = http_failure::other;
+        res.error = "cannot read the file";
+        return done(std::move(res));
+      }
+      if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+        res.status = 413;
+        res.error = "file of " + std::to_string(st.st_size) + " bytes";
+        return done(std::move(res));
+      }
+      std::ifstream in{path, std::ios::binary};
+      std::stringstream ss;
+      ss << in.rdbuf();
+      auto body = encode_document_upload(file_name, ss.str());
+      if (!in || body.empty()) {
+        res.failure = http_failure::other;
+        res.error = "cannot read the file";
+        return done(std::move(res));
+      }
+      http_client_options opts;
+      opts.tls = std::move(tls);
+      auto client = http_client::make(ioc, where, opts);
+      http_request_spec req;
+      req.target = std::move(target);
+      req.body = std::move(body);
+      req.content_type
+        = "multipart/form-data; boundary=zaki-upload-5b1f0c2e9d7a4e63";
+      req.timeout = timeout;
+      client->async_request(std::move(req),
+                            [client, done = std::move(done)](http_result r) {
+                              done(std::move(r));
+                            });
+    });
 }
 
 } // namespace zaki

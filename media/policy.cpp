@@ -17,23 +17,14 @@ std::string unreadable_notice(inbound_kind kind) {
     case inbound_kind::sticker:
       what = "Nice sticker! I can't see stickers, though.";
       break;
-    case inbound_kind::location:
-      what = "I can't read shared locations.";
-      break;
-    case inbound_kind::contact:
-      what = "I can't read shared contacts.";
-      break;
-    case inbound_kind::poll:
-      what = "I can't take part in polls.";
-      break;
-    case inbound_kind::dice:
-      what = "I can't play dice.";
-      break;
-    default:
-      what = "I can't read this kind of message.";
+    case inbound_kind::location: what = "I can't read shared locations."; break;
+    case inbound_kind::contact: what = "I can't read shared contacts."; break;
+    case inbound_kind::poll: what = "I can't take part in polls."; break;
+    case inbound_kind::dice: what = "I can't play dice."; break;
+    default: what = "I can't read this kind of message.";
   }
   return what + " " + std::string{readable}
-         + ": write it in words, or send it as a file.";
+  + ": write it in words, or send it as a file.";
 }
 
 char lower(char c) {
@@ -82,8 +73,7 @@ bool addresses_bot(const inbound_message& msg, const media_policy& policy) {
   if (policy.bot_id != 0 && msg.reply_to_user_id == policy.bot_id)
     return true;
   return msg.mentions
-         && find_mention(msg.text, policy.bot_username)
-              != std::string_view::npos;
+    && find_mention(msg.text, policy.bot_username) != std::string_view::npos;
 }
 
 std::string strip_bot_mention(std::string_view text,
@@ -144,8 +134,8 @@ media_verdict decide(const inbound_message& msg, const media_policy& policy) {
   if (msg.kind == inbound_kind::photo && msg.file_id.empty()) {
     v.action = media_action::notice;
     v.text = "This photo is too large for me: I can read pictures up to "
-             + human_size(policy.max_image_bytes)
-             + ". Send a smaller one, or send it as a file.";
+      + human_size(policy.max_image_bytes)
+      + ". Send a smaller one, or send it as a file.";
     return v;
   }
   if (carries_file(msg.kind) && msg.kind != inbound_kind::photo
@@ -153,8 +143,8 @@ media_verdict decide(const inbound_message& msg, const media_policy& policy) {
       && static_cast<uint64_t>(msg.file_size) > policy.max_file_bytes) {
     v.action = media_action::notice;
     v.text = "This file is too large: I can pass on files up to "
-             + human_size(policy.max_file_bytes)
-             + ". Nothing was saved. Send a smaller file, or split it.";
+      + human_size(policy.max_file_bytes)
+      + ". Nothing was saved. Send a smaller file, or split it.";
     return v;
   }
   return v;

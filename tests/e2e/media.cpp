@@ -31,10 +31,10 @@ std::string message(int64_t user, int64_t chat, const char* type,
                     int64_t message_id, const std::string& body,
                     const char* key = "message") {
   return std::string{R"({")"} + key + R"(":{"message_id":)"
-         + std::to_string(message_id) + R"(,"from":{"id":)"
-         + std::to_string(user) + R"(,"is_bot":false,"first_name":"A"},)"
-         + R"("chat":{"id":)" + std::to_string(chat) + R"(,"type":")" + type
-         + R"("},"date":1796601600,)" + body + "}}";
+    + std::to_string(message_id) + R"(,"from":{"id":)" + std::to_string(user)
+    + R"(,"is_bot":false,"first_name":"A"},)" + R"("chat":{"id":)"
+    + std::to_string(chat) + R"(,"type":")" + type + R"("},"date":1796601600,)"
+    + body + "}}";
 }
 
 std::string private_message(int64_t message_id, const std::string& body) {
@@ -45,8 +45,8 @@ std::string photo(const char* file_id, const std::string& caption) {
   auto body = std::string{R"("photo":[{"file_id":"small","file_unique_id":"s",)"
                           R"("file_size":10,"width":90,"height":90},)"
                           R"({"file_id":")"}
-              + file_id
-              + R"(","file_unique_id":"l","file_size":20,"width":1280,"height":960}])";
+    + file_id
+    + R"(","file_unique_id":"l","file_size":20,"width":1280,"height":960}])";
   if (!caption.empty())
     body += R"(,"caption":")" + caption + R"(")";
   return body;
@@ -56,7 +56,7 @@ std::string document(const char* key, const char* file_id,
                      const std::string& name, int64_t size,
                      const std::string& caption = {}) {
   auto body = std::string{R"(")"} + key + R"(":{"file_id":")" + file_id
-              + R"(","file_unique_id":"u","file_size":)" + std::to_string(size);
+    + R"(","file_unique_id":"u","file_size":)" + std::to_string(size);
   if (!name.empty())
     body += R"(,"file_name":")" + name + R"(")";
   body += "}";
@@ -88,7 +88,7 @@ std::string request_id_of(const std::string& html) {
 
 std::string inbox(router_fixture& f, int64_t user) {
   return f.cfg().store.data_root + "/users/user-" + std::to_string(user)
-         + "/inbox";
+    + "/inbox";
 }
 
 std::vector<std::string> files_in(const std::string& dir) {
@@ -125,11 +125,15 @@ CAF_TEST(unreadable kinds get a friendly notice once per kind) {
   router_fixture f;
   f.add_user(alice);
   f.start();
-  auto sticker = R"("sticker":{"file_id":"S","width":512,"height":512,"emoji":"😀"})";
+  auto sticker
+    = R"("sticker":{"file_id":"S","width":512,"height":512,"emoji":"😀"})";
   f.telegram.push_raw(private_message(1, sticker));
-  f.telegram.push_raw(private_message(2, R"("location":{"latitude":52.5,"longitude":13.4})"));
-  f.telegram.push_raw(private_message(3, R"("contact":{"phone_number":"+49","first_name":"B"})"));
-  f.telegram.push_raw(private_message(4, R"("poll":{"id":"1","question":"Q?","options":[]})"));
+  f.telegram.push_raw(
+    private_message(2, R"("location":{"latitude":52.5,"longitude":13.4})"));
+  f.telegram.push_raw(
+    private_message(3, R"("contact":{"phone_number":"+49","first_name":"B"})"));
+  f.telegram.push_raw(
+    private_message(4, R"("poll":{"id":"1","question":"Q?","options":[]})"));
   f.telegram.push_raw(private_message(5, R"("dice":{"emoji":"🎲","value":3})"));
   f.telegram.push_raw(private_message(6, sticker));
   sync(f, "after the kinds", 6);
@@ -156,13 +160,15 @@ CAF_TEST(a photo reaches the gateway as an image part in burst order) {
   f.start();
   // A text, a photo and a text in one burst keep their order.
   f.telegram.push_text(alice, "u7001-m1");
-  f.telegram.push_raw(private_message(10, photo("PH", "what is in this picture?")));
+  f.telegram.push_raw(
+    private_message(10, photo("PH", "what is in this picture?")));
   f.telegram.push_text(alice, "u7001-m2");
   CAF_REQUIRE(f.telegram.wait_for_sent_to(alice, 3, seconds(10)));
   auto texts = texts_to(f, alice);
   CAF_CHECK_EQUAL(texts[0], "echo: u7001-m1");
-  CAF_CHECK_EQUAL(texts[1], "echo: what is in this picture? "
-                            "[image:data:image/jpeg;base64,SlBFR0JZVEVT]");
+  CAF_CHECK_EQUAL(texts[1],
+                  "echo: what is in this picture? "
+                  "[image:data:image/jpeg;base64,SlBFR0JZVEVT]");
   CAF_CHECK_EQUAL(texts[2], "echo: u7001-m2");
   // Only the largest size was fetched, by the path getFile named.
   CAF_CHECK_EQUAL(f.telegram.file_requests(),
@@ -171,7 +177,8 @@ CAF_TEST(a photo reaches the gateway as an image part in burst order) {
   f.telegram.push_raw(private_message(11, photo("PH", "")));
   CAF_REQUIRE(f.telegram.wait_for_sent_to(alice, 4, seconds(10)));
   texts = texts_to(f, alice);
-  CAF_CHECK_EQUAL(texts[3], "echo: [image:data:image/jpeg;base64,SlBFR0JZVEVT]");
+  CAF_CHECK_EQUAL(texts[3],
+                  "echo: [image:data:image/jpeg;base64,SlBFR0JZVEVT]");
   // A model without image input (400): the caption alone, and the user is
   // told that the picture was not read.
   f.telegram.push_raw(private_message(12, photo("NOIMG", "gw:noimage look")));
@@ -226,18 +233,18 @@ CAF_TEST(bad files are refused with a reason and nothing is saved) {
   f.telegram.add_file("BIG", std::string(2000, 'x'), "documents/big.bin", 10);
   f.start();
   // Over the limit by the message: told the limit, nothing fetched.
-  f.telegram.push_raw(private_message(30, document("document", "X", "big.zip",
-                                                   5000)));
+  f.telegram.push_raw(
+    private_message(30, document("document", "X", "big.zip", 5000)));
   // Over the limit only when it arrives (getFile said 10 bytes).
-  f.telegram.push_raw(private_message(31, document("document", "BIG", "b.bin",
-                                                   0)));
+  f.telegram.push_raw(
+    private_message(31, document("document", "BIG", "b.bin", 0)));
   // 404 at the file endpoint, an unknown file_id, a forged path.
-  f.telegram.push_raw(private_message(32, document("document", "GONE", "g.pdf",
-                                                   5)));
-  f.telegram.push_raw(private_message(33, document("audio", "NOPE", "n.mp3",
-                                                   5)));
-  f.telegram.push_raw(private_message(34, document("document", "FORGED",
-                                                   "f.pdf", 5)));
+  f.telegram.push_raw(
+    private_message(32, document("document", "GONE", "g.pdf", 5)));
+  f.telegram.push_raw(
+    private_message(33, document("audio", "NOPE", "n.mp3", 5)));
+  f.telegram.push_raw(
+    private_message(34, document("document", "FORGED", "f.pdf", 5)));
   sync(f, "still here", 6);
   auto texts = texts_to(f, alice);
   CAF_CHECK(contains(texts[0], "too large"));
@@ -271,12 +278,12 @@ CAF_TEST(groups are ignored with one pointer to the private chat) {
   f.cfg().chat.bot_username = "zaki_test_bot";
   f.start();
   constexpr int64_t group = -100555;
-  f.telegram.push_raw(message(alice, group, "supergroup", 40,
-                              R"("text":"hello bot")"));
-  f.telegram.push_raw(message(alice, group, "supergroup", 41,
-                              R"("text":"anyone?")"));
-  f.telegram.push_raw(message(alice, -100777, "channel", 42,
-                              R"("text":"news")", "channel_post"));
+  f.telegram.push_raw(
+    message(alice, group, "supergroup", 40, R"("text":"hello bot")"));
+  f.telegram.push_raw(
+    message(alice, group, "supergroup", 41, R"("text":"anyone?")"));
+  f.telegram.push_raw(
+    message(alice, -100777, "channel", 42, R"("text":"news")", "channel_post"));
   sync(f, "private", 1);
   auto in_group = texts_to(f, group);
   CAF_REQUIRE_EQUAL(in_group.size(), 1u);
@@ -294,8 +301,8 @@ CAF_TEST(groups in mention mode answer mentions and replies as replies) {
   f.cfg().chat.bot_username = "zaki_test_bot";
   f.start();
   constexpr int64_t group = -5;
-  f.telegram.push_raw(message(alice, group, "group", 50,
-                              R"("text":"lunch at noon?")"));
+  f.telegram.push_raw(
+    message(alice, group, "group", 50, R"("text":"lunch at noon?")"));
   f.telegram.push_raw(message(
     alice, group, "group", 51,
     R"("text":"@zaki_test_bot u7001-m1","entities":[{"offset":0,"length":14,"type":"mention"}])"));
@@ -358,8 +365,9 @@ CAF_TEST(files an answer names are sent as documents) {
   CAF_CHECK_EQUAL(docs[0].text, "report.pdf");
   CAF_CHECK_EQUAL(docs[0].data, "%PDF-1.4 made");
   // Paths outside the user's data dir, or missing files, are refused.
-  f.telegram.push_text(alice, "[a](file:../../secret.txt) [b](file:/etc/passwd) "
-                              "[c](file:outbox/none.pdf)");
+  f.telegram.push_text(alice,
+                       "[a](file:../../secret.txt) [b](file:/etc/passwd) "
+                       "[c](file:outbox/none.pdf)");
   CAF_REQUIRE(f.telegram.wait_for_sent_to(alice, 5, seconds(10)));
   auto texts = texts_to(f, alice);
   CAF_CHECK(contains(texts[1], "outside your data directory"));

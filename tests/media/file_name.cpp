@@ -59,8 +59,8 @@ CAF_TEST(names never leave the inbox) {
   CAF_CHECK_EQUAL(clean(".bashrc"), "bashrc");
   CAF_CHECK_EQUAL(clean(std::string_view{"a\0b.txt", 7}), "a_b.txt");
   CAF_CHECK_EQUAL(clean("line\nbreak\r.txt"), "line_break_.txt");
-  for (auto& s : {clean("../x"), clean("/abs/path"), clean("..."),
-                  clean("a/./b")}) {
+  for (auto& s :
+       {clean("../x"), clean("/abs/path"), clean("..."), clean("a/./b")}) {
     CAF_CHECK(s.find('/') == std::string::npos);
     CAF_CHECK(s.find("..") == std::string::npos);
     CAF_CHECK(!s.empty() && s[0] != '.');
@@ -86,8 +86,7 @@ CAF_TEST(long names are cut at a character keeping the extension) {
 CAF_TEST(defaults by kind) {
   CAF_CHECK_EQUAL(sanitize_file_name("", inbound_kind::voice, "audio/ogg"),
                   "voice.ogg");
-  CAF_CHECK_EQUAL(sanitize_file_name("", inbound_kind::photo, ""),
-                  "photo.jpg");
+  CAF_CHECK_EQUAL(sanitize_file_name("", inbound_kind::photo, ""), "photo.jpg");
   CAF_CHECK_EQUAL(sanitize_file_name("", inbound_kind::document,
                                      "application/pdf"),
                   "document.pdf");

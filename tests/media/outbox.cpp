@@ -43,8 +43,8 @@ CAF_TEST(upload bodies are multipart with a safe file name) {
   auto body = encode_document_upload("a\"b.pdf", "PDF");
   CAF_CHECK(body.find("filename=\"a_b.pdf\"") != std::string::npos);
   CAF_CHECK(body.find("\r\n\r\nPDF\r\n--") != std::string::npos);
-  CAF_CHECK(body.rfind(std::string{"--"} + std::string{upload_boundary}
-                       + "--\r\n")
-            != std::string::npos);
+  CAF_CHECK(
+    body.rfind(std::string{"--"} + std::string{upload_boundary} + "--\r\n")
+    != std::string::npos);
   CAF_CHECK(encode_document_upload("x", upload_boundary).empty());
 }

@@ -36,9 +36,9 @@ media_policy mention_policy() {
 
 CAF_TEST(private texts photos and files are routed) {
   media_policy p;
-  for (auto k : {inbound_kind::text, inbound_kind::document,
-                 inbound_kind::audio, inbound_kind::video,
-                 inbound_kind::voice}) {
+  for (auto k :
+       {inbound_kind::text, inbound_kind::document, inbound_kind::audio,
+        inbound_kind::video, inbound_kind::voice}) {
     auto m = message(k, "x");
     m.file_id = "F";
     m.file_size = 1000;
@@ -54,9 +54,9 @@ CAF_TEST(private texts photos and files are routed) {
 CAF_TEST(unreadable kinds get a notice once per kind) {
   media_policy p;
   std::set<std::string> keys;
-  for (auto k : {inbound_kind::sticker, inbound_kind::location,
-                 inbound_kind::contact, inbound_kind::poll,
-                 inbound_kind::dice}) {
+  for (auto k :
+       {inbound_kind::sticker, inbound_kind::location, inbound_kind::contact,
+        inbound_kind::poll, inbound_kind::dice}) {
     auto v = decide(message(k), p);
     CAF_CHECK(v.action == media_action::notice);
     CAF_CHECK(v.text.find("I can read text, photos") != std::string::npos);
@@ -106,8 +106,9 @@ CAF_TEST(groups in ignore mode get one pointer to the private chat) {
   m.mentions = true;
   auto v = decide(m, p);
   CAF_CHECK(v.action == media_action::notice);
-  CAF_CHECK_EQUAL(v.text, "I work in private chats: write to me directly at "
-                          "https://t.me/zaki_bot.");
+  CAF_CHECK_EQUAL(v.text,
+                  "I work in private chats: write to me directly at "
+                  "https://t.me/zaki_bot.");
   CAF_CHECK_EQUAL(v.once_key, "group:-1001");
   // Stickers in a group are the group's business as well.
   m.kind = inbound_kind::sticker;
@@ -168,9 +169,12 @@ CAF_TEST(a photo or file kept for Retry comes back whole) {
   inbound_message plain;
   plain.text = "hello";
   CAF_CHECK(!decode_media_retry(plain));
-  plain.text = "\x1Fzaki-media\x1F" "9\x1FX\x1F" "1\x1F\x1F\x1F";
+  plain.text = "\x1Fzaki-media\x1F"
+               "9\x1FX\x1F"
+               "1\x1F\x1F\x1F";
   CAF_CHECK(!decode_media_retry(plain));
-  plain.text = "\x1Fzaki-media\x1F" "2\x1FX";
+  plain.text = "\x1Fzaki-media\x1F"
+               "2\x1FX";
   CAF_CHECK(!decode_media_retry(plain));
   CAF_CHECK(plain.kind == inbound_kind::text);
 }
