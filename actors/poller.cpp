@@ -123,7 +123,10 @@ void on_error(self_ptr self, http_result& res) {
 void on_updates(self_ptr self, http_result& res) {
   auto& st = self->state;
   auto log = logger("poller");
-  auto decoded = decode_updates(res.body);
+  decode_options opts;
+  opts.max_image_bytes
+    = static_cast<int64_t>(st.ctx->cfg.media.max_image_bytes);
+  auto decoded = decode_updates(res.body, opts);
   if (!decoded.ok) {
     ++st.failures;
     ++st.malformed;

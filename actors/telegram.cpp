@@ -622,7 +622,8 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
         if (chunks.size() == 1)
           op.plain_fallback = std::move(msg.plain_fallback);
         op.body = encode_send_message(msg.chat_id, chunks[i],
-                                      msg.parse_mode, op.reply_markup);
+                                      msg.parse_mode, op.reply_markup,
+                                      i == 0 ? msg.reply_to : 0);
         op.group = group;
         enqueue_paced(self, std::move(op));
       }

@@ -11,6 +11,7 @@
 #include "actors/user_commands.hpp"
 #include "actors/user_reply.hpp"
 #include "actors/user_stream.hpp"
+#include "actors/user_media.hpp"
 #include "messages/errors.hpp"
 #include "runtime/actor_io.hpp"
 #include "supervision/backoff.hpp"
@@ -76,6 +77,7 @@ void finish(self_ptr self) {
   }
   st.provision_only = false;
   st.retry_of.clear();
+  reset_media(self);
   if (st.current) {
     if (auto sup = peer<user_supervisor_actor>(self))
       self->send(sup, done_atom_v, st.user_id, st.current->update_id);
@@ -178,6 +180,7 @@ void call_gateway(self_ptr self) {
   else
     req.body = encode_chat_request(st.ctx->cfg.gateway.model, st.user_id,
                                    msg.text);
+  apply_image(self, req, streaming_enabled(self));
   req.authorization = "Bearer " + st.record.token;
   // A non-streamed answer sends no byte before it is complete: a wait
   // beyond the idle timeout is a hang.
@@ -289,6 +292,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
               answer.content.size(), msg.request_id);
     st.phase = "replying";
     linger_lock(self); // the exchange is over; Telegram needs no lock
+    answer.content = send_answer_files(self, std::move(answer.content));
     record_answer(self->system(), st.ctx->cfg.store.transcripts, st.user_id,
                   msg.request_id, msg.text, answer);
     if (stream_shown(self))
@@ -308,6 +312,11 @@ void on_gateway_result(self_ptr self, http_result& res) {
   auto verdict = decide_retry(in);
   // Text already shown is not replaced by a silent second attempt.
   bool retry = verdict.retry && !stream_shown(self);
+  if (!stream_shown(self) && image_refused(self, res, answer)) {
+    st.phase = "backoff";
+    self->send(self, internal_atom_v, retry_atom_v, st.seq);
+    return;
+  }
   if (answer.outcome == gateway_outcome::session_locked
       && sweep_gateway_locks(self)) {
     st.phase = "backoff";
@@ -403,6 +412,8 @@ void route_to_record(self_ptr self) {
   ensure_gateway(self);
   st.attempt = 0;
   st.swept_gateway_locks = false;
+  if (fetch_media(self))
+    return;
   acquire_lock_then_call(self);
 }
 
@@ -421,7 +432,7 @@ void start_next(self_ptr self) {
                        "chat={} update_id={} chars={} request_id={}",
                        st.user_id, st.user_id, msg.chat_id, msg.update_id,
                        msg.text.size(), msg.request_id);
-  if (handle_locally(self))
+  if (handle_media_locally(self) || handle_locally(self))
     return;
   st.phase = "lookup";
   st.setup_notice_sent = false;
@@ -541,6 +552,10 @@ void user_finish(user_self self) {
   finish(self);
 }
 
+void user_media_continue(user_self self) {
+  acquire_lock_then_call(self);
+}
+
 user_actor::behavior_type user(self_ptr self, context_ptr ctx,
                                int64_t user_id) {
   self->state.ctx = ctx;
@@ -572,7 +587,7 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
     [self](route_atom, inbound_message& msg) {
       auto& st = self->state;
       st.last_activity = std::chrono::steady_clock::now();
-      if (intercept_stop(self, msg))
+      if (take_edit(self, msg) || intercept_stop(self, msg))
         return;
       if (st.queue.size() >= st.ctx->cfg.user.max_queue) {
         logger("user")->warn("event=queue_full user={} queued={} "
@@ -611,6 +626,9 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
     },
     [self](internal_atom, stream_atom, uint64_t seq, std::string& delta) {
       on_stream_delta(self, seq, delta);
+    },
+    [self](internal_atom, fetched_atom, uint64_t seq, http_result& res) {
+      on_fetched(self, seq, res);
     },
     [self](status_atom) { return user_status(self); },
   };

@@ -4,6 +4,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include <caf/actor_clock.hpp>
@@ -110,6 +111,13 @@ struct user_state {
   /// Token usage of the last answer (-1: not reported), for usage records.
   int64_t last_prompt_tokens = -1;
   int64_t last_completion_tokens = -1;
+  /// Media (actors/user_media.hpp): notices already given in this
+  /// conversation ("kind:sticker", "group:<chat>", ...).
+  std::set<std::string> told;
+  /// The photo of `current` as a data: URL, sent as an image part.
+  std::string image_url;
+  /// Whether the file of `current` was fetched (or is not needed).
+  bool media_ready = false;
 
   ~user_state();
 };

@@ -6,6 +6,7 @@
 #include "json/writer.hpp"
 #include "runtime/logging.hpp"
 #include "chat/request_id.hpp"
+#include "media/retry_text.hpp"
 #include "storage/retry_store.hpp"
 #include "telegram/html.hpp"
 
@@ -267,6 +268,9 @@ bool press_retry(user_self self, const callback_action& action) {
   st.retry_of = action.id;
   msg.callback_id.clear();
   msg.text = std::move(res.record.text);
+  // A photo or file is fetched again (media/retry_text.hpp).
+  if (decode_media_retry(msg))
+    st.media_ready = false;
   return false;
 }
 

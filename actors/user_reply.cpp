@@ -6,6 +6,8 @@
 #include "chat/error_render.hpp"
 #include "gateway/retry_policy.hpp"
 #include "json/writer.hpp"
+#include "media/policy.hpp"
+#include "media/retry_text.hpp"
 #include "runtime/logging.hpp"
 #include "chat/request_id.hpp"
 #include "storage/retry_store.hpp"
@@ -55,14 +57,17 @@ void send_all_and_finish(user_self self, std::vector<outgoing_text> outs) {
 /// Keeps the original text for the Retry button; returns whether it did.
 bool keep_for_retry(user_self self, const inbound_message& msg) {
   auto& st = self->state;
-  if (msg.text.empty() || msg.is_callback()
+  // A photo, or a file not saved yet, is fetched again by Retry.
+  bool refetch = carries_file(msg.kind)
+                 && (msg.kind == inbound_kind::photo || !st.media_ready);
+  if ((msg.text.empty() && !refetch) || msg.is_callback()
       || !is_valid_request_id(msg.request_id))
     return false;
   retry_record rec;
   rec.user_id = st.user_id;
   rec.chat_id = msg.chat_id;
   rec.request_id = msg.request_id;
-  rec.text = msg.text;
+  rec.text = refetch ? encode_media_retry(msg) : msg.text;
   rec.created_at = retry_store::now_seconds();
   retry_store store{st.ctx->cfg.store.data_root,
                     std::chrono::duration_cast<std::chrono::seconds>(
@@ -180,6 +185,9 @@ void reply_with_answer(user_self self, std::string text) {
     out.text = "(Your assistant sent an empty answer.)";
     outs.push_back(std::move(out));
   }
+  // In a group the answer replies to the message it answers.
+  if (msg.chat != chat_kind::private_chat)
+    outs.front().reply_to = msg.message_id;
   if (outs.size() > 1)
     logger("user")->info("event=answer_split user={} chunks={} request_id={}",
                          st.user_id, outs.size(), msg.request_id);

@@ -137,7 +137,10 @@ bool intercept_stop(user_self self, const inbound_message& msg) {
 }
 
 bool streaming_enabled(const user_self& self) {
-  return self->state.ctx->cfg.stream.gateway;
+  // Answers in a group go out as one reply to the message (issue 25).
+  auto& cur = self->state.current;
+  return self->state.ctx->cfg.stream.gateway
+         && (!cur || cur->chat == chat_kind::private_chat);
 }
 
 void prepare_stream_request(user_self self, http_request_spec& req,

@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
 
+#include "media/bot_identity.hpp"
 #include "messages/peer.hpp"
 #include "runtime/io_scheduler.hpp"
 #include "runtime/logging.hpp"
@@ -82,6 +83,19 @@ int run_service(config& cfg, const context_ptr& ctx,
   auto log = logger("main");
   int exit_code = 0;
   {
+    // Mentions in groups and the link to the private chat need the bot's
+    // username; asked once here, before any actor reads the settings.
+    if (ctx->cfg.chat.bot_username.empty() && !ctx->bot_token.empty()) {
+      auto me = fetch_bot_identity(ctx->io->context(), ctx->tls,
+                                   ctx->cfg.telegram.api_root,
+                                   ctx->bot_token, std::chrono::seconds(3));
+      if (me.error.empty())
+        ctx->cfg.chat.bot_username = me.username;
+      else
+        log->warn("event=get_me_failed error={} effect=\"mentions in groups "
+                  "are not recognised, only replies\"",
+                  log_value(me.error));
+    }
     auto sys_ptr = make_actor_system(cfg, *ctx->io);
     auto& sys = *sys_ptr;
     auto root_hdl = sys.spawn(root, ctx, std::move(children));

@@ -153,6 +153,21 @@ std::vector<error_entry> make_catalogue() {
      "Ask for a shorter answer, for example a summary, or ask for it in "
      "parts.",
      false, true, true, false, 502},
+    {ec::media_download_failed, "ZR-MEDIA-DOWNLOAD", "\xF0\x9F\x93\xA5",
+     "I could not fetch your file",
+     "Telegram did not hand me the photo or file you sent, so your "
+     "assistant did not receive it.",
+     "Press Retry in a moment. If it keeps failing, send the file again "
+     "from your device.",
+     true, true, true, false, 502},
+    {ec::media_save_failed, "ZR-MEDIA-SAVE", "\xF0\x9F\x92\xBE",
+     "I could not store your file",
+     "Your file arrived, but there is no room to store it for your "
+     "assistant, so nothing was saved and your assistant did not receive "
+     "it.",
+     "Delete files your assistant no longer needs, or tell the bot's "
+     "administrator; then press Retry.",
+     true, true, true, false, 507},
   };
 }
 

@@ -58,6 +58,11 @@ enum class error_code : uint8_t {
   gateway_rejected,
   /// The gateway's answer exceeds gateway.max-body.
   gateway_answer_too_large,
+  /// A photo or file the user sent could not be fetched from Telegram
+  /// (getFile error, 404, timeout).
+  media_download_failed,
+  /// A file the user sent could not be saved in their data dir (full).
+  media_save_failed,
 };
 
 /// One catalogue entry: everything needed to explain a failure to a person.

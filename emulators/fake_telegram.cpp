@@ -30,6 +30,17 @@ void fake_telegram::state::handle(const request& req,
   // The target is /bot<token>/<method>; the token is never logged or echoed.
   auto target = to_sv(req.target());
   auto path = target.substr(0, target.find('?'));
+  if (path.substr(0, 9) == "/file/bot") {
+    auto end = path.find('/', 9);
+    auto token = path.substr(9, end == std::string_view::npos
+                                  ? std::string_view::npos
+                                  : end - 9);
+    auto file = end == std::string_view::npos ? std::string_view{}
+                                              : path.substr(end + 1);
+    serve_file(token, file, out, res);
+    flush(out);
+    return;
+  }
   auto slash = path.find('/', 4);
   if (path.substr(0, 4) != "/bot" || slash == std::string_view::npos) {
     reply(404, tg::error(404, "Not Found"));
@@ -82,6 +93,25 @@ void fake_telegram::state::handle(const request& req,
   if (observer)
     (*observer)(copy);
   flush(out);
+}
+
+void fake_telegram::state::serve_file(std::string_view token,
+                                      std::string_view path,
+                                      std::vector<outgoing>& out,
+                                      std::shared_ptr<responder> res) {
+  std::lock_guard<std::mutex> guard{mtx};
+  ++method_calls["file"];
+  file_requests.emplace_back(path);
+  changed.notify_all();
+  auto reply = [&](int status, std::string body) {
+    out.push_back({res, static_cast<http::status>(status), std::move(body)});
+  };
+  if (token != opts.token)
+    return reply(401, tg::error(401, "Unauthorized"));
+  for (auto& [id, f] : files)
+    if (f.path == path && !f.gone)
+      return reply(200, f.bytes);
+  reply(404, tg::error(404, "Not Found"));
 }
 
 std::string fake_telegram::state::batch(size_t limit) const {
@@ -228,7 +258,8 @@ void fake_telegram::state::dispatch(const std::string& method,
     auto id = next_message_id++;
     auto markup = tg::str_param(ps, "reply_markup");
     sent.push_back({*chat_id, id, text, tg::str_param(ps, "parse_mode"),
-                    markup, now});
+                    markup, now,
+                    tg::int_param(ps, "reply_to_message_id").value_or(0)});
     messages[id] = {*chat_id, text, markup};
     *sent_now = &sent.back();
     changed.notify_all();
@@ -304,6 +335,31 @@ void fake_telegram::state::dispatch(const std::string& method,
     calls.push_back({method, *chat_id, 0, {}, action, now});
     changed.notify_all();
     reply(200, tg::ok("true"));
+  } else if (method == "senddocument") {
+    // Recorded as a call: text is the file name, data the file's bytes.
+    auto doc = ps.find("document");
+    if (!chat_id)
+      return bad("chat not found");
+    if (doc == ps.end() || doc->second.empty())
+      return bad("file must be non-empty");
+    auto id = next_message_id++;
+    calls.push_back({method, *chat_id, id,
+                     tg::str_param(ps, "document_filename"), doc->second,
+                     now});
+    changed.notify_all();
+    reply(200, tg::ok(tg::bot_message_json(bot_id, id, *chat_id, "", "")));
+  } else if (method == "getfile") {
+    auto id = tg::str_param(ps, "file_id");
+    auto f = files.find(id);
+    if (f == files.end())
+      return bad("invalid file_id");
+    auto size = f->second.reported_size >= 0
+                  ? f->second.reported_size
+                  : static_cast<int64_t>(f->second.bytes.size());
+    reply(200, tg::ok(R"({"file_id":")" + id + R"(","file_unique_id":"u)"
+                      + std::to_string(size) + R"(","file_size":)"
+                      + std::to_string(size) + R"(,"file_path":")"
+                      + f->second.path + R"("})"));
   } else if (method == "getme") {
     reply(200, tg::ok(tg::bot_json(bot_id)));
   } else if (method == "deletewebhook") {

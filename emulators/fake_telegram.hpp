@@ -31,10 +31,14 @@ struct sent_message {
 
   /// When the request arrived.
   std::chrono::steady_clock::time_point at;
+
+  /// `reply_to_message_id`, or 0.
+  int64_t reply_to = 0;
 };
 
 /// Any other recorded call: editMessageText, deleteMessage,
-/// answerCallbackQuery, sendChatAction.
+/// answerCallbackQuery, sendChatAction, sendDocument (`text` is the file
+/// name, `data` the file's bytes).
 struct api_call {
   /// The method in lower case, e.g. "editmessagetext".
   std::string method;
@@ -124,6 +128,20 @@ public:
   /// If it has no "update_id", `"update_id":<next>,` is inserted after the
   /// first `{`; offsets confirm it by that assigned id in any case.
   int64_t push_raw(std::string json);
+
+  // -- files (getFile and the file endpoint) ------------------------------------
+
+  /// Serves `bytes` as the file `file_id`: getFile answers `file_path`
+  /// (default "documents/file_<n>") with `reported_size` as file_size (the
+  /// byte count when negative), and GET /file/bot<token>/<file_path>
+  /// answers the bytes, or 404 when `gone` is set. An unknown file_id gets
+  /// 400 "Bad Request: invalid file_id" from getFile.
+  void add_file(std::string file_id, std::string bytes,
+                std::string file_path = {}, int64_t reported_size = -1,
+                bool gone = false);
+
+  /// Returns the paths requested at the file endpoint, in order.
+  std::vector<std::string> file_requests() const;
 
   // -- what the bot did ---------------------------------------------------------
 

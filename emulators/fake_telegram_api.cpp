@@ -120,6 +120,23 @@ int64_t fake_telegram::push_raw(std::string json) {
   return id;
 }
 
+// -- files ----------------------------------------------------------------------
+
+void fake_telegram::add_file(std::string file_id, std::string bytes,
+                             std::string file_path, int64_t reported_size,
+                             bool gone) {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  if (file_path.empty())
+    file_path = "documents/file_" + std::to_string(state_->files.size());
+  state_->files[file_id] = {std::move(file_path), std::move(bytes),
+                            reported_size, gone};
+}
+
+std::vector<std::string> fake_telegram::file_requests() const {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  return state_->file_requests;
+}
+
 // -- what the bot did -----------------------------------------------------------
 
 std::vector<sent_message> fake_telegram::sent() const {

@@ -39,6 +39,14 @@ struct fault {
   size_t remaining;
 };
 
+/// A file served by getFile and the file endpoint.
+struct stored_file {
+  std::string path;
+  std::string bytes;
+  int64_t reported_size;
+  bool gone;
+};
+
 struct stored_message {
   int64_t chat_id;
   std::string text;
@@ -111,6 +119,13 @@ struct fake_telegram::state : std::enable_shared_from_this<state> {
   uint64_t edit_429s = 0;
   uint64_t not_modified = 0;
   std::unordered_map<int64_t, std::chrono::steady_clock::time_point> last_edit;
+  /// Files by file_id, and the file endpoint's requests (paths).
+  std::unordered_map<std::string, detail::stored_file> files;
+  std::vector<std::string> file_requests;
+  /// Answers GET /file/bot<token>/<path>.
+  void serve_file(std::string_view token, std::string_view path,
+                  std::vector<detail::outgoing>& out,
+                  std::shared_ptr<responder> res);
   bool stopped = false;
   std::shared_ptr<std::function<void(const sent_message&)>> on_send;
 };

@@ -58,10 +58,18 @@ std::optional<std::string> last_user_content(const json_value& body) {
       return content->text;
     if (content->kind == json_value::array_kind) {
       // OpenAI content parts: [{"type":"text","text":"..."}].
+      // An image part is recorded (and echoed) as "[image:<url>]", cut
+      // after 120 characters, so tests see what reached the gateway.
       std::string joined;
-      for (auto& part : content->items)
+      for (auto& part : content->items) {
         if (auto t = part.get("text"); t && t->kind == json_value::string_kind)
           joined += t->text;
+        auto img = part.get("image_url");
+        auto url = img ? img->get("url") : nullptr;
+        if (url && url->kind == json_value::string_kind)
+          joined += (joined.empty() ? "[image:" : " [image:")
+                    + url->text.substr(0, 120) + "]";
+      }
       return joined;
     }
   }
@@ -449,6 +457,11 @@ gateway_reply gateway_behavior::handle(const request& req) {
   auto content = last_user_content(*body);
   if (!content)
     return bad_request("Missing user message in `messages`.");
+  // A model without image input: OpenAI-style 400 for an image part.
+  if (find_marker(*content, "noimage")
+      && content->find("[image:") != std::string::npos)
+    return bad_request("Invalid content type. image_url is only supported "
+                       "by certain models.");
   // A valid chat request: record it and check the per-user invariants.
   ++stats_.chat_requests;
   auto& st = users_[user];

@@ -24,6 +24,8 @@
 //   gw:locked       500 "session file locked (timeout 10000ms): ..."
 //   gw:hang         never answer (until the client disconnects)
 //   gw:crash        drop the connection (the standalone program exits)
+//   gw:noimage      400 when the message has an image part (a text-only
+//                   model); image parts are recorded as "[image:<url>]"
 // A request with `"stream": true` is answered with Server-Sent Events in
 // OpenClaw's shape (role chunk, content chunks, finish chunk, usage chunk,
 // [DONE]), each event one HTTP chunk:

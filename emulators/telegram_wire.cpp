@@ -57,8 +57,43 @@ bool parse_params(const request& req, params& out) {
         out[k] = v.as_text();
     return true;
   }
-  if (type.find("multipart") != std::string::npos)
-    return true; // uploads are not emulated; fields come from the query
+  if (type.find("multipart") != std::string::npos) {
+    // Uploads: each part becomes a field (a file part's name goes into
+    // "<field>_filename"); other fields come from the query as well.
+    auto b = type.find("boundary=");
+    if (b == std::string::npos)
+      return false;
+    auto boundary = "--" + std::string{to_sv(req[http::field::content_type])}
+                             .substr(b + 9);
+    for (auto at = body.find(boundary); at != std::string::npos;) {
+      auto start = at + boundary.size();
+      if (body.compare(start, 2, "--") == 0)
+        break;
+      auto head_end = body.find("\r\n\r\n", start);
+      auto next = body.find(boundary, start);
+      if (head_end == std::string::npos || next == std::string::npos)
+        return false;
+      auto head = body.substr(start, head_end - start);
+      auto value = body.substr(head_end + 4, next - head_end - 4);
+      if (value.size() >= 2 && value.compare(value.size() - 2, 2, "\r\n") == 0)
+        value.resize(value.size() - 2);
+      auto quoted = [&head](const std::string& key) {
+        auto k = head.find(key + "=\"");
+        if (k == std::string::npos)
+          return std::string{};
+        auto from = k + key.size() + 2;
+        return head.substr(from, head.find('"', from) - from);
+      };
+      auto name = quoted("name");
+      if (!name.empty()) {
+        out[name] = value;
+        if (head.find("filename=") != std::string::npos)
+          out[name + "_filename"] = quoted("filename");
+      }
+      at = next;
+    }
+    return true;
+  }
   parse_form(body, out);
   return true;
 }

@@ -112,6 +112,27 @@ std::string encode_stream_request(std::string_view model, int64_t user_id,
   return w.take();
 }
 
+std::string encode_image_request(std::string_view model, int64_t user_id,
+                                 std::string_view text,
+                                 std::string_view image_url, bool stream) {
+  json_writer w;
+  w.begin_object().field("model", model).field("user",
+                                               std::to_string(user_id));
+  if (stream) {
+    w.field("stream", true);
+    w.key("stream_options").begin_object().field("include_usage", true);
+    w.end_object();
+  }
+  w.key("messages").begin_array().begin_object();
+  w.field("role", "user").key("content").begin_array();
+  if (!text.empty())
+    w.begin_object().field("type", "text").field("text", text).end_object();
+  w.begin_object().field("type", "image_url").key("image_url").begin_object();
+  w.field("url", image_url).end_object().end_object();
+  w.end_array().end_object().end_array().end_object();
+  return w.take();
+}
+
 gateway_answer classify_gateway_result(http_result& res) {
   gateway_answer out;
   if (res.status == 0) {

@@ -52,6 +52,14 @@ std::string encode_chat_request(std::string_view model, int64_t user_id,
 std::string encode_stream_request(std::string_view model, int64_t user_id,
                                   std::string_view text);
 
+/// Returns a request whose user message is OpenAI content parts: a text
+/// part (when `text` is not empty) and an `image_url` part with
+/// `image_url` (a data: URL); streamed as `encode_stream_request` when
+/// `stream` is set.
+std::string encode_image_request(std::string_view model, int64_t user_id,
+                                 std::string_view text,
+                                 std::string_view image_url, bool stream);
+
 /// Classifies an HTTP result of the gateway and extracts the answer.
 gateway_answer classify_gateway_result(http_result& res);
 

@@ -132,3 +132,6 @@ CAF_ADD_ATOM(zaki, zaki, forget_atom, "forget")
 CAF_ADD_ATOM(zaki, zaki, import_atom, "import")
 CAF_ADD_ATOM(zaki, zaki, export_atom, "export")
 CAF_ADD_ATOM(zaki, zaki, flush_usage_atom, "flushUsage")
+// -- Media ---------------------------------------------------------------------
+// (appended by the media work; see actors/user_media.hpp)
+CAF_ADD_ATOM(zaki, zaki, fetched_atom, "fetched")

@@ -95,7 +95,10 @@ using user_actor = caf::typed_actor<
   // Retry timer of the session lock.
   caf::reacts_to<internal_atom, lock_atom, uint64_t>,
   // Text of a streamed gateway answer (a delta), from the I/O threads.
-  caf::reacts_to<internal_atom, stream_atom, uint64_t, std::string>>
+  caf::reacts_to<internal_atom, stream_atom, uint64_t, std::string>,
+  // A photo or file of the current message was fetched (or not), from the
+  // I/O threads (actors/user_media.hpp).
+  caf::reacts_to<internal_atom, fetched_atom, uint64_t, http_result>>
   ::extend_with<status_client_actor>;
 
 /// The USER_SUPERVISOR actor interface: spawns user actors lazily, routes by

@@ -25,6 +25,15 @@ const char* to_string(http_failure x) {
   }
 }
 
+const char* to_string(inbound_kind x) {
+  static constexpr const char* names[] = {
+    "text",  "photo",    "document", "audio",   "video", "voice",
+    "sticker", "location", "contact", "poll", "dice",
+  };
+  auto i = static_cast<size_t>(x);
+  return i < sizeof(names) / sizeof(names[0]) ? names[i] : "other";
+}
+
 } // namespace zaki
 
 #include "messages/errors.hpp"

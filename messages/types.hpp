@@ -8,6 +8,33 @@
 
 namespace zaki {
 
+/// What a message carries: text (or a caption-less button press), a photo,
+/// a file the assistant can open, or a kind it cannot read.
+enum class inbound_kind : uint8_t {
+  text,
+  photo,
+  document,
+  audio,
+  video,
+  voice,
+  sticker,
+  location,
+  contact,
+  poll,
+  dice,
+};
+
+/// Returns the kind's name for logs ("photo", "voice", ...).
+const char* to_string(inbound_kind x);
+
+/// The chat a message was written in.
+enum class chat_kind : uint8_t {
+  private_chat,
+  group,
+  supergroup,
+  channel,
+};
+
 /// One user input decoded from a Bot API update: a text message or a button
 /// press. Actors never see raw JSON, only this.
 struct inbound_message {
@@ -29,6 +56,25 @@ struct inbound_message {
   uint32_t delivery = 0;
   /// Steady-clock time of arrival in the router, in nanoseconds.
   int64_t received_ns = 0;
+  /// What the message carries; `text` holds the caption of media.
+  inbound_kind kind = inbound_kind::text;
+  /// Where it was written (groups are routed by `chat.groups`).
+  chat_kind chat = chat_kind::private_chat;
+  /// An edit of message `message_id` (edited_message): never re-sent.
+  bool edited = false;
+  /// The text has a mention entity, or a text_mention of a bot.
+  bool mentions = false;
+  /// `from.id` of the message this one replies to, or 0.
+  int64_t reply_to_user_id = 0;
+  /// The file of a photo (the largest size within the limit), document,
+  /// audio, video or voice note; empty otherwise.
+  std::string file_id;
+  /// The file's name as the sender's client gave it (documents, audio).
+  std::string file_name;
+  /// The file's size in bytes as Telegram reported it, or 0.
+  int64_t file_size = 0;
+  /// The file's MIME type, or empty.
+  std::string mime_type;
 
   /// Returns whether this input is a button press.
   bool is_callback() const {
@@ -41,7 +87,12 @@ inline bool operator==(const inbound_message& x, const inbound_message& y) {
   return x.update_id == y.update_id && x.user_id == y.user_id
          && x.chat_id == y.chat_id && x.message_id == y.message_id
          && x.text == y.text && x.callback_id == y.callback_id
-         && x.request_id == y.request_id && x.delivery == y.delivery;
+         && x.request_id == y.request_id && x.delivery == y.delivery
+         && x.kind == y.kind && x.chat == y.chat && x.edited == y.edited
+         && x.mentions == y.mentions
+         && x.reply_to_user_id == y.reply_to_user_id
+         && x.file_id == y.file_id && x.file_name == y.file_name
+         && x.file_size == y.file_size && x.mime_type == y.mime_type;
 }
 
 /// @relates inbound_message
@@ -49,7 +100,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, inbound_message& x) {
   return f(caf::meta::type_name("inbound_message"), x.update_id, x.user_id,
            x.chat_id, x.message_id, x.text, x.callback_id, x.request_id,
-           x.delivery, x.received_ns);
+           x.delivery, x.received_ns, x.kind, x.chat, x.edited, x.mentions,
+           x.reply_to_user_id, x.file_id, x.file_name, x.file_size,
+           x.mime_type);
 }
 
 /// A batch of decoded updates from one getUpdates answer.
@@ -116,6 +169,8 @@ struct outgoing_text {
   std::string reply_markup;
   /// For the log lines of this message.
   std::string request_id;
+  /// The message this one answers (groups), or 0.
+  int64_t reply_to = 0;
 };
 
 /// @relates outgoing_text
@@ -123,14 +178,16 @@ inline bool operator==(const outgoing_text& x, const outgoing_text& y) {
   return x.chat_id == y.chat_id && x.text == y.text
          && x.parse_mode == y.parse_mode
          && x.plain_fallback == y.plain_fallback
-         && x.reply_markup == y.reply_markup && x.request_id == y.request_id;
+         && x.reply_markup == y.reply_markup && x.request_id == y.request_id
+         && x.reply_to == y.reply_to;
 }
 
 /// @relates outgoing_text
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, outgoing_text& x) {
   return f(caf::meta::type_name("outgoing_text"), x.chat_id, x.text,
-           x.parse_mode, x.plain_fallback, x.reply_markup, x.request_id);
+           x.parse_mode, x.plain_fallback, x.reply_markup, x.request_id,
+           x.reply_to);
 }
 
 /// Classifies why an HTTP exchange produced no usable answer.

@@ -205,6 +205,22 @@ config::config() {
     .add(v.root.restart_window, "restart-window", "intensity period")
     .add(v.root.restart_delay, "restart-delay",
          "delay of a root child's restart");
+  opt_group{custom_options_, "chat"}
+    .add(v.chat.groups, "groups",
+         "ignore|mention: what the bot does with messages in groups")
+    .add(v.chat.bot_username, "bot-username",
+         "the bot's @username without @ (empty: getMe at start)");
+  opt_group{custom_options_, "media"}
+    .add(v.media.max_image_bytes, "max-image-bytes",
+         "largest photo sent to the assistant")
+    .add(v.media.max_file_bytes, "max-file-bytes",
+         "largest document, audio, video or voice note saved")
+    .add(v.media.max_concurrent_downloads, "max-concurrent-downloads",
+         "downloads from the Bot API at once")
+    .add(v.media.download_timeout, "download-timeout",
+         "deadline of one download")
+    .add(v.media.container_data_dir, "container-data-dir",
+         "the user's data dir as the container sees it");
 }
 
 caf::settings config::dump_content() const {
@@ -380,6 +396,10 @@ std::string validate(const settings& s) {
       || s.root.restart_delay < std::chrono::seconds(0))
     return "root.restart-window must be positive and root.restart-delay "
            "not negative";
+  if (s.chat.groups != "ignore" && s.chat.groups != "mention")
+    return "chat.groups must be ignore or mention";
+  if (s.media.max_concurrent_downloads < 1)
+    return "media.max-concurrent-downloads must be at least 1";
   return {};
 }
 

@@ -252,6 +252,29 @@ struct settings {
     caf::timespan restart_window = std::chrono::seconds(60);
     caf::timespan restart_delay = std::chrono::milliseconds(200);
   } root;
+  /// Photos, files and group chats (issue 25).
+  struct chat_t {
+    /// ignore (answer once in a group, route nothing) or mention (route
+    /// messages that mention the bot or reply to it).
+    std::string groups = "ignore";
+    /// The bot's @username without the @ (empty: asked with getMe at start).
+    std::string bot_username;
+  } chat;
+  struct media_t {
+    /// Photos: the largest size within this is sent to the assistant.
+    uint64_t max_image_bytes = 10 << 20;
+    /// Documents, audio, video, voice: larger ones are refused (Telegram's
+    /// own download limit is 20 MB).
+    uint64_t max_file_bytes = 20 << 20;
+    /// Downloads from the Bot API at once, over all users.
+    uint64_t max_concurrent_downloads = 4;
+    /// Deadline of one download (getFile and the file).
+    caf::timespan download_timeout = std::chrono::seconds(60);
+    /// The user's data dir as the container sees it (the assistant is told
+    /// paths under it); empty: containers.docker-data-mount with the docker
+    /// backend, the host path otherwise.
+    std::string container_data_dir;
+  } media;
 };
 
 } // namespace zaki

@@ -75,6 +75,26 @@ void append_journal_entry(const inbound_message& msg, std::string& out) {
   append_string_member(out, ",\"r\":\"", msg.request_id);
   out += ",\"n\":";
   append_number(out, msg.delivery);
+  // Media fields (issue 25) only when set: a text costs no byte more, and
+  // journals of earlier versions read as before.
+  if (msg.kind != inbound_kind::text || msg.chat != chat_kind::private_chat
+      || msg.edited || msg.mentions || msg.reply_to_user_id != 0) {
+    out += ",\"k\":";
+    append_number(out, static_cast<int>(msg.kind));
+    out += ",\"g\":";
+    append_number(out, static_cast<int>(msg.chat));
+    out += ",\"e\":";
+    append_number(out, (msg.edited ? 1 : 0) | (msg.mentions ? 2 : 0));
+    out += ",\"y\":";
+    append_number(out, msg.reply_to_user_id);
+  }
+  if (!msg.file_id.empty() || msg.file_size != 0) {
+    append_string_member(out, ",\"i\":\"", msg.file_id);
+    append_string_member(out, ",\"o\":\"", msg.file_name);
+    append_string_member(out, ",\"p\":\"", msg.mime_type);
+    out += ",\"z\":";
+    append_number(out, msg.file_size);
+  }
   out += "}\n";
 }
 
@@ -133,6 +153,28 @@ bool apply_journal_line(std::string line,
       if (value.get_int64().get(n))
         return false;
       msg.delivery = static_cast<uint32_t>(n);
+    } else if (key == "k" || key == "g" || key == "e" || key == "y"
+               || key == "z") {
+      if (value.get_int64().get(n))
+        return false;
+      if (key == "k" && n >= 0 && n <= static_cast<int>(inbound_kind::dice))
+        msg.kind = static_cast<inbound_kind>(n);
+      else if (key == "g" && n >= 0
+               && n <= static_cast<int>(chat_kind::channel))
+        msg.chat = static_cast<chat_kind>(n);
+      else if (key == "e") {
+        msg.edited = (n & 1) != 0;
+        msg.mentions = (n & 2) != 0;
+      } else if (key == "y")
+        msg.reply_to_user_id = n;
+      else if (key == "z")
+        msg.file_size = n;
+    } else if (key == "i" || key == "o" || key == "p") {
+      if (value.get_string().get(text))
+        return false;
+      auto& dst = key == "i" ? msg.file_id
+                             : (key == "o" ? msg.file_name : msg.mime_type);
+      dst.assign(text.data(), text.size());
     } else if (key == "t" || key == "q" || key == "r") {
       if (value.get_string().get(text))
         return false;

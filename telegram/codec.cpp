@@ -1,5 +1,7 @@
 #include "telegram/codec.hpp"
 
+#include <algorithm>
+
 #include <simdjson.h>
 
 #include "json/parse.hpp"
@@ -33,13 +35,196 @@ bool read_id(od::value v, int64_t& id) {
 
 enum class decode_status { routed, skipped, malformed };
 
-decode_status decode_message(od::value v, inbound_message& out) {
+/// Reads `chat`: its id and, for a group or channel, its type.
+bool read_chat(od::value v, int64_t& id, chat_kind& kind) {
+  od::object obj;
+  if (v.get_object().get(obj))
+    return false;
+  bool has_id = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key))
+      return false;
+    if (key == "id") {
+      if (field.value().get_int64().get(id))
+        return false;
+      has_id = true;
+      // Only groups and channels have negative ids: a private chat (the
+      // hot path) needs no more of the object.
+      if (id > 0)
+        return true;
+    } else if (key == "type") {
+      std::string_view type;
+      if (field.value().get_string().get(type))
+        return false;
+      if (type == "group")
+        kind = chat_kind::group;
+      else if (type == "supergroup")
+        kind = chat_kind::supergroup;
+      else if (type == "channel")
+        kind = chat_kind::channel;
+    }
+  }
+  return has_id;
+}
+
+/// Reads the fields of a Document, Audio, Video or Voice object.
+bool read_file(od::value v, inbound_message& out) {
+  od::object obj;
+  if (v.get_object().get(obj))
+    return false;
+  out.file_id.clear();
+  out.file_size = 0;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key))
+      return false;
+    std::string_view text;
+    if (key == "file_id") {
+      if (field.value().get_string().get(text))
+        return false;
+      out.file_id.assign(text.data(), text.size());
+    } else if (key == "file_name") {
+      if (!field.value().get_string().get(text))
+        out.file_name.assign(text.data(), text.size());
+    } else if (key == "mime_type") {
+      if (!field.value().get_string().get(text))
+        out.mime_type.assign(text.data(), text.size());
+    } else if (key == "file_size") {
+      if (field.value().get_int64().get(out.file_size))
+        out.file_size = 0;
+    }
+  }
+  return !out.file_id.empty();
+}
+
+/// Picks the largest photo size within `max_bytes`; when none fits, keeps
+/// the smallest size's byte count (and no file_id) so that the user can be
+/// told the limit.
+bool read_photo(od::value v, inbound_message& out, int64_t max_bytes) {
+  od::array sizes;
+  if (v.get_array().get(sizes))
+    return false;
+  int64_t best_area = -1;
+  int64_t smallest = 0;
+  for (auto element : sizes) {
+    od::object obj;
+    if (element.get_object().get(obj))
+      return false;
+    std::string_view id;
+    int64_t bytes = 0;
+    int64_t width = 0;
+    int64_t height = 0;
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.unescaped_key().get(key))
+        return false;
+      if (key == "file_id") {
+        if (field.value().get_string().get(id))
+          return false;
+      } else if (key == "file_size") {
+        if (field.value().get_int64().get(bytes))
+          bytes = 0;
+      } else if (key == "width") {
+        if (field.value().get_int64().get(width))
+          width = 0;
+      } else if (key == "height") {
+        if (field.value().get_int64().get(height))
+          height = 0;
+      }
+    }
+    if (id.empty())
+      continue;
+    if (smallest == 0 || bytes < smallest)
+      smallest = bytes;
+    if (bytes > max_bytes)
+      continue;
+    // Sizes come smallest first; the area orders them when file_size is
+    // missing.
+    auto area = width * height + bytes;
+    if (area > best_area) {
+      best_area = area;
+      out.file_id.assign(id.data(), id.size());
+      out.file_size = bytes;
+    }
+  }
+  if (best_area < 0)
+    out.file_size = smallest;
+  out.mime_type = "image/jpeg";
+  return true;
+}
+
+/// Reads `entities`: whether one mentions someone (the bot is checked by
+/// name later, against the text).
+bool read_entities(od::value v, bool& mentions) {
+  od::array items;
+  if (v.get_array().get(items))
+    return false;
+  for (auto element : items) {
+    od::object obj;
+    if (element.get_object().get(obj))
+      return false;
+    std::string_view type;
+    if (obj["type"].get_string().get(type))
+      continue;
+    if (type == "mention" || type == "text_mention")
+      mentions = true;
+  }
+  return true;
+}
+
+/// Reads the sender of `reply_to_message`.
+bool read_reply_sender(od::value v, int64_t& user_id) {
+  od::object obj;
+  if (v.get_object().get(obj))
+    return false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key))
+      return false;
+    if (key == "from")
+      return read_id(field.value(), user_id);
+  }
+  return true;
+}
+
+/// Returns the kind of a member that carries no file we fetch, or text.
+inbound_kind plain_kind(std::string_view key) {
+  if (key == "sticker")
+    return inbound_kind::sticker;
+  if (key == "location" || key == "venue")
+    return inbound_kind::location;
+  if (key == "contact")
+    return inbound_kind::contact;
+  if (key == "poll")
+    return inbound_kind::poll;
+  if (key == "dice")
+    return inbound_kind::dice;
+  return inbound_kind::text;
+}
+
+/// Returns the kind of a member that carries a file, or text.
+inbound_kind file_kind(std::string_view key) {
+  if (key == "document" || key == "animation")
+    return inbound_kind::document;
+  if (key == "audio")
+    return inbound_kind::audio;
+  if (key == "video" || key == "video_note")
+    return inbound_kind::video;
+  if (key == "voice")
+    return inbound_kind::voice;
+  return inbound_kind::text;
+}
+
+decode_status decode_message(od::value v, inbound_message& out,
+                             int64_t max_image_bytes) {
   od::object obj;
   if (v.get_object().get(obj))
     return decode_status::malformed;
   bool has_text = false;
   bool has_from = false;
   bool has_chat = false;
+  bool has_content = false;
   for (auto field : obj) {
     std::string_view key;
     if (field.unescaped_key().get(key))
@@ -52,20 +237,47 @@ decode_status decode_message(od::value v, inbound_message& out) {
         return decode_status::malformed;
       has_from = true;
     } else if (key == "chat") {
-      if (!read_id(field.value(), out.chat_id))
+      if (!read_chat(field.value(), out.chat_id, out.chat))
         return decode_status::malformed;
       has_chat = true;
-    } else if (key == "text") {
+    } else if (key == "text" || key == "caption") {
       std::string_view text;
       if (field.value().get_string().get(text))
         return decode_status::malformed;
       out.text.assign(text.data(), text.size());
       has_text = true;
+    } else if (key == "date") {
+      // In every message: skipped before the media keys are tried.
+    } else if (key == "entities" || key == "caption_entities") {
+      if (!read_entities(field.value(), out.mentions))
+        return decode_status::malformed;
+    } else if (key == "reply_to_message") {
+      if (!read_reply_sender(field.value(), out.reply_to_user_id))
+        return decode_status::malformed;
+    } else if (key == "photo") {
+      if (!read_photo(field.value(), out, max_image_bytes))
+        return decode_status::malformed;
+      out.kind = inbound_kind::photo;
+      has_content = true;
+    } else if (auto fk = file_kind(key); fk != inbound_kind::text) {
+      if (!read_file(field.value(), out))
+        return decode_status::malformed;
+      out.kind = fk;
+      has_content = true;
+    } else if (auto pk = plain_kind(key); pk != inbound_kind::text) {
+      // A poll's question or a venue's title is not the user's text.
+      out.kind = pk;
+      has_content = true;
     }
   }
+  if (out.kind > inbound_kind::voice)
+    out.text.clear();
+  bool routable = has_text || has_content;
   if (!has_from || !has_chat)
-    return has_text ? decode_status::malformed : decode_status::skipped;
-  return has_text ? decode_status::routed : decode_status::skipped;
+    return routable ? decode_status::malformed : decode_status::skipped;
+  if (out.chat == chat_kind::channel)
+    return decode_status::skipped;
+  return routable ? decode_status::routed : decode_status::skipped;
 }
 
 decode_status decode_callback(od::value v, inbound_message& out) {
@@ -95,7 +307,7 @@ decode_status decode_callback(od::value v, inbound_message& out) {
       out.text.assign(data.data(), data.size());
     } else if (key == "message") {
       inbound_message msg;
-      if (decode_message(field.value(), msg) == decode_status::malformed
+      if (decode_message(field.value(), msg, 0) == decode_status::malformed
           && msg.chat_id == 0)
         return decode_status::malformed;
       out.chat_id = msg.chat_id;
@@ -111,7 +323,8 @@ decode_status decode_callback(od::value v, inbound_message& out) {
   return decode_status::routed;
 }
 
-void decode_update(od::object update, decoded_updates& result) {
+void decode_update(od::object update, decoded_updates& result,
+                   const decode_options& opts) {
   inbound_message msg;
   auto status = decode_status::skipped;
   bool has_id = false;
@@ -124,7 +337,14 @@ void decode_update(od::object update, decoded_updates& result) {
     if (key == "update_id") {
       has_id = !field.value().get_int64().get(msg.update_id);
     } else if (key == "message") {
-      status = decode_message(field.value(), msg);
+      status = decode_message(field.value(), msg, opts.max_image_bytes);
+    } else if (key == "edited_message") {
+      // An edit is never routed on its own, so one of an odd shape is
+      // dropped rather than counted as damage.
+      status = decode_message(field.value(), msg, opts.max_image_bytes);
+      if (status == decode_status::malformed)
+        status = decode_status::skipped;
+      msg.edited = true;
     } else if (key == "callback_query") {
       status = decode_callback(field.value(), msg);
     }
@@ -188,7 +408,8 @@ namespace {
 
 /// Decodes with simdjson's on-demand parser alone, which does not check that
 /// brackets balance (see `decode_updates`).
-void decode_updates_on_demand(std::string& body, decoded_updates& result) {
+void decode_updates_on_demand(std::string& body, decoded_updates& result,
+                              const decode_options& opts) {
   pad(body);
   od::document doc;
   if (auto err = thread_ondemand_parser().iterate(body).get(doc)) {
@@ -220,6 +441,9 @@ void decode_updates_on_demand(std::string& body, decoded_updates& result) {
         return;
       }
       has_result = true;
+      // A message is about 300 bytes of JSON; reserving spares the moves
+      // of growing (inbound_message is large since it carries media).
+      result.messages.reserve(std::min<size_t>(body.size() / 256 + 1, 100));
       for (auto element : updates) {
         if (auto err = element.error()) {
           // Structural damage: the rest of the array cannot be trusted.
@@ -232,7 +456,7 @@ void decode_updates_on_demand(std::string& body, decoded_updates& result) {
           ++result.unusable;
           continue;
         }
-        decode_update(update, result);
+        decode_update(update, result, opts);
       }
     } else if (key == "error_code" || key == "description") {
       // Re-read below through decode_api_error for the error shape.
@@ -256,6 +480,10 @@ void decode_updates_on_demand(std::string& body, decoded_updates& result) {
 } // namespace
 
 decoded_updates decode_updates(std::string& body) {
+  return decode_updates(body, decode_options{});
+}
+
+decoded_updates decode_updates(std::string& body, const decode_options& opts) {
   // On-demand parsing does not check that brackets balance: a truncated
   // answer would confirm its last update as "malformed" or "skipped" and
   // lose it. The balance test rules that out; the exact checker, which
@@ -274,7 +502,7 @@ decoded_updates decode_updates(std::string& body) {
   if (!json_is_balanced(text()))
     return broken();
   decoded_updates result;
-  decode_updates_on_demand(body, result);
+  decode_updates_on_demand(body, result, opts);
   if (result.ok && result.malformed == 0)
     return result;
   if (!locate_json_error(text()).empty())
@@ -313,7 +541,7 @@ std::string encode_get_updates(int64_t offset, uint64_t limit,
     w.field("offset", offset);
   w.field("limit", limit).field("timeout", timeout_seconds);
   w.key("allowed_updates").begin_array().value("message").value(
-    "callback_query");
+    "callback_query").value("edited_message");
   w.end_array().end_object();
   return w.take();
 }
@@ -321,8 +549,18 @@ std::string encode_get_updates(int64_t offset, uint64_t limit,
 std::string encode_send_message(int64_t chat_id, std::string_view text,
                                 std::string_view parse_mode,
                                 std::string_view reply_markup) {
+  return encode_send_message(chat_id, text, parse_mode, reply_markup, 0);
+}
+
+std::string encode_send_message(int64_t chat_id, std::string_view text,
+                                std::string_view parse_mode,
+                                std::string_view reply_markup,
+                                int64_t reply_to) {
   json_writer w;
   w.begin_object().field("chat_id", chat_id).field("text", text);
+  if (reply_to != 0)
+    w.field("reply_to_message_id", reply_to)
+      .field("allow_sending_without_reply", true);
   if (!parse_mode.empty())
     w.field("parse_mode", parse_mode);
   if (!reply_markup.empty())

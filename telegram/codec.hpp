@@ -26,11 +26,13 @@ struct decoded_updates {
   /// Why decoding failed (when `ok` is false and `api_error` is empty).
   std::string error;
   bot_api_error api_error;
-  /// Text messages and button presses, in update order.
+  /// Messages of every kind (text, media, edits) and button presses, in
+  /// update order.
   inbound_batch messages;
   /// Highest update_id seen in the answer (also of skipped updates), or 0.
   int64_t max_update_id = 0;
-  /// Updates without text (stickers, edits, joins): confirmed, not routed.
+  /// Updates nobody wrote to the bot (joins, channel posts, member
+  /// changes): confirmed, not routed.
   size_t skipped = 0;
   /// Updates with an update_id whose content did not decode.
   size_t malformed = 0;
@@ -46,8 +48,17 @@ constexpr bool usable_update_id(int64_t id) {
   return id > 0 && id < INT64_MAX;
 }
 
+/// Tunables of update decoding.
+struct decode_options {
+  /// Photos: the largest size within this many bytes is picked.
+  int64_t max_image_bytes = 10 << 20;
+};
+
 /// Decodes a getUpdates answer. `body` gains simdjson's padding capacity.
 decoded_updates decode_updates(std::string& body);
+
+/// Decodes a getUpdates answer with explicit options.
+decoded_updates decode_updates(std::string& body, const decode_options& opts);
 
 /// Decodes the error fields of any Bot API answer; returns false when the
 /// body is not JSON of the Bot API's shape.
@@ -64,6 +75,13 @@ std::string encode_get_updates(int64_t offset, uint64_t limit,
 std::string encode_send_message(int64_t chat_id, std::string_view text,
                                 std::string_view parse_mode,
                                 std::string_view reply_markup);
+
+/// Returns the JSON body of a sendMessage call that replies to message
+/// `reply_to` of the chat (groups); 0 replies to nothing.
+std::string encode_send_message(int64_t chat_id, std::string_view text,
+                                std::string_view parse_mode,
+                                std::string_view reply_markup,
+                                int64_t reply_to);
 
 /// Returns the JSON body of a sendChatAction call.
 std::string encode_chat_action(int64_t chat_id, std::string_view action);

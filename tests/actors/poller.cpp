@@ -28,10 +28,10 @@ std::string text_update(int64_t id, int64_t user, const std::string& text) {
          + R"(,"type":"private"},"date":1,"text":")" + text + R"("}})";
 }
 
-std::string sticker_update(int64_t id) {
+std::string join_update(int64_t id) {
   return R"({"update_id":)" + std::to_string(id)
          + R"(,"message":{"message_id":1,"from":{"id":7},"chat":{"id":7},)"
-           R"("date":1,"sticker":{"file_id":"x"}}})";
+           R"("date":1,"new_chat_members":[{"id":8}]}})";
 }
 
 std::string ok_updates(const std::string& updates) {
@@ -123,7 +123,7 @@ CAF_TEST(the offset moves only after the handover was acknowledged) {
   start_polling();
   p->hold_batches = true;
   answer(http_status(200, ok_updates(text_update(7000000001, 5000000001, "a")
-                                     + "," + sticker_update(7000000002) + ","
+                                     + "," + join_update(7000000002) + ","
                                      + text_update(7000000003, 42, "b"))));
   CAF_CHECK_EQUAL(state().phase, poller_phase::handover);
   CAF_CHECK_EQUAL(state().offset, 0);
@@ -137,7 +137,7 @@ CAF_TEST(the offset moves only after the handover was acknowledged) {
   auto seq = state().seq;
   self->send(sup, release_atom::value);
   sched.run();
-  // Acknowledged: the next poll confirms everything up to the sticker.
+  // Acknowledged: the next poll confirms everything up to the join.
   CAF_CHECK_EQUAL(state().offset, 7000000004);
   CAF_CHECK_EQUAL(state().phase, poller_phase::polling);
   CAF_CHECK_EQUAL(state().seq, seq + 1);
@@ -147,7 +147,7 @@ CAF_TEST(the offset moves only after the handover was acknowledged) {
 
 CAF_TEST(skipped and malformed updates are confirmed without handover) {
   start_polling();
-  answer(http_status(200, ok_updates(sticker_update(20) + ","
+  answer(http_status(200, ok_updates(join_update(20) + ","
                                      + R"({"update_id":21,"message":5})")));
   CAF_CHECK(p->batches.empty());
   CAF_CHECK_EQUAL(state().offset, 22);

@@ -33,6 +33,21 @@ CAF_TEST(request body) {
                   R"({"role":"user","content":"Привет \"там\"\n🌊"}]})");
 }
 
+CAF_TEST(a photo goes as content parts) {
+  CAF_CHECK_EQUAL(
+    encode_image_request("openclaw", 7, "what is it?",
+                         "data:image/jpeg;base64,SlBFRw==", false),
+    R"({"model":"openclaw","user":"7","messages":[{"role":"user","content":)"
+    R"([{"type":"text","text":"what is it?"},{"type":"image_url",)"
+    R"("image_url":{"url":"data:image/jpeg;base64,SlBFRw=="}}]}]})");
+  // Without a caption only the image part; streamed like a text request.
+  CAF_CHECK_EQUAL(
+    encode_image_request("openclaw", 7, "", "data:x", true),
+    R"({"model":"openclaw","user":"7","stream":true,"stream_options":)"
+    R"({"include_usage":true},"messages":[{"role":"user","content":)"
+    R"([{"type":"image_url","image_url":{"url":"data:x"}}]}]})");
+}
+
 CAF_TEST(answers) {
   auto a = classify(status(200, R"({"id":"chatcmpl-1","object":"chat.completion",)"
                                 R"("created":1,"model":"openclaw","choices":[{"index":0,)"

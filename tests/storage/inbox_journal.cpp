@@ -61,6 +61,38 @@ CAF_TEST(pending messages survive a reopen and done ones do not) {
   CAF_CHECK_EQUAL(pending[1], make(3, 7, "third"));
 }
 
+CAF_TEST(media fields of a message survive a reopen) {
+  std::string error;
+  auto photo = make(1, 7, "caption");
+  photo.kind = inbound_kind::photo;
+  photo.chat = chat_kind::supergroup;
+  photo.chat_id = -1001;
+  photo.mentions = true;
+  photo.reply_to_user_id = 123456;
+  photo.file_id = "AgAC\"x";
+  photo.file_size = 300000;
+  photo.mime_type = "image/jpeg";
+  auto doc = make(2, 7, "");
+  doc.kind = inbound_kind::document;
+  doc.file_id = "DOC";
+  doc.file_name = "../r\u00e9port.pdf";
+  doc.file_size = 12;
+  auto edit = make(3, 7, "fixed");
+  edit.edited = true;
+  {
+    auto journal = inbox_journal::open(path, error);
+    CAF_REQUIRE(journal != nullptr);
+    CAF_REQUIRE(journal->append(inbound_batch{photo, doc, edit}, error));
+  }
+  auto journal = inbox_journal::open(path, error);
+  CAF_REQUIRE(journal != nullptr);
+  auto pending = journal->pending();
+  CAF_REQUIRE_EQUAL(pending.size(), 3u);
+  CAF_CHECK_EQUAL(pending[0], photo);
+  CAF_CHECK_EQUAL(pending[1], doc);
+  CAF_CHECK_EQUAL(pending[2], edit);
+}
+
 CAF_TEST(a torn last line is ignored) {
   std::string error;
   {

@@ -94,25 +94,23 @@ CAF_TEST(group messages reply to the chat not the sender) {
   CAF_CHECK_EQUAL(d.messages[0].chat_id, -1001234567890);
 }
 
-CAF_TEST(stickers edits joins and other kinds are skipped but counted) {
+CAF_TEST(joins member changes and channel posts are skipped but counted) {
   std::string updates
-    = R"({"update_id":40,"message":{"message_id":1,"from":{"id":7},"chat":{"id":7,"type":"private"},"date":1,)"
-      R"("sticker":{"file_id":"CAACAgIAAxkBAAE","width":512,"height":512,"emoji":"😀","is_animated":false}}},)"
-      R"({"update_id":41,"edited_message":{"message_id":2,"from":{"id":7},"chat":{"id":7},"date":1,"edit_date":2,"text":"edited"}},)"
-      R"({"update_id":42,"message":{"message_id":3,"from":{"id":7},"chat":{"id":-5,"type":"group"},"date":1,)"
+    = R"({"update_id":42,"message":{"message_id":3,"from":{"id":7},"chat":{"id":-5,"type":"group"},"date":1,)"
       R"("new_chat_members":[{"id":8,"is_bot":false,"first_name":"N"}],"new_chat_member":{"id":8}}},)"
       R"({"update_id":43,"my_chat_member":{"chat":{"id":7},"from":{"id":7},"date":1,)"
       R"("old_chat_member":{"status":"member"},"new_chat_member":{"status":"kicked"}}},)"
-      R"({"update_id":44,"message":{"message_id":4,"from":{"id":7},"chat":{"id":7},"date":1,)"
-      R"("photo":[{"file_id":"x","width":90,"height":90}],"caption":"a photo"}},)"
+      R"({"update_id":44,"channel_post":{"message_id":4,"chat":{"id":-1001,"type":"channel"},"date":1,"text":"news"}},)"
+      R"({"update_id":46,"message":{"message_id":5,"sender_chat":{"id":-1001},"from":{"id":136817688},)"
+      R"("chat":{"id":-1001,"type":"channel"},"date":1,"text":"signed"}},)"
       + text_update(45, 7, "real text");
   auto d = decode(wrap(updates));
   CAF_REQUIRE(d.ok);
-  CAF_CHECK_EQUAL(d.skipped, 5u);
+  CAF_CHECK_EQUAL(d.skipped, 4u);
   CAF_CHECK_EQUAL(d.malformed, 0u);
   CAF_REQUIRE_EQUAL(d.messages.size(), 1u);
   CAF_CHECK_EQUAL(d.messages[0].text, "real text");
-  CAF_CHECK_EQUAL(d.max_update_id, 45);
+  CAF_CHECK_EQUAL(d.max_update_id, 46);
   // Only skipped updates: nothing to route, but the offset must advance.
   d = decode(wrap(
     R"({"update_id":50,"edited_message":{"message_id":2,"chat":{"id":7},"text":"e"}})"));
@@ -120,6 +118,116 @@ CAF_TEST(stickers edits joins and other kinds are skipped but counted) {
   CAF_CHECK(d.messages.empty());
   CAF_CHECK_EQUAL(d.max_update_id, 50);
   CAF_CHECK_EQUAL(d.skipped, 1u);
+}
+
+CAF_TEST(every kind a user can send is decoded and routed) {
+  auto msg = [](int id, const char* body) {
+    return R"({"update_id":)" + std::to_string(id)
+           + R"(,"message":{"message_id":)" + std::to_string(id)
+           + R"(,"from":{"id":7,"is_bot":false},"chat":{"id":7,"type":"private"},"date":1,)"
+           + body + "}}";
+  };
+  std::string updates
+    = msg(1, R"("sticker":{"file_id":"CAACAgIAAxkBAAE","width":512,"height":512,"emoji":"😀","is_animated":false})")
+      + "," + msg(2, R"("location":{"latitude":52.5,"longitude":13.4})")
+      + "," + msg(3, R"("contact":{"phone_number":"+49","first_name":"A"})")
+      + "," + msg(4, R"("poll":{"id":"1","question":"Q?","options":[]})")
+      + "," + msg(5, R"("dice":{"emoji":"🎲","value":4})")
+      + "," + msg(6, R"("document":{"file_name":"report.pdf","mime_type":"application/pdf","file_id":"DOC","file_unique_id":"u","file_size":12345},"caption":"read this")")
+      + "," + msg(7, R"("audio":{"duration":3,"file_name":"song.mp3","file_id":"AUD","file_size":99})")
+      + "," + msg(8, R"("video":{"duration":3,"width":1,"height":1,"file_id":"VID","file_size":7})")
+      + "," + msg(9, R"("voice":{"duration":2,"mime_type":"audio/ogg","file_id":"VOI","file_unique_id":"v","file_size":4000})")
+      + "," + msg(10, R"("venue":{"location":{"latitude":1,"longitude":2},"title":"Cafe"},"location":{"latitude":1,"longitude":2})");
+  auto d = decode(wrap(updates));
+  CAF_REQUIRE(d.ok);
+  CAF_CHECK_EQUAL(d.skipped, 0u);
+  CAF_CHECK_EQUAL(d.malformed, 0u);
+  CAF_REQUIRE_EQUAL(d.messages.size(), 10u);
+  using k = inbound_kind;
+  std::vector<k> kinds{k::sticker,  k::location, k::contact, k::poll,
+                       k::dice,     k::document, k::audio,   k::video,
+                       k::voice,    k::location};
+  for (size_t i = 0; i < kinds.size(); ++i)
+    CAF_CHECK_EQUAL(to_string(d.messages[i].kind), to_string(kinds[i]));
+  CAF_CHECK(d.messages[0].text.empty());
+  CAF_CHECK(d.messages[0].file_id.empty());
+  auto& doc = d.messages[5];
+  CAF_CHECK_EQUAL(doc.file_id, "DOC");
+  CAF_CHECK_EQUAL(doc.file_name, "report.pdf");
+  CAF_CHECK_EQUAL(doc.mime_type, "application/pdf");
+  CAF_CHECK_EQUAL(doc.file_size, 12345);
+  CAF_CHECK_EQUAL(doc.text, "read this");
+  CAF_CHECK_EQUAL(d.messages[6].file_name, "song.mp3");
+  CAF_CHECK_EQUAL(d.messages[8].file_id, "VOI");
+  CAF_CHECK_EQUAL(d.messages[8].file_size, 4000);
+  CAF_CHECK_EQUAL(d.messages[8].mime_type, "audio/ogg");
+  CAF_CHECK(d.messages[9].text.empty());
+}
+
+CAF_TEST(a photo picks the largest size within the limit) {
+  auto photo = std::string{
+    R"({"update_id":9,"message":{"message_id":3,"from":{"id":7},"chat":{"id":7,"type":"private"},"date":1,)"
+    R"("photo":[{"file_id":"S","file_unique_id":"a","file_size":1000,"width":90,"height":67},)"
+    R"({"file_id":"M","file_unique_id":"b","file_size":20000,"width":320,"height":240},)"
+    R"({"file_id":"L","file_unique_id":"c","file_size":300000,"width":1280,"height":960}],)"
+    R"("caption":"what is in this picture?"}})"};
+  auto d = decode(wrap(photo));
+  CAF_REQUIRE_EQUAL(d.messages.size(), 1u);
+  auto& m = d.messages[0];
+  CAF_CHECK_EQUAL(to_string(m.kind), std::string{"photo"});
+  CAF_CHECK_EQUAL(m.file_id, "L");
+  CAF_CHECK_EQUAL(m.file_size, 300000);
+  CAF_CHECK_EQUAL(m.text, "what is in this picture?");
+  decode_options opts;
+  opts.max_image_bytes = 50000;
+  auto body = wrap(photo);
+  d = decode_updates(body, opts);
+  CAF_REQUIRE_EQUAL(d.messages.size(), 1u);
+  CAF_CHECK_EQUAL(d.messages[0].file_id, "M");
+  // None fits: no file, the smallest size says by how much.
+  opts.max_image_bytes = 10;
+  body = wrap(photo);
+  d = decode_updates(body, opts);
+  CAF_REQUIRE_EQUAL(d.messages.size(), 1u);
+  CAF_CHECK(d.messages[0].file_id.empty());
+  CAF_CHECK_EQUAL(d.messages[0].file_size, 1000);
+  // A photo without a caption is routed all the same.
+  d = decode(wrap(
+    R"({"update_id":10,"message":{"message_id":4,"from":{"id":7},"chat":{"id":7},"date":1,)"
+    R"("photo":[{"file_id":"X","width":9,"height":9}]}})"));
+  CAF_REQUIRE_EQUAL(d.messages.size(), 1u);
+  CAF_CHECK_EQUAL(d.messages[0].file_id, "X");
+  CAF_CHECK(d.messages[0].text.empty());
+}
+
+CAF_TEST(group chats mentions replies and edits) {
+  std::string updates
+    = R"({"update_id":1,"message":{"message_id":11,"from":{"id":7},"chat":{"id":-5,"type":"group","title":"G"},"date":1,)"
+      R"("text":"@zaki_bot hi","entities":[{"offset":0,"length":9,"type":"mention"}]}},)"
+      R"({"update_id":2,"message":{"message_id":12,"from":{"id":8},"chat":{"id":-1001234,"type":"supergroup"},"date":1,)"
+      R"("text":"and you?","reply_to_message":{"message_id":10,"from":{"id":123456,"is_bot":true,"username":"zaki_bot"},)"
+      R"("chat":{"id":-1001234,"type":"supergroup"},"date":1,"text":"answer"}}},)"
+      R"({"update_id":3,"edited_message":{"message_id":13,"from":{"id":7},"chat":{"id":7,"type":"private"},"date":1,"edit_date":2,"text":"fixed"}},)"
+      R"({"update_id":4,"message":{"message_id":14,"from":{"id":7},"chat":{"id":-5,"type":"group"},"date":1,)"
+      R"("photo":[{"file_id":"P","width":9,"height":9}],"caption":"look @zaki_bot","caption_entities":[{"offset":5,"length":9,"type":"mention"}]}})";
+  auto d = decode(wrap(updates));
+  CAF_REQUIRE(d.ok);
+  CAF_REQUIRE_EQUAL(d.messages.size(), 4u);
+  auto& m = d.messages;
+  CAF_CHECK(m[0].chat == chat_kind::group);
+  CAF_CHECK(m[0].mentions);
+  CAF_CHECK_EQUAL(m[0].chat_id, -5);
+  CAF_CHECK(m[1].chat == chat_kind::supergroup);
+  CAF_CHECK(!m[1].mentions);
+  CAF_CHECK_EQUAL(m[1].reply_to_user_id, 123456);
+  CAF_CHECK_EQUAL(m[1].user_id, 8);
+  CAF_CHECK(m[2].edited);
+  CAF_CHECK(m[2].chat == chat_kind::private_chat);
+  CAF_CHECK_EQUAL(m[2].message_id, 13);
+  CAF_CHECK_EQUAL(m[2].text, "fixed");
+  CAF_CHECK(!m[0].edited);
+  CAF_CHECK(m[3].mentions);
+  CAF_CHECK_EQUAL(m[3].text, "look @zaki_bot");
 }
 
 CAF_TEST(callback queries) {
@@ -267,7 +375,7 @@ CAF_TEST(sent message id) {
 CAF_TEST(encoded calls) {
   CAF_CHECK_EQUAL(encode_get_updates(101, 100, 30),
                   R"({"offset":101,"limit":100,"timeout":30,)"
-                  R"("allowed_updates":["message","callback_query"]})");
+                  R"("allowed_updates":["message","callback_query","edited_message"]})");
   // No offset on the very first poll.
   CAF_CHECK_EQUAL(encode_get_updates(0, 1, 0).find("offset"),
                   std::string::npos);
