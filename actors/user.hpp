@@ -111,6 +111,13 @@ struct user_state {
   int64_t last_prompt_tokens = -1;
   int64_t last_completion_tokens = -1;
 
+  /// Access (issue 23): whether this actor's user passed the access check
+  /// (asked once per actor life), and whether their messages are held
+  /// until an admin decides.
+  bool admitted = false;
+  bool held = false;
+  bool held_overflow_told = false;
+
   ~user_state();
 };
 

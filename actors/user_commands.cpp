@@ -1,13 +1,20 @@
 #include "actors/user_commands.hpp"
 
+#include <algorithm>
+#include <functional>
+#include <vector>
+
 #include <caf/all.hpp>
 
 #include "messages/peer.hpp"
 #include "json/writer.hpp"
 #include "runtime/logging.hpp"
 #include "chat/request_id.hpp"
+#include "storage/database.hpp"
 #include "storage/retry_store.hpp"
 #include "telegram/html.hpp"
+#include "access/policy.hpp"
+#include "access/texts.hpp"
 
 namespace zaki {
 
@@ -30,6 +37,8 @@ constexpr std::string_view help_html
     "messages\n"
     "/restart \xE2\x80\x94 restart your assistant (asks first)\n"
     "/forget \xE2\x80\x94 delete the transcript this bot keeps\n"
+    "/reset \xE2\x80\x94 start a fresh conversation\n"
+    "/usage \xE2\x80\x94 your requests and tokens today and this month\n"
     "/help \xE2\x80\x94 this text\n\n"
     "If something fails, the message names an error code (like "
     "<code>ZR-GATEWAY-TIMEOUT</code>) and a request id: give both to "
@@ -177,6 +186,188 @@ void handle_forget_command(user_self self) {
       });
 }
 
+// -- operator commands (issue 23) --------------------------------------------
+
+constexpr std::string_view operator_help_html
+  = "\n\n<b>Operator</b>\n"
+    "/users [pending|approved|rejected|revoked] \xE2\x80\x94 list users\n"
+    "/approve ID \xE2\x80\x94 let a user in\n"
+    "/reject ID \xE2\x80\x94 turn a request down\n"
+    "/revoke ID [purge] \xE2\x80\x94 stop a user's assistant (purge: "
+    "remove its data too)";
+
+bool sender_is_admin(user_self self) {
+  std::string bad;
+  auto ids = parse_admin_ids(self->state.ctx->cfg.access.admins, bad);
+  return ids
+         && std::find(ids->begin(), ids->end(), self->state.user_id)
+              != ids->end();
+}
+
+/// Replies `text` to the current message and finishes it, unless a newer
+/// message took its place meanwhile.
+std::function<void(std::string)> replier(user_self self) {
+  auto seq = self->state.seq;
+  return [self, seq](std::string text) {
+    auto& st = self->state;
+    if (st.seq != seq || !st.current)
+      return;
+    outgoing_text out;
+    out.chat_id = st.current->chat_id;
+    out.request_id = st.current->request_id;
+    out.text = std::move(text);
+    send_and_finish(self, std::move(out));
+  };
+}
+
+void list_users(user_self self, std::string status) {
+  auto reply = replier(self);
+  auto gate = peer<access_actor>(self);
+  if (!gate)
+    return reply("Access control is not running.");
+  self->request(gate, std::chrono::seconds(10), list_atom_v, status)
+    .then(
+      [reply, status](const access_list& list) {
+        std::string t = "Users" + (status.empty() ? "" : " (" + status + ")")
+                        + ": " + std::to_string(list.size());
+        size_t shown = 0;
+        for (auto& rec : list) {
+          if (++shown > 50) {
+            t += "\n\xE2\x80\xA6";
+            break;
+          }
+          t += "\n" + std::to_string(rec.user_id) + " " + rec.status;
+          if (rec.decided_at != 0)
+            t += " " + format_utc(rec.decided_at);
+        }
+        reply(std::move(t));
+      },
+      [reply](caf::error&) { reply("Could not list the users right now."); });
+}
+
+void handle_operator_command(user_self self, user_command cmd) {
+  auto& st = self->state;
+  auto reply = replier(self);
+  if (!sender_is_admin(self)) {
+    logger("user")->info("event=operator_command_refused user={} "
+                         "request_id={}",
+                         st.user_id, st.current->request_id);
+    return reply("Unknown command. /help lists what you can use.");
+  }
+  // The words after the command: an id, then an optional "purge".
+  std::string_view text = st.current->text;
+  std::vector<std::string> words;
+  size_t pos = text.find_first_of(" \t\n");
+  while (pos != std::string_view::npos && pos < text.size()) {
+    auto start = text.find_first_not_of(" \t\n", pos);
+    if (start == std::string_view::npos)
+      break;
+    auto end = text.find_first_of(" \t\n", start);
+    words.emplace_back(text.substr(start, end == std::string_view::npos
+                                            ? std::string_view::npos
+                                            : end - start));
+    pos = end;
+  }
+  if (cmd == user_command::users) {
+    auto status = words.empty() ? std::string{} : words[0];
+    if (!status.empty() && status != "pending" && status != "approved"
+        && status != "rejected" && status != "revoked")
+      return reply("Usage: /users [pending|approved|rejected|revoked]");
+    return list_users(self, std::move(status));
+  }
+  const char* name = cmd == user_command::approve  ? "approve"
+                     : cmd == user_command::reject ? "reject"
+                                                   : "revoke";
+  int64_t id = 0;
+  if (words.empty() || words[0].empty()
+      || words[0].find_first_not_of("0123456789") != std::string::npos
+      || words[0].size() > 15 || (id = std::stoll(words[0])) <= 0)
+    return reply(std::string{"Usage: /"} + name + " ID"
+                 + (cmd == user_command::revoke ? " [purge]" : "")
+                 + " (a numeric Telegram user id)");
+  std::string action = name;
+  if (cmd == user_command::revoke && words.size() > 1 && words[1] == "purge")
+    action = "purge";
+  auto gate = peer<access_actor>(self);
+  if (!gate)
+    return reply("Access control is not running.");
+  self->request(gate, std::chrono::seconds(30), decide_atom_v, id, action,
+                st.user_id)
+    .then(
+      [reply, id](const std::string& what) {
+        reply("User " + std::to_string(id) + ": " + what + ".");
+      },
+      [reply, id, self](caf::error& err) {
+        reply("User " + std::to_string(id) + ": "
+              + self->system().render(err));
+      });
+}
+
+void press_unknown(user_self self, const char* why);
+
+std::string usage_line(const char* when, const usage_record& u) {
+  return std::string{when} + ": " + std::to_string(u.requests)
+         + " requests, " + std::to_string(u.prompt_tokens + u.completion_tokens)
+         + " tokens (" + std::to_string(u.prompt_tokens) + " in, "
+         + std::to_string(u.completion_tokens) + " out)";
+}
+
+/// /usage: today's and this month's counters from the store (the
+/// gateway's `usage` of each answer).
+void handle_usage_command(user_self self) {
+  auto reply = replier(self);
+  auto store = peer<store_actor>(self);
+  if (!store)
+    return reply("Your usage is not available right now.");
+  auto today = utc_day();
+  auto month = today.substr(0, 8) + "01";
+  auto user_id = self->state.user_id;
+  self
+    ->request(store, std::chrono::seconds(10), usage_atom_v, user_id, today,
+              today)
+    .then(
+      [self, store, reply, today, month, user_id](const usage_record& day) {
+        self
+          ->request(store, std::chrono::seconds(10), usage_atom_v, user_id,
+                    month, today)
+          .then(
+            [reply, day](const usage_record& all) {
+              reply("\xF0\x9F\x93\x88 Your usage\n\n"
+                    + usage_line("Today", day) + "\n"
+                    + usage_line("This month", all));
+            },
+            [reply](caf::error&) {
+              reply("Your usage is not available right now.");
+            });
+      },
+      [reply](caf::error&) {
+        reply("Your usage is not available right now.");
+      });
+}
+
+/// An Approve/Reject press: only the access actor knows the nonce, and it
+/// checks the presser against the admin list.
+void press_access(user_self self, const callback_action& action) {
+  auto& msg = *self->state.current;
+  auto gate = peer<access_actor>(self);
+  auto tg = peer<telegram_actor>(self);
+  auto callback_id = msg.callback_id;
+  if (!gate || !tg)
+    return press_unknown(self, "access_unavailable");
+  self
+    ->request(gate, std::chrono::seconds(30), press_atom_v,
+              self->state.user_id, action.kind == callback_kind::approve,
+              action.id)
+    .then(
+      [self, tg, callback_id](const std::string& toast) {
+        self->request(tg, std::chrono::seconds(30), answer_atom_v,
+                      callback_id, toast)
+          .then([](bool) {}, [](caf::error&) {});
+      },
+      [](caf::error&) {});
+  done_locally(self);
+}
+
 bool handle_command(user_self self, user_command cmd) {
   auto& st = self->state;
   auto& msg = *st.current;
@@ -195,6 +386,8 @@ bool handle_command(user_self self, user_command cmd) {
       out.request_id = msg.request_id;
       out.parse_mode = "HTML";
       out.text = std::string{help_html};
+      if (sender_is_admin(self))
+        out.text += std::string{operator_help_html};
       send_and_finish(self, std::move(out));
       return true;
     }
@@ -206,6 +399,25 @@ bool handle_command(user_self self, user_command cmd) {
       return true;
     case user_command::forget:
       handle_forget_command(self);
+      return true;
+    case user_command::reset:
+      // OpenClaw starts a new session on "/new" and says so; its answer is
+      // the confirmation.
+      logger("user")->info("event=reset user={} request_id={}", st.user_id,
+                           msg.request_id);
+      send_text(self, msg.chat_id,
+                "\xF0\x9F\x86\x95 Starting a fresh conversation\xE2\x80\xA6",
+                msg.request_id);
+      msg.text = "/new";
+      return false;
+    case user_command::usage:
+      handle_usage_command(self);
+      return true;
+    case user_command::approve:
+    case user_command::reject:
+    case user_command::revoke:
+    case user_command::users:
+      handle_operator_command(self, cmd);
       return true;
     case user_command::none:
       break;
@@ -366,6 +578,10 @@ bool handle_button(user_self self) {
     case callback_kind::restart_cancel:
       press_restart(self, *action);
       return true;
+    case callback_kind::approve:
+    case callback_kind::reject:
+      press_access(self, *action);
+      return true;
     case callback_kind::stop:
       // A Stop of the answer in flight is taken before the queue
       // (user_stream.cpp); one that waited here came after its answer.
@@ -400,6 +616,18 @@ user_command parse_user_command(std::string_view text) {
     return user_command::restart;
   if (name == "forget")
     return user_command::forget;
+  if (name == "reset")
+    return user_command::reset;
+  if (name == "usage")
+    return user_command::usage;
+  if (name == "approve")
+    return user_command::approve;
+  if (name == "reject")
+    return user_command::reject;
+  if (name == "revoke")
+    return user_command::revoke;
+  if (name == "users")
+    return user_command::users;
   return user_command::none;
 }
 
