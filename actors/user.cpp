@@ -434,6 +434,18 @@ void check_access(self_ptr self) {
           st.admitted = true;
           return proceed(self);
         }
+        if (verdict != "admit" && st.current->is_callback()) {
+          // A press of someone not let in (yet) is answered, never held:
+          // none of our buttons is theirs to press.
+          logger("user")->warn("event=callback_rejected user={} "
+                               "reason=not_admitted request_id={}",
+                               st.user_id, st.current->request_id);
+          answer_callback(self, st.current->callback_id,
+                          callback_reply::unknown_button,
+                          st.current->request_id);
+          st.held = verdict == "hold";
+          return finish(self);
+        }
         if (verdict == "hold") {
           logger("user")->info("event=held user={} queued={} request_id={}",
                                st.user_id, st.queue.size() + 1,
@@ -443,8 +455,11 @@ void check_access(self_ptr self) {
           // holds any) and are acknowledged now: a pending user must not
           // make every shutdown wait for its grace. A router restart loses
           // them; the pending registration itself is in the store.
-          if (auto sup = peer<user_supervisor_actor>(self))
+          if (auto sup = peer<user_supervisor_actor>(self)) {
             self->send(sup, done_atom_v, st.user_id, st.current->update_id);
+            for (auto& queued : st.queue)
+              self->send(sup, done_atom_v, st.user_id, queued.update_id);
+          }
           st.queue.insert(st.queue.begin(), std::move(*st.current));
           st.current.reset();
           st.phase = "held";
@@ -659,6 +674,16 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
       st.last_activity = std::chrono::steady_clock::now();
       if (intercept_stop(self, msg))
         return;
+      if (st.held && msg.is_callback()) {
+        logger("user")->warn("event=callback_rejected user={} "
+                             "reason=not_admitted request_id={}",
+                             st.user_id, msg.request_id);
+        answer_callback(self, msg.callback_id, callback_reply::unknown_button,
+                        msg.request_id);
+        if (auto sup = peer<user_supervisor_actor>(self))
+          self->send(sup, done_atom_v, st.user_id, msg.update_id);
+        return;
+      }
       if (st.held
           && st.queue.size() >= st.ctx->cfg.access.max_pending_messages) {
         logger("user")->warn("event=held_dropped user={} held={} "

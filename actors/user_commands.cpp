@@ -194,7 +194,9 @@ constexpr std::string_view operator_help_html
     "/approve ID \xE2\x80\x94 let a user in\n"
     "/reject ID \xE2\x80\x94 turn a request down\n"
     "/revoke ID [purge] \xE2\x80\x94 stop a user's assistant (purge: "
-    "remove its data too)";
+    "remove its data too)\n"
+    "/restart ID \xE2\x80\x94 restart a user's container\n"
+    "/broadcast TEXT \xE2\x80\x94 a message to every approved user";
 
 bool sender_is_admin(user_self self) {
   std::string bad;
@@ -245,6 +247,161 @@ void list_users(user_self self, std::string status) {
       [reply](caf::error&) { reply("Could not list the users right now."); });
 }
 
+/// A /broadcast on its way: the recipients and the progress message.
+struct broadcast_job {
+  std::string text;
+  std::vector<int64_t> ids;
+  size_t sent = 0;
+  size_t failed = 0;
+  int64_t chat_id = 0;
+  int64_t progress_id = 0;
+};
+
+void edit_progress(user_self self, const std::shared_ptr<broadcast_job>& job,
+                   bool final) {
+  auto tg = peer<telegram_actor>(self);
+  if (!tg || job->progress_id == 0)
+    return;
+  auto done = job->sent + job->failed;
+  std::string t = final ? "\xF0\x9F\x93\xA3 Broadcast done: "
+                        : "\xF0\x9F\x93\xA3 Broadcasting: ";
+  t += std::to_string(job->sent) + " of " + std::to_string(job->ids.size())
+       + " delivered";
+  if (job->failed > 0)
+    t += ", " + std::to_string(job->failed) + " failed";
+  if (!final)
+    t += " (" + std::to_string(done) + " handled)";
+  self->request(tg, std::chrono::seconds(60), edit_atom_v, job->chat_id,
+                job->progress_id, t)
+    .then([](bool) {}, [](caf::error&) {});
+}
+
+/// Sends the text to every recipient through the telegram actor, whose
+/// global bucket paces them within Telegram's limits; the progress message
+/// is edited every 25 deliveries and at the end.
+void send_broadcast(user_self self, std::shared_ptr<broadcast_job> job) {
+  auto tg = peer<telegram_actor>(self);
+  if (!tg)
+    return;
+  logger("user")->info("event=broadcast_started by={} recipients={}",
+                       self->state.user_id, job->ids.size());
+  outgoing_text head;
+  head.chat_id = job->chat_id;
+  head.text = "\xF0\x9F\x93\xA3 Broadcasting to "
+              + std::to_string(job->ids.size()) + " users\xE2\x80\xA6";
+  self->request(tg, std::chrono::minutes(5), send_atom_v, std::move(head))
+    .then(
+      [self, job, tg](int64_t id) {
+        job->progress_id = id;
+        for (auto user : job->ids) {
+          outgoing_text out;
+          out.chat_id = user;
+          out.text = job->text;
+          auto step = [self, job](bool ok) {
+            ++(ok ? job->sent : job->failed);
+            auto done = job->sent + job->failed;
+            if (done == job->ids.size()) {
+              logger("user")->info("event=broadcast_done by={} sent={} "
+                                   "failed={}",
+                                   self->state.user_id, job->sent,
+                                   job->failed);
+              edit_progress(self, job, true);
+            } else if (done % 25 == 0) {
+              edit_progress(self, job, false);
+            }
+          };
+          self->request(tg, std::chrono::minutes(30), send_atom_v,
+                        std::move(out))
+            .then([step](int64_t) { step(true); },
+                  [step](caf::error&) { step(false); });
+        }
+        if (job->ids.empty())
+          edit_progress(self, job, true);
+      },
+      [](caf::error&) {});
+}
+
+/// Collects the recipients: every user with a container (the store's pages)
+/// and every approved one without, except the revoked and rejected.
+void collect_recipients(user_self self, std::shared_ptr<broadcast_job> job,
+                        int64_t after) {
+  auto store = peer<store_actor>(self);
+  auto gate = peer<access_actor>(self);
+  if (!store || !gate)
+    return;
+  self
+    ->request(store, std::chrono::seconds(30), list_atom_v, std::string{},
+              uint32_t{1000}, after)
+    .then(
+      [self, job, gate](const user_page& page) {
+        for (auto& rec : page.users)
+          job->ids.push_back(rec.user_id);
+        if (page.next_after != 0)
+          return collect_recipients(self, job, page.next_after);
+        self->request(gate, std::chrono::seconds(30), list_atom_v,
+                      std::string{})
+          .then(
+            [self, job](const access_list& list) {
+              std::sort(job->ids.begin(), job->ids.end());
+              std::vector<int64_t> excluded;
+              for (auto& rec : list) {
+                if (rec.status == "approved")
+                  job->ids.push_back(rec.user_id);
+                else if (rec.status == "revoked" || rec.status == "rejected")
+                  excluded.push_back(rec.user_id);
+              }
+              std::sort(job->ids.begin(), job->ids.end());
+              job->ids.erase(std::unique(job->ids.begin(), job->ids.end()),
+                             job->ids.end());
+              std::sort(excluded.begin(), excluded.end());
+              std::vector<int64_t> ids;
+              std::set_difference(job->ids.begin(), job->ids.end(),
+                                  excluded.begin(), excluded.end(),
+                                  std::back_inserter(ids));
+              job->ids = std::move(ids);
+              send_broadcast(self, job);
+            },
+            [](caf::error&) {});
+      },
+      [](caf::error&) {});
+}
+
+void start_broadcast(user_self self, std::string text) {
+  auto& st = self->state;
+  auto job = std::make_shared<broadcast_job>();
+  job->text = std::move(text);
+  job->chat_id = st.current->chat_id;
+  collect_recipients(self, job, 0);
+  done_locally(self);
+}
+
+/// "/restart ID" of an admin: the provisioner restarts that container.
+void handle_operator_restart(user_self self) {
+  auto reply = replier(self);
+  std::string_view text = self->state.current->text;
+  auto start = text.find_first_of("0123456789");
+  auto word = text.substr(start);
+  word = word.substr(0, word.find_first_of(" \t\n"));
+  if (word.find_first_not_of("0123456789") != std::string_view::npos
+      || word.size() > 15)
+    return reply("Usage: /restart ID (a numeric Telegram user id)");
+  auto id = std::stoll(std::string{word});
+  auto prov = peer<provisioner_actor>(self);
+  if (!prov)
+    return reply("Containers are run outside this bot: nothing to restart.");
+  self->request(prov, self->state.ctx->cfg.user.ensure_timeout, restart_atom_v,
+                id)
+    .then(
+      [reply, id](bool ok) {
+        reply("User " + std::to_string(id) + ": "
+              + (ok ? "container restarted." : "restart failed."));
+      },
+      [reply, id, self](caf::error& err) {
+        reply("User " + std::to_string(id) + ": "
+              + self->system().render(err));
+      });
+}
+
 void handle_operator_command(user_self self, user_command cmd) {
   auto& st = self->state;
   auto reply = replier(self);
@@ -267,6 +424,15 @@ void handle_operator_command(user_self self, user_command cmd) {
                                             ? std::string_view::npos
                                             : end - start));
     pos = end;
+  }
+  if (cmd == user_command::broadcast) {
+    auto start = text.find_first_of(" \t\n");
+    auto body = start == std::string_view::npos
+                  ? std::string{}
+                  : std::string{text.substr(start + 1)};
+    if (body.find_first_not_of(" \t\n") == std::string::npos)
+      return reply("Usage: /broadcast TEXT");
+    return start_broadcast(self, std::move(body));
   }
   if (cmd == user_command::users) {
     auto status = words.empty() ? std::string{} : words[0];
@@ -395,6 +561,12 @@ bool handle_command(user_self self, user_command cmd) {
       handle_status(self);
       return true;
     case user_command::restart:
+      // "/restart ID" is the operator's restart of someone's container.
+      if (msg.text.find_first_of("0123456789") != std::string::npos
+          && sender_is_admin(self)) {
+        handle_operator_restart(self);
+        return true;
+      }
       handle_restart_command(self);
       return true;
     case user_command::forget:
@@ -417,6 +589,7 @@ bool handle_command(user_self self, user_command cmd) {
     case user_command::reject:
     case user_command::revoke:
     case user_command::users:
+    case user_command::broadcast:
       handle_operator_command(self, cmd);
       return true;
     case user_command::none:
@@ -628,6 +801,8 @@ user_command parse_user_command(std::string_view text) {
     return user_command::revoke;
   if (name == "users")
     return user_command::users;
+  if (name == "broadcast")
+    return user_command::broadcast;
   return user_command::none;
 }
 

@@ -33,6 +33,7 @@ enum class user_command : uint8_t {
   reject,
   revoke,
   users,
+  broadcast,
 };
 
 /// Parses a command at the start of `text`: "/status", "/status@SomeBot"

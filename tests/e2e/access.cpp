@@ -272,3 +272,34 @@ CAF_TEST(an allowlist managed with the users command) {
   CAF_CHECK(contains(texts_to(f, 9003).front(), "add your id 9003"));
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
+
+CAF_TEST(a broadcast reaches every approved user and reports the count) {
+  access_fixture f{"approval"};
+  for (int64_t id = 8000; id < 8200; ++id)
+    f.add_user(id);
+  f.start();
+  // A revoked user gets nothing.
+  f.telegram.push_text(admin_a, "/revoke 8000");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(admin_a, 1, seconds(10)));
+  CAF_CHECK(contains(texts_to(f, admin_a).back(), "revoked"));
+  f.telegram.push_text(7001, "/broadcast not for you");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(7001, 1, seconds(10)));
+  CAF_CHECK(contains(texts_to(f, 7001).back(), "Unknown command"));
+  f.telegram.push_text(admin_a, "/broadcast");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(admin_a, 2, seconds(10)));
+  CAF_CHECK(contains(texts_to(f, admin_a).back(), "Usage: /broadcast"));
+  f.telegram.push_text(admin_a, "/broadcast Maintenance at 22:00 UTC");
+  // 199 users, both admins and 7001.
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(8199, 1, seconds(30)));
+  auto progress = f.telegram.sent_to(admin_a)[2];
+  CAF_CHECK(contains(progress.text, "Broadcasting to 202 users"));
+  CAF_CHECK(eventually(
+    [&] {
+      return contains(*f.telegram.message_text(progress.message_id),
+                      "Broadcast done: 202 of 202 delivered");
+    },
+    seconds(30)));
+  CAF_CHECK(f.telegram.sent_to(8000).empty());
+  CAF_CHECK_EQUAL(texts_to(f, 8100).back(), "Maintenance at 22:00 UTC");
+  CAF_CHECK_EQUAL(f.stop(), 0);
+}
