@@ -126,7 +126,7 @@ CAF_TEST(a stranger under each policy) {
     }
     for (auto& t : got)
       CAF_CHECK(!contains(t, "echo:"));
-    CAF_CHECK_EQUAL(texts_to(f, 7001).front(), "echo: u7001-m1");
+    CAF_CHECK_EQUAL(std::string{texts_to(f, 7001).front()}, "echo: u7001-m1");
     CAF_CHECK_EQUAL(f.stop(), 0);
   }
 }
@@ -197,7 +197,7 @@ CAF_TEST(two admins racing to approve deliver the held messages once in order) {
   // Later messages go straight through.
   f.telegram.push_text(stranger, "s-m4");
   CAF_CHECK(f.telegram.wait_for_sent_to(stranger, 6, seconds(10)));
-  CAF_CHECK_EQUAL(texts_to(f, stranger).back(), "echo: s-m4");
+  CAF_CHECK_EQUAL(std::string{texts_to(f, stranger).back()}, "echo: s-m4");
   auto st = f.gateway.stats();
   CAF_CHECK_EQUAL(st.order_violations, 0u);
   CAF_CHECK_EQUAL(f.stop(), 0);
@@ -300,6 +300,7 @@ CAF_TEST(a broadcast reaches every approved user and reports the count) {
     },
     seconds(30)));
   CAF_CHECK(f.telegram.sent_to(8000).empty());
-  CAF_CHECK_EQUAL(texts_to(f, 8100).back(), "Maintenance at 22:00 UTC");
+  CAF_CHECK_EQUAL(std::string{texts_to(f, 8100).back()},
+                  "Maintenance at 22:00 UTC");
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
