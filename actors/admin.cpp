@@ -303,6 +303,8 @@ void dispatch(admin_self self, const admin_exchange_ptr& ex) {
       return serve_locks_clean(self, ex);
     case admin_endpoint::users_list:
       return serve_users_list(self, ex);
+    case admin_endpoint::user_access:
+      return serve_user_access(self, ex);
     case admin_endpoint::user_remove:
       return serve_user_remove(self, ex);
     case admin_endpoint::user_transcript:

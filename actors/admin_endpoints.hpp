@@ -49,6 +49,15 @@ void check_live(admin_self self, std::function<void(check_result)> k);
 /// Serves /admin/users?status=&limit=&after=: one page of users, no tokens.
 void serve_users_list(admin_self self, const admin_exchange_ptr& ex);
 
+/// POST /admin/users/{id}/approve|reject|revoke (`?purge=1` removes the
+/// data with the revoke): the access actor decides as an admin would.
+void serve_user_access(admin_self self, const admin_exchange_ptr& ex);
+
+/// GET /admin/users?status=pending|approved|rejected|revoked: the access
+/// decisions of that status.
+void serve_access_list(admin_self self, const admin_exchange_ptr& ex,
+                       const std::string& status);
+
 /// Serves DELETE /admin/users/{id}: the provisioner (or the store) removes
 /// the user.
 void serve_user_remove(admin_self self, const admin_exchange_ptr& ex);

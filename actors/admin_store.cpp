@@ -52,6 +52,9 @@ void reply_count(const admin_exchange_ptr& ex, const char* key, uint64_t n,
 void serve_users_list(admin_self self, const admin_exchange_ptr& ex) {
   auto& q = ex->route.query;
   auto status = query_param(q, "status").value_or("");
+  if (status == "pending" || status == "approved" || status == "rejected"
+      || status == "revoked")
+    return serve_access_list(self, ex, status);
   uint32_t limit = 100;
   int64_t after = 0;
   if (!parse_number(query_param(q, "limit"), limit)

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/access.hpp"
 #include "actors/poller.hpp"
 #include "actors/status_collector.hpp"
 #include "actors/store.hpp"
@@ -191,6 +192,10 @@ std::vector<child_spec> core_children(const context_ptr& ctx,
   result.push_back({"telegram", names::telegram, [ctx](root_self self) {
                       return caf::actor_cast<caf::actor>(
                         self->spawn<caf::linked>(telegram, ctx));
+                    }});
+  result.push_back({"access", names::access, [ctx](root_self self) {
+                      return caf::actor_cast<caf::actor>(
+                        self->spawn<caf::linked>(access, ctx));
                     }});
   result.push_back({"user_supervisor", names::user_supervisor,
                     [ctx](root_self self) {

@@ -46,7 +46,8 @@ struct root_state {
 root_actor::behavior_type root(root_self self, context_ptr ctx,
                                std::vector<child_spec> specs);
 
-/// Returns the standard children: store, telegram, user_supervisor, poller.
+/// Returns the standard children: store, telegram, access, user_supervisor,
+/// poller.
 /// `initial` is the registry loaded by main.
 std::vector<child_spec> core_children(const context_ptr& ctx,
                                       user_registry initial);

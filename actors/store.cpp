@@ -384,6 +384,91 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
       arm_flush(self, usage_flush_delay);
       return rp;
     },
+    [self](usage_atom, int64_t user_id, const std::string& from,
+           const std::string& to) -> caf::result<usage_record> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<usage_record>();
+      // Counters not committed yet belong to today.
+      usage_record unflushed;
+      if (auto i = self->state.pending_usage.find(user_id);
+          i != self->state.pending_usage.end() && to >= utc_day())
+        unflushed = i->second;
+      submit(
+        self,
+        [user_id, from, to](database& db) {
+          std::string err;
+          auto u = db.usage_between(user_id, from, to, err);
+          return std::make_pair(u, err);
+        },
+        [rp, unflushed](usage_record u, const std::string& err) mutable {
+          if (!err.empty()) {
+            rp.deliver(make_error(errc::internal, err));
+            return;
+          }
+          u.requests += unflushed.requests;
+          u.prompt_tokens += unflushed.prompt_tokens;
+          u.completion_tokens += unflushed.completion_tokens;
+          rp.deliver(std::move(u));
+        });
+      return rp;
+    },
+    [self](access_atom, int64_t user_id) -> caf::result<access_record> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<access_record>();
+      submit(
+        self,
+        [user_id](database& db) {
+          std::string err;
+          auto rec = db.access_of(user_id, err);
+          return std::make_pair(rec, err);
+        },
+        [rp](access_record rec, const std::string& err) mutable {
+          if (!err.empty())
+            rp.deliver(make_error(errc::internal, err));
+          else
+            rp.deliver(std::move(rec));
+        });
+      return rp;
+    },
+    [self](access_atom, const access_record& rec) -> caf::result<bool> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<bool>();
+      submit(
+        self,
+        [rec](database& db) {
+          auto err = db.set_access(rec);
+          return std::make_pair(err.empty(), err);
+        },
+        [self, rp](bool ok, const std::string& err) mutable {
+          note_write(self, err, "access");
+          rp.deliver(ok);
+        });
+      return rp;
+    },
+    [self](access_atom, list_atom, const std::string& status,
+           uint32_t limit) -> caf::result<access_list> {
+      if (!self->state.worker)
+        return unavailable(self);
+      auto rp = self->make_response_promise<access_list>();
+      limit = std::max(1u, std::min(limit, 10000u));
+      submit(
+        self,
+        [status, limit](database& db) {
+          std::string err;
+          auto list = db.list_access(status, limit, err);
+          return std::make_pair(list, err);
+        },
+        [rp](access_list list, const std::string& err) mutable {
+          if (!err.empty())
+            rp.deliver(make_error(errc::internal, err));
+          else
+            rp.deliver(std::move(list));
+        });
+      return rp;
+    },
     [self](forget_atom, int64_t user_id) -> caf::result<uint64_t> {
       if (!self->state.worker)
         return unavailable(self);

@@ -660,6 +660,30 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       dispatch(self, std::move(op), false);
       return rp;
     },
+    [self](commands_atom, const std::string& scope,
+           const std::string& commands) {
+      auto rp = self->make_response_promise<bool>();
+      telegram_op op;
+      op.method = "setMyCommands";
+      op.body = R"({"scope":)" + scope + R"(,"commands":)" + commands + "}";
+      op.bool_promise = rp;
+      op.has_bool_promise = true;
+      dispatch(self, std::move(op), false);
+      return rp;
+    },
+    [self](edit_atom, int64_t chat_id, int64_t message_id,
+           const std::string& html) {
+      // Unpaced like deleteMessage: an edit adds no message to the chat.
+      auto rp = self->make_response_promise<bool>();
+      telegram_op op;
+      op.method = "editMessageText";
+      op.body = encode_edit_message_text(chat_id, message_id, html, "HTML",
+                                         "");
+      op.bool_promise = rp;
+      op.has_bool_promise = true;
+      dispatch(self, std::move(op), false);
+      return rp;
+    },
     [self](internal_atom, http_done_atom, uint64_t seq, http_result& res) {
       auto& st = self->state;
       auto i = st.in_flight.find(seq);

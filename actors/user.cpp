@@ -12,6 +12,7 @@
 #include "actors/user_reply.hpp"
 #include "actors/user_stream.hpp"
 #include "actors/user_media.hpp"
+#include "access/texts.hpp"
 #include "messages/errors.hpp"
 #include "runtime/actor_io.hpp"
 #include "supervision/backoff.hpp"
@@ -417,9 +418,100 @@ void route_to_record(self_ptr self) {
   acquire_lock_then_call(self);
 }
 
+void proceed(self_ptr self);
+
+/// Asks the access actor once per actor life whether this user may use the
+/// bot, before anything reaches a container or gateway. A held message
+/// goes back to the front of the queue, which waits for the decision.
+void check_access(self_ptr self) {
+  auto& st = self->state;
+  auto gate = peer<access_actor>(self);
+  if (!gate || st.ctx->cfg.access.policy == "open") {
+    // No access actor (tests of other parts, the open policy): as before.
+    st.admitted = true;
+    return proceed(self);
+  }
+  st.phase = "access";
+  auto seq = ++st.seq;
+  self
+    ->request(gate, std::chrono::seconds(30), admit_atom_v, st.user_id,
+              st.current->chat_id)
+    .then(
+      [self, seq](const std::string& verdict) {
+        auto& st = self->state;
+        if (st.seq != seq || !st.current)
+          return;
+        if (verdict == "admit") {
+          st.admitted = true;
+          return proceed(self);
+        }
+        if (verdict != "admit" && st.current->is_callback()) {
+          // A press of someone not let in (yet) is answered, never held:
+          // none of our buttons is theirs to press.
+          logger("user")->warn("event=callback_rejected user={} "
+                               "reason=not_admitted request_id={}",
+                               st.user_id, st.current->request_id);
+          answer_callback(self, st.current->callback_id,
+                          callback_reply::unknown_button,
+                          st.current->request_id);
+          st.held = verdict == "hold";
+          return finish(self);
+        }
+        if (verdict == "hold") {
+          logger("user")->info("event=held user={} queued={} request_id={}",
+                               st.user_id, st.queue.size() + 1,
+                               st.current->request_id);
+          st.held = true;
+          // Held messages live in this actor (which does not stop while it
+          // holds any) and are acknowledged now: a pending user must not
+          // make every shutdown wait for its grace. A router restart loses
+          // them; the pending registration itself is in the store.
+          if (auto sup = peer<user_supervisor_actor>(self)) {
+            self->send(sup, done_atom_v, st.user_id, st.current->update_id);
+            for (auto& queued : st.queue)
+              self->send(sup, done_atom_v, st.user_id, queued.update_id);
+          }
+          st.queue.insert(st.queue.begin(), std::move(*st.current));
+          st.current.reset();
+          st.phase = "held";
+          return;
+        }
+        finish(self); // refused: the access actor told the user why
+      },
+      [self, seq](caf::error& err) {
+        auto& st = self->state;
+        if (st.seq != seq || !st.current)
+          return;
+        reply_internal_error(self, "access check: "
+                                     + self->system().render(err));
+      });
+}
+
+/// An access decision about this user arrived (from an admin).
+void on_access(self_ptr self, const std::string& status) {
+  auto& st = self->state;
+  logger("user")->info("event=access_changed user={} status={} held={}",
+                       st.user_id, status, st.held ? st.queue.size() : 0);
+  if (status == "approved") {
+    st.admitted = true;
+    st.held = false;
+    st.held_overflow_told = false;
+    return start_next(self);
+  }
+  st.admitted = false;
+  st.record_fresh_until.reset();
+  if (status == "rejected" && st.held) {
+    // They were told once; what they sent meanwhile is not answered.
+    st.held = false;
+    st.queue.clear();
+    st.idle_since = self->clock().now();
+    schedule_tick(self);
+  }
+}
+
 void start_next(self_ptr self) {
   auto& st = self->state;
-  if (st.current || st.queue.empty())
+  if (st.current || st.queue.empty() || st.held)
     return;
   st.current = std::move(st.queue.front());
   st.queue.erase(st.queue.begin());
@@ -432,7 +524,19 @@ void start_next(self_ptr self) {
                        "chat={} update_id={} chars={} request_id={}",
                        st.user_id, st.user_id, msg.chat_id, msg.update_id,
                        msg.text.size(), msg.request_id);
-  if (handle_media_locally(self) || handle_locally(self))
+  // Kinds the bot only answers with a notice, and groups it ignores, need
+  // no decision about the user.
+  if (handle_media_locally(self))
+    return;
+  if (!st.admitted)
+    return check_access(self);
+  proceed(self);
+}
+
+/// The user may use the bot: commands, then the container and gateway.
+void proceed(self_ptr self) {
+  auto& st = self->state;
+  if (handle_locally(self))
     return;
   st.phase = "lookup";
   st.setup_notice_sent = false;
@@ -589,6 +693,37 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
       st.last_activity = std::chrono::steady_clock::now();
       if (take_edit(self, msg) || intercept_stop(self, msg))
         return;
+      if (st.held && msg.is_callback()) {
+        logger("user")->warn("event=callback_rejected user={} "
+                             "reason=not_admitted request_id={}",
+                             st.user_id, msg.request_id);
+        answer_callback(self, msg.callback_id, callback_reply::unknown_button,
+                        msg.request_id);
+        if (auto sup = peer<user_supervisor_actor>(self))
+          self->send(sup, done_atom_v, st.user_id, msg.update_id);
+        return;
+      }
+      if (st.held
+          && st.queue.size() >= st.ctx->cfg.access.max_pending_messages) {
+        logger("user")->warn("event=held_dropped user={} held={} "
+                             "request_id={}",
+                             st.user_id, st.queue.size(), msg.request_id);
+        if (!st.held_overflow_told) {
+          st.held_overflow_told = true;
+          send_text(self, msg.chat_id, held_overflow_text(st.queue.size()),
+                    msg.request_id);
+        }
+        if (auto sup = peer<user_supervisor_actor>(self))
+          self->send(sup, done_atom_v, st.user_id, msg.update_id);
+        return;
+      }
+      if (st.held) {
+        // Kept for after the decision (see check_access).
+        if (auto sup = peer<user_supervisor_actor>(self))
+          self->send(sup, done_atom_v, st.user_id, msg.update_id);
+        st.queue.push_back(std::move(msg));
+        return;
+      }
       if (st.queue.size() >= st.ctx->cfg.user.max_queue) {
         logger("user")->warn("event=queue_full user={} queued={} "
                              "request_id={}",
@@ -600,6 +735,9 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
     },
     [self](crash_atom) {
       throw std::runtime_error("crash requested (fault injection)");
+    },
+    [self](access_atom, const std::string& status) {
+      on_access(self, status);
     },
     [self](internal_atom, http_done_atom, uint64_t seq, http_result& res) {
       auto& st = self->state;

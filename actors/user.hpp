@@ -119,6 +119,13 @@ struct user_state {
   /// Whether the file of `current` was fetched (or is not needed).
   bool media_ready = false;
 
+  /// Access (issue 23): whether this actor's user passed the access check
+  /// (asked once per actor life), and whether their messages are held
+  /// until an admin decides.
+  bool admitted = false;
+  bool held = false;
+  bool held_overflow_told = false;
+
   ~user_state();
 };
 

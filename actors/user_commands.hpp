@@ -17,7 +17,24 @@ namespace zaki {
 
 /// The commands the router handles; any other text (including other
 /// commands, which OpenClaw may know) goes to the assistant.
-enum class user_command : uint8_t { none, start, help, status, restart, forget };
+enum class user_command : uint8_t {
+  none,
+  start,
+  help,
+  status,
+  restart,
+  forget,
+  /// A fresh conversation: OpenClaw's /new goes to the gateway.
+  reset,
+  /// Today's and this month's requests and tokens.
+  usage,
+  // Operator commands (admins only; others get "unknown command").
+  approve,
+  reject,
+  revoke,
+  users,
+  broadcast,
+};
 
 /// Parses a command at the start of `text`: "/status", "/status@SomeBot"
 /// and "/status anything" all give `status`; letters are compared

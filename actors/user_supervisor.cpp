@@ -417,6 +417,10 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
       if (auto hdl = running(self, user_id))
         self->send(hdl, container_atom_v, state);
     },
+    [self](access_atom, int64_t user_id, const std::string& status) {
+      if (auto hdl = running(self, user_id))
+        self->send(hdl, access_atom_v, status);
+    },
     [self](crash_atom, int64_t user_id) {
       auto hdl = running(self, user_id);
       if (hdl)

@@ -47,6 +47,8 @@ const char* to_string(admin_endpoint x) {
       return "/admin/users/import";
     case admin_endpoint::users_export:
       return "/admin/users/export";
+    case admin_endpoint::user_access:
+      return "/admin/users/{id}/approve|reject|revoke";
     default:
       return "unknown";
   }
@@ -149,13 +151,16 @@ admin_route match_admin_path(std::string_view method,
     result = make_route(admin_endpoint::user_restart, method, "POST");
   else if (action == "stop")
     result = make_route(admin_endpoint::user_stop, method, "POST");
-  else
+  else if (action == "approve" || action == "reject" || action == "revoke") {
+    result = make_route(admin_endpoint::user_access, method, "POST");
+    result.access_action = std::string{action};
+  } else
     result = make_route(admin_endpoint::user, method, "GET");
   // Anything but a plain number in the id position (dots, escapes, more
   // segments) is a bad id: there is nothing to traverse to.
   if (!parse_user_id(id_text, result.user_id)
       || (slash != std::string_view::npos && action != "restart"
-          && action != "stop")) {
+          && action != "stop" && result.access_action.empty())) {
     result.user_id = 0;
     result.bad_user_id = true;
   }

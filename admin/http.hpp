@@ -35,6 +35,8 @@ enum class admin_endpoint : uint8_t {
   user_transcript,
   users_import,
   users_export,
+  /// POST /admin/users/{id}/approve|reject|revoke (issue 23).
+  user_access,
   unknown,
 };
 
@@ -44,6 +46,8 @@ const char* to_string(admin_endpoint x);
 /// The outcome of matching a request line against the admin routes.
 struct admin_route {
   admin_endpoint endpoint = admin_endpoint::unknown;
+  /// approve, reject or revoke for `user_access`.
+  std::string access_action;
   /// The user of /admin/users/{id}/...; 0 otherwise.
   int64_t user_id = 0;
   /// The path named a known endpoint with a method it does not accept.

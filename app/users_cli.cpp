@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -41,6 +42,16 @@ bool parse_number(const std::string& text, T& out) {
          && end == text.data() + text.size();
 }
 
+/// The access decisions of issue 23.
+bool is_access_cmd(const std::string& cmd) {
+  return cmd == "approve" || cmd == "reject" || cmd == "revoke";
+}
+
+bool is_access_status(const std::string& status) {
+  return status == "pending" || status == "approved" || status == "rejected"
+         || status == "revoked";
+}
+
 void print_usage(std::ostream& err) {
   err << "usage: zaki-router users <command> [--option=value ...]\n"
          "  list [--status=S] [--limit=N] [--after=ID]  one line per user\n"
@@ -48,6 +59,9 @@ void print_usage(std::ostream& err) {
          "  remove ID      remove a user (and, when running, the container)\n"
          "  import FILE    upsert the users of a users.json file\n"
          "  export [--out=FILE]  write users.json (default store.users-file)\n"
+         "  approve ID     let a user in (access.policy approval/allowlist)\n"
+         "  reject ID      turn a user's request down\n"
+         "  revoke ID      revoke a user's access (stops the container)\n"
          "The running router is asked through its admin API (token from\n"
          "ZAKI_ADMIN_TOKEN or admin.token-file); when it is not running the\n"
          "database (store.database) is opened directly.\n"
@@ -85,7 +99,8 @@ std::optional<users_args> parse_args(const std::vector<std::string>& args,
       a.positional.push_back(arg);
     }
   }
-  bool needs_id = a.cmd == "show" || a.cmd == "remove";
+  bool needs_id = a.cmd == "show" || a.cmd == "remove"
+                  || is_access_cmd(a.cmd);
   if (needs_id
       && (a.positional.size() != 1 || !parse_number(a.positional[0], a.id)
           || a.id <= 0)) {
@@ -102,7 +117,7 @@ std::optional<users_args> parse_args(const std::vector<std::string>& args,
     return std::nullopt;
   }
   if (a.cmd != "list" && a.cmd != "show" && a.cmd != "remove"
-      && a.cmd != "import" && a.cmd != "export") {
+      && a.cmd != "import" && a.cmd != "export" && !is_access_cmd(a.cmd)) {
     print_usage(err);
     return std::nullopt;
   }
@@ -144,14 +159,52 @@ std::string error_of(const std::string& body) {
 }
 
 /// Works on the database file: the router is not running.
+/// approve, reject or revoke on the database (the router is not running:
+/// the decision applies to the user's next message after its start).
+int decide_offline(database& db, const users_args& a, std::ostream& out,
+                   std::ostream& err) {
+  std::string e;
+  auto rec = db.access_of(a.id, e);
+  if (!e.empty()) {
+    err << "zaki-router users " << a.cmd << ": " << e << "\n";
+    return users_exit::failed;
+  }
+  std::string status = a.cmd == "approve"  ? "approved"
+                       : a.cmd == "reject" ? "rejected"
+                                           : "revoked";
+  bool approved = rec.status == "approved"
+                  || (rec.has_container && rec.status != "rejected"
+                      && rec.status != "revoked");
+  if (a.cmd == "approve" && approved) {
+    out << "user " << a.id << " is already approved\n";
+    return users_exit::ok;
+  }
+  if (a.cmd == "revoke" && !approved && rec.status != "pending") {
+    err << "zaki-router users revoke: unknown user " << a.id << "\n";
+    return users_exit::not_found;
+  }
+  rec.status = status;
+  rec.decided_by = 0;
+  rec.decided_at = static_cast<int64_t>(std::time(nullptr));
+  if (auto werr = db.set_access(rec); !werr.empty()) {
+    err << "zaki-router users " << a.cmd << ": " << werr << "\n";
+    return users_exit::failed;
+  }
+  out << "user " << a.id << " " << status << "\n";
+  return users_exit::ok;
+}
+
 int run_offline(const settings& s, const users_args& a, std::ostream& out,
                 std::ostream& err) {
   auto path = database_path(s.store.database, s.store.data_root);
-  if (a.cmd != "import" && !std::filesystem::exists(path)) {
+  // An import, or a decision about a user (allowlisting before the first
+  // start), creates the database.
+  bool creates = a.cmd == "import" || is_access_cmd(a.cmd);
+  if (!creates && !std::filesystem::exists(path)) {
     err << "zaki-router users: no database at " << path << "\n";
     return users_exit::failed;
   }
-  if (a.cmd == "import") {
+  if (creates) {
     std::error_code ec;
     std::filesystem::create_directories(
       std::filesystem::path{path}.parent_path(), ec);
@@ -162,6 +215,19 @@ int run_offline(const settings& s, const users_args& a, std::ostream& out,
     err << "zaki-router users: " << open_error << "\n";
     return users_exit::failed;
   }
+  if (a.cmd == "list" && is_access_status(a.status)) {
+    std::string e;
+    auto list = db->list_access(a.status, a.limit, e);
+    if (!e.empty()) {
+      err << "zaki-router users list: " << e << "\n";
+      return users_exit::failed;
+    }
+    for (auto& rec : list)
+      print_user_line(out, rec.user_id, 0, "", rec.status, "");
+    return users_exit::ok;
+  }
+  if (is_access_cmd(a.cmd))
+    return decide_offline(*db, a, out, err);
   if (a.cmd == "list") {
     auto after = a.after;
     uint32_t left = a.limit;
@@ -256,6 +322,9 @@ int run_online(const settings& s, const users_args& a, std::ostream& out,
   } else if (a.cmd == "remove") {
     method = "DELETE";
     target = "/admin/users/" + std::to_string(a.id);
+  } else if (is_access_cmd(a.cmd)) {
+    method = "POST";
+    target = "/admin/users/" + std::to_string(a.id) + "/" + a.cmd;
   } else if (a.cmd == "import") {
     method = "POST";
     target = "/admin/users/import?file="
@@ -283,7 +352,8 @@ int run_online(const settings& s, const users_args& a, std::ostream& out,
              "admin.token-file to the router's admin token\n";
       return users_exit::failed;
     }
-    if (res.status == 404 && (a.cmd == "show" || a.cmd == "remove")) {
+    if (res.status == 404
+        && (a.cmd == "show" || a.cmd == "remove" || is_access_cmd(a.cmd))) {
       err << "zaki-router users " << a.cmd << ": unknown user " << a.id
           << "\n";
       return users_exit::not_found;

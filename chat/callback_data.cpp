@@ -23,6 +23,10 @@ std::string_view tag_of(callback_kind kind) {
       return "rc";
     case callback_kind::stop:
       return "s";
+    case callback_kind::approve:
+      return "a";
+    case callback_kind::reject:
+      return "x";
   }
   return {};
 }
@@ -38,6 +42,10 @@ std::optional<callback_kind> kind_of(std::string_view tag) {
     return callback_kind::stop;
   if (tag == "rc")
     return callback_kind::restart_cancel;
+  if (tag == "a")
+    return callback_kind::approve;
+  if (tag == "x")
+    return callback_kind::reject;
   return std::nullopt;
 }
 

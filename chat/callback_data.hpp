@@ -23,6 +23,11 @@ enum class callback_kind : uint8_t {
   restart_cancel,
   /// Stop the streamed answer of a request ("z1:s:<request id>").
   stop,
+  /// An admin approves a pending user ("z1:a:<nonce>"); the nonce names
+  /// the request in the access actor, so a forged one matches nothing.
+  approve,
+  /// An admin rejects a pending user ("z1:x:<nonce>").
+  reject,
 };
 
 /// A decoded button press. `id` is a request id for retry/dismiss and a

@@ -375,6 +375,10 @@ void fake_telegram::state::dispatch(const std::string& method,
                       R"("pending_update_count":)"
                       + std::to_string(queue.size()) + "}"));
   } else if (method == "setmycommands" || method == "deletemycommands") {
+    // Recorded: text = the commands, data = the scope (JSON as sent).
+    calls.push_back({method, 0, 0, tg::str_param(ps, "commands"),
+                     tg::str_param(ps, "scope"), now});
+    changed.notify_all();
     reply(200, tg::ok("true"));
   } else {
     reply(404, tg::error(404, "Not Found"));

@@ -135,3 +135,11 @@ CAF_ADD_ATOM(zaki, zaki, flush_usage_atom, "flushUsage")
 // -- Media ---------------------------------------------------------------------
 // (appended by the media work; see actors/user_media.hpp)
 CAF_ADD_ATOM(zaki, zaki, fetched_atom, "fetched")
+// -- Access ----------------------------------------------------------------------
+// (appended by the access work; see actors/access.hpp)
+CAF_ADD_ATOM(zaki, zaki, access_atom, "access")
+CAF_ADD_ATOM(zaki, zaki, admit_atom, "admit")
+CAF_ADD_ATOM(zaki, zaki, decide_atom, "decide")
+CAF_ADD_ATOM(zaki, zaki, press_atom, "press")
+CAF_ADD_ATOM(zaki, zaki, edit_atom, "edit")
+CAF_ADD_ATOM(zaki, zaki, commands_atom, "commands")

@@ -52,7 +52,15 @@ using store_actor = caf::typed_actor<
   // A completion of the database worker, run in the actor.
   caf::reacts_to<internal_atom, done_atom, store_reply_ptr>,
   // Flush timer of the usage counters.
-  caf::reacts_to<internal_atom, flush_usage_atom>>
+  caf::reacts_to<internal_atom, flush_usage_atom>,
+  // A user's usage from day to day (YYYY-MM-DD, inclusive), for /usage.
+  caf::replies_to<usage_atom, int64_t, std::string, std::string>::with<
+    usage_record>,
+  // Access (issue 23): one user's decision, recording one, listing them.
+  caf::replies_to<access_atom, int64_t>::with<access_record>,
+  caf::replies_to<access_atom, access_record>::with<bool>,
+  caf::replies_to<access_atom, list_atom, std::string, uint32_t>::with<
+    access_list>>
   ::extend_with<status_client_actor>;
 
 /// The TELEGRAM actor interface: every outbound Bot API call.
@@ -65,6 +73,10 @@ using telegram_actor = caf::typed_actor<
   caf::replies_to<answer_atom, std::string, std::string>::with<bool>,
   // Deletes a message of the bot.
   caf::replies_to<delete_atom, int64_t, int64_t>::with<bool>,
+  // Replaces the HTML text of a message of the bot and drops its buttons.
+  caf::replies_to<edit_atom, int64_t, int64_t, std::string>::with<bool>,
+  // setMyCommands: (scope JSON, commands JSON); answers whether it took.
+  caf::replies_to<commands_atom, std::string, std::string>::with<bool>,
   // Completion of an HTTP request, sent from the I/O threads.
   caf::reacts_to<internal_atom, http_done_atom, uint64_t, http_result>,
   // Pacing timer: sends what the rate limits allow now.
@@ -81,6 +93,8 @@ using telegram_actor = caf::typed_actor<
 using user_actor = caf::typed_actor<
   // Queues one message of this user.
   caf::reacts_to<route_atom, inbound_message>,
+  // The user's access changed (approved, rejected, revoked).
+  caf::reacts_to<access_atom, std::string>,
   // Fault injection for tests and operators: crash now.
   caf::reacts_to<crash_atom>,
   // The user's container changed state (running, starting, restarting,
@@ -119,6 +133,8 @@ using user_supervisor_actor = caf::typed_actor<
   caf::replies_to<status_atom, int64_t>::with<status_node>,
   // Forwards a container state change to the user's actor (if running).
   caf::reacts_to<container_atom, int64_t, std::string>,
+  // Forwards an access change to the user's actor (if running).
+  caf::reacts_to<access_atom, int64_t, std::string>,
   // Backoff timer of a user actor's restart.
   caf::reacts_to<internal_atom, restart_atom, int64_t>,
   // Checks drain deadlines.
@@ -260,3 +276,33 @@ using admin_actor = caf::typed_actor<
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(zaki::admin_exchange_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(zaki::store_reply_ptr)
+
+// -- Access ----------------------------------------------------------------------
+// Appended by the access work (issue 23; actors/access.*).
+
+namespace zaki {
+
+/// The ACCESS actor interface: who may use the bot. Decides about every
+/// user's first message, keeps the pending list, asks the admins and
+/// carries out their decisions.
+using access_actor = caf::typed_actor<
+  // Decides about a message of (user, chat): "admit", "hold" (kept until
+  // an admin decides) or "refused" (the user was told why).
+  caf::replies_to<admit_atom, int64_t, int64_t>::with<std::string>,
+  // An admin's (or the CLI's, by 0) decision: (user, action, by) with the
+  // action approve, reject, revoke or purge; answers what happened.
+  caf::replies_to<decide_atom, int64_t, std::string, int64_t>::with<
+    std::string>,
+  // An Approve/Reject button: (admin, approve?, nonce); answers the toast.
+  caf::replies_to<press_atom, int64_t, bool, std::string>::with<std::string>,
+  // Lists decisions of a status ("" any, "pending", ...).
+  caf::replies_to<list_atom, std::string>::with<access_list>>
+  ::extend_with<status_client_actor>;
+
+namespace names {
+
+constexpr caf::atom_value access = caf::atom("access");
+
+} // namespace names
+
+} // namespace zaki

@@ -61,6 +61,11 @@ struct peer_name<admin_actor> {
   static constexpr caf::atom_value value = names::admin;
 };
 
+template <>
+struct peer_name<access_actor> {
+  static constexpr caf::atom_value value = names::access;
+};
+
 /// Returns the actor registered as `name` with the interface `Handle`, or
 /// an invalid handle when none is (yet, or any more).
 template <class Handle>

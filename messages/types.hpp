@@ -382,4 +382,37 @@ typename Inspector::result_type inspect(Inspector& f, user_page& x) {
   return f(caf::meta::type_name("user_page"), x.users, x.next_after);
 }
 
+// -- Access (issue 23) --------------------------------------------------------
+
+/// One user's access as the store knows it: an explicit decision (status
+/// "pending", "approved", "rejected", "revoked" or "" for none) and whether
+/// the user has a container record.
+struct access_record {
+  int64_t user_id = 0;
+  std::string status;
+  /// The admin who decided (0: none, or the CLI / admin API).
+  int64_t decided_by = 0;
+  /// Unix seconds of the decision and of the request.
+  int64_t decided_at = 0;
+  int64_t requested_at = 0;
+  bool has_container = false;
+};
+
+/// @relates access_record
+inline bool operator==(const access_record& x, const access_record& y) {
+  return x.user_id == y.user_id && x.status == y.status
+         && x.decided_by == y.decided_by && x.decided_at == y.decided_at
+         && x.requested_at == y.requested_at
+         && x.has_container == y.has_container;
+}
+
+/// @relates access_record
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, access_record& x) {
+  return f(caf::meta::type_name("access_record"), x.user_id, x.status,
+           x.decided_by, x.decided_at, x.requested_at, x.has_container);
+}
+
+using access_list = std::vector<access_record>;
+
 } // namespace zaki

@@ -9,6 +9,7 @@
 #include <caf/config_option_adder.hpp>
 #include <caf/settings.hpp>
 
+#include "access/policy.hpp"
 #include "messages/interfaces.hpp"
 
 namespace zaki {
@@ -191,6 +192,13 @@ config::config() {
                                        "threads of the network I/O context");
   opt_group{custom_options_, "gateway"}.add(
     v.stream.gateway, "stream", "ask the gateway for a streamed (SSE) answer");
+  opt_group{custom_options_, "access"}
+    .add(v.access.policy, "policy", "open|approval|allowlist|closed")
+    .add(v.access.admins, "admins", "admin Telegram user ids: ID,ID")
+    .add(v.access.max_pending, "max-pending",
+         "strangers waiting for approval at most")
+    .add(v.access.max_pending_messages, "max-pending-messages",
+         "messages of a pending user kept until the decision");
   opt_group{custom_options_, "stream"}
     .add(v.stream.mode, "mode", "edit|draft|off: how Telegram shows a stream")
     .add(v.stream.edit_interval, "edit-interval",
@@ -392,6 +400,15 @@ std::string validate(const settings& s) {
   if (s.stream.idle_timeout <= std::chrono::seconds(0)
       || s.stream.first_preview < std::chrono::seconds(0))
     return "stream.idle-timeout must be positive, first-preview >= 0";
+  if (!parse_access_policy(s.access.policy))
+    return "access.policy must be open, approval, allowlist or closed, not '"
+           + s.access.policy + "'";
+  if (std::string bad; !parse_admin_ids(s.access.admins, bad))
+    return "access.admins must be Telegram user ids separated by commas: '"
+           + bad + "' in '" + s.access.admins + "' is not one";
+  if (s.access.max_pending < 1 || s.access.max_pending_messages < 1)
+    return "access.max-pending and access.max-pending-messages must be at "
+           "least 1";
   if (s.root.restart_window <= std::chrono::seconds(0)
       || s.root.restart_delay < std::chrono::seconds(0))
     return "root.restart-window must be positive and root.restart-delay "

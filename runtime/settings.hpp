@@ -275,6 +275,17 @@ struct settings {
     /// backend, the host path otherwise.
     std::string container_data_dir;
   } media;
+  /// Who may use the bot (issue 23).
+  struct access_t {
+    /// open, approval, allowlist or closed.
+    std::string policy = "approval";
+    /// Telegram user ids of the admins, comma-separated.
+    std::string admins;
+    /// Strangers waiting for a decision at most; beyond, "try later".
+    uint64_t max_pending = 1000;
+    /// Messages of one pending user kept for after the approval.
+    uint64_t max_pending_messages = 10;
+  } access;
 };
 
 } // namespace zaki

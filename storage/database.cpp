@@ -467,6 +467,108 @@ std::string database::forget(int64_t user, uint64_t& removed) {
   return err;
 }
 
+usage_record database::usage_between(int64_t user, const std::string& from,
+                                     const std::string& to,
+                                     std::string& err) {
+  usage_record result;
+  result.user_id = user;
+  auto s = prepare("SELECT coalesce(sum(requests), 0), "
+                   "coalesce(sum(prompt_tokens), 0), "
+                   "coalesce(sum(completion_tokens), 0) FROM usage WHERE "
+                   "user_id = ?1 AND day >= ?2 AND day <= ?3",
+                   err);
+  if (!s)
+    return result;
+  sqlite3_bind_int64(s, 1, user);
+  bind_text(s, 2, from);
+  bind_text(s, 3, to);
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    result.requests = sqlite3_column_int64(s, 0);
+    result.prompt_tokens = sqlite3_column_int64(s, 1);
+    result.completion_tokens = sqlite3_column_int64(s, 2);
+  } else {
+    err = error_text();
+  }
+  sqlite3_reset(s);
+  return result;
+}
+
+access_record database::access_of(int64_t id, std::string& err) {
+  access_record result;
+  result.user_id = id;
+  auto s = prepare("SELECT a.status, a.decided_by, a.decided_at, "
+                   "a.requested_at, EXISTS (SELECT 1 FROM users u WHERE u.id "
+                   "= ?1) FROM (SELECT 1) LEFT JOIN access_decisions a ON "
+                   "a.user_id = ?1",
+                   err);
+  if (!s)
+    return result;
+  sqlite3_bind_int64(s, 1, id);
+  auto rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    result.status = column_text(s, 0);
+    result.decided_by = sqlite3_column_int64(s, 1);
+    result.decided_at = sqlite3_column_int64(s, 2);
+    result.requested_at = sqlite3_column_int64(s, 3);
+    result.has_container = sqlite3_column_int64(s, 4) != 0;
+  } else {
+    err = error_text();
+  }
+  sqlite3_reset(s);
+  return result;
+}
+
+std::string database::set_access(const access_record& rec) {
+  std::string err;
+  auto s = prepare("INSERT INTO access_decisions (user_id, status, "
+                   "decided_by, decided_at, requested_at) VALUES (?1, ?2, "
+                   "?3, ?4, ?5) ON CONFLICT (user_id) DO UPDATE SET status "
+                   "= ?2, decided_by = ?3, decided_at = ?4, requested_at = "
+                   "?5",
+                   err);
+  if (!s)
+    return err;
+  sqlite3_bind_int64(s, 1, rec.user_id);
+  bind_text(s, 2, rec.status);
+  sqlite3_bind_int64(s, 3, rec.decided_by);
+  sqlite3_bind_int64(s, 4, rec.decided_at);
+  sqlite3_bind_int64(s, 5, rec.requested_at);
+  if (sqlite3_step(s) != SQLITE_DONE)
+    err = error_text();
+  sqlite3_reset(s);
+  return err;
+}
+
+std::vector<access_record>
+database::list_access(const std::string& status, size_t limit,
+                      std::string& err) {
+  std::vector<access_record> result;
+  auto s = prepare("SELECT a.user_id, a.status, a.decided_by, a.decided_at, "
+                   "a.requested_at, EXISTS (SELECT 1 FROM users u WHERE u.id "
+                   "= a.user_id) FROM access_decisions a WHERE ?1 = '' OR "
+                   "a.status = ?1 ORDER BY a.user_id LIMIT ?2",
+                   err);
+  if (!s)
+    return result;
+  bind_text(s, 1, status);
+  sqlite3_bind_int64(s, 2, static_cast<int64_t>(limit));
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    access_record rec;
+    rec.user_id = sqlite3_column_int64(s, 0);
+    rec.status = column_text(s, 1);
+    rec.decided_by = sqlite3_column_int64(s, 2);
+    rec.decided_at = sqlite3_column_int64(s, 3);
+    rec.requested_at = sqlite3_column_int64(s, 4);
+    rec.has_container = sqlite3_column_int64(s, 5) != 0;
+    result.push_back(std::move(rec));
+  }
+  if (rc != SQLITE_DONE)
+    err = error_text();
+  sqlite3_reset(s);
+  return result;
+}
+
 std::optional<std::string> database::kv_get(const std::string& key,
                                             std::string& err) {
   auto s = prepare("SELECT value FROM kv WHERE key = ?1", err);

@@ -99,6 +99,23 @@ public:
   /// Deletes the user's transcript; `removed` counts the entries.
   std::string forget(int64_t user, uint64_t& removed);
 
+  // -- access decisions (issue 23) -------------------------------------------
+
+  /// Returns the decision about `id` and whether they have a container.
+  access_record access_of(int64_t id, std::string& err);
+
+  /// Returns the sum of `user`'s counters from day `from` to day `to`
+  /// (YYYY-MM-DD, inclusive): /usage's today and this month.
+  usage_record usage_between(int64_t user, const std::string& from,
+                             const std::string& to, std::string& err);
+
+  /// Records a decision (replaces any earlier one).
+  std::string set_access(const access_record& rec);
+
+  /// Returns up to `limit` decisions of `status` ("" any), by user id.
+  std::vector<access_record> list_access(const std::string& status,
+                                         size_t limit, std::string& err);
+
   // -- router state -----------------------------------------------------------
 
   /// Returns the value of `key`, if set.

@@ -64,6 +64,19 @@ CREATE TABLE kv (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql",
+  // 2: access decisions of users that may have no container yet (pending,
+  // approved before provisioning, rejected strangers). The `access` table
+  // of migration 1 refers to `users` and cannot hold them.
+  R"sql(
+CREATE TABLE access_decisions (
+  user_id INTEGER PRIMARY KEY,
+  status TEXT NOT NULL,
+  decided_by INTEGER NOT NULL DEFAULT 0,
+  decided_at INTEGER NOT NULL DEFAULT 0,
+  requested_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX access_decisions_by_status ON access_decisions (status, user_id);
+)sql",
 };
 
 constexpr int migration_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -161,6 +161,9 @@ int demo_main(std::vector<std::string> args) {
   d.containers.cgroup_prefix = "zaki-demo-user-";
   // as many container places as simulated users (set below),
   d.containers.max_containers = unset_max_containers;
+  // the simulated users are let in as they come (no admin approves them
+  // yet; --access.policy=approval shows the waiting),
+  d.access.policy = "open";
   // and probes quick enough to watch.
   d.health.startup_period = milliseconds(200);
   d.health.period = std::chrono::seconds(5);
