@@ -308,6 +308,15 @@ counter& stream_counter(const char* name, const char* help) {
   return metrics().get_counter(name, help);
 }
 
+/// Answers the user actor waiting for the first preview (it stops
+/// "typing" then), once.
+void tell_first_shown(telegram_stream& s, int64_t message_id) {
+  if (!s.first_pending)
+    return;
+  s.first_pending = false;
+  s.first_shown.deliver(message_id);
+}
+
 /// Forgets streams without an update for 30 minutes that never ended: their
 /// user actor died mid-answer (a crash; a restarted one answers anew). The
 /// walk runs once per 256 new streams, so it costs O(1) per stream.
@@ -321,6 +330,7 @@ void forget_orphan_streams(self_ptr self) {
         && !i->second.edit.in_flight()) {
       logger("telegram")->warn("event=stream_orphaned chat={} request_id={}",
                                i->second.chat_id, i->second.request_id);
+      tell_first_shown(i->second, 0);
       i = st.streams.erase(i);
     } else {
       ++i;
@@ -362,7 +372,7 @@ telegram_stream& stream_of(self_ptr self, const stream_update& up) {
   if (!up.delta.empty()) {
     s.text += up.delta;
     auto skipped = s.edit.skipped;
-    s.edit.update(s.text);
+    s.edit.append(up.delta);
     if (s.edit.skipped != skipped) {
       ++st.stream_skipped;
       static auto& c = stream_counter("zaki_stream_edits_skipped_total",
@@ -380,6 +390,7 @@ telegram_stream& stream_of(self_ptr self, const stream_update& up) {
 /// button); the rest follows as new messages. Without a preview the answer
 /// goes out as new messages, as an unstreamed one.
 void deliver_final(self_ptr self, telegram_stream& s) {
+  tell_first_shown(s, 0);
   auto text = s.text;
   if (s.end == stream_update::stopped)
     text += "\n\n_\xE2\x8F\xB9 Stopped_";
@@ -530,6 +541,7 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
     auto id = draft ? int64_t{-1} : decode_sent_message_id(res.body);
     s.edit.on_success(now, first ? id : 0);
     if (first) {
+      tell_first_shown(s, s.edit.message_id());
       first_preview_seconds().observe(
         std::chrono::duration<double>(now - s.started).count());
       logger("telegram")->debug("event=stream_preview chat={} chars={} "
@@ -695,6 +707,14 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
     [self](stream_atom, stream_update& up) {
       stream_of(self, up);
       drive(self, up.request_id);
+    },
+    [self](stream_atom, chat_action_atom, stream_update& up) {
+      auto rp = self->make_response_promise<int64_t>();
+      auto& s = stream_of(self, up);
+      s.first_shown = rp;
+      s.first_pending = true;
+      drive(self, up.request_id);
+      return rp;
     },
     [self](stream_atom, done_atom, stream_update& up) {
       auto rp = self->make_response_promise<int64_t>();

@@ -75,6 +75,9 @@ struct telegram_stream {
   bool draft = false;
   uint64_t draft_id = 0;
   caf::typed_response_promise<int64_t> promise;
+  /// Answered once the first preview is shown (or the stream ends).
+  caf::typed_response_promise<int64_t> first_shown;
+  bool first_pending = false;
 };
 
 /// Messages of one chat wait here, one in flight at a time, so the chunks
