@@ -1,7 +1,9 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
+#include <queue>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -75,6 +77,9 @@ struct telegram_stream {
   bool draft = false;
   uint64_t draft_id = 0;
   caf::typed_response_promise<int64_t> promise;
+  /// Answered once the first preview is shown (or the stream ends).
+  caf::typed_response_promise<int64_t> first_shown;
+  bool first_pending = false;
 };
 
 /// Messages of one chat wait here, one in flight at a time, so the chunks
@@ -113,6 +118,13 @@ struct telegram_state {
   std::unordered_set<int64_t> no_draft_chats;
   /// Streamed answers in progress, by request id.
   std::unordered_map<std::string, telegram_stream> streams;
+  /// When each stream's edit loop wants to be asked again (earliest
+  /// first; an entry may be stale, asking again is harmless). A tick
+  /// drives only the streams due, not every stream.
+  using stream_due = std::pair<stream_edit::clock::time_point, std::string>;
+  std::priority_queue<stream_due, std::vector<stream_due>,
+                      std::greater<stream_due>>
+    stream_dues;
   uint64_t stream_answers = 0;
   uint64_t stream_edits = 0;
   uint64_t stream_skipped = 0;

@@ -184,9 +184,12 @@ void call_gateway(self_ptr self) {
   apply_image(self, req, streaming_enabled(self));
   req.authorization = "Bearer " + st.record.token;
   // A non-streamed answer sends no byte before it is complete: a wait
-  // beyond the idle timeout is a hang.
-  req.timeout = ms(std::min(st.ctx->cfg.gateway.timeout,
-                            st.ctx->cfg.gateway.idle_timeout));
+  // beyond the idle timeout is a hang. A streamed one is watched byte by
+  // byte (req.idle_timeout), and only gateway.timeout bounds it whole.
+  req.timeout = streaming_enabled(self)
+                  ? ms(st.ctx->cfg.gateway.timeout)
+                  : ms(std::min(st.ctx->cfg.gateway.timeout,
+                                gateway_idle_timeout(st.ctx->cfg)));
   st.gateway->async_request(std::move(req), reply_to<user_actor>(self, st.seq));
   auto notice_after = st.ctx->cfg.gateway.notice_after;
   if (!st.working_notice_due && notice_after > caf::timespan{0}) {

@@ -108,6 +108,8 @@ struct user_state {
   uint64_t stream_chars = 0;
   /// Whether text of the current answer went to the telegram actor.
   bool stream_forwarded = false;
+  /// Whether a poll for the stream's pending text is scheduled.
+  bool stream_poll_armed = false;
   /// Token usage of the last answer (-1: not reported), for usage records.
   int64_t last_prompt_tokens = -1;
   int64_t last_completion_tokens = -1;

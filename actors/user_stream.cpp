@@ -1,5 +1,7 @@
 #include "actors/user_stream.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "actors/user_reply.hpp"
@@ -19,6 +21,26 @@ telegram_actor telegram_of(const user_self& self) {
 
 bool shows_stream(const user_self& self) {
   return self->state.ctx->cfg.stream.mode != "off";
+}
+
+/// How often the user actor takes the text that arrived meanwhile while a
+/// stream is shown: a quarter of the edit interval, so an edit waits at
+/// most that long for fresh text, and 4 messages a second per stream
+/// instead of one per SSE event (20 a second from OpenClaw's pace).
+caf::timespan poll_interval(const user_self& self) {
+  auto& cfg = self->state.ctx->cfg.stream;
+  auto interval = std::max<caf::timespan>(cfg.edit_interval,
+                                          std::chrono::milliseconds(250));
+  return std::clamp<caf::timespan>(interval / 4, std::chrono::milliseconds(20),
+                                   std::chrono::milliseconds(250));
+}
+
+/// Takes the text the I/O side holds for the stream of the current call.
+std::string take_pending(const user_self& self) {
+  std::string out;
+  if (self->state.stream)
+    self->state.stream->take(out);
+  return out;
 }
 
 stream_update update_of(const user_self& self, std::string delta,
@@ -43,8 +65,10 @@ void end_stream(user_self self, stream_update::end_t end, F then) {
   }
   auto request_id = self->state.current->request_id;
   auto seq = self->state.seq;
+  // The text that arrived since the last poll goes with the end, so the
+  // final text is whole.
   self->request(tg, caf::infinite, stream_atom_v, done_atom_v,
-                update_of(self, {}, end))
+                update_of(self, take_pending(self), end))
     .then(
       [self, seq, then](int64_t) mutable {
         if (self->state.seq == seq && self->state.current)
@@ -148,14 +172,17 @@ void prepare_stream_request(user_self self, http_request_spec& req,
   auto& st = self->state;
   reset_stream(self);
   auto stream = std::make_shared<gateway_stream>();
+  if (shows_stream(self))
+    stream->urgent_at(30); // the edit loop's first preview (min_chars)
   st.stream = stream;
   req.body = encode_stream_request(st.ctx->cfg.gateway.model, st.user_id,
                                    st.current->text);
   req.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-    st.ctx->cfg.stream.idle_timeout);
+    gateway_idle_timeout(st.ctx->cfg));
   auto addr = self->address();
-  // Runs on the I/O thread: parses, and sends what it completed as one
-  // message per read (not per event), holding only the actor's address.
+  // Runs on the I/O thread: parses, and sends text only when the actor
+  // waits for it or the first preview's size arrived (gateway_stream);
+  // otherwise the actor's poll takes it. Holds only the actor's address.
   req.on_body = [stream, addr, seq](std::string_view bytes) {
     std::string delta;
     auto ok = stream->feed(bytes, delta);
@@ -169,22 +196,43 @@ void prepare_stream_request(user_self self, http_request_spec& req,
 
 void on_stream_delta(user_self self, uint64_t seq, std::string& delta) {
   auto& st = self->state;
-  if (!st.current || seq != st.seq || st.phase != "calling")
+  if (!st.current || seq != st.seq || st.phase != "calling" || !st.stream)
     return;
-  st.stream_chars += delta.size();
+  st.stream_chars = st.stream->received();
   if (!shows_stream(self))
-    return;
+    return; // the first text only: nobody polls, the end has it all
+  if (delta.empty()) {
+    // The poll: nothing new means the I/O side sends the next text at once.
+    st.stream_poll_armed = false;
+    if (!st.stream->take(delta))
+      return;
+  }
   auto tg = telegram_of(self);
   if (!tg)
     return;
-  auto up = update_of(self, std::move(delta), stream_update::more);
-  if (!st.stream_forwarded) {
-    st.stream_forwarded = true;
-    // The preview replaces "typing" (Telegram clears it with the message).
-    st.typing_due.reset();
-    up.reply_markup = stop_keyboard(st.current->request_id);
+  if (!st.stream_poll_armed) {
+    st.stream_poll_armed = true;
+    self->delayed_send(self, poll_interval(self), internal_atom_v,
+                       stream_atom_v, seq, std::string{});
   }
-  self->send(tg, stream_atom_v, std::move(up));
+  auto up = update_of(self, std::move(delta), stream_update::more);
+  if (st.stream_forwarded) {
+    self->send(tg, stream_atom_v, std::move(up));
+    return;
+  }
+  st.stream_forwarded = true;
+  up.reply_markup = stop_keyboard(st.current->request_id);
+  // "typing" goes on until the first preview is shown (the telegram actor
+  // answers then, or when the stream ended without one).
+  self->request(tg, caf::infinite, stream_atom_v, chat_action_atom_v,
+                std::move(up))
+    .then([self, seq](int64_t) {
+      if (self->state.seq == seq)
+        self->state.typing_due.reset();
+    },
+    [](caf::error&) {
+      // nop: typing stops with the message anyway
+    });
 }
 
 gateway_answer classify_current(user_self self, http_result& res) {
@@ -236,6 +284,7 @@ void reset_stream(user_self self) {
   st.stream.reset();
   st.stream_chars = 0;
   st.stream_forwarded = false;
+  st.stream_poll_armed = false;
 }
 
 } // namespace zaki

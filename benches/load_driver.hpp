@@ -57,6 +57,12 @@ struct run_record {
   uint64_t unexpected = 0;
   /// End-to-end latency of every delivered message, in microseconds.
   std::vector<double> latencies_us;
+  /// Streamed answers: from the gateway's event with the 30th character to
+  /// the first preview's arrival at the fake Bot API, in microseconds; of
+  /// every answer, and of the first answer in each chat (the others may
+  /// wait for the chat's pacing: the previous answer's final edit).
+  std::vector<double> preview_us;
+  std::vector<double> first_preview_us;
   /// First push to last reply.
   double wall_seconds = 0;
 };
@@ -70,6 +76,7 @@ public:
     : world_(world), plan_(plan), users_(plan.users) {
     for (auto& u : users_) {
       u.pushed.resize(plan.messages);
+      u.marked.resize(plan.messages);
       u.replies.resize(plan.messages, 0);
     }
     latencies_.reserve(plan.total());
@@ -109,6 +116,22 @@ public:
       push(i, 0);
   }
 
+  /// Records that the gateway sent the 30th character of the answer to
+  /// `content` (called on a gateway io thread).
+  void on_mark(const std::string& content) {
+    auto now = clock::now();
+    int64_t uid = 0;
+    int64_t seq = -1;
+    if (!parse_marker(content, uid, seq))
+      return;
+    auto index = world_.user_index(uid);
+    if (index < 0 || static_cast<size_t>(index) >= users_.size() || seq < 0
+        || static_cast<size_t>(seq) >= plan_.messages)
+      return;
+    std::lock_guard<std::mutex> guard{mtx_};
+    users_[index].marked[seq] = now;
+  }
+
   /// Records one sendMessage of the bot (called on a fake io thread).
   void on_reply(const fakes::sent_message& m) {
     auto now = m.at;
@@ -140,6 +163,14 @@ public:
       latencies_.push_back(
         std::chrono::duration<double, std::micro>(now - u.pushed[seq])
           .count());
+      if (u.marked[seq] != clock::time_point{}) {
+        auto us = std::chrono::duration<double, std::micro>(now
+                                                            - u.marked[seq])
+                    .count();
+        preview_us_.push_back(us);
+        if (seq == 0)
+          first_preview_us_.push_back(us);
+      }
       last_reply_ = std::max(last_reply_, now);
       push_next = !plan_.open_loop
                   && static_cast<size_t>(seq) + 1 < plan_.messages;
@@ -172,6 +203,8 @@ public:
     r.order_violations = order_violations_;
     r.unexpected = unexpected_;
     r.latencies_us = latencies_;
+    r.preview_us = preview_us_;
+    r.first_preview_us = first_preview_us_;
     if (delivered_ > 0)
       r.wall_seconds
         = std::chrono::duration<double>(last_reply_ - started_).count();
@@ -181,6 +214,7 @@ public:
 private:
   struct user_slot {
     std::vector<clock::time_point> pushed;
+    std::vector<clock::time_point> marked;
     std::vector<uint8_t> replies;
     int64_t last_replied = -1;
   };
@@ -238,6 +272,8 @@ private:
   std::condition_variable done_;
   std::vector<user_slot> users_;
   std::vector<double> latencies_;
+  std::vector<double> preview_us_;
+  std::vector<double> first_preview_us_;
   uint64_t delivered_ = 0;
   uint64_t duplicated_ = 0;
   uint64_t misrouted_ = 0;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -164,6 +165,14 @@ public:
   /// Returns the settings.
   const world_options& options() const {
     return opts_;
+  }
+
+  /// Calls `f` with the user's text whenever a gateway sends the event
+  /// carrying the `chars`th character of a streamed answer.
+  void on_stream_mark(size_t chars,
+                      std::function<void(const std::string&)> f) {
+    for (auto& gw : gateways_)
+      gw->behavior().set_stream_mark(chars, f);
   }
 
   /// Clears the gateways' counters and per-user sequences between phases.

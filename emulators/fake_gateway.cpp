@@ -140,7 +140,9 @@ struct sse_sender : std::enable_shared_from_this<sse_sender> {
     if (res->answered())
       return; // the client went away (cancel hook ran)
     if (pos < reply.events.size()) {
-      res->send_part(http_chunk(reply.events[pos++]), false);
+      res->send_part(http_chunk(reply.events[pos]), false);
+      if (pos++ == reply.mark_event && reply.on_mark)
+        reply.on_mark();
       if (reply.gap.count() <= 0)
         return next();
       timer.expires_after(reply.gap);

@@ -220,6 +220,13 @@ void gateway_behavior::set_stream_piece(size_t n) {
   stream_piece_ = n == 0 ? 1 : n;
 }
 
+void gateway_behavior::set_stream_mark(
+  size_t chars, std::function<void(const std::string&)> f) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  mark_chars_ = chars;
+  on_mark_ = std::move(f);
+}
+
 void gateway_behavior::set_ignore_stream(bool on) {
   std::lock_guard<std::mutex> guard{mtx_};
   ignore_stream_ = on;
@@ -262,6 +269,10 @@ void gateway_behavior::stream_answer(const std::string& content,
     while (end < answer.size()
            && (static_cast<unsigned char>(answer[end]) & 0xC0) == 0x80)
       ++end;
+    if (on_mark_ && pos < mark_chars_ && end >= mark_chars_) {
+      out.mark_event = out.events.size();
+      out.on_mark = [f = on_mark_, content] { f(content); };
+    }
     std::string delta = R"({"content":)";
     append_json_string(delta, std::string_view{answer}.substr(pos, end - pos));
     delta += '}';

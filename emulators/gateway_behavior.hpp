@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -73,6 +74,10 @@ struct gateway_reply {
 
   /// What follows the last event.
   stream_end_t stream_end = end_ok;
+
+  /// Called as `events[mark_event]` goes out (set_stream_mark).
+  size_t mark_event = static_cast<size_t>(-1);
+  std::function<void()> on_mark;
 };
 
 /// Returns the head of a chunked `text/event-stream` 200 response.
@@ -174,6 +179,11 @@ public:
   /// gateway), or with events again.
   void set_ignore_stream(bool on);
 
+  /// Calls `f` with the user's text as the event carrying the `chars`th
+  /// character of a streamed answer goes out (benches time what follows).
+  void set_stream_mark(size_t chars,
+                       std::function<void(const std::string&)> f);
+
   /// Decides the answer to `req` and records the request.
   gateway_reply handle(const request& req);
 
@@ -238,6 +248,8 @@ private:
   std::chrono::milliseconds stream_gap_{0};
   size_t stream_piece_ = 10;
   bool ignore_stream_ = false;
+  size_t mark_chars_ = 0;
+  std::function<void(const std::string&)> on_mark_;
   std::vector<std::vector<char>> ballast_;
   std::map<std::string, uint32_t> flaky_seen_;
   std::unordered_map<std::string, user_state> users_;

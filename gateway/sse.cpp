@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include "json/parse.hpp"
+
 namespace zaki {
 
 namespace od = simdjson::ondemand;
@@ -90,9 +92,14 @@ void sse_reader::on_line(std::string_view line, const event_handler& on_event) {
 
 namespace {
 
-od::parser& thread_parser() {
-  thread_local od::parser parser{16 << 20};
-  return parser;
+/// Returns `data` in the calling thread's padded buffer. An event is a few
+/// hundred bytes: copying it into a buffer that keeps its capacity costs
+/// less than allocating a padded string per event.
+std::string_view padded_copy(std::string_view data) {
+  thread_local std::string buf;
+  buf.assign(data.data(), data.size());
+  pad_for_simdjson(buf);
+  return buf;
 }
 
 template <class Value>
@@ -139,10 +146,12 @@ stream_chunk decode_stream_chunk(std::string_view data) {
     out.kind = stream_chunk::done;
     return out;
   }
-  simdjson::padded_string padded{data};
+  auto padded = padded_copy(data);
   od::document doc;
   od::object root;
-  if (thread_parser().iterate(padded).get(doc) || doc.get_object().get(root))
+  auto capacity = padded.size() + simdjson::SIMDJSON_PADDING;
+  if (thread_ondemand_parser().iterate(padded, capacity).get(doc)
+      || doc.get_object().get(root))
     return out;
   out.kind = stream_chunk::chunk;
   for (auto field : root) {

@@ -22,6 +22,7 @@ bool gateway_stream::feed(std::string_view bytes, std::string& delta) {
   }
   if (done_ || error_)
     return !error_;
+  auto before = text_.size();
   auto ok = reader_.feed(bytes, [&](std::string_view data) {
     if (done_ || error_)
       return;
@@ -42,10 +43,7 @@ bool gateway_stream::feed(std::string_view bytes, std::string& delta) {
       case stream_chunk::chunk:
         break;
     }
-    if (!chunk.content.empty()) {
-      text_ += chunk.content;
-      delta += chunk.content;
-    }
+    text_ += chunk.content;
     if (!chunk.finish_reason.empty())
       finished_ = true;
     if (chunk.prompt_tokens >= 0)
@@ -53,8 +51,35 @@ bool gateway_stream::feed(std::string_view bytes, std::string& delta) {
     if (chunk.completion_tokens >= 0)
       completion_tokens_ = chunk.completion_tokens;
   });
+  if (text_.size() > before) {
+    std::string_view added{text_.data() + before, text_.size() - before};
+    auto chars_before = chars_;
+    for (unsigned char c : added)
+      chars_ += (c & 0xC0) != 0x80 ? 1 : 0;
+    bool urgent = urgent_at_ > 0 && chars_before < urgent_at_
+                  && chars_ >= urgent_at_;
+    received_.store(text_.size(), std::memory_order_relaxed);
+    std::lock_guard<std::mutex> guard{mtx_};
+    pending_.append(added);
+    if (waiting_ || urgent) {
+      waiting_ = false;
+      delta.append(pending_);
+      pending_.clear();
+    }
+  }
   // An error event ends the exchange at once: what follows is [DONE].
   return ok && !error_;
+}
+
+bool gateway_stream::take(std::string& out) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (pending_.empty()) {
+    waiting_ = true;
+    return false;
+  }
+  out.append(pending_);
+  pending_.clear();
+  return true;
 }
 
 gateway_answer gateway_stream::finish(http_result& res) {

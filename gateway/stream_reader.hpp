@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -12,9 +14,17 @@ namespace zaki {
 
 /// Turns the body of a streamed chat completion into text deltas and, at
 /// the end, into a `gateway_answer` like a non-streamed one. Fed on the I/O
-/// thread (by the HTTP client's body callback); read by the user actor only
-/// after the exchange's completion arrived, which the same thread sends
-/// after the last feed, so no lock is needed.
+/// thread (by the HTTP client's body callback); the answer is read by the
+/// user actor only after the exchange's completion arrived, which the same
+/// thread sends after the last feed. The text not yet handed over (the
+/// pending deltas) is the one part both sides touch, under a mutex taken
+/// once per read and once per take.
+///
+/// Hand-over is on demand, so that a gateway sending 20 events a second
+/// costs the actors a few messages a second, not one per event: `feed`
+/// asks its caller to notify the actor only when the actor said it waits
+/// for text (`take` found nothing) or when the text just reached `urgent`
+/// characters (the first preview's threshold: it must not wait for a poll).
 class gateway_stream {
 public:
   /// Creates a reader refusing events above `max_event` bytes. A gateway
@@ -23,10 +33,22 @@ public:
   explicit gateway_stream(size_t max_event = 1 << 20,
                           size_t max_json = 4 << 20);
 
-  /// Consumes body bytes; appends the text they complete to `delta`.
-  /// Returns false to abort the exchange (an event over the limit, an
-  /// error event, or bytes after [DONE]).
+  /// Consumes body bytes on the I/O thread; the text they complete becomes
+  /// pending. Moves the pending text into `delta` when the actor waits for
+  /// text or the text reached the urgent size with these bytes: the caller
+  /// then notifies the actor. Returns false to abort the exchange (an
+  /// event over the limit, an error event, or bytes after [DONE]).
   bool feed(std::string_view bytes, std::string& delta);
+
+  /// Moves the pending text into `out` (the actor's poll). Returns false
+  /// when there was none: the next text is then handed over at once.
+  bool take(std::string& out);
+
+  /// Sets the characters (code points) whose arrival is handed over at
+  /// once whatever the poll (0: none).
+  void urgent_at(size_t chars) {
+    urgent_at_ = chars;
+  }
 
   /// Classifies the finished exchange: 2xx with [DONE] (or a finish reason)
   /// and no error event is an answer with the whole text; an error event
@@ -34,9 +56,9 @@ public:
   /// bad response; anything else as classify_gateway_result says.
   gateway_answer finish(http_result& res);
 
-  /// Returns the text received so far, in bytes.
+  /// Returns the text received so far, in bytes (any thread).
   size_t received() const {
-    return text_.size();
+    return received_.load(std::memory_order_relaxed);
   }
 
   /// Returns whether an error event arrived.
@@ -61,6 +83,14 @@ private:
   bool finished_ = false;
   bool error_ = false;
   bool malformed_ = false;
+  /// Characters (code points) so far, for the urgent threshold.
+  size_t chars_ = 0;
+  size_t urgent_at_ = 0;
+  std::atomic<size_t> received_{0};
+  /// Shared with the actor (guarded by mtx_).
+  std::mutex mtx_;
+  std::string pending_;
+  bool waiting_ = true;
 };
 
 } // namespace zaki

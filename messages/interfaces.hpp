@@ -85,7 +85,10 @@ using telegram_actor = caf::typed_actor<
   caf::reacts_to<stream_atom, stream_update>,
   // The end of a streamed answer; answers once the final text is delivered
   // (the id of its last message).
-  caf::replies_to<stream_atom, done_atom, stream_update>::with<int64_t>>
+  caf::replies_to<stream_atom, done_atom, stream_update>::with<int64_t>,
+  // The first text of a streamed answer; answers once its first preview is
+  // shown, or the stream ended without one ("typing" runs until then).
+  caf::replies_to<stream_atom, chat_action_atom, stream_update>::with<int64_t>>
   ::extend_with<status_client_actor>;
 
 /// The USER actor interface: one per Telegram user, owns the gateway

@@ -206,7 +206,7 @@ config::config() {
     .add(v.stream.first_preview, "first-preview",
          "first preview after this with any text (at once with 30 chars)")
     .add(v.stream.idle_timeout, "idle-timeout",
-         "a stream without an event for this long is a timeout");
+         "older name of gateway.idle-timeout, which it overrides (0: unset)");
   opt_group{custom_options_, "root"}
     .add(v.root.max_restarts, "max-restarts",
          "restarts of the root's children within restart-window")
@@ -397,9 +397,11 @@ std::string validate(const settings& s) {
     return "stream.mode must be edit, draft or off";
   if (s.stream.edit_interval < std::chrono::milliseconds(250))
     return "stream.edit-interval must be at least 250ms";
-  if (s.stream.idle_timeout <= std::chrono::seconds(0)
+  if (s.stream.idle_timeout < std::chrono::seconds(0)
       || s.stream.first_preview < std::chrono::seconds(0))
-    return "stream.idle-timeout must be positive, first-preview >= 0";
+    return "stream.idle-timeout and stream.first-preview must be >= 0";
+  if (gateway_idle_timeout(s) <= std::chrono::seconds(0))
+    return "gateway.idle-timeout must be positive";
   if (!parse_access_policy(s.access.policy))
     return "access.policy must be open, approval, allowlist or closed, not '"
            + s.access.policy + "'";

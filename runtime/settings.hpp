@@ -241,8 +241,9 @@ struct settings {
     /// The first preview goes out after this with any text, or at once with
     /// 30 characters.
     caf::timespan first_preview = std::chrono::seconds(1);
-    /// A stream without an event for this long is a timeout.
-    caf::timespan idle_timeout = std::chrono::seconds(60);
+    /// An older name of `gateway.idle-timeout`, which it overrides when set
+    /// (0: not set). Both said "no byte from the gateway for this long".
+    caf::timespan idle_timeout{0};
   } stream;
   /// The root supervisor's restart intensity over its long-lived children
   /// (store, telegram, user_supervisor, poller): more than max_restarts
@@ -287,5 +288,14 @@ struct settings {
     uint64_t max_pending_messages = 10;
   } access;
 };
+
+/// Returns how long an attempt may go without any byte from the gateway
+/// (before the answer's head, or between two bytes of a streamed answer)
+/// before it ends as a hang: `gateway.idle-timeout`, or its older name
+/// `stream.idle-timeout` when that is set.
+inline caf::timespan gateway_idle_timeout(const settings& s) {
+  return s.stream.idle_timeout > caf::timespan{0} ? s.stream.idle_timeout
+                                                  : s.gateway.idle_timeout;
+}
 
 } // namespace zaki

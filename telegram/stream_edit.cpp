@@ -34,10 +34,46 @@ std::string stream_edit::preview_of(std::string_view text) const {
   return std::string{text.substr(0, i)};
 }
 
+const std::string& stream_edit::preview() const {
+  if (!preview_valid_) {
+    preview_ = preview_of(text_);
+    preview_valid_ = true;
+  }
+  return preview_;
+}
+
+bool stream_edit::shows_last_sent() const {
+  if (same_ < 0)
+    same_ = preview() == last_sent_ ? 1 : 0;
+  return same_ == 1;
+}
+
+size_t stream_edit::count_chars(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text)
+    n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+void stream_edit::count_skipped() {
+  if (sent_any_ && !in_flight_ && shows_last_sent())
+    ++skipped;
+}
+
 void stream_edit::update(std::string_view text) {
   text_.assign(text.data(), text.size());
-  if (sent_any_ && !in_flight_ && preview_of(text_) == last_sent_)
-    ++skipped;
+  chars_ = count_chars(text_);
+  preview_valid_ = false;
+  same_ = -1;
+  count_skipped();
+}
+
+void stream_edit::append(std::string_view delta) {
+  text_.append(delta.data(), delta.size());
+  chars_ += count_chars(delta);
+  preview_valid_ = false;
+  same_ = -1;
+  count_skipped();
 }
 
 void stream_edit::finish() {
@@ -55,12 +91,13 @@ stream_edit::call stream_edit::next(clock::time_point now) {
   }
   if (abandoned_ || text_.empty())
     return out;
-  auto preview = preview_of(text_);
-  if (preview.empty() || preview == last_sent_)
+  auto& preview = this->preview();
+  if (preview.empty() || shows_last_sent())
     return out;
   out.kind = sent_any_ ? call_kind::edit_preview : call_kind::send_preview;
   out.text = preview;
-  last_sent_ = std::move(preview);
+  last_sent_ = preview;
+  same_ = 1;
   last_call_at_ = now;
   in_flight_ = true;
   ++calls;
@@ -82,15 +119,13 @@ stream_edit::clock::time_point stream_edit::due() const {
   if (abandoned_ || text_.empty())
     return never;
   if (!sent_any_) {
-    // Count characters (code points) of what is visible so far.
-    size_t chars = 0;
-    for (unsigned char c : text_)
-      chars += (c & 0xC0) != 0x80 ? 1 : 0;
-    auto at = chars >= opts_.min_chars ? clock::time_point{}
+    // Characters (code points) so far, counted as they arrive: the
+    // telegram actor asks every stream's due() on each of its ticks.
+    auto at = chars_ >= opts_.min_chars ? clock::time_point{}
                                        : started_ + opts_.first_preview;
     return std::max(at, earliest);
   }
-  if (preview_of(text_) == last_sent_)
+  if (shows_last_sent())
     return never;
   return earliest;
 }
@@ -125,12 +160,14 @@ void stream_edit::on_rate_limited(clock::time_point now,
   paused_until_ = now + retry_after;
   // The text was not shown: send it again once the pause is over.
   last_sent_.clear();
+  same_ = -1;
 }
 
 void stream_edit::on_failure(clock::time_point now) {
   in_flight_ = false;
   last_call_at_ = now;
   last_sent_.clear();
+  same_ = -1;
   if (++failures_ >= opts_.max_failures)
     abandoned_ = true;
   paused_until_ = now + opts_.edit_interval;

@@ -61,6 +61,9 @@ public:
   /// The answer so far is `text` (all of it, not a delta).
   void update(std::string_view text);
 
+  /// The answer so far grew by `delta` (no copy of what came before).
+  void append(std::string_view delta);
+
   /// The answer is complete (or stopped, or failed after text).
   void finish();
 
@@ -92,6 +95,11 @@ public:
     return opts_;
   }
 
+  /// Returns the preview text of the last call.
+  const std::string& last_sent() const {
+    return last_sent_;
+  }
+
   /// Returns whether a call is in flight.
   bool in_flight() const {
     return in_flight_;
@@ -116,9 +124,28 @@ private:
   /// Returns the preview text for the answer so far.
   std::string preview_of(std::string_view text) const;
 
+  /// Returns the preview of `text_`, computed once per change of it:
+  /// `due` and `next` ask for it after every update.
+  const std::string& preview() const;
+
+  /// Counts an update that changed nothing visible.
+  void count_skipped();
+
+  /// Returns whether the preview equals the text last sent, compared once
+  /// per change of either.
+  bool shows_last_sent() const;
+
+  /// Returns the code points of UTF-8 `text`.
+  static size_t count_chars(std::string_view text);
+
   options opts_;
   clock::time_point started_;
   std::string text_;
+  mutable std::string preview_;
+  mutable bool preview_valid_ = false;
+  /// shows_last_sent(): -1 not known, 0 no, 1 yes.
+  mutable int same_ = -1;
+  size_t chars_ = 0;
   std::string last_sent_;
   clock::time_point last_call_at_;
   clock::time_point paused_until_;

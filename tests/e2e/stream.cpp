@@ -201,6 +201,33 @@ CAF_TEST(a failure before any text is retried as before) {
   CAF_CHECK_EQUAL(stop(), 0);
 }
 
+CAF_TEST(typing goes on until the first preview) {
+  // Text arrives from the start, but 30 characters only after about 1.5 s
+  // and first-preview is later still: "typing" must go on meanwhile (it
+  // stopped at the first text before), and stop once the preview is out.
+  cfg().user.typing_delay = milliseconds(0);
+  cfg().user.typing_interval = milliseconds(200);
+  cfg().stream.first_preview = seconds(5);
+  start();
+  telegram.push_text(user,
+                     "u7001-m1 gw:slow=150 gw:piece=3 typing until preview");
+  CAF_REQUIRE(telegram.wait_for_sent_to(user, 1, seconds(10)));
+  auto preview_at = telegram.sent_to(user).front().at;
+  CAF_CHECK(eventually([&] {
+    return first_message_text()
+           == "echo: u7001-m1 gw:slow=150 gw:piece=3 typing until preview";
+  }));
+  size_t before = 0;
+  size_t after = 0;
+  for (auto& c : telegram.calls("sendChatAction"))
+    if (c.chat_id == user)
+      ++(c.at < preview_at ? before : after);
+  CAF_CHECK_GREATER_OR_EQUAL(before, 3u);
+  // One may have been under way as the preview went out.
+  CAF_CHECK_LESS_OR_EQUAL(after, 1u);
+  CAF_CHECK_EQUAL(stop(), 0);
+}
+
 CAF_TEST(stop closes the gateway request and keeps the text) {
   start();
   telegram.push_text(user, slow_text("u7001-m1", 100, 100)); // ~10 s

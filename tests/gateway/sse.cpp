@@ -141,7 +141,11 @@ CAF_TEST(a streamed answer becomes deltas and an answer with usage) {
     CAF_CHECK(stream.feed(std::string_view{&c, 1}, delta));
     deltas += delta;
   }
+  // The first text is handed over at once; the rest waits for a take.
+  CAF_CHECK_EQUAL(deltas, "Hel");
+  CAF_CHECK(stream.take(deltas));
   CAF_CHECK_EQUAL(deltas, "Hello");
+  CAF_CHECK(!stream.take(deltas));
   http_result res;
   res.status = 200;
   auto answer = stream.finish(res);
@@ -149,6 +153,39 @@ CAF_TEST(a streamed answer becomes deltas and an answer with usage) {
   CAF_CHECK_EQUAL(answer.content, "Hello");
   CAF_CHECK_EQUAL(answer.prompt_tokens, 3);
   CAF_CHECK_EQUAL(answer.completion_tokens, 2);
+}
+
+CAF_TEST(text is handed over on demand and at the urgent size) {
+  auto event = [](const std::string& text) {
+    return "data: {\"choices\":[{\"delta\":{\"content\":\"" + text
+           + "\"}}]}\n\n";
+  };
+  gateway_stream stream;
+  stream.urgent_at(12);
+  std::string delta;
+  // Nothing asked yet: the first text goes at once.
+  CAF_CHECK(stream.feed(event("abcde"), delta));
+  CAF_CHECK_EQUAL(delta, "abcde");
+  // Then it waits for the actor's poll, several reads in one take.
+  delta.clear();
+  CAF_CHECK(stream.feed(event("f"), delta));
+  CAF_CHECK(stream.feed(event("\u00e9h"), delta));
+  CAF_CHECK_EQUAL(delta, "");
+  std::string taken;
+  CAF_CHECK(stream.take(taken));
+  CAF_CHECK_EQUAL(taken, "f\xC3\xA9h");
+  // Nothing pending: the actor waits, so the next text goes at once.
+  CAF_CHECK(!stream.take(taken));
+  CAF_CHECK(stream.feed(event("i"), delta));
+  CAF_CHECK_EQUAL(delta, "i");
+  // The 12th character goes at once although nobody waits (counted in
+  // code points: the two-byte one is one character).
+  delta.clear();
+  CAF_CHECK(stream.feed(event("jk"), delta));
+  CAF_CHECK_EQUAL(delta, "");
+  CAF_CHECK(stream.feed(event("lm"), delta));
+  CAF_CHECK_EQUAL(delta, "jklm");
+  CAF_CHECK_EQUAL(stream.received(), 14u);
 }
 
 CAF_TEST(an error event or an early end is no answer) {

@@ -55,3 +55,29 @@ CAF_TEST(other values of a flag and unknown options are refused) {
     CAF_CHECK_EQUAL(parse(cfg, {"--gateway.no-such-option=false"}), 2);
   }
 }
+
+CAF_TEST(both names of the gateway idle timeout work) {
+  using std::chrono::seconds;
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {}), -1);
+    CAF_CHECK(gateway_idle_timeout(cfg.values) == seconds(120));
+  }
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--gateway.idle-timeout=30s"}), -1);
+    CAF_CHECK(gateway_idle_timeout(cfg.values) == seconds(30));
+  }
+  {
+    // The older name overrides when set.
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--gateway.idle-timeout=30s",
+                                "--stream.idle-timeout=45s"}),
+                    -1);
+    CAF_CHECK(gateway_idle_timeout(cfg.values) == seconds(45));
+  }
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--gateway.idle-timeout=0s"}), 2);
+  }
+}

@@ -44,6 +44,26 @@ CAF_TEST(the first preview waits for 30 characters) {
   CAF_CHECK(loop.in_flight());
 }
 
+CAF_TEST(deltas appended show the same text as whole updates) {
+  loop.append("Hello, this is ");
+  CAF_CHECK_EQUAL(next().kind, kind::none);
+  loop.append("an answer that is long enough");
+  auto c = next();
+  CAF_CHECK_EQUAL(c.kind, kind::send_preview);
+  CAF_CHECK_EQUAL(c.text, "Hello, this is an answer that is long enough");
+  loop.on_success(now, 7);
+  // Blanks change nothing visible: skipped, and no edit is due.
+  loop.append("\n\n");
+  CAF_CHECK_EQUAL(loop.skipped, 1u);
+  CAF_CHECK(loop.due() == clock_type::time_point::max());
+  loop.append("More.");
+  now += 1s;
+  c = next();
+  CAF_CHECK_EQUAL(c.kind, kind::edit_preview);
+  CAF_CHECK_EQUAL(c.text, "Hello, this is an answer that is long enough"
+                          "\n\nMore.");
+}
+
 CAF_TEST(or goes out after first-preview with any text) {
   CAF_CHECK(loop.due() == clock_type::time_point::max());
   loop.update("Hi");
