@@ -75,6 +75,12 @@ struct telegram_stream {
   bool draft = false;
   uint64_t draft_id = 0;
   caf::typed_response_promise<int64_t> promise;
+  /// A preview shown before a restart of the router: the final text
+  /// replaces it (`stream_update::preview_message_id`).
+  int64_t known_preview = 0;
+  /// Who gets the preview's message id once it is sent (a user actor that
+  /// journals it), or none.
+  caf::actor_addr reporter;
 };
 
 /// Messages of one chat wait here, one in flight at a time, so the chunks
