@@ -7,7 +7,7 @@
 // floor) gives the router's cost as a ratio. The targets are printed with
 // met / not met.
 //
-// Usage: zaki-load-bench [--scenario=all|cpu|latency|memory|stream|smoke|custom]
+// Usage: zaki-load-bench [--scenario=all|cpu|latency|import|memory|stream|smoke|custom]
 //          [--json=FILE] [--router=PATH] [--log-level=info] [--io-threads=1]
 //          [--router-arg=--x.y=z ...] [--smoke] [--keep-dir]
 //          [--perf=FILE] (perf record of the router, FILE.<scenario>)
@@ -31,7 +31,10 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <signal.h>
 
 #include "benches/load_floor.hpp"
 #include "benches/load_proc.hpp"
@@ -88,6 +91,10 @@ struct scenario {
   /// comparable (the driver counts one sendMessage per answer).
   std::vector<std::string> router_args = {"--gateway.stream=false",
                                           "--stream.mode=off"};
+  /// Users added to users.json and imported (SIGHUP) one second into the
+  /// router phase, while the users chat (issue 21: routing p99 must not
+  /// move while 10,000 users are imported).
+  size_t import_during = 0;
 };
 
 std::string temp_dir(const std::string& parent) {
@@ -231,6 +238,29 @@ void report_streams(load_world& world, const scenario& s, double cpu_s,
   std::fflush(stdout);
 }
 
+/// Rewrites users.json with `extra` new users beside the world's and asks
+/// the router to import it (SIGHUP), as an operator adding users would.
+void import_while_routing(load_world& world, size_t extra,
+                          const std::string& users_file, pid_t router) {
+  auto users = world.users();
+  auto model = users.begin()->second;
+  for (size_t i = 0; i < extra; ++i) {
+    auto rec = model;
+    rec.user_id = 9000000000 + static_cast<int64_t>(i);
+    rec.container = "zaki-user-" + std::to_string(rec.user_id);
+    users.emplace(rec.user_id, std::move(rec));
+  }
+  if (auto err = zaki::save_users_file(users_file, users); !err.empty()) {
+    std::fprintf(stderr, "cannot write users.json: %s\n", err.c_str());
+    return;
+  }
+  ::kill(router, SIGHUP);
+  std::printf("   import: %zu users added to users.json, SIGHUP sent while "
+              "routing\n",
+              extra);
+  std::fflush(stdout);
+}
+
 /// Runs the phase against the router binary, with users.json and the data
 /// root in `dir`. Returns false when the router could not be started.
 bool run_router(load_world& world, const scenario& s, const bench_options& o,
@@ -309,7 +339,15 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
   auto calls0 = telegram_calls(world);
   baseline b;
   driver->start();
+  std::thread importer;
+  if (s.import_during > 0)
+    importer = std::thread{[&] {
+      std::this_thread::sleep_for(seconds(1));
+      import_while_routing(world, s.import_during, users_file, router.pid());
+    }};
   driver->wait();
+  if (importer.joinable())
+    importer.join();
   if (s.world.stream_chars > 0)
     wait_for_streams(world);
   auto cpu1 = process_cpu_seconds(router.pid());
@@ -386,6 +424,13 @@ std::vector<scenario> scenarios(const bench_options& o) {
   }
   if (o.scenario == "all" || o.scenario == "latency")
     out.push_back(make("latency", 1000, 1000, 6, true, 500, 50, true));
+  if (o.scenario == "all" || o.scenario == "import") {
+    // The latency scenario twice: alone, then with 10,000 users imported
+    // while it runs; their p99 side by side (issue 21).
+    out.push_back(make("import-base", 1000, 1000, 6, true, 500, 50, false));
+    out.push_back(make("import", 1000, 1000, 6, true, 500, 50, false));
+    out.back().import_during = 10000;
+  }
   if (o.scenario == "all" || o.scenario == "memory")
     out.push_back(make("memory", 100000, 10000, 2, false, 0, 0, false));
   if (o.scenario == "all" || o.scenario == "stream") {

@@ -8,7 +8,7 @@ packages=(
   libsimdjson-dev libspdlog-dev libfmt-dev libssl-dev
   libsqlite3-dev rapidjson-dev libmd4c-dev
   openssl ca-certificates procps
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
 )
 missing=()
 for p in "${packages[@]}"; do

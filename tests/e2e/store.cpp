@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <sqlite3.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -184,6 +185,25 @@ bool log_shows(world& w, const std::string& text) {
   return false;
 }
 
+/// Returns the users committed to the database at `path`, read through a
+/// connection of its own (WAL: a reader never waits for the router's
+/// writer), or -1.
+int64_t committed_users(const std::string& path) {
+  sqlite3* db = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr)
+      == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM users", -1, &st, nullptr)
+          == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+      n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
 } // namespace
 
 CAF_TEST(the users CLI works on the database with the router stopped) {
@@ -305,4 +325,38 @@ CAF_TEST(kill -9 during imports and usage updates loses nothing committed) {
     if (!db->find_user(id, err))
       CAF_FAIL("acknowledged user " << id << " is missing");
   CAF_CHECK_EQUAL(db->count_users(err), 20u + 800u);
+}
+
+CAF_TEST(routing goes on while 100000 users are imported) {
+  fakes::fake_telegram tg;
+  tg.start();
+  fakes::fake_gateway_options gopts;
+  gopts.token = "gw-secret-import";
+  fakes::fake_gateway gw{gopts};
+  auto port = gw.start();
+  world w;
+  w.write_users(1, 20, port, gopts.token);
+  w.start_router(tg.api_root(), tg.token());
+  CAF_CHECK(log_shows(w, "event=users_imported"));
+  for (int64_t u = 1; u <= 20; ++u)
+    tg.push_text(u, "hello");
+  for (int64_t u = 1; u <= 20; ++u)
+    CAF_REQUIRE(tg.wait_for_sent_to(u, 1, seconds(15)));
+  // The import runs on the store's worker, in one transaction; the users
+  // chat meanwhile and are answered before it commits.
+  w.write_users(1, 100000, port, gopts.token);
+  ::kill(w.router, SIGHUP);
+  std::this_thread::sleep_for(milliseconds(20));
+  for (int64_t u = 1; u <= 20; ++u)
+    tg.push_text(u, "while importing");
+  for (int64_t u = 1; u <= 20; ++u)
+    CAF_CHECK(tg.wait_for_sent_to(u, 2, seconds(15)));
+  auto during = committed_users(w.db_path());
+  CAF_MESSAGE("users committed when the last reply arrived: " << during);
+  CAF_CHECK_LESS(during, 100000);
+  CAF_CHECK(log_shows(w, "event=reloaded"));
+  for (int i = 0; i < 200 && committed_users(w.db_path()) < 100000; ++i)
+    std::this_thread::sleep_for(milliseconds(50));
+  CAF_CHECK_EQUAL(committed_users(w.db_path()), 100000);
+  CAF_CHECK_EQUAL(w.stop_router(SIGTERM), 0);
 }

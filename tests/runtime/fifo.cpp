@@ -58,6 +58,24 @@ CAF_TEST(a popped element releases what it owns) {
   CAF_CHECK_EQUAL(*q.front(), 2);
 }
 
+CAF_TEST(a small queue run empty gives its storage back) {
+  fifo<std::string> small;
+  small.push_back("one");
+  CAF_CHECK_GREATER(small.capacity(), 0u);
+  small.pop_front();
+  CAF_CHECK(small.empty());
+  CAF_CHECK_EQUAL(small.capacity(), 0u);
+  // A queue that held a burst keeps its storage for the next one.
+  fifo<std::string> large;
+  for (int i = 0; i < 100; ++i)
+    large.push_back(std::to_string(i));
+  auto burst = large.capacity();
+  while (!large.empty())
+    large.pop_front();
+  CAF_CHECK_GREATER_OR_EQUAL(large.capacity(), 100u);
+  CAF_CHECK_LESS_OR_EQUAL(large.capacity(), burst);
+}
+
 CAF_TEST(remove_if keeps the order of the rest) {
   fifo<int> q;
   for (int i = 0; i < 10; ++i)
