@@ -369,6 +369,10 @@ telegram_stream& stream_of(self_ptr self, const stream_update& up) {
   }
   auto& s = i->second;
   s.last_update = clock_type::now();
+  if (up.preview_message_id > 0 && s.known_preview == 0)
+    s.known_preview = up.preview_message_id;
+  if (up.report_preview && !s.reporter)
+    s.reporter = caf::actor_cast<caf::actor_addr>(self->current_sender());
   if (!up.delta.empty()) {
     s.text += up.delta;
     auto skipped = s.edit.skipped;
@@ -397,6 +401,8 @@ void deliver_final(self_ptr self, telegram_stream& s) {
   auto chunks = markdown_to_telegram_chunks(text);
   // A draft has no message to edit: the final answer is a new message.
   auto mid = s.draft ? int64_t{0} : s.edit.message_id();
+  if (mid <= 0 && s.known_preview > 0)
+    mid = s.known_preview;
   if (chunks.empty()) {
     if (mid != 0) {
       // Nothing visible to keep: the preview stays as it is (a Stop button
@@ -543,6 +549,9 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
     // A draft has no message id; any non-zero value keeps the loop going.
     auto id = draft ? int64_t{-1} : decode_sent_message_id(res.body);
     s.edit.on_success(now, first ? id : 0);
+    if (first && id > 0 && s.reporter)
+      if (auto hdl = caf::actor_cast<user_actor>(s.reporter))
+        caf::anon_send(hdl, stream_atom_v, s.request_id, id);
     if (first) {
       tell_first_shown(s, s.edit.message_id());
       first_preview_seconds().observe(

@@ -80,6 +80,12 @@ struct telegram_stream {
   /// Answered once the first preview is shown (or the stream ends).
   caf::typed_response_promise<int64_t> first_shown;
   bool first_pending = false;
+  /// A preview shown before a restart of the router: the final text
+  /// replaces it (`stream_update::preview_message_id`).
+  int64_t known_preview = 0;
+  /// Who gets the preview's message id once it is sent (a user actor that
+  /// journals it), or none.
+  caf::actor_addr reporter;
 };
 
 /// Messages of one chat wait here, one in flight at a time, so the chunks

@@ -299,9 +299,16 @@ void on_gateway_result(self_ptr self, http_result& res) {
     answer.content = send_answer_files(self, std::move(answer.content));
     record_answer(self->system(), st.ctx->cfg.store.transcripts, st.user_id,
                   msg.request_id, msg.text, answer);
-    if (stream_shown(self))
-      return finish_stream(self, std::move(answer));
-    return reply_with_answer(self, std::move(answer.content));
+    // Into the inbox journal before Telegram sees any of it: a replay
+    // after a crash then re-sends this answer instead of asking again.
+    return journal_answer_then(self, answer.content,
+                               [self, answer]() mutable {
+                                 if (stream_shown(self))
+                                   return finish_stream(self,
+                                                        std::move(answer));
+                                 deliver_answer(self,
+                                                std::move(answer.content));
+                               });
   }
   retry_input in;
   in.status = res.status;
@@ -527,6 +534,10 @@ void start_next(self_ptr self) {
                        "chat={} update_id={} chars={} request_id={}",
                        st.user_id, st.user_id, msg.chat_id, msg.update_id,
                        msg.text.size(), msg.request_id);
+  // An answer recorded before a crash goes out again as it was: it passed
+  // every check before the gateway was asked.
+  if (msg.answered)
+    return replay_answer(self);
   // Kinds the bot only answers with a notice, and groups it ignores, need
   // no decision about the user.
   if (handle_media_locally(self))
@@ -770,6 +781,9 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
     },
     [self](internal_atom, fetched_atom, uint64_t seq, http_result& res) {
       on_fetched(self, seq, res);
+    },
+    [self](stream_atom, const std::string& request_id, int64_t message_id) {
+      on_preview_sent(self, request_id, message_id);
     },
     [self](status_atom) { return user_status(self); },
   };

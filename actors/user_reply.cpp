@@ -1,6 +1,10 @@
 #include "actors/user_reply.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
+
+#include "actors/user_stream.hpp"
 
 #include "messages/peer.hpp"
 #include "chat/error_render.hpp"
@@ -23,7 +27,12 @@ telegram_actor telegram_of(user_self self) {
 
 /// Sends every text in `outs` (in order: the telegram actor keeps the order
 /// of one chat) and finishes the current message once all are answered.
-void send_all_and_finish(user_self self, std::vector<outgoing_text> outs) {
+/// With `chunks` set, `outs` are the chunks `first` to `chunks - 1` of the
+/// current message's answer, and each one Telegram confirms is journaled
+/// (but the last, which the done mark covers), so a replay sends only the
+/// rest.
+void send_all_and_finish(user_self self, std::vector<outgoing_text> outs,
+                         uint32_t first = 0, uint32_t chunks = 0) {
   auto tg = telegram_of(self);
   if (!tg || outs.empty()) {
     if (!tg)
@@ -34,11 +43,19 @@ void send_all_and_finish(user_self self, std::vector<outgoing_text> outs) {
     return user_finish(self);
   }
   auto remaining = std::make_shared<size_t>(outs.size());
+  auto sup = chunks > 1 ? peer<user_supervisor_actor>(self)
+                        : user_supervisor_actor{};
+  auto update_id = self->state.current->update_id;
+  auto index = first;
   for (auto& out : outs) {
     auto request_id = out.request_id;
+    auto sent = ++index;
     self->request(tg, caf::infinite, send_atom_v, std::move(out))
       .then(
-        [self, remaining](int64_t) {
+        [self, remaining, sup, update_id, sent, chunks](int64_t) {
+          if (sup && sent < chunks)
+            self->send(sup, journal_atom_v, self->state.user_id, update_id,
+                       sent);
           if (--*remaining == 0)
             user_finish(self);
         },
@@ -191,7 +208,55 @@ void reply_with_answer(user_self self, std::string text) {
   if (outs.size() > 1)
     logger("user")->info("event=answer_split user={} chunks={} request_id={}",
                          st.user_id, outs.size(), msg.request_id);
-  send_all_and_finish(self, std::move(outs));
+  // A replay sends only the chunks Telegram did not confirm before.
+  auto total = static_cast<uint32_t>(outs.size());
+  auto skip = std::min(msg.chunks_sent, total);
+  if (skip == total) // every chunk went out; only the done mark was lost
+    return user_finish(self);
+  outs.erase(outs.begin(), outs.begin() + skip);
+  send_all_and_finish(self, std::move(outs), skip, total);
+}
+
+void journal_answer_then(user_self self, const std::string& text,
+                         std::function<void()> then) {
+  auto& st = self->state;
+  auto sup = peer<user_supervisor_actor>(self);
+  if (!sup || !st.current)
+    return then();
+  auto seq = st.seq;
+  auto go = [self, seq, then](auto&&...) {
+    if (self->state.seq == seq && self->state.current)
+      then();
+  };
+  self->request(sup, caf::infinite, journal_atom_v, st.user_id,
+                st.current->update_id, text)
+    .then([go](ok_atom) { go(); },
+          [self, go](caf::error& err) {
+            // Not recorded: a replay asks the gateway again, as before.
+            logger("user")->warn("event=answer_not_journaled user={} "
+                                 "error={}",
+                                 self->state.user_id,
+                                 log_value(self->system().render(err)));
+            go();
+          });
+}
+
+void deliver_answer(user_self self, std::string text) {
+  if (self->state.current->preview_message_id > 0
+      && self->state.ctx->cfg.stream.mode != "off")
+    return finish_into_preview(self, std::move(text));
+  reply_with_answer(self, std::move(text));
+}
+
+void replay_answer(user_self self) {
+  auto& st = self->state;
+  auto& msg = *st.current;
+  logger("user")->info("event=answer_replayed user={} chars={} "
+                       "chunks_sent={} preview={} request_id={}",
+                       st.user_id, msg.answer.size(), msg.chunks_sent,
+                       msg.preview_message_id != 0, msg.request_id);
+  st.phase = "replying";
+  deliver_answer(self, msg.answer);
 }
 
 void reply_with_failure(user_self self, error_code code) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "actors/user.hpp"
@@ -39,6 +40,21 @@ void send_error(user_self self, const inbound_message& msg, error_code code,
 /// Sends the gateway's answer (Markdown, converted and split), then
 /// finishes the message.
 void reply_with_answer(user_self self, std::string text);
+
+/// Records `text`, the gateway's answer of the current message, in the
+/// inbox journal (through the supervisor), then runs `then` unless the
+/// message was given up meanwhile.
+void journal_answer_then(user_self self, const std::string& text,
+                         std::function<void()> then);
+
+/// Sends a complete answer of the current message: into the preview a
+/// previous run showed when there is one, else as new messages (only the
+/// chunks not confirmed before), then finishes.
+void deliver_answer(user_self self, std::string text);
+
+/// Re-sends the answer recorded for the current message (a replay after a
+/// crash) without asking the gateway again.
+void replay_answer(user_self self);
 
 /// Tells the user why the gateway gave no answer, then finishes.
 void reply_with_failure(user_self self, error_code code);

@@ -199,8 +199,12 @@ void on_stream_delta(user_self self, uint64_t seq, std::string& delta) {
   if (!st.current || seq != st.seq || st.phase != "calling" || !st.stream)
     return;
   st.stream_chars = st.stream->received();
-  if (!shows_stream(self))
-    return; // the first text only: nobody polls, the end has it all
+  // A preview of a previous run is on screen (a replay after a crash): the
+  // final answer goes into it rather than into a second preview. Without a
+  // preview to show, only the first text comes: nobody polls, the end of
+  // the stream has it all.
+  if (!shows_stream(self) || st.current->preview_message_id > 0)
+    return;
   if (delta.empty()) {
     // The poll: nothing new means the I/O side sends the next text at once.
     st.stream_poll_armed = false;
@@ -222,6 +226,8 @@ void on_stream_delta(user_self self, uint64_t seq, std::string& delta) {
   }
   st.stream_forwarded = true;
   up.reply_markup = stop_keyboard(st.current->request_id);
+  // The preview's message id comes back to be journaled (a replay edits it).
+  up.report_preview = true;
   // "typing" goes on until the first preview is shown (the telegram actor
   // answers then, or when the stream ended without one).
   self->request(tg, caf::infinite, stream_atom_v, chat_action_atom_v,
@@ -251,6 +257,48 @@ bool stream_shown(const user_self& self) {
 void finish_stream(user_self self, gateway_answer) {
   ++self->state.handled;
   end_stream(self, stream_update::complete, [self] { user_finish(self); });
+}
+
+void finish_into_preview(user_self self, std::string text) {
+  auto& st = self->state;
+  ++st.handled;
+  auto tg = telegram_of(self);
+  if (!tg)
+    return user_finish(self);
+  auto up = update_of(self, std::move(text), stream_update::complete);
+  up.preview_message_id = st.current->preview_message_id;
+  // A stream of its own: after a crash of this actor alone the telegram
+  // actor may still hold the old one under the request id.
+  up.request_id += "~replay";
+  auto request_id = st.current->request_id;
+  auto seq = st.seq;
+  self->request(tg, caf::infinite, stream_atom_v, done_atom_v, std::move(up))
+    .then(
+      [self, seq](int64_t) {
+        if (self->state.seq == seq && self->state.current)
+          user_finish(self);
+      },
+      [self, seq, request_id](caf::error& err) {
+        logger("user")->error("event=reply_failed user={} error={} "
+                              "request_id={}",
+                              self->state.user_id,
+                              log_value(self->system().render(err)),
+                              request_id);
+        if (self->state.seq == seq && self->state.current)
+          user_finish(self);
+      });
+}
+
+void on_preview_sent(user_self self, const std::string& request_id,
+                     int64_t message_id) {
+  auto& st = self->state;
+  if (!st.current || st.current->request_id != request_id)
+    return;
+  // Only the journal (and the supervisor's copy) keep it: this run goes on
+  // editing the preview through its stream.
+  if (auto sup = peer<user_supervisor_actor>(self))
+    self->send(sup, journal_atom_v, stream_atom_v, st.user_id,
+               st.current->update_id, message_id);
 }
 
 void fail_stream(user_self self, error_code code) {

@@ -38,6 +38,15 @@ bool stream_shown(const user_self& self);
 /// Completes a shown stream with the whole answer, then finishes.
 void finish_stream(user_self self, gateway_answer answer);
 
+/// Puts the complete answer `text` into the preview a previous run showed
+/// (`current->preview_message_id`), then finishes.
+void finish_into_preview(user_self self, std::string text);
+
+/// The telegram actor sent the preview of `request_id` as `message_id`:
+/// journaled, so a replay edits it instead of sending a new message.
+void on_preview_sent(user_self self, const std::string& request_id,
+                     int64_t message_id);
+
 /// Keeps the shown text (marked as failed), then sends the error `code`
 /// with Retry and finishes.
 void fail_stream(user_self self, error_code code);

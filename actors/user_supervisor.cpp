@@ -269,6 +269,66 @@ void finished(self_ptr self, int64_t user_id, int64_t update_id) {
   maybe_finish_drain(self);
 }
 
+/// Returns the supervisor's copy of a message in flight (replayed after an
+/// actor crash), or nullptr.
+inbound_message* unacked_of(self_ptr self, int64_t user_id,
+                            int64_t update_id) {
+  auto i = self->state.users.find(user_id);
+  if (i == self->state.users.end())
+    return nullptr;
+  for (auto& msg : i->second.unacked)
+    if (msg.update_id == update_id)
+      return &msg;
+  return nullptr;
+}
+
+/// Records the gateway's answer before the user actor sends it: a replay
+/// (after a crash of the process or of the actor) re-sends it instead of
+/// asking the assistant again. Answers once the journal has it; the write
+/// is not synced (see inbox_journal), so it costs no fdatasync.
+caf::typed_response_promise<ok_atom>
+record_answer(self_ptr self, int64_t user_id, int64_t update_id,
+              std::string& answer) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<ok_atom>();
+  auto msg = unacked_of(self, user_id, update_id);
+  if (msg == nullptr || !st.inbox.durable()) {
+    if (msg != nullptr) {
+      msg->answered = true;
+      msg->answer = std::move(answer);
+    }
+    rp.deliver(ok_atom_v);
+    return rp;
+  }
+  msg->answered = true;
+  msg->answer = answer;
+  auto seq = st.next_batch++;
+  st.writing.emplace(seq, rp);
+  st.inbox.record_answer(update_id, std::move(answer),
+                         [addr = self->address(), seq] {
+                           if (auto hdl = caf::actor_cast<user_supervisor_actor>(
+                                 addr))
+                             caf::anon_send(hdl, internal_atom_v,
+                                            journal_atom_v, seq);
+                         });
+  return rp;
+}
+
+/// Telegram confirmed part of a message's reply: collected like the done
+/// marks (a lost mark re-sends that part once, never loses it).
+void record_progress(self_ptr self, int64_t user_id, const journal_mark& mark) {
+  auto msg = unacked_of(self, user_id, mark.update_id);
+  if (msg == nullptr)
+    return;
+  if (mark.chunks_sent > msg->chunks_sent)
+    msg->chunks_sent = mark.chunks_sent;
+  if (mark.preview_message_id != 0)
+    msg->preview_message_id = mark.preview_message_id;
+  if (self->state.inbox.mark_progress(mark))
+    self->delayed_send(self, done_flush_delay, internal_atom_v, journal_atom_v,
+                       flush_done_seq);
+}
+
 // -- draining at shutdown ----------------------------------------------------
 
 caf::typed_response_promise<int64_t> begin_drain(self_ptr self,
@@ -403,6 +463,18 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
     },
     [self](done_atom, int64_t user_id, int64_t update_id) {
       finished(self, user_id, update_id);
+    },
+    [self](journal_atom, int64_t user_id, int64_t update_id,
+           std::string& answer) {
+      return record_answer(self, user_id, update_id, answer);
+    },
+    [self](journal_atom, int64_t user_id, int64_t update_id,
+           uint32_t chunks_sent) {
+      record_progress(self, user_id, journal_mark{update_id, chunks_sent, 0});
+    },
+    [self](journal_atom, stream_atom, int64_t user_id, int64_t update_id,
+           int64_t message_id) {
+      record_progress(self, user_id, journal_mark{update_id, 0, message_id});
     },
     // Shutdown.
     [self](drain_atom, caf::timespan grace) {

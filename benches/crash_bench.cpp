@@ -18,6 +18,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -30,6 +32,7 @@
 #include "benches/load_driver.hpp"
 #include "benches/load_proc.hpp"
 #include "benches/load_world.hpp"
+#include "storage/inbox_journal.hpp"
 #include "storage/user_paths.hpp"
 #include "storage/users_file.hpp"
 
@@ -111,11 +114,63 @@ public:
     return proc_ && proc_->running();
   }
 
+  std::string data_root() const {
+    return dir_ + "/data";
+  }
+
 private:
   load_world& world_;
   const crash_options& o_;
   std::string dir_;
   std::unique_ptr<child_process> proc_;
+};
+
+/// What the journal left by a stop says about the replies under way: the
+/// replay re-sends what the journal does not mark as confirmed.
+struct journal_at_stop {
+  /// Messages accepted and not done.
+  uint64_t pending = 0;
+  /// Of these, messages whose answer is recorded (no new gateway request).
+  uint64_t answered = 0;
+  /// Reply messages (sendMessage: chunks, previews) Telegram received for
+  /// pending messages beyond what the journal marks as confirmed: the
+  /// chunks in flight at the stop, the most a replay may send twice.
+  uint64_t chunks_in_flight = 0;
+};
+
+/// Reads the journal a stopped router left (it holds no lock on it now).
+journal_at_stop read_journal(const std::string& path, load_driver& driver) {
+  journal_at_stop out;
+  std::ifstream in{path, std::ios::binary};
+  std::stringstream buf;
+  buf << in.rdbuf();
+  auto pending = zaki::decode_journal(buf.str());
+  for (auto& kvp : pending) {
+    auto& msg = kvp.second;
+    ++out.pending;
+    if (msg.answered)
+      ++out.answered;
+    int64_t uid = 0;
+    int64_t seq = -1;
+    if (!load_driver::marker_of(msg.text, uid, seq))
+      continue;
+    uint64_t seen = driver.replies_to(uid, seq);
+    // A marked preview is edited by the replay, not sent again.
+    uint64_t confirmed = msg.chunks_sent + (msg.preview_message_id > 0 ? 1 : 0);
+    if (seen > confirmed)
+      out.chunks_in_flight += seen - confirmed;
+  }
+  return out;
+}
+
+/// One stop: what was under way, and what its replay repeated.
+struct stop_figures {
+  uint64_t requests_in_flight = 0;
+  journal_at_stop journal;
+  /// Duplicate replies and repeated gateway requests between this stop
+  /// and the next (or the end of the phase).
+  uint64_t duplicate_replies = 0;
+  uint64_t repeated_requests = 0;
 };
 
 /// The figures of one phase.
@@ -126,6 +181,10 @@ struct phase_figures {
   gateway_totals gw;
   /// Gateway requests under way at the moments of the stops, summed.
   uint64_t in_flight_at_stops = 0;
+  /// Per stop, in order.
+  std::vector<stop_figures> per_stop;
+  /// Reply chunks in flight at the stops, summed (see journal_at_stop).
+  uint64_t chunks_in_flight_at_stops = 0;
   /// Restart times (start to first poll) in ms.
   std::vector<double> restart_ms;
   /// SIGTERM exits other than 0.
@@ -164,6 +223,26 @@ struct phase_figures {
       (unsigned long long) rec.unexpected,
       restart_ms.empty() ? 0.0 : sum_restart / restart_ms.size(), max_restart,
       bad_exits);
+    for (size_t k = 0; k < per_stop.size(); ++k) {
+      auto& p = per_stop[k];
+      std::printf("  %s %zu: gateway requests in flight %llu, repeated "
+                  "%llu; reply chunks in flight %llu, duplicate replies "
+                  "%llu; journal pending %llu (answer recorded %llu)\n",
+                  name.c_str(), k + 1,
+                  (unsigned long long) p.requests_in_flight,
+                  (unsigned long long) p.repeated_requests,
+                  (unsigned long long) p.journal.chunks_in_flight,
+                  (unsigned long long) p.duplicate_replies,
+                  (unsigned long long) p.journal.pending,
+                  (unsigned long long) p.journal.answered);
+    }
+    std::printf("%s: duplicate gateway requests %llu vs %llu in flight "
+                "(target: not more); duplicate replies %llu vs %llu reply "
+                "chunks in flight (target: not more)\n",
+                name.c_str(), (unsigned long long) duplicate_requests(),
+                (unsigned long long) in_flight_at_stops,
+                (unsigned long long) rec.duplicated,
+                (unsigned long long) chunks_in_flight_at_stops);
   }
 
   /// Whether the phase broke a guarantee; `graceful` also forbids
@@ -203,6 +282,20 @@ phase_figures run_phase(load_world& world, router_runner& router,
   world.telegram().on_send(
     [driver](const zaki::fakes::sent_message& m) { driver->on_reply(m); });
   auto load_s = static_cast<double>(plan.total()) / o.rate;
+  auto journal_path = router.data_root() + "/inbox.journal";
+  // Duplicates seen since the last stop belong to that stop's replay.
+  uint64_t dup_mark = 0;
+  uint64_t repeat_mark = world.gateway_stats().repeats;
+  auto close_interval = [&] {
+    auto dups = driver->duplicated();
+    auto repeats = world.gateway_stats().repeats;
+    if (!f.per_stop.empty()) {
+      f.per_stop.back().duplicate_replies = dups - dup_mark;
+      f.per_stop.back().repeated_requests = repeats - repeat_mark;
+    }
+    dup_mark = dups;
+    repeat_mark = repeats;
+  };
   std::uniform_real_distribution<double> gap{0.3, 2.0};
   driver->start();
   auto began = steady_clock::now();
@@ -216,13 +309,19 @@ phase_figures run_phase(load_world& world, router_runner& router,
     else
       wait = std::min(wait, left / static_cast<double>(stops - k));
     std::this_thread::sleep_for(duration<double>(wait));
-    f.in_flight_at_stops += world.gateway_stats().in_flight;
+    close_interval();
+    stop_figures sf;
+    sf.requests_in_flight = world.gateway_stats().in_flight;
+    f.in_flight_at_stops += sf.requests_in_flight;
     if (graceful) {
       if (router.terminate() != 0)
         ++f.bad_exits;
     } else {
       router.kill();
     }
+    sf.journal = read_journal(journal_path, *driver);
+    f.chunks_in_flight_at_stops += sf.journal.chunks_in_flight;
+    f.per_stop.push_back(sf);
     auto ms = router.start();
     if (ms < 0) {
       std::fprintf(stderr, "%s: the router did not start again\n",
@@ -235,6 +334,7 @@ phase_figures run_phase(load_world& world, router_runner& router,
   driver->wait();
   // Late duplicates (replays of a restart) would arrive now.
   std::this_thread::sleep_for(seconds(2));
+  close_interval();
   f.rec = driver->finish();
   world.telegram().on_send([](const zaki::fakes::sent_message&) {});
   f.gw = world.gateway_stats();

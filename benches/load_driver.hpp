@@ -211,6 +211,27 @@ public:
     return r;
   }
 
+  /// Returns how many replies message `seq` of user `uid` got so far.
+  uint32_t replies_to(int64_t uid, int64_t seq) {
+    auto index = world_.user_index(uid);
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (index < 0 || static_cast<size_t>(index) >= users_.size() || seq < 0
+        || static_cast<size_t>(seq) >= plan_.messages)
+      return 0;
+    return users_[index].replies[seq];
+  }
+
+  /// Returns the replies beyond the first so far.
+  uint64_t duplicated() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return duplicated_;
+  }
+
+  /// Finds "u<id>-m<seq>" in `text` (public for the crash suite).
+  static bool marker_of(const std::string& text, int64_t& uid, int64_t& seq) {
+    return parse_marker(text, uid, seq);
+  }
+
 private:
   struct user_slot {
     std::vector<clock::time_point> pushed;

@@ -115,7 +115,10 @@ using user_actor = caf::typed_actor<
   caf::reacts_to<internal_atom, stream_atom, uint64_t, std::string>,
   // A photo or file of the current message was fetched (or not), from the
   // I/O threads (actors/user_media.hpp).
-  caf::reacts_to<internal_atom, fetched_atom, uint64_t, http_result>>
+  caf::reacts_to<internal_atom, fetched_atom, uint64_t, http_result>,
+  // The telegram actor sent the preview of a streamed answer (request id,
+  // message id), asked for by `stream_update::report_preview`.
+  caf::reacts_to<stream_atom, std::string, int64_t>>
   ::extend_with<status_client_actor>;
 
 /// The USER_SUPERVISOR actor interface: spawns user actors lazily, routes by
@@ -143,7 +146,16 @@ using user_supervisor_actor = caf::typed_actor<
   // Checks drain deadlines.
   caf::reacts_to<internal_atom, drain_atom>,
   // A batch is on disk (inbox journal): route it and confirm it.
-  caf::reacts_to<internal_atom, journal_atom, uint64_t>>
+  caf::reacts_to<internal_atom, journal_atom, uint64_t>,
+  // Records the gateway's answer of a message (user id, update id, answer)
+  // in the journal; answers once it is written, before it goes to Telegram.
+  caf::replies_to<journal_atom, int64_t, int64_t, std::string>::with<ok_atom>,
+  // Telegram confirmed the first n chunks of a message's answer (user id,
+  // update id, n).
+  caf::reacts_to<journal_atom, int64_t, int64_t, uint32_t>,
+  // The streamed preview of a message is message id m (user id, update id,
+  // m).
+  caf::reacts_to<journal_atom, stream_atom, int64_t, int64_t, int64_t>>
   ::extend_with<status_client_actor>;
 
 /// The POLLER actor interface: getUpdates long poll.

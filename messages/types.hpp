@@ -75,6 +75,17 @@ struct inbound_message {
   int64_t file_size = 0;
   /// The file's MIME type, or empty.
   std::string mime_type;
+  /// Whether `answer` holds the gateway's answer, recorded in the inbox
+  /// journal before it went to Telegram: a replay after a crash re-sends it
+  /// instead of asking the assistant again.
+  bool answered = false;
+  /// The recorded answer (Markdown source).
+  std::string answer;
+  /// Chunks of `answer` whose sendMessage Telegram confirmed.
+  uint32_t chunks_sent = 0;
+  /// The streamed preview shown for this message (0: none known): a replay
+  /// puts the final answer into it instead of sending a new message.
+  int64_t preview_message_id = 0;
 
   /// Returns whether this input is a button press.
   bool is_callback() const {
@@ -102,7 +113,8 @@ typename Inspector::result_type inspect(Inspector& f, inbound_message& x) {
            x.chat_id, x.message_id, x.text, x.callback_id, x.request_id,
            x.delivery, x.received_ns, x.kind, x.chat, x.edited, x.mentions,
            x.reply_to_user_id, x.file_id, x.file_name, x.file_size,
-           x.mime_type);
+           x.mime_type, x.answered, x.answer, x.chunks_sent,
+           x.preview_message_id);
 }
 
 /// A batch of decoded updates from one getUpdates answer.
@@ -295,6 +307,12 @@ struct stream_update {
   std::string reply_markup;
   /// An `end_t`.
   uint8_t end = more;
+  /// A preview shown before a restart (0: none): the final text replaces
+  /// it, so a replayed answer sends no second message.
+  int64_t preview_message_id = 0;
+  /// Whether the sender (a user actor) wants the preview's message id once
+  /// Telegram confirmed it (`(stream_atom, request_id, message_id)`).
+  bool report_preview = false;
 };
 
 /// @relates stream_update
@@ -308,7 +326,8 @@ inline bool operator==(const stream_update& x, const stream_update& y) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stream_update& x) {
   return f(caf::meta::type_name("stream_update"), x.chat_id, x.request_id,
-           x.delta, x.reply_markup, x.end);
+           x.delta, x.reply_markup, x.end, x.preview_message_id,
+           x.report_preview);
 }
 
 } // namespace zaki

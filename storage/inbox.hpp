@@ -82,7 +82,17 @@ public:
   /// no batch may come to carry the marks.
   bool mark_done(int64_t update_id);
 
-  /// Hands the collected done marks to the worker in one task.
+  /// Queues the record of `update_id`'s answer (after the marks collected
+  /// so far); `written` runs on the worker once it is written. Without a
+  /// journal, `written` runs at once.
+  void record_answer(int64_t update_id, std::string answer,
+                     written_fn written);
+
+  /// Collects a progress mark (chunks confirmed, or the streamed preview);
+  /// returns true as `mark_done` does.
+  bool mark_progress(const journal_mark& mark);
+
+  /// Hands the collected marks to the worker in one task.
   void flush_done();
 
   /// Flushes and joins the worker (the destructor does it too); the inbox
@@ -103,6 +113,7 @@ private:
   std::unique_ptr<journal_worker> worker_;
   inbound_batch recovered_;
   std::vector<int64_t> done_marks_;
+  std::vector<journal_mark> progress_marks_;
   bool flush_armed_ = false;
 };
 

@@ -1,5 +1,6 @@
 #include "storage/inbox_journal.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <unordered_set>
@@ -21,6 +22,9 @@ namespace {
 
 /// Rewrite the journal once it holds this many lines beyond the pending.
 constexpr size_t compact_after_lines = 20000;
+
+/// ... or once this many bytes were appended since the last compaction.
+constexpr uint64_t compact_after_bytes = 32 * 1024 * 1024;
 
 std::string sys_error(const char* what, const std::string& path) {
   return std::string{what} + " " + path + ": " + std::strerror(errno);
@@ -44,13 +48,16 @@ void append_string_member(std::string& out, const char* key,
   out += '"';
 }
 
-/// Returns the update id of an accepted line (`{"a":<id>,...`), or 0.
-int64_t accepted_id(std::string_view line) {
-  constexpr std::string_view prefix = "{\"a\":";
-  if (line.substr(0, prefix.size()) != prefix)
+/// Returns the update id of a line about one message (`{"a":<id>,...`,
+/// or the answer and progress lines `w`, `s`, `p`) and its kind, or 0.
+int64_t line_id(std::string_view line, char& kind) {
+  if (line.size() < 6 || line.substr(0, 2) != "{\""
+      || std::string_view{"awsp"}.find(line[2]) == std::string_view::npos
+      || line.substr(3, 2) != "\":")
     return 0;
+  kind = line[2];
   int64_t id = 0;
-  auto first = line.data() + prefix.size();
+  auto first = line.data() + 5;
   auto res = std::from_chars(first, line.data() + line.size(), id);
   if (res.ec != std::errc{} || res.ptr == first || *res.ptr != ',')
     return 0;
@@ -124,8 +131,13 @@ bool apply_journal_line(std::string line,
   if (parser.iterate(line).get(doc) || doc.get_object().get(obj))
     return false;
   inbound_message msg;
-  int64_t done = 0;
-  bool accepted = false;
+  // The first key names the line: a(ccepted), d(one), w (answer), s(ent
+  // chunks), p(review).
+  char kind = 0;
+  int64_t id = 0;
+  int64_t number = 0;
+  std::string answer;
+  bool has_answer = false;
   for (auto field : obj) {
     std::string_view key;
     if (field.unescaped_key().get(key))
@@ -133,65 +145,144 @@ bool apply_journal_line(std::string line,
     auto value = field.value();
     std::string_view text;
     int64_t n = 0;
-    if (key == "d") {
-      if (value.get_int64().get(done))
+    if (kind == 0) {
+      if (key.size() != 1 || std::string_view{"adwsp"}.find(key[0])
+                               == std::string_view::npos)
         return false;
-    } else if (key == "a") {
-      if (value.get_int64().get(msg.update_id))
+      kind = key[0];
+      if (value.get_int64().get(id))
         return false;
-      accepted = true;
-    } else if (key == "f") {
-      if (value.get_int64().get(msg.user_id))
-        return false;
-    } else if (key == "c") {
-      if (value.get_int64().get(msg.chat_id))
-        return false;
-    } else if (key == "m") {
-      if (value.get_int64().get(msg.message_id))
-        return false;
-    } else if (key == "n") {
-      if (value.get_int64().get(n))
-        return false;
-      msg.delivery = static_cast<uint32_t>(n);
-    } else if (key == "k" || key == "g" || key == "e" || key == "y"
-               || key == "z") {
-      if (value.get_int64().get(n))
-        return false;
-      if (key == "k" && n >= 0 && n <= static_cast<int>(inbound_kind::dice))
-        msg.kind = static_cast<inbound_kind>(n);
-      else if (key == "g" && n >= 0
-               && n <= static_cast<int>(chat_kind::channel))
-        msg.chat = static_cast<chat_kind>(n);
-      else if (key == "e") {
-        msg.edited = (n & 1) != 0;
-        msg.mentions = (n & 2) != 0;
-      } else if (key == "y")
-        msg.reply_to_user_id = n;
-      else if (key == "z")
-        msg.file_size = n;
-    } else if (key == "i" || key == "o" || key == "p") {
+      msg.update_id = id;
+    } else if (kind == 'a') {
+      if (key == "f") {
+        if (value.get_int64().get(msg.user_id))
+          return false;
+      } else if (key == "c") {
+        if (value.get_int64().get(msg.chat_id))
+          return false;
+      } else if (key == "m") {
+        if (value.get_int64().get(msg.message_id))
+          return false;
+      } else if (key == "n") {
+        if (value.get_int64().get(n))
+          return false;
+        msg.delivery = static_cast<uint32_t>(n);
+      } else if (key == "k" || key == "g" || key == "e" || key == "y"
+                 || key == "z") {
+        // Media fields (issue 25): kind, chat kind, edit and mention
+        // flags, the replied-to user, the file's size.
+        if (value.get_int64().get(n))
+          return false;
+        if (key == "k" && n >= 0 && n <= static_cast<int>(inbound_kind::dice))
+          msg.kind = static_cast<inbound_kind>(n);
+        else if (key == "g" && n >= 0
+                 && n <= static_cast<int>(chat_kind::channel))
+          msg.chat = static_cast<chat_kind>(n);
+        else if (key == "e") {
+          msg.edited = (n & 1) != 0;
+          msg.mentions = (n & 2) != 0;
+        } else if (key == "y")
+          msg.reply_to_user_id = n;
+        else if (key == "z")
+          msg.file_size = n;
+      } else if (key == "i" || key == "o" || key == "p") {
+        if (value.get_string().get(text))
+          return false;
+        auto& dst = key == "i" ? msg.file_id
+                               : (key == "o" ? msg.file_name : msg.mime_type);
+        dst.assign(text.data(), text.size());
+      } else if (key == "t" || key == "q" || key == "r") {
+        if (value.get_string().get(text))
+          return false;
+        auto& dst = key == "t" ? msg.text
+                               : (key == "q" ? msg.callback_id
+                                             : msg.request_id);
+        dst.assign(text.data(), text.size());
+      }
+    } else if (kind == 'w' && key == "x") {
       if (value.get_string().get(text))
         return false;
-      auto& dst = key == "i" ? msg.file_id
-                             : (key == "o" ? msg.file_name : msg.mime_type);
-      dst.assign(text.data(), text.size());
-    } else if (key == "t" || key == "q" || key == "r") {
-      if (value.get_string().get(text))
+      answer.assign(text.data(), text.size());
+      has_answer = true;
+    } else if ((kind == 's' && key == "k") || (kind == 'p' && key == "i")) {
+      if (value.get_int64().get(number) || number < 0)
         return false;
-      auto& dst = key == "t" ? msg.text
-                             : (key == "q" ? msg.callback_id : msg.request_id);
-      dst.assign(text.data(), text.size());
     }
   }
-  if (done != 0) {
-    pending.erase(done);
-    return true;
+  switch (kind) {
+    case 'd':
+      pending.erase(id);
+      return true;
+    case 'a': {
+      if (msg.user_id == 0)
+        return false;
+      pending[id] = std::move(msg);
+      return true;
+    }
+    case 'w': {
+      if (!has_answer)
+        return false;
+      // Progress of a message done before (or never accepted) is moot.
+      if (auto i = pending.find(id); i != pending.end()) {
+        i->second.answered = true;
+        i->second.answer = std::move(answer);
+      }
+      return true;
+    }
+    case 's':
+      if (auto i = pending.find(id); i != pending.end())
+        i->second.chunks_sent = std::max(i->second.chunks_sent,
+                                          static_cast<uint32_t>(number));
+      return true;
+    case 'p':
+      if (auto i = pending.find(id); i != pending.end())
+        i->second.preview_message_id = number;
+      return true;
+    default:
+      return false;
   }
-  if (!accepted || msg.user_id == 0)
-    return false;
-  auto id = msg.update_id;
-  pending[id] = std::move(msg);
-  return true;
+}
+
+void append_answer_entry(int64_t update_id, std::string_view answer,
+                         std::string& out) {
+  out += "{\"w\":";
+  append_number(out, update_id);
+  append_string_member(out, ",\"x\":\"", answer);
+  out += "}\n";
+}
+
+size_t append_mark_entry(const journal_mark& mark, std::string& out) {
+  size_t lines = 0;
+  if (mark.chunks_sent > 0) {
+    out += "{\"s\":";
+    append_number(out, mark.update_id);
+    out += ",\"k\":";
+    append_number(out, mark.chunks_sent);
+    out += "}\n";
+    ++lines;
+  }
+  if (mark.preview_message_id > 0) {
+    out += "{\"p\":";
+    append_number(out, mark.update_id);
+    out += ",\"i\":";
+    append_number(out, mark.preview_message_id);
+    out += "}\n";
+    ++lines;
+  }
+  return lines;
+}
+
+std::map<int64_t, inbound_message> decode_journal(std::string_view content) {
+  std::map<int64_t, inbound_message> result;
+  size_t pos = 0;
+  while (pos < content.size()) {
+    auto end = content.find('\n', pos);
+    if (end == std::string::npos)
+      break; // a torn last line
+    apply_journal_line(std::string{content.substr(pos, end - pos)}, result);
+    pos = end + 1;
+  }
+  return result;
 }
 
 inbox_journal::inbox_journal(std::string path, int fd)
@@ -309,6 +400,7 @@ bool inbox_journal::append(const journal_batch& batch, std::string& error) {
   for (auto id : batch.ids)
     pending_.insert(id);
   lines_ += batch.ids.size();
+  bytes_ += batch.lines.size();
   if (!write_all(fd_, batch.lines, path_, error))
     return false;
   if (::fdatasync(fd_) != 0) {
@@ -325,21 +417,50 @@ bool inbox_journal::mark_done(int64_t update_id, std::string& error) {
 bool inbox_journal::mark_done(const std::vector<int64_t>& update_ids,
                               std::string& error) {
   std::string text;
+  size_t lines = 0;
   for (auto id : update_ids) {
     if (pending_.erase(id) == 0)
       continue;
-    ++lines_;
+    ++lines;
     text += "{\"d\":";
     append_number(text, id);
     text += "}\n";
   }
+  return write_lines(text, lines, error);
+}
+
+bool inbox_journal::record_answer(int64_t update_id, std::string_view answer,
+                                  std::string& error) {
+  if (pending_.count(update_id) == 0)
+    return true;
+  std::string text;
+  text.reserve(answer.size() + 32);
+  append_answer_entry(update_id, answer, text);
+  return write_lines(text, 1, error);
+}
+
+bool inbox_journal::mark_progress(const std::vector<journal_mark>& marks,
+                                  std::string& error) {
+  std::string text;
+  size_t lines = 0;
+  for (auto& mark : marks)
+    if (pending_.count(mark.update_id) != 0)
+      lines += append_mark_entry(mark, text);
+  return write_lines(text, lines, error);
+}
+
+bool inbox_journal::write_lines(std::string_view text, size_t lines,
+                                std::string& error) {
   if (text.empty())
     return true;
   if (!write_all(fd_, text, path_, error))
     return false;
-  if (lines_ > compact_after_lines + pending_.size()) {
+  lines_ += lines;
+  bytes_ += text.size();
+  // Line count bounds a journal of short lines, bytes one of long answers.
+  if (lines_ > compact_after_lines + 4 * pending_.size()
+      || bytes_ > compact_after_bytes)
     return compact(error);
-  }
   return true;
 }
 
@@ -362,11 +483,18 @@ bool inbox_journal::compact(std::string& error) {
     return false;
   };
   std::unordered_set<int64_t> kept;
+  size_t lines = 0;
   std::string out;
   auto keep = [&](std::string_view line) {
-    auto id = accepted_id(line);
-    if (id != 0 && pending_.count(id) != 0 && kept.insert(id).second)
+    char kind = 0;
+    auto id = line_id(line, kind);
+    if (id == 0 || pending_.count(id) == 0)
+      return;
+    // One accepted line per message; its answer and marks follow it.
+    if (kind == 'a' ? kept.insert(id).second : kept.count(id) != 0) {
       out.append(line.data(), line.size());
+      ++lines;
+    }
   };
   constexpr size_t chunk_size = 65536;
   std::vector<char> buf(chunk_size);
@@ -420,7 +548,8 @@ bool inbox_journal::compact(std::string& error) {
   ::flock(new_fd, LOCK_EX | LOCK_NB);
   ::close(fd_);
   fd_ = new_fd;
-  lines_ = kept.size();
+  lines_ = lines;
+  bytes_ = 0;
   return true;
 }
 

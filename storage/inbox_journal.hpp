@@ -23,6 +23,14 @@ struct journal_batch {
   std::vector<int64_t> ids;
 };
 
+/// Progress of a pending message's reply: `chunks_sent` chunks confirmed
+/// (when non-zero) and its streamed preview (when non-zero).
+struct journal_mark {
+  int64_t update_id = 0;
+  uint32_t chunks_sent = 0;
+  int64_t preview_message_id = 0;
+};
+
 /// The router's inbox on disk: every update the poller hands over is
 /// appended (and fdatasync'ed) before its offset is confirmed to Telegram,
 /// and marked done once its reply went out. After a crash or a shutdown
@@ -31,6 +39,13 @@ struct journal_batch {
 ///
 /// Format: one JSON object per line, `{"a":...}` for an accepted message
 /// and `{"d":update_id}` for a finished one; a torn last line is ignored.
+/// Between the two, `{"w":update_id,"x":"answer"}` records the gateway's
+/// answer before it goes to Telegram, `{"s":update_id,"k":n}` says that
+/// Telegram confirmed its first n chunks and `{"p":update_id,"i":m}` that
+/// its streamed preview is message m: a replay re-sends only what was not
+/// confirmed, without asking the assistant again. These are written, not
+/// synced: they survive the process (a crash, SIGKILL) in the page cache,
+/// and a power loss only costs a duplicate, never a message.
 /// Not thread-safe: one `journal_worker` thread owns it.
 class inbox_journal {
 public:
@@ -60,6 +75,20 @@ public:
   /// Marks several messages done with one write (not synced either).
   bool mark_done(const std::vector<int64_t>& update_ids, std::string& error);
 
+  /// Records the answer of a pending message (not synced, see above).
+  bool record_answer(int64_t update_id, std::string_view answer,
+                     std::string& error);
+
+  /// Writes progress marks of pending messages with one write (not synced);
+  /// marks of messages done meanwhile are dropped.
+  bool mark_progress(const std::vector<journal_mark>& marks,
+                     std::string& error);
+
+  /// Returns the bytes written since the last compaction.
+  uint64_t bytes_since_compaction() const {
+    return bytes_;
+  }
+
   /// Returns the number of pending messages.
   size_t pending_count() const {
     return pending_.size();
@@ -68,6 +97,9 @@ public:
 private:
   inbox_journal(std::string path, int fd);
 
+  /// Writes `text` (lines), counts them and compacts when the file holds
+  /// too much beyond the pending messages.
+  bool write_lines(std::string_view text, size_t lines, std::string& error);
   static bool write_all(int fd, std::string_view text, const std::string& path,
                         std::string& error);
   static size_t parse_journal(std::string_view content,
@@ -81,7 +113,21 @@ private:
   /// Update ids accepted and not done; their lines are in the file.
   std::unordered_set<int64_t> pending_;
   size_t lines_ = 0;
+  /// Bytes appended since the last compaction (answers make lines long).
+  uint64_t bytes_ = 0;
 };
+
+/// Appends the journal line of a recorded answer to `out`.
+void append_answer_entry(int64_t update_id, std::string_view answer,
+                         std::string& out);
+
+/// Appends the journal line(s) of a progress mark to `out`; returns how
+/// many.
+size_t append_mark_entry(const journal_mark& mark, std::string& out);
+
+/// Decodes journal text (a whole file): the messages accepted and not done,
+/// with their recorded answers and progress. A torn last line is ignored.
+std::map<int64_t, inbound_message> decode_journal(std::string_view content);
 
 /// Appends the journal line of an accepted message to `out`.
 void append_journal_entry(const inbound_message& msg, std::string& out);

@@ -136,4 +136,27 @@ CAF_TEST(a journal that cannot be opened leaves the inbox without one) {
   CAF_CHECK(!error.empty());
 }
 
+CAF_TEST(a recorded answer and its marks are recovered with the message) {
+  {
+    auto box = open();
+    box.append({make(1, 7), make(2, 8)}, [] {});
+    std::promise<void> recorded;
+    auto done = recorded.get_future();
+    CAF_CHECK(box.mark_progress({2, 0, 55}));
+    box.record_answer(1, "the answer", [&] { recorded.set_value(); });
+    done.wait();
+    // The mark collected before went out with the answer's task.
+    box.mark_progress({1, 1, 0}); // rides on the armed flush
+    box.stop();
+  }
+  auto box = open();
+  auto recovered = box.take_recovered();
+  CAF_REQUIRE_EQUAL(recovered.size(), 2u);
+  CAF_CHECK(recovered[0].answered);
+  CAF_CHECK_EQUAL(recovered[0].answer, "the answer");
+  CAF_CHECK_EQUAL(recovered[0].chunks_sent, 1u);
+  CAF_CHECK(!recovered[1].answered);
+  CAF_CHECK_EQUAL(recovered[1].preview_message_id, 55);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

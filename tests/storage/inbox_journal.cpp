@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -223,6 +224,94 @@ CAF_TEST(garbage lines do not decode) {
   CAF_CHECK(!apply_journal_line("{\"a\":\"x\"}", pending));
   CAF_CHECK(!apply_journal_line("{\"a\":1}", pending));
   CAF_CHECK(pending.empty());
+}
+
+CAF_TEST(a recorded answer and its marks come back with the message) {
+  std::string error;
+  {
+    auto journal = inbox_journal::open(path, error);
+    CAF_REQUIRE(journal != nullptr);
+    CAF_REQUIRE(journal->append({make(1, 7, "q1"), make(2, 7, "q2"),
+                                 make(3, 8, "q3"), make(4, 9, "q4")},
+                                error));
+    CAF_REQUIRE(journal->record_answer(1, "answer \"one\"\nПривет", error));
+    CAF_REQUIRE(journal->record_answer(2, "two", error));
+    CAF_REQUIRE(journal->record_answer(3, "", error));
+    CAF_REQUIRE(journal->mark_progress({{1, 2, 0}, {1, 1, 0}, {3, 0, 4711}},
+                                       error));
+    CAF_REQUIRE(journal->mark_done(2, error));
+    // Progress of a message done already is not written at all.
+    CAF_REQUIRE(journal->mark_progress({{2, 5, 99}}, error));
+    CAF_REQUIRE(journal->record_answer(2, "late", error));
+  }
+  auto journal = inbox_journal::open(path, error);
+  CAF_REQUIRE(journal != nullptr);
+  auto pending = journal->pending();
+  CAF_REQUIRE_EQUAL(pending.size(), 3u);
+  CAF_CHECK_EQUAL(pending[0].update_id, 1);
+  CAF_CHECK(pending[0].answered);
+  CAF_CHECK_EQUAL(pending[0].answer, "answer \"one\"\nПривет");
+  // Marks only grow: a late, lower mark does not undo a higher one.
+  CAF_CHECK_EQUAL(pending[0].chunks_sent, 2u);
+  CAF_CHECK_EQUAL(pending[0].preview_message_id, 0);
+  CAF_CHECK_EQUAL(pending[1].update_id, 3);
+  CAF_CHECK(pending[1].answered); // an empty answer is an answer
+  CAF_CHECK_EQUAL(pending[1].answer, "");
+  CAF_CHECK_EQUAL(pending[1].preview_message_id, 4711);
+  CAF_CHECK_EQUAL(pending[2].update_id, 4);
+  CAF_CHECK(!pending[2].answered);
+  CAF_CHECK_EQUAL(pending[2].chunks_sent, 0u);
+  // The reopen compacted the file: the lines of the done message are gone,
+  // those of pending ones kept (3 accepted, 2 answers, 3 marks).
+  std::ifstream in{path};
+  size_t lines = 0;
+  for (std::string line; std::getline(in, line);)
+    ++lines;
+  CAF_CHECK_EQUAL(lines, 3u + 2u + 3u);
+}
+
+CAF_TEST(a journal of long answers compacts by size) {
+  std::string error;
+  auto journal = inbox_journal::open(path, error);
+  CAF_REQUIRE(journal != nullptr);
+  // 100 KB answers: far fewer lines than the line threshold, but 60 MB.
+  std::string answer(100000, 'x');
+  for (int64_t id = 1; id <= 600; ++id) {
+    CAF_REQUIRE(journal->append({make(id, 3, "q")}, error));
+    CAF_REQUIRE(journal->record_answer(id, answer, error));
+    if (id != 300)
+      CAF_REQUIRE(journal->mark_done(id, error));
+  }
+  CAF_CHECK_LESS(journal->bytes_since_compaction(), 33u * 1024 * 1024);
+  struct stat st {};
+  CAF_REQUIRE_EQUAL(::stat(path.c_str(), &st), 0);
+  CAF_CHECK_LESS(st.st_size, 34 * 1024 * 1024);
+  auto pending = journal->pending();
+  CAF_REQUIRE_EQUAL(pending.size(), 1u);
+  CAF_CHECK_EQUAL(pending[0].update_id, 300);
+  CAF_CHECK_EQUAL(pending[0].answer.size(), answer.size());
+}
+
+CAF_TEST(answer and mark lines decode on their own) {
+  std::map<int64_t, inbound_message> pending;
+  CAF_REQUIRE(apply_journal_line(encode_journal_entry(make(5, 2, "q")),
+                                 pending));
+  std::string lines;
+  append_answer_entry(5, "a\tb", lines);
+  CAF_CHECK_EQUAL(append_mark_entry({5, 3, 12}, lines), 2u);
+  CAF_CHECK_EQUAL(append_mark_entry({5, 0, 0}, lines), 0u);
+  auto decoded = decode_journal(encode_journal_entry(make(5, 2, "q")) + lines
+                                + "{\"s\":5,\"k\":9"); // torn: ignored
+  CAF_REQUIRE_EQUAL(decoded.size(), 1u);
+  CAF_CHECK_EQUAL(decoded[5].answer, "a\tb");
+  CAF_CHECK_EQUAL(decoded[5].chunks_sent, 3u);
+  CAF_CHECK_EQUAL(decoded[5].preview_message_id, 12);
+  CAF_CHECK(!apply_journal_line("{\"w\":5}", pending));
+  CAF_CHECK(!apply_journal_line("{\"s\":5,\"k\":-1}", pending));
+  CAF_CHECK(!apply_journal_line("{\"z\":5}", pending));
+  // Marks of unknown messages change nothing.
+  CAF_CHECK(apply_journal_line("{\"s\":6,\"k\":1}", pending));
+  CAF_CHECK_EQUAL(pending.size(), 1u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
