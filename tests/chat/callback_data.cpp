@@ -51,7 +51,7 @@ CAF_TEST(foreign old forged and oversized data decode to nothing) {
          "z1:",                             // no action
          "z1:r",                            // no separator
          "z1:r:",                           // no id
-         "z1:x:3kq0v7x2m9ab",               // unknown action
+         "z1:q:3kq0v7x2m9ab",               // unknown action
          "z1:R:3kq0v7x2m9ab",               // actions are case-sensitive
          "z0:r:3kq0v7x2m9ab",               // old version
          "z2:r:3kq0v7x2m9ab",               // future version
@@ -84,7 +84,7 @@ CAF_TEST(random and near miss data decodes only when well formed) {
   std::uniform_int_distribution<int> byte{0, 255};
   std::uniform_int_distribution<int> len{0, 80};
   std::uniform_int_distribution<int> id_len{10, 14};
-  const std::string_view tags[] = {"r", "d", "rs", "rc", "x", "R", "", "rr"};
+  const std::string_view tags[] = {"r", "d", "rs", "rc", "q", "R", "", "rr"};
   std::uniform_int_distribution<size_t> tag{0, 7};
   std::string_view id_chars = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string_view bad_chars = "AZ-_:/ \x01\xC3";
