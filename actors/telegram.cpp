@@ -549,6 +549,10 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
     // A draft has no message id; any non-zero value keeps the loop going.
     auto id = draft ? int64_t{-1} : decode_sent_message_id(res.body);
     s.edit.on_success(now, first ? id : 0);
+    logger("telegram")->debug("event=preview_report first={} id={} "
+                              "reporter={} request_id={}",
+                              first, id, static_cast<bool>(s.reporter),
+                              s.request_id);
     if (first && id > 0 && s.reporter)
       if (auto hdl = caf::actor_cast<user_actor>(s.reporter))
         caf::anon_send(hdl, stream_atom_v, s.request_id, id);
@@ -754,8 +758,10 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       drive(self, up.request_id);
     },
     [self](stream_atom, chat_action_atom, stream_update& up) {
-      auto rp = self->make_response_promise<int64_t>();
+      // First: CAF 0.17's response promise takes the request's sender, and
+      // stream_of keeps it as the reporter of the preview's message id.
       auto& s = stream_of(self, up);
+      auto rp = self->make_response_promise<int64_t>();
       s.first_shown = rp;
       s.first_pending = true;
       drive(self, up.request_id);

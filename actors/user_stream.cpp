@@ -292,6 +292,10 @@ void finish_into_preview(user_self self, std::string text) {
 void on_preview_sent(user_self self, const std::string& request_id,
                      int64_t message_id) {
   auto& st = self->state;
+  logger("user")->debug("event=preview_sent user={} message_id={} "
+                        "current={} request_id={}",
+                        st.user_id, message_id, st.current.has_value(),
+                        request_id);
   if (!st.current || st.current->request_id != request_id)
     return;
   // Only the journal (and the supervisor's copy) keep it: this run goes on
