@@ -8,9 +8,9 @@
 
 #include "access/texts.hpp"
 #include "chat/request_id.hpp"
+#include "json/writer.hpp"
 #include "messages/peer.hpp"
 #include "runtime/logging.hpp"
-#include "json/writer.hpp"
 
 namespace zaki {
 

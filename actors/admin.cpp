@@ -4,9 +4,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <caf/all.hpp>
 
-#include "messages/peer.hpp"
 #include "actors/admin_endpoints.hpp"
 #include "locks/lock_sweep.hpp"
+#include "messages/peer.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -37,8 +37,7 @@ std::chrono::milliseconds io_deadline(const settings& s, admin_endpoint e) {
     case admin_endpoint::users_export:
       // A million users take seconds to import.
       return std::chrono::seconds(125);
-    default:
-      return ms(s.admin.action_timeout) + std::chrono::seconds(5);
+    default: return ms(s.admin.action_timeout) + std::chrono::seconds(5);
   }
 }
 
@@ -46,8 +45,7 @@ std::chrono::milliseconds io_deadline(const settings& s, admin_endpoint e) {
 /// rejects what needs no actor (unknown paths, wrong methods, bad ids,
 /// missing tokens) and hands everything else to the admin actor.
 http_handler make_handler(boost::asio::io_context& ioc, caf::actor_addr addr,
-                          std::shared_ptr<admin_shared> shared,
-                          settings cfg) {
+                          std::shared_ptr<admin_shared> shared, settings cfg) {
   return [&ioc, addr, shared, cfg](http_request req,
                                    std::shared_ptr<http_responder> res) {
     auto ex = std::make_shared<admin_exchange>();
@@ -57,8 +55,7 @@ http_handler make_handler(boost::asio::io_context& ioc, caf::actor_addr addr,
     ex->received = clock_type::now();
     auto& route = ex->route;
     if (route.endpoint == admin_endpoint::unknown) {
-      ex->reply(http::status::not_found,
-                not_found(to_sv(req.target())).body());
+      ex->reply(http::status::not_found, not_found(to_sv(req.target())).body());
       return;
     }
     if (!route.method_allowed) {
@@ -207,13 +204,13 @@ void serve_user_action(admin_self self, const admin_exchange_ptr& ex,
           reply_action(ex, action, via, ok,
                        stopped ? "the user actor stopped; the next message "
                                  "starts it again"
-                       : ok    ? "no user actor was running"
+                         : ok  ? "no user actor was running"
                                : "no user actor is running for this user");
         },
         [ex, action, via](caf::error&) {
           ex->fail(http::status::gateway_timeout,
-                   std::string{action} + " did not finish in time ("
-                     + via + ")");
+                   std::string{action} + " did not finish in time (" + via
+                     + ")");
         });
   };
   if (!prov) {
@@ -272,8 +269,9 @@ void serve_locks_clean(admin_self self, const admin_exchange_ptr& ex) {
       w.end_object();
     }
     w.end_array();
-    auto status = report.root_error.empty() ? http::status::ok
-                                            : http::status::internal_server_error;
+    auto status = report.root_error.empty()
+      ? http::status::ok
+      : http::status::internal_server_error;
     ex->reply(status, w.end_object().take());
   });
 }
@@ -281,40 +279,26 @@ void serve_locks_clean(admin_self self, const admin_exchange_ptr& ex) {
 void dispatch(admin_self self, const admin_exchange_ptr& ex) {
   ++self->state.requests;
   switch (ex->route.endpoint) {
-    case admin_endpoint::health_live:
-      return serve_live(self, ex);
-    case admin_endpoint::health_ready:
-      return serve_ready(self, ex);
-    case admin_endpoint::health_startup:
-      return serve_startup(self, ex);
-    case admin_endpoint::health:
-      return serve_health(self, ex);
-    case admin_endpoint::metrics:
-      return serve_metrics(self, ex);
-    case admin_endpoint::tree:
-      return serve_tree(self, ex);
-    case admin_endpoint::user:
-      return serve_user(self, ex);
-    case admin_endpoint::user_restart:
-      return serve_user_action(self, ex, true);
-    case admin_endpoint::user_stop:
-      return serve_user_action(self, ex, false);
-    case admin_endpoint::locks_clean:
-      return serve_locks_clean(self, ex);
-    case admin_endpoint::users_list:
-      return serve_users_list(self, ex);
-    case admin_endpoint::user_access:
-      return serve_user_access(self, ex);
-    case admin_endpoint::user_remove:
-      return serve_user_remove(self, ex);
+    case admin_endpoint::health_live: return serve_live(self, ex);
+    case admin_endpoint::health_ready: return serve_ready(self, ex);
+    case admin_endpoint::health_startup: return serve_startup(self, ex);
+    case admin_endpoint::health: return serve_health(self, ex);
+    case admin_endpoint::metrics: return serve_metrics(self, ex);
+    case admin_endpoint::tree: return serve_tree(self, ex);
+    case admin_endpoint::user: return serve_user(self, ex);
+    case admin_endpoint::user_restart: return serve_user_action(self, ex, true);
+    case admin_endpoint::user_stop: return serve_user_action(self, ex, false);
+    case admin_endpoint::locks_clean: return serve_locks_clean(self, ex);
+    case admin_endpoint::users_list: return serve_users_list(self, ex);
+    case admin_endpoint::user_access: return serve_user_access(self, ex);
+    case admin_endpoint::user_remove: return serve_user_remove(self, ex);
     case admin_endpoint::user_transcript:
       return serve_user_transcript(self, ex);
     case admin_endpoint::users_import:
     case admin_endpoint::users_export:
       return serve_users_transfer(
         self, ex, ex->route.endpoint == admin_endpoint::users_import);
-    default:
-      ex->fail(http::status::not_found, "no such endpoint");
+    default: ex->fail(http::status::not_found, "no such endpoint");
   }
 }
 
@@ -395,7 +379,9 @@ admin_actor::behavior_type admin(admin_self self, context_ptr ctx,
       self->state.shared->checks[name] = hdl;
       self->monitor(hdl);
     },
-    [self](get_atom, port_atom) { return self->state.port; },
+    [self](get_atom, port_atom) {
+      return self->state.port;
+    },
     [self](internal_atom, http_req_atom, const admin_exchange_ptr& ex) {
       dispatch(self, ex);
     },
@@ -409,8 +395,8 @@ admin_actor::behavior_type admin(admin_self self, context_ptr ctx,
       json_writer w;
       w.begin_object();
       if (st.server) {
-        w.field("address", st.shared->access.host + ":"
-                             + std::to_string(st.port));
+        w.field("address",
+                st.shared->access.host + ":" + std::to_string(st.port));
         w.field("connections", uint64_t{st.server->connections()});
       } else {
         w.field("last_error", st.listen_error);

@@ -5,11 +5,11 @@
 #include <optional>
 #include <string>
 
-#include "admin/http.hpp"
 #include "actors/root.hpp"
+#include "admin/http.hpp"
+#include "http/server.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
-#include "http/server.hpp"
 
 namespace zaki {
 

@@ -5,9 +5,9 @@
 #include "access/texts.hpp"
 #include "actors/admin_endpoints.hpp"
 #include "admin/query.hpp"
+#include "json/writer.hpp"
 #include "messages/peer.hpp"
 #include "runtime/logging.hpp"
-#include "json/writer.hpp"
 
 namespace zaki {
 

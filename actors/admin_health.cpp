@@ -34,8 +34,8 @@ struct check_gather {
 };
 
 long long millis_since(clock_type::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           clock_type::now() - t)
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now()
+                                                               - t)
     .count();
 }
 
@@ -51,20 +51,25 @@ void ask_status(admin_self self, caf::atom_value key, const char* name,
                 bool missing_ok) {
   auto hdl = peer<status_client_actor>(self, key);
   if (!hdl) {
-    g->set(i, missing_ok ? passed(name, "none registered (static backend)")
-                         : failed(name, "down",
-                                  std::string{"the "} + name
-                                    + " actor is not running"));
+    g->set(i,
+           missing_ok
+             ? passed(name, "none registered (static backend)")
+             : failed(name, "down",
+                      std::string{"the "} + name + " actor is not running"));
     return;
   }
   auto timeout = self->state.ctx->cfg.admin.live_timeout;
   self->request(hdl, timeout, status_atom_v)
-    .then([g, i, judge](status_node node) { g->set(i, judge(node)); },
-          [g, i, name, timeout](caf::error&) {
-            g->set(i, failed(name, "unresponsive",
-                             std::string{"no status answer within "}
-                               + seconds_text(timeout)));
-          });
+    .then(
+      [g, i, judge](status_node node) {
+        g->set(i, judge(node));
+      },
+      [g, i, name, timeout](caf::error&) {
+        g->set(i,
+               failed(name, "unresponsive",
+                      std::string{"no status answer within "}
+                        + seconds_text(timeout)));
+      });
 }
 
 } // namespace
@@ -105,8 +110,9 @@ void check_live(admin_self self, std::function<void(check_result)> k) {
     .then(
       [k, started](caf::ok_atom, const std::string&,
                    const caf::strong_actor_ptr&, const std::string&) {
-        k(passed("live", "the root supervisor answered in "
-                           + std::to_string(millis_since(started)) + " ms"));
+        k(passed("live",
+                 "the root supervisor answered in "
+                   + std::to_string(millis_since(started)) + " ms"));
       },
       [k, timeout](caf::error&) {
         k(failed("live", "unresponsive",
@@ -125,8 +131,8 @@ void gather_readiness(admin_self self,
   g->set(3, check_storage(self));
   ask_status(self, names::poller, "poller", g, 0, judge_poller, false);
   ask_status(self, names::store, "store", g, 1, judge_store, false);
-  ask_status(self, names::provisioner, "container_backend", g, 2,
-             judge_backend, true);
+  ask_status(self, names::provisioner, "container_backend", g, 2, judge_backend,
+             true);
   size_t i = 4;
   auto timeout = self->state.ctx->cfg.admin.live_timeout;
   for (auto& [name, hdl] : checks) {
@@ -136,8 +142,9 @@ void gather_readiness(admin_self self,
           g->set(i, ok ? passed(name, why) : failed(name, "failing", why));
         },
         [g, i, name = name, timeout](caf::error&) {
-          g->set(i, failed(name, "unresponsive",
-                           "no answer within " + seconds_text(timeout)));
+          g->set(i,
+                 failed(name, "unresponsive",
+                        "no answer within " + seconds_text(timeout)));
         });
     ++i;
   }
@@ -169,24 +176,27 @@ void serve_ready(admin_self self, const admin_exchange_ptr& ex) {
 void serve_health(admin_self self, const admin_exchange_ptr& ex) {
   auto ctx = self->state.ctx;
   auto startup = check_startup(self);
-  gather_readiness(self, [self, ex, ctx,
-                          startup](std::vector<check_result> ready) {
-    check_live(self, [ex, ctx, startup,
-                      ready = std::move(ready)](check_result live) mutable {
-      std::vector<check_result> checks;
-      checks.push_back(startup);
-      checks.push_back(std::move(live));
-      for (auto& r : ready)
-        checks.push_back(std::move(r));
-      auto uptime = std::chrono::duration<double>(clock_type::now()
-                                                  - ctx->started_at)
-                      .count();
-      auto status = all_ok(checks) ? http::status::ok
-                                   : http::status::service_unavailable;
-      ex->reply(status, render_health(checks, read_process_stats(), uptime,
-                                      ZAKI_VERSION));
+  gather_readiness(
+    self, [self, ex, ctx, startup](std::vector<check_result> ready) {
+      check_live(self,
+                 [ex, ctx, startup,
+                  ready = std::move(ready)](check_result live) mutable {
+                   std::vector<check_result> checks;
+                   checks.push_back(startup);
+                   checks.push_back(std::move(live));
+                   for (auto& r : ready)
+                     checks.push_back(std::move(r));
+                   auto uptime = std::chrono::duration<double>(
+                                   clock_type::now() - ctx->started_at)
+                                   .count();
+                   auto status = all_ok(checks)
+                     ? http::status::ok
+                     : http::status::service_unavailable;
+                   ex->reply(status,
+                             render_health(checks, read_process_stats(), uptime,
+                                           ZAKI_VERSION));
+                 });
     });
-  });
 }
 
 } // namespace zaki

@@ -5,10 +5,10 @@
 #include <caf/all.hpp>
 #include <simdjson.h>
 
-#include "messages/peer.hpp"
 #include "json/parse.hpp"
-#include "runtime/process_stats.hpp"
 #include "locks/session_lock.hpp"
+#include "messages/peer.hpp"
+#include "runtime/process_stats.hpp"
 
 #ifndef ZAKI_VERSION
 #  define ZAKI_VERSION "unknown"
@@ -146,8 +146,8 @@ void write_tree_metrics(prometheus_writer& out, const status_node& root) {
                "Bot API answers 429 Too Many Requests.", telegram,
                "rate_limited");
   counter_from(out, "zaki_telegram_retries_total",
-               "Bot API calls retried after 5xx or network errors.",
-               telegram, "retries");
+               "Bot API calls retried after 5xx or network errors.", telegram,
+               "retries");
   counter_from(out, "zaki_telegram_held_long_total",
                "Replies held by retry_after longer than telegram.max-wait.",
                telegram, "held_long");
@@ -159,8 +159,7 @@ void write_tree_metrics(prometheus_writer& out, const status_node& root) {
   out.family("zaki_user_actors", "gauge",
              "User actors known to the supervisor, by state.");
   for (auto& [state, n] : t.by_state)
-    out.sample("zaki_user_actors", {"state"}, {state},
-               static_cast<double>(n));
+    out.sample("zaki_user_actors", {"state"}, {state}, static_cast<double>(n));
   out.family("zaki_user_mailbox_size_sum", "gauge",
              "Messages waiting in all user actors' mailboxes.");
   out.sample("zaki_user_mailbox_size_sum", static_cast<double>(t.mailbox_sum));
@@ -199,8 +198,7 @@ void write_process_metrics(prometheus_writer& out, double uptime_s) {
              static_cast<double>(locks.acquisitions));
   out.family("zaki_session_lock_waits_total", "counter",
              "Session lock attempts that found the lock held.");
-  out.sample("zaki_session_lock_waits_total",
-             static_cast<double>(locks.waits));
+  out.sample("zaki_session_lock_waits_total", static_cast<double>(locks.waits));
   out.family("zaki_session_lock_reclaims_total", "counter",
              "Stale session locks removed.");
   out.sample("zaki_session_lock_reclaims_total",
@@ -215,8 +213,8 @@ void serve_metrics(admin_self self, const admin_exchange_ptr& ex) {
   auto finish = [ex, ctx](const status_node* tree) {
     prometheus_writer out;
     metrics().render(out);
-    auto uptime = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - ctx->started_at)
+    auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now()
+                                                - ctx->started_at)
                     .count();
     write_process_metrics(out, uptime);
     if (tree != nullptr)
@@ -235,8 +233,13 @@ void serve_metrics(admin_self self, const admin_exchange_ptr& ex) {
   // A stuck walk must not stall the scrape: without the tree, the scrape
   // still has the registry and process values.
   self->request(root, std::chrono::seconds(6), status_atom_v)
-    .then([finish](const status_node& tree) { finish(&tree); },
-          [finish](caf::error&) { finish(nullptr); });
+    .then(
+      [finish](const status_node& tree) {
+        finish(&tree);
+      },
+      [finish](caf::error&) {
+        finish(nullptr);
+      });
 }
 
 } // namespace zaki

@@ -83,7 +83,9 @@ void serve_users_list(admin_self self, const admin_exchange_ptr& ex) {
         w.end_array().field("next_after", page.next_after);
         ex->reply(http::status::ok, w.end_object().take());
       },
-      [self, ex](caf::error& err) { fail_from(self, ex, err); });
+      [self, ex](caf::error& err) {
+        fail_from(self, ex, err);
+      });
 }
 
 void serve_user_remove(admin_self self, const admin_exchange_ptr& ex) {
@@ -99,20 +101,30 @@ void serve_user_remove(admin_self self, const admin_exchange_ptr& ex) {
   };
   // The provisioner removes the container and data dir too, then the
   // store's entry; without one (static backend) the store alone.
-  if (auto prov = self->system().registry().get<provisioner_actor>(
-        names::provisioner);
+  if (auto prov
+      = self->system().registry().get<provisioner_actor>(names::provisioner);
       prov && self->state.ctx->cfg.backend.kind != "static") {
     self->request(prov, timeout, remove_atom_v, id)
-      .then([done](bool ok) { done(ok, "provisioner"); },
-            [self, ex](caf::error& err) { fail_from(self, ex, err); });
+      .then(
+        [done](bool ok) {
+          done(ok, "provisioner");
+        },
+        [self, ex](caf::error& err) {
+          fail_from(self, ex, err);
+        });
     return;
   }
   auto store = find_store(self, ex);
   if (!store)
     return;
   self->request(store, timeout, remove_atom_v, id)
-    .then([done](bool ok) { done(ok, "store"); },
-          [self, ex](caf::error& err) { fail_from(self, ex, err); });
+    .then(
+      [done](bool ok) {
+        done(ok, "store");
+      },
+      [self, ex](caf::error& err) {
+        fail_from(self, ex, err);
+      });
 }
 
 void serve_user_transcript(admin_self self, const admin_exchange_ptr& ex) {
@@ -130,7 +142,9 @@ void serve_user_transcript(admin_self self, const admin_exchange_ptr& ex) {
         w.begin_object().field("user_id", id).field("deleted", n);
         ex->reply(http::status::ok, w.end_object().take());
       },
-      [self, ex](caf::error& err) { fail_from(self, ex, err); });
+      [self, ex](caf::error& err) {
+        fail_from(self, ex, err);
+      });
 }
 
 void serve_users_transfer(admin_self self, const admin_exchange_ptr& ex,
@@ -140,8 +154,7 @@ void serve_users_transfer(admin_self self, const admin_exchange_ptr& ex,
   if (!import && (!path || path->empty()))
     path = cfg.store.users_file;
   if (!path || path->empty() || path->front() != '/') {
-    ex->fail(http::status::bad_request,
-             "name the file with an absolute path");
+    ex->fail(http::status::bad_request, "name the file with an absolute path");
     return;
   }
   auto store = find_store(self, ex);

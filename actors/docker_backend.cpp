@@ -5,9 +5,9 @@
 #include <caf/all.hpp>
 #include <fmt/format.h>
 
-#include "messages/errors.hpp"
 #include "containers/docker_json.hpp"
 #include "json/writer.hpp"
+#include "messages/errors.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -70,9 +70,9 @@ caf::error fail(self_ptr self, const std::string& what,
   ++st.api_errors;
   auto err = docker_error(what, res, st.client->socket_path());
   st.last_error = self->system().render(err);
-  logger("provisioner")->error("event=docker_error what={} status={} error={}",
-                               log_value(what), res.status,
-                               log_value(st.last_error, 300));
+  logger("provisioner")
+    ->error("event=docker_error what={} status={} error={}", log_value(what),
+            res.status, log_value(st.last_error, 300));
   return err;
 }
 
@@ -134,11 +134,12 @@ void create(self_ptr self, const container_spec& spec, info_promise rp,
              && res.status != 404 && res.status != 409) {
            // overlay2 on ext4 refuses StorageOpt: run without, and say so.
            auto why = "storage quota not applied: "
-                      + docker_error_message(res.body);
+             + docker_error_message(res.body);
            self->state.not_applied[spec.user_id] = why;
-           logger("provisioner")->warn("event=quota_not_applied user={} "
-                                       "detail={}",
-                                       spec.user_id, log_value(why, 300));
+           logger("provisioner")
+             ->warn("event=quota_not_applied user={} "
+                    "detail={}",
+                    spec.user_id, log_value(why, 300));
            return create(self, spec, rp, false);
          }
          rp.deliver(fail(self, "create " + spec.name, res));
@@ -155,13 +156,11 @@ void mark_expected(self_ptr self, int64_t user) {
 void follow_events(self_ptr self) {
   auto addr = self->address();
   std::string filters = R"({"type":["container"],"label":["zaki.user"]})";
-  self->state.client->follow(api + "/events?filters=" + url_encode(filters),
-                             [addr](std::string line) {
-                               if (auto hdl
-                                   = caf::actor_cast<backend_actor>(addr))
-                                 caf::anon_send(hdl, internal_atom_v,
-                                                event_atom_v, std::move(line));
-                             });
+  self->state.client->follow(
+    api + "/events?filters=" + url_encode(filters), [addr](std::string line) {
+      if (auto hdl = caf::actor_cast<backend_actor>(addr))
+        caf::anon_send(hdl, internal_atom_v, event_atom_v, std::move(line));
+    });
 }
 
 void on_event(self_ptr self, const std::string& line) {
@@ -212,14 +211,14 @@ caf::error docker_error(const std::string& what, const http_result& res,
   auto msg = docker_error_message(res.body);
   if (res.status >= 200 && res.status < 300)
     return make_error(errc::backend_unavailable,
-                      what + ": unexpected answer from the Docker Engine: "
-                        + msg);
-  std::string kind = res.status == 404   ? "not found"
-                     : res.status == 409 ? "conflict"
-                                         : "engine error";
-  return make_error(errc::container_down, what + ": " + kind + " ("
-                                            + std::to_string(res.status)
-                                            + "): " + msg);
+                      what
+                        + ": unexpected answer from the Docker Engine: " + msg);
+  std::string kind = res.status == 404 ? "not found"
+    : res.status == 409                ? "conflict"
+                                       : "engine error";
+  return make_error(errc::container_down,
+                    what + ": " + kind + " (" + std::to_string(res.status)
+                      + "): " + msg);
 }
 
 docker_backend_state::~docker_backend_state() {
@@ -268,8 +267,8 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
                  self->state.ctx->cfg.containers.stop_timeout)
                  .count();
       call(self, verb::post,
-           "/containers/" + container_name(user) + "/stop?t="
-             + std::to_string(t),
+           "/containers/" + container_name(user)
+             + "/stop?t=" + std::to_string(t),
            {}, [self, user, rp](http_result& res) mutable {
              if (res.status == 204 || res.status == 304 || res.status == 404)
                return void(rp.deliver(true));
@@ -325,9 +324,8 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
                return void(rp.deliver(fail(self, "list containers", res)));
              auto found = parse_docker_list(res.body);
              if (!found)
-               return void(rp.deliver(
-                 docker_error("list containers", res,
-                              self->state.client->socket_path())));
+               return void(rp.deliver(docker_error(
+                 "list containers", res, self->state.client->socket_path())));
              rp.deliver(std::move(*found));
            });
       return rp;
@@ -350,7 +348,9 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
     [self](internal_atom, event_atom, const std::string& line) {
       on_event(self, line);
     },
-    [self](internal_atom, retry_atom) { follow_events(self); },
+    [self](internal_atom, retry_atom) {
+      follow_events(self);
+    },
     [self](status_atom) {
       auto& st = self->state;
       status_node node;

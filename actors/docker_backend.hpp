@@ -7,8 +7,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "messages/backend.hpp"
 #include "containers/docker_client.hpp"
+#include "messages/backend.hpp"
 
 namespace zaki {
 

@@ -2,12 +2,12 @@
 
 #include <caf/all.hpp>
 
-#include "messages/peer.hpp"
 #include "actors/supervision.hpp"
-#include "messages/errors.hpp"
-#include "runtime/actor_io.hpp"
 #include "http/client.hpp"
 #include "json/writer.hpp"
+#include "messages/errors.hpp"
+#include "messages/peer.hpp"
+#include "runtime/actor_io.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -118,7 +118,7 @@ void on_startup_result(self_ptr self, watched_container& w,
   }
   if (startup_expired(w.started, ms(cfg.startup_grace), probe_clock::now())) {
     auto why = "startup probe " + w.startup_path + " not passed within "
-               + std::to_string(ms(cfg.startup_grace).count()) + " ms";
+      + std::to_string(ms(cfg.startup_grace).count()) + " ms";
     fail_waiter(w, errc::container_starting, why);
     on_failure(self, w, why);
     return;
@@ -151,13 +151,11 @@ void on_probe_result(self_ptr self, pending_probe p, http_result& res) {
       w.governor.on_unhealthy();
     }
     if (verdict == probe_verdict::became_unhealthy)
-      return on_failure(self, w,
-                        "liveness /healthz failed "
-                          + std::to_string(w.liveness.consecutive_failures())
-                          + " times ("
-                          + (res.status ? std::to_string(res.status)
-                                        : res.error)
-                          + ")");
+      return on_failure(
+        self, w,
+        "liveness /healthz failed "
+          + std::to_string(w.liveness.consecutive_failures()) + " times ("
+          + (res.status ? std::to_string(res.status) : res.error) + ")");
     if (!res.ok()) {
       arm(self, w, st.ctx->cfg.health.period);
       return;
@@ -255,8 +253,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
                              "detail={}",
                              user, code, oom, log_value(detail));
       on_failure(self, w,
-                 oom ? "OOM killed (memory quota)"
-                     : "exited: " + detail);
+                 oom ? "OOM killed (memory quota)" : "exited: " + detail);
     },
     [self](internal_atom, probe_atom, int64_t user, uint64_t gen) {
       auto& st = self->state;
@@ -292,7 +289,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       }
       auto& cfg = st.ctx->cfg;
       auto timeout = cfg.health.startup_grace + cfg.containers.stop_timeout
-                     + cfg.containers.docker_timeout;
+        + cfg.containers.docker_timeout;
       self->request(prov, timeout, recover_atom_v, user)
         .then([](bool) { /* the watch that follows reports the state */ },
               [self, user, gen](caf::error& err) {
@@ -315,8 +312,9 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       node.mailbox_size = self->mailbox().size();
       node.restarts = 0;
       json_writer w;
-      w.begin_object().field("probes", st.probes).field("restarts",
-                                                        st.restarts);
+      w.begin_object()
+        .field("probes", st.probes)
+        .field("restarts", st.restarts);
       w.key("containers").begin_array();
       auto now = std::chrono::system_clock::now();
       for (auto& [id, c] : st.watched) {
@@ -333,9 +331,10 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
           w.field("path", c.last_probe_path)
             .field("status", c.last_probe_status);
           w.field("latency_ms", c.last_probe_ms);
-          w.field("ago_ms", int64_t{duration_cast<milliseconds>(
-                                      now - c.last_probe_at)
-                                      .count()});
+          w.field(
+            "ago_ms",
+            int64_t{
+              duration_cast<milliseconds>(now - c.last_probe_at).count()});
           if (!c.last_probe_error.empty())
             w.field("error", c.last_probe_error);
           w.end_object();

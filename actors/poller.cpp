@@ -2,9 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include "json/writer.hpp"
 #include "messages/peer.hpp"
 #include "runtime/actor_io.hpp"
-#include "json/writer.hpp"
 #include "runtime/logging.hpp"
 #include "telegram/codec.hpp"
 
@@ -44,9 +44,9 @@ void poll(self_ptr self) {
     return;
   }
   st.phase = poller_phase::polling;
-  auto timeout_s = std::chrono::duration_cast<std::chrono::seconds>(
-                     cfg.poll_timeout)
-                     .count();
+  auto timeout_s
+    = std::chrono::duration_cast<std::chrono::seconds>(cfg.poll_timeout)
+        .count();
   // The HTTP deadline must exceed the long-poll time.
   auto deadline = ms(cfg.poll_timeout) + std::chrono::seconds(10);
   call(self, "getUpdates",
@@ -71,7 +71,7 @@ void on_error(self_ptr self, http_result& res) {
   if (res.status == 404 && st.worked) {
     auto delay = st.delay->next();
     st.last_error = "404 Not Found from the Bot API after polling worked: "
-                    + api.description;
+      + api.description;
     log->error("event=poll_not_found method={} status=404 "
                "code=ZR-BOT-API-NOT-FOUND message=\"the Bot API answered 404 "
                "although this token worked before; check telegram.api-root "
@@ -105,16 +105,16 @@ void on_error(self_ptr self, http_result& res) {
     return retry_later(self, st.delay->next());
   }
   if (res.status == 429) {
-    auto wait = std::max(1, api.retry_after > 0 ? api.retry_after
-                                                : res.retry_after);
+    auto wait
+      = std::max(1, api.retry_after > 0 ? api.retry_after : res.retry_after);
     st.last_error = "429 Too Many Requests";
     log->warn("event=poll_rate_limited retry_after_s={}", wait);
     return retry_later(self, std::chrono::seconds(wait));
   }
   auto delay = st.delay->next();
-  st.last_error = res.status == 0 ? res.error
-                                  : std::to_string(res.status) + " "
-                                      + api.description;
+  st.last_error = res.status == 0
+    ? res.error
+    : std::to_string(res.status) + " " + api.description;
   log->warn("event=poll_failed method={} status={} error={} retry_in_ms={}",
             method, res.status, log_value(st.last_error), delay.count());
   retry_later(self, delay);
@@ -176,8 +176,8 @@ void on_updates(self_ptr self, http_result& res) {
   }
   auto now = std::chrono::steady_clock::now().time_since_epoch();
   for (auto& msg : decoded.messages)
-    msg.received_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now)
-                        .count();
+    msg.received_ns
+      = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
   st.updates += decoded.messages.size();
   auto sup = peer<user_supervisor_actor>(self);
   if (!sup) {
@@ -188,8 +188,9 @@ void on_updates(self_ptr self, http_result& res) {
   auto batch_seq = st.seq;
   // The offset advances only once the supervisor has recorded the batch:
   // until then, the next getUpdates would confirm what nobody holds.
-  self->request(sup, std::chrono::seconds(10), route_atom_v,
-                std::move(decoded.messages))
+  self
+    ->request(sup, std::chrono::seconds(10), route_atom_v,
+              std::move(decoded.messages))
     .then(
       [self, next_offset, batch_seq](ok_atom) {
         // Recorded by the supervisor: confirmable even if we stop now.
@@ -223,12 +224,13 @@ poller_actor::behavior_type poller(self_ptr self, context_ptr ctx) {
   opts.max_connections = 2;
   opts.max_body = cfg.max_body;
   opts.tls = ctx->tls;
-  st.client = http_client::make(ctx->io->context(),
-                                parse_origin(cfg.api_root).value_or(origin{}),
-                                opts);
+  st.client = http_client::make(
+    ctx->io->context(), parse_origin(cfg.api_root).value_or(origin{}), opts);
   self->send(self, internal_atom_v, poll_atom_v);
   return {
-    [self](internal_atom, poll_atom) { poll(self); },
+    [self](internal_atom, poll_atom) {
+      poll(self);
+    },
     [self](internal_atom, http_done_atom, uint64_t seq, http_result& res) {
       auto& st = self->state;
       if ((seq & confirm_seq_flag) != 0) {

@@ -4,10 +4,10 @@
 
 #include <caf/typed_response_promise.hpp>
 
-#include "messages/interfaces.hpp"
-#include "supervision/backoff.hpp"
-#include "runtime/context.hpp"
 #include "http/client.hpp"
+#include "messages/interfaces.hpp"
+#include "runtime/context.hpp"
+#include "supervision/backoff.hpp"
 
 namespace zaki {
 
@@ -31,20 +31,13 @@ enum class poller_phase : uint8_t {
 /// Returns the phase's name, e.g. "deleteWebhook".
 inline const char* to_string(poller_phase x) {
   switch (x) {
-    case poller_phase::starting:
-      return "starting";
-    case poller_phase::delete_webhook:
-      return "deleteWebhook";
-    case poller_phase::polling:
-      return "polling";
-    case poller_phase::handover:
-      return "handover";
-    case poller_phase::backoff:
-      return "backoff";
-    case poller_phase::fatal:
-      return "fatal";
-    case poller_phase::stopped:
-      return "stopped";
+    case poller_phase::starting: return "starting";
+    case poller_phase::delete_webhook: return "deleteWebhook";
+    case poller_phase::polling: return "polling";
+    case poller_phase::handover: return "handover";
+    case poller_phase::backoff: return "backoff";
+    case poller_phase::fatal: return "fatal";
+    case poller_phase::stopped: return "stopped";
   }
   return "unknown";
 }

@@ -10,14 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <caf/all.hpp>
 
-#include "messages/peer.hpp"
-#include "messages/errors.hpp"
 #include "containers/spawn_child.hpp"
 #include "json/writer.hpp"
+#include "messages/errors.hpp"
+#include "messages/peer.hpp"
 #include "runtime/logging.hpp"
 #include "storage/user_paths.hpp"
 
@@ -47,8 +47,8 @@ struct pid_watch : std::enable_shared_from_this<pid_watch> {
   static void close(std::shared_ptr<pid_watch> w) {
     if (!w)
       return;
-    auto& ioc = static_cast<boost::asio::io_context&>(
-      w->sd.get_executor().context());
+    auto& ioc
+      = static_cast<boost::asio::io_context&>(w->sd.get_executor().context());
     boost::asio::post(ioc, [w] {
       boost::system::error_code ignored;
       w->sd.close(ignored);
@@ -105,8 +105,8 @@ void write_pid_file(int dirfd, pid_t pid, uint16_t port) {
   if (fd < 0)
     return;
   auto text = std::to_string(pid) + " "
-              + std::to_string(process_start_time(pid)) + " "
-              + std::to_string(port) + "\n";
+    + std::to_string(process_start_time(pid)) + " " + std::to_string(port)
+    + "\n";
   (void) !::write(fd, text.data(), text.size());
   ::close(fd);
 }
@@ -149,10 +149,9 @@ caf::expected<container_info> do_start(self_ptr self,
   q.memory_mb = st.ctx->cfg.containers.memory_mb;
   q.cpus = st.ctx->cfg.containers.cpus;
   q.pids = st.ctx->cfg.containers.pids;
-  c.cgroup = prepare_cgroup("/sys/fs/cgroup",
-                            st.ctx->cfg.containers.cgroup_prefix
-                              + std::to_string(spec.user_id),
-                            q);
+  c.cgroup = prepare_cgroup(
+    "/sys/fs/cgroup",
+    st.ctx->cfg.containers.cgroup_prefix + std::to_string(spec.user_id), q);
   c.oom_base = oom_kill_count(c.cgroup);
   note_unsupported(st.ctx->cfg, c.cgroup);
   int log_fd = ::openat(dir.get(), "gateway.log",
@@ -192,8 +191,8 @@ caf::expected<container_info> do_start(self_ptr self,
   c.last_error.clear();
   ++st.starts;
   if (!watch(self, c))
-    log->warn("event=pidfd_failed user={} pid={} error={}", spec.user_id,
-              c.pid, log_value(std::strerror(errno)));
+    log->warn("event=pidfd_failed user={} pid={} error={}", spec.user_id, c.pid,
+              log_value(std::strerror(errno)));
   write_pid_file(dir.get(), c.pid, spec.port);
   log->info("event=process_started user={} pid={} port={} quota={}{}",
             spec.user_id, c.pid, spec.port, log_value(c.cgroup.applied),
@@ -223,7 +222,7 @@ void on_exit(self_ptr self, int64_t user, uint64_t gen) {
       // "killed by signal 9 (SIGKILL)"; strsignal alone reads "Killed".
       auto abbrev = ::sigabbrev_np(sig);
       detail = "killed by signal " + std::to_string(sig)
-               + (abbrev ? std::string{" (SIG"} + abbrev + ")" : "");
+        + (abbrev ? std::string{" (SIG"} + abbrev + ")" : "");
     }
   } else {
     detail = "adopted process ended";
@@ -324,14 +323,13 @@ std::vector<container_info> adopt_leftovers(self_ptr self) {
     c.state = process_state::running;
     quota_request q{st.ctx->cfg.containers.memory_mb,
                     st.ctx->cfg.containers.cpus, st.ctx->cfg.containers.pids};
-    c.cgroup = prepare_cgroup("/sys/fs/cgroup",
-                              st.ctx->cfg.containers.cgroup_prefix
-                                + std::to_string(*id),
-                              q);
+    c.cgroup = prepare_cgroup(
+      "/sys/fs/cgroup",
+      st.ctx->cfg.containers.cgroup_prefix + std::to_string(*id), q);
     c.oom_base = oom_kill_count(c.cgroup);
     watch(self, c);
-    logger("provisioner")->info("event=process_found user={} pid={} port={}",
-                                *id, pid, port);
+    logger("provisioner")
+      ->info("event=process_found user={} pid={} port={}", *id, pid, port);
     result.push_back(info_of(c));
   }
   ::closedir(dir);
@@ -373,7 +371,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
   self->state.program = gateway_program(ctx->cfg);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.orderly = msg.reason == caf::exit_reason::user_shutdown
-                          || msg.reason == caf::exit_reason::normal;
+      || msg.reason == caf::exit_reason::normal;
     if (!self->state.orderly)
       logger("provisioner")
         ->warn("event=backend_exit reason={} gateways=kept_for_adoption",
@@ -383,14 +381,13 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
   if (::access(self->state.program.c_str(), X_OK) != 0)
     logger("provisioner")
       ->error("event=gateway_program_missing program={} error={}",
-              log_value(self->state.program),
-              log_value(std::strerror(errno)));
+              log_value(self->state.program), log_value(std::strerror(errno)));
   return {
-    [self](start_atom, const container_spec& spec)
-      -> caf::result<container_info> {
+    [self](start_atom,
+           const container_spec& spec) -> caf::result<container_info> {
       auto i = self->state.children.find(spec.user_id);
-      if (i != self->state.children.end() && i->second.state == process_state::running
-          && !i->second.stopping) {
+      if (i != self->state.children.end()
+          && i->second.state == process_state::running && !i->second.stopping) {
         i->second.spec.token = spec.token;
         return info_of(i->second);
       }
@@ -408,7 +405,8 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
     },
     [self](stop_atom, int64_t user) -> caf::result<bool> {
       auto i = self->state.children.find(user);
-      if (i == self->state.children.end() || i->second.state != process_state::running)
+      if (i == self->state.children.end()
+          || i->second.state != process_state::running)
         return true;
       auto rp = self->make_response_promise<bool>();
       i->second.stop_waiters.push_back(rp);
@@ -458,8 +456,9 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
       auto result = adopt_leftovers(self);
       for (auto& [id, c] : self->state.children)
         if (c.state == process_state::running
-            && std::none_of(result.begin(), result.end(),
-                            [id = id](auto& x) { return x.user_id == id; }))
+            && std::none_of(result.begin(), result.end(), [id = id](auto& x) {
+                 return x.user_id == id;
+               }))
           result.push_back(info_of(c));
       return result;
     },
@@ -495,8 +494,8 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
       json_writer w;
       w.begin_object().field("program", st.program);
       w.field("cgroup_version", cgroup_version());
-      w.field("starts", st.starts).field("unexpected_exits",
-                                         st.unexpected_exits);
+      w.field("starts", st.starts)
+        .field("unexpected_exits", st.unexpected_exits);
       w.key("children").begin_array();
       for (auto& [id, c] : st.children) {
         w.begin_object().field("user", id).field("state", to_string(c.state));

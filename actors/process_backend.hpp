@@ -9,8 +9,8 @@
 
 #include <caf/typed_response_promise.hpp>
 
-#include "messages/backend.hpp"
 #include "containers/cgroups.hpp"
+#include "messages/backend.hpp"
 
 namespace zaki {
 
@@ -28,12 +28,9 @@ enum class process_state : uint8_t {
 /// Returns the state's name.
 inline const char* to_string(process_state x) {
   switch (x) {
-    case process_state::missing:
-      return "missing";
-    case process_state::running:
-      return "running";
-    case process_state::exited:
-      return "exited";
+    case process_state::missing: return "missing";
+    case process_state::running: return "running";
+    case process_state::exited: return "exited";
   }
   return "unknown";
 }

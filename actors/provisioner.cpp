@@ -4,19 +4,19 @@
 
 #include <caf/all.hpp>
 
+#include "actors/docker_backend.hpp"
 #include "actors/health_supervisor.hpp"
 #include "actors/off_thread.hpp"
-#include "actors/status_collector.hpp"
-#include "messages/errors.hpp"
-#include "actors/docker_backend.hpp"
-#include "containers/ports.hpp"
 #include "actors/process_backend.hpp"
-#include "runtime/logging.hpp"
+#include "actors/status_collector.hpp"
+#include "containers/ports.hpp"
 #include "json/writer.hpp"
-#include "storage/user_paths.hpp"
-#include "storage/database.hpp"
-#include "storage/users_file.hpp"
+#include "messages/errors.hpp"
 #include "messages/peer.hpp"
+#include "runtime/logging.hpp"
+#include "storage/database.hpp"
+#include "storage/user_paths.hpp"
+#include "storage/users_file.hpp"
 
 namespace zaki {
 
@@ -60,8 +60,8 @@ container_spec spec_of(const context_ptr& ctx, const user_record& rec) {
 }
 
 std::string now_iso8601() {
-  auto t = std::chrono::system_clock::to_time_t(
-    std::chrono::system_clock::now());
+  auto t
+    = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm parts{};
   gmtime_r(&t, &parts);
   char buf[32];
@@ -114,8 +114,9 @@ void launch_failed(self_ptr self, int64_t user, const caf::error& err) {
   if (i != st.users.end()) {
     auto& e = i->second;
     e.last_error = self->system().render(err);
-    logger("provisioner")->error("event=start_failed user={} error={}", user,
-                                 log_value(e.last_error, 300));
+    logger("provisioner")
+      ->error("event=start_failed user={} error={}", user,
+              log_value(e.last_error, 300));
     // A failed backend call leaves nothing running; a failed startup
     // probe is the health supervisor's to retry (it reported restarting).
     if (e.state == container_phase::starting
@@ -137,28 +138,35 @@ void launch(self_ptr self, int64_t user, bool fresh) {
       e.state = container_phase::stopped;
       fail_waiters(e, err);
       e.last_error = self->system().render(err);
-      logger("provisioner")->error("event=provision_failed user={} error={}",
-                                   user, log_value(e.last_error));
+      logger("provisioner")
+        ->error("event=provision_failed user={} error={}", user,
+                log_value(e.last_error));
       return launch_done(self);
     }
-    logger("provisioner")->info("event=provisioning user={} port={} "
-                                "container={}",
-                                user, e.record.port, e.record.container);
+    logger("provisioner")
+      ->info("event=provisioning user={} port={} "
+             "container={}",
+             user, e.record.port, e.record.container);
   }
   e.state = container_phase::starting;
   ++e.starts;
   auto spec = spec_of(st.ctx, e.record);
-  self->request(st.backend, st.ctx->cfg.containers.docker_timeout, start_atom_v,
-                spec)
+  self
+    ->request(st.backend, st.ctx->cfg.containers.docker_timeout, start_atom_v,
+              spec)
     .then(
       [self, user, fresh](container_info& info) {
         auto i = self->state.users.find(user);
         if (i == self->state.users.end())
           return launch_done(self);
         i->second.info = std::move(info);
-        watch_startup(self, user, fresh, [self](bool) { launch_done(self); });
+        watch_startup(self, user, fresh, [self](bool) {
+          launch_done(self);
+        });
       },
-      [self, user](caf::error& err) { launch_failed(self, user, err); });
+      [self, user](caf::error& err) {
+        launch_failed(self, user, err);
+      });
 }
 
 void start_next_queued(self_ptr self) {
@@ -181,8 +189,8 @@ void begin_start(self_ptr self, int64_t user, bool fresh) {
                           std::to_string(c.max_containers)
                             + " containers are running (containers."
                               "max-containers)");
-    logger("provisioner")->warn("event=capacity_exhausted user={} max={}",
-                                user, c.max_containers);
+    logger("provisioner")
+      ->warn("event=capacity_exhausted user={} max={}", user, c.max_containers);
     fail_waiters(e, err);
     return;
   }
@@ -205,15 +213,18 @@ void watch_startup(self_ptr self, int64_t user, bool fresh,
   }
   auto timeout = st.ctx->cfg.health.startup_grace + std::chrono::seconds(10);
   self
-    ->request(health, timeout, watch_atom_v, user, e.record.host,
-              e.record.port, fresh)
-    .then([then](bool) { then(true); },
-          [self, user, then](caf::error& err) {
-            auto i = self->state.users.find(user);
-            if (i != self->state.users.end())
-              i->second.last_error = self->system().render(err);
-            then(false);
-          });
+    ->request(health, timeout, watch_atom_v, user, e.record.host, e.record.port,
+              fresh)
+    .then(
+      [then](bool) {
+        then(true);
+      },
+      [self, user, then](caf::error& err) {
+        auto i = self->state.users.find(user);
+        if (i != self->state.users.end())
+          i->second.last_error = self->system().render(err);
+        then(false);
+      });
 }
 
 void persist_then_deliver(self_ptr self, int64_t user) {
@@ -235,8 +246,8 @@ void persist_then_deliver(self_ptr self, int64_t user) {
         auto& e = self->state.users[user];
         e.persisted = ok;
         if (!ok)
-          logger("provisioner")->error("event=users_json_not_written user={}",
-                                       user);
+          logger("provisioner")
+            ->error("event=users_json_not_written user={}", user);
         else
           ++self->state.provisioned_total;
         if (e.state == container_phase::running)
@@ -244,10 +255,10 @@ void persist_then_deliver(self_ptr self, int64_t user) {
       },
       [self, user](caf::error& err) {
         auto& e = self->state.users[user];
-        logger("provisioner")->error("event=users_json_not_written user={} "
-                                     "error={}",
-                                     user,
-                                     log_value(self->system().render(err)));
+        logger("provisioner")
+          ->error("event=users_json_not_written user={} "
+                  "error={}",
+                  user, log_value(self->system().render(err)));
         if (e.state == container_phase::running)
           deliver_waiters(e);
       });
@@ -272,16 +283,14 @@ void on_state(self_ptr self, int64_t user, container_phase reported) {
     case container_phase::failed:
       e.state = container_phase::failed;
       e.failed_at = steady_clock::now();
-      fail_waiters(e, make_error(errc::container_failed,
-                                 "restarted too often; " + e.last_error));
+      fail_waiters(e,
+                   make_error(errc::container_failed,
+                              "restarted too often; " + e.last_error));
       break;
     case container_phase::starting:
     case container_phase::restarting:
-    case container_phase::not_ready:
-      e.state = reported;
-      break;
-    default:
-      break;
+    case container_phase::not_ready: e.state = reported; break;
+    default: break;
   }
 }
 
@@ -326,9 +335,11 @@ void stop_container(self_ptr self, int64_t user,
   e.state = container_phase::stopping;
   if (auto health = peer<health_actor>(self))
     self->send(health, unwatch_atom_v, user);
-  self->request(st.backend, st.ctx->cfg.containers.stop_timeout
-                              + st.ctx->cfg.containers.docker_timeout,
-                stop_atom_v, user)
+  self
+    ->request(st.backend,
+              st.ctx->cfg.containers.stop_timeout
+                + st.ctx->cfg.containers.docker_timeout,
+              stop_atom_v, user)
     .then(
       [self, user, then](bool ok) {
         auto& e = self->state.users[user];
@@ -366,9 +377,11 @@ caf::result<bool> restart(self_ptr self, int64_t user, bool fresh) {
   }
   e.state = container_phase::restarting;
   auto spec = spec_of(st.ctx, e.record);
-  self->request(st.backend, st.ctx->cfg.containers.stop_timeout
-                              + st.ctx->cfg.containers.docker_timeout,
-                restart_atom_v, spec)
+  self
+    ->request(st.backend,
+              st.ctx->cfg.containers.stop_timeout
+                + st.ctx->cfg.containers.docker_timeout,
+              restart_atom_v, spec)
     .then(
       [self, user, fresh, rp](container_info& info) mutable {
         self->state.users[user].info = std::move(info);
@@ -398,20 +411,21 @@ void adopt(self_ptr self) {
         for (auto& info : found) {
           auto i = st.users.find(info.user_id);
           bool known = i != st.users.end() && i->second.record.port != 0
-                       && i->second.record.port == info.port;
+            && i->second.record.port == info.port;
           if (!known) {
             log->warn("event=orphan_removed user={} container={} port={}",
                       info.user_id, info.name, info.port);
-            self->request(st.backend, st.ctx->cfg.containers.docker_timeout,
-                          remove_atom_v, info.user_id)
+            self
+              ->request(st.backend, st.ctx->cfg.containers.docker_timeout,
+                        remove_atom_v, info.user_id)
               .then([](bool) {}, [](caf::error&) {});
             continue;
           }
           if (info.state != "running")
             continue;
           auto& e = i->second;
-          log->info("event=adopted user={} container={} port={}",
-                    info.user_id, info.name, info.port);
+          log->info("event=adopted user={} container={} port={}", info.user_id,
+                    info.name, info.port);
           e.info = info;
           e.state = container_phase::starting;
           e.last_ensure = steady_clock::now();
@@ -445,8 +459,13 @@ void forget_user(self_ptr self, int64_t user,
     return;
   }
   self->request(store, std::chrono::seconds(10), remove_atom_v, user)
-    .then([rp](bool) mutable { rp.deliver(true); },
-          [rp](caf::error&) mutable { rp.deliver(true); });
+    .then(
+      [rp](bool) mutable {
+        rp.deliver(true);
+      },
+      [rp](caf::error&) mutable {
+        rp.deliver(true);
+      });
 }
 
 status_node status_of(self_ptr self) {
@@ -475,9 +494,10 @@ status_node status_of(self_ptr self) {
     w.field("starts", uint64_t{e.starts});
     w.field("waiting", uint64_t{e.waiters.size()});
     if (e.last_ensure.time_since_epoch().count() != 0)
-      w.field("idle_s", int64_t{std::chrono::duration_cast<std::chrono::seconds>(
-                                  now - e.last_ensure)
-                                  .count()});
+      w.field("idle_s",
+              int64_t{std::chrono::duration_cast<std::chrono::seconds>(
+                        now - e.last_ensure)
+                        .count()});
     w.field("quota", e.info.quota);
     w.field("quota_not_applied", e.info.not_applied);
     if (!e.last_error.empty())
@@ -504,10 +524,11 @@ caf::result<user_record> lookup_static(self_ptr self, int64_t user) {
         if (found.found)
           rp.deliver(std::move(found.record));
         else
-          rp.deliver(make_error(errc::not_provisioned,
-                                "not in users.json"));
+          rp.deliver(make_error(errc::not_provisioned, "not in users.json"));
       },
-      [rp](caf::error& err) mutable { rp.deliver(err); });
+      [rp](caf::error& err) mutable {
+        rp.deliver(err);
+      });
   return rp;
 }
 
@@ -522,9 +543,11 @@ caf::result<bool> remove_user(self_ptr self, int64_t user) {
   auto& e = st.users[user];
   e.state = container_phase::removing;
   fail_waiters(e, make_error(errc::not_provisioned, "user removed"));
-  self->request(st.backend, st.ctx->cfg.containers.stop_timeout
-                              + st.ctx->cfg.containers.docker_timeout,
-                remove_atom_v, user)
+  self
+    ->request(st.backend,
+              st.ctx->cfg.containers.stop_timeout
+                + st.ctx->cfg.containers.docker_timeout,
+              remove_atom_v, user)
     .then(
       [self, user, rp](bool) mutable {
         auto& st = self->state;
@@ -536,10 +559,17 @@ caf::result<bool> remove_user(self_ptr self, int64_t user) {
         // on a thread of its own: a large dir takes a while.
         auto root = st.ctx->cfg.store.data_root;
         off_thread(
-          self, [root, user] { return remove_user_data(root, user); },
-          [self, user, rp](bool) mutable { forget_user(self, user, rp); });
+          self,
+          [root, user] {
+            return remove_user_data(root, user);
+          },
+          [self, user, rp](bool) mutable {
+            forget_user(self, user, rp);
+          });
       },
-      [rp](caf::error& err) mutable { rp.deliver(err); });
+      [rp](caf::error& err) mutable {
+        rp.deliver(err);
+      });
   return rp;
 }
 
@@ -558,8 +588,8 @@ void stop_idle(self_ptr self) {
     ++st.idle_stops;
     stop_container(self, id, [](bool) {});
   }
-  self->delayed_send(self, st.ctx->cfg.containers.idle_check,
-                     internal_atom_v, idle_check_atom_v);
+  self->delayed_send(self, st.ctx->cfg.containers.idle_check, internal_atom_v,
+                     idle_check_atom_v);
 }
 
 caf::typed_response_promise<status_node> tree_status(self_ptr self) {
@@ -603,8 +633,9 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
     // crash. (Without this, dropping our handle makes it "unreachable".)
     self->attach_functor([backend = st.backend](const caf::error& reason) {
       bool orderly = !reason || reason == caf::exit_reason::user_shutdown;
-      caf::anon_send_exit(backend, orderly ? caf::exit_reason::user_shutdown
-                                           : caf::exit_reason::unknown);
+      caf::anon_send_exit(backend,
+                          orderly ? caf::exit_reason::user_shutdown
+                                  : caf::exit_reason::unknown);
     });
     self->send(self, internal_atom_v, adopt_atom_v);
     self->delayed_send(self, ctx->cfg.containers.idle_check, internal_atom_v,
@@ -633,24 +664,33 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
       if (!st.backend || i == st.users.end() || i->second.record.port == 0)
         return false;
       auto rp = self->make_response_promise<bool>();
-      stop_container(self, user, [rp](bool ok) mutable { rp.deliver(ok); });
+      stop_container(self, user, [rp](bool ok) mutable {
+        rp.deliver(ok);
+      });
       return rp;
     },
-    [self](remove_atom, int64_t user) { return remove_user(self, user); },
+    [self](remove_atom, int64_t user) {
+      return remove_user(self, user);
+    },
     [self](container_atom, int64_t user, const std::string& state) {
       if (auto phase = parse_container_phase(state))
         on_state(self, user, *phase);
     },
-    [self](internal_atom, idle_check_atom) { stop_idle(self); },
-    [self](internal_atom, adopt_atom) { adopt(self); },
-    [self](status_atom) { return tree_status(self); },
+    [self](internal_atom, idle_check_atom) {
+      stop_idle(self);
+    },
+    [self](internal_atom, adopt_atom) {
+      adopt(self);
+    },
+    [self](status_atom) {
+      return tree_status(self);
+    },
   };
 }
 
 std::vector<child_spec> container_children(const context_ptr& ctx) {
   std::vector<child_spec> result;
-  result.push_back({"health_supervisor", names::health,
-                    [ctx](root_self self) {
+  result.push_back({"health_supervisor", names::health, [ctx](root_self self) {
                       return caf::actor_cast<caf::actor>(
                         self->spawn<caf::linked>(health_supervisor, ctx));
                     }});
@@ -668,8 +708,8 @@ std::vector<child_spec> container_children(const context_ptr& ctx) {
                                               ctx->cfg.store.data_root),
                                 err);
          if (!err.empty())
-           logger("provisioner")->error("event=users_unreadable error={}",
-                                        log_value(err));
+           logger("provisioner")
+             ->error("event=users_unreadable error={}", log_value(err));
        }
        return caf::actor_cast<caf::actor>(
          self->spawn<caf::linked>(provisioner, ctx, std::move(known)));

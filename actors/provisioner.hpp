@@ -12,8 +12,8 @@
 #include "containers/container_phase.hpp"
 #include "containers/port_allocator.hpp"
 #include "containers/provisioning_queue.hpp"
-#include "messages/interfaces.hpp"
 #include "messages/backend.hpp"
+#include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
 
 namespace zaki {

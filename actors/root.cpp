@@ -9,9 +9,9 @@
 #include "actors/supervision.hpp"
 #include "actors/telegram.hpp"
 #include "actors/user_supervisor.hpp"
+#include "messages/peer.hpp"
 #include "runtime/logging.hpp"
 #include "storage/user_registry.hpp"
-#include "messages/peer.hpp"
 
 namespace zaki {
 
@@ -40,8 +40,13 @@ void confirm_and_stop(root_self self, int64_t offset) {
   if (!poller || offset <= 0)
     return stop_everything(self);
   self->request(poller, std::chrono::seconds(15), confirm_atom_v, offset)
-    .then([self](bool) { stop_everything(self); },
-          [self](caf::error&) { stop_everything(self); });
+    .then(
+      [self](bool) {
+        stop_everything(self);
+      },
+      [self](caf::error&) {
+        stop_everything(self);
+      });
 }
 
 /// Confirms the poller's offset as it is now: after a drain, it covers
@@ -53,8 +58,13 @@ void confirm_current_offset(root_self self, int64_t fallback) {
   if (!poller)
     return confirm_and_stop(self, fallback);
   self->request(poller, std::chrono::seconds(5), stop_atom_v)
-    .then([self](int64_t offset) { confirm_and_stop(self, offset); },
-          [self, fallback](caf::error&) { confirm_and_stop(self, fallback); });
+    .then(
+      [self](int64_t offset) {
+        confirm_and_stop(self, offset);
+      },
+      [self, fallback](caf::error&) {
+        confirm_and_stop(self, fallback);
+      });
 }
 
 void drain_and_confirm(root_self self, int64_t offset) {
@@ -75,7 +85,9 @@ void drain_and_confirm(root_self self, int64_t offset) {
                              lowest_unfinished);
         confirm_and_stop(self, lowest_unfinished);
       },
-      [self, offset](caf::error&) { confirm_and_stop(self, offset); });
+      [self, offset](caf::error&) {
+        confirm_and_stop(self, offset);
+      });
 }
 
 /// A child failed (or stopped: the root's children are permanent):
@@ -92,13 +104,11 @@ void on_child_exit(root_self self, size_t index, const caf::error& reason) {
   auto d = st.governor.on_failure(self->clock().now());
   if (!d.restart) {
     auto& policy = st.governor.policy();
-    log->critical("event=root_failed child={} reason={} message=\"too many "
-                  "restarts (more than {} in {} s)\"",
-                  name, log_value(self->system().render(reason)),
-                  policy.max_restarts,
-                  std::chrono::duration_cast<std::chrono::seconds>(
-                    policy.window)
-                    .count());
+    log->critical(
+      "event=root_failed child={} reason={} message=\"too many "
+      "restarts (more than {} in {} s)\"",
+      name, log_value(self->system().render(reason)), policy.max_restarts,
+      std::chrono::duration_cast<std::chrono::seconds>(policy.window).count());
     st.ctx->exit_code = 3;
     self->quit(reason);
     return;
@@ -132,17 +142,22 @@ root_actor::behavior_type root(root_self self, context_ptr ctx,
       if (st.shutting_down)
         return;
       st.shutting_down = true;
-      logger("main")->info("event=shutdown_started grace_ms={}",
-                           std::chrono::duration_cast<
-                             std::chrono::milliseconds>(
-                             st.ctx->cfg.shutdown.grace)
-                             .count());
+      logger("main")->info(
+        "event=shutdown_started grace_ms={}",
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+          st.ctx->cfg.shutdown.grace)
+          .count());
       auto poller = peer<poller_actor>(self);
       if (!poller)
         return drain_and_confirm(self, 0);
       self->request(poller, std::chrono::seconds(5), stop_atom_v)
-        .then([self](int64_t offset) { drain_and_confirm(self, offset); },
-              [self](caf::error&) { drain_and_confirm(self, 0); });
+        .then(
+          [self](int64_t offset) {
+            drain_and_confirm(self, offset);
+          },
+          [self](caf::error&) {
+            drain_and_confirm(self, 0);
+          });
     },
     [self](internal_atom, restart_atom, const std::string& name) {
       auto& st = self->state;
@@ -197,11 +212,11 @@ std::vector<child_spec> core_children(const context_ptr& ctx,
                       return caf::actor_cast<caf::actor>(
                         self->spawn<caf::linked>(access, ctx));
                     }});
-  result.push_back({"user_supervisor", names::user_supervisor,
-                    [ctx](root_self self) {
-                      return caf::actor_cast<caf::actor>(
-                        self->spawn<caf::linked>(user_supervisor, ctx));
-                    }});
+  result.push_back(
+    {"user_supervisor", names::user_supervisor, [ctx](root_self self) {
+       return caf::actor_cast<caf::actor>(
+         self->spawn<caf::linked>(user_supervisor, ctx));
+     }});
   result.push_back({"poller", names::poller, [ctx](root_self self) {
                       return caf::actor_cast<caf::actor>(
                         self->spawn<caf::linked>(poller, ctx));

@@ -121,8 +121,7 @@ void flush_usage(self_ptr self) {
           p.completion_tokens += u.completion_tokens;
         }
         arm_flush(self, usage_retry_delay);
-      } else if (!st.pending_usage.empty()
-                 || !st.pending_transcripts.empty()) {
+      } else if (!st.pending_usage.empty() || !st.pending_transcripts.empty()) {
         arm_flush(self, usage_flush_delay);
       }
     });
@@ -174,8 +173,8 @@ caf::result<uint64_t> import_file(self_ptr self, std::string path,
       st.users = out.second;
       ++st.reloads;
       log->info("event={} file={} imported={} users={}",
-                reload ? "reloaded" : "imported", log_value(path),
-                rep.imported, st.users);
+                reload ? "reloaded" : "imported", log_value(path), rep.imported,
+                st.users);
       rp.deliver(reload ? st.users : rep.imported);
     });
   return rp;
@@ -225,8 +224,9 @@ store_state::~store_state() {
   });
 }
 
-store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 context_ptr ctx, user_registry initial) {
+store_actor::behavior_type
+store(store_actor::stateful_pointer<store_state> self, context_ptr ctx,
+      user_registry initial) {
   auto& st = self->state;
   st.ctx = ctx;
   st.db_path = database_path(ctx->cfg.store.database, ctx->cfg.store.data_root);
@@ -525,16 +525,18 @@ store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self
     [self](internal_atom, done_atom, const store_reply_ptr& reply) {
       reply->fn();
     },
-    [self](internal_atom, flush_usage_atom) { flush_usage(self); },
+    [self](internal_atom, flush_usage_atom) {
+      flush_usage(self);
+    },
     [self](status_atom) {
       status_node node;
       node.name = "store";
       node.id = self->id();
       auto& st = self->state;
       node.state = st.last_error.empty() && st.db_error.empty()
-                       && st.open_error.empty()
-                     ? "running"
-                     : "degraded";
+          && st.open_error.empty()
+        ? "running"
+        : "degraded";
       node.mailbox_size = self->mailbox().size();
       node.detail_json = status_detail(self);
       return node;

@@ -45,15 +45,16 @@ struct store_state {
   uint64_t writes = 0;
   uint64_t write_failures = 0;
 
-  /// Writes the usage and transcripts not yet committed, then lets the worker finish its
-  /// queue (the worker's destructor joins it).
+  /// Writes the usage and transcripts not yet committed, then lets the worker
+  /// finish its queue (the worker's destructor joins it).
   ~store_state();
 };
 
 /// Spawns the store on `{store.database}` (default `{data_root}/zaki.db`).
 /// The users of `initial` (tests, demo) are written to the database first;
 /// the service imports users.json before it starts (see app/run).
-store_actor::behavior_type store(store_actor::stateful_pointer<store_state> self,
-                                 context_ptr ctx, user_registry initial);
+store_actor::behavior_type
+store(store_actor::stateful_pointer<store_state> self, context_ptr ctx,
+      user_registry initial);
 
 } // namespace zaki

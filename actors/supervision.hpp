@@ -22,7 +22,7 @@ restart_policy health_restart_policy(const settings& s);
 /// Returns whether a child ended in order (no restart, no crash report).
 inline bool orderly_exit(const caf::error& reason) {
   return reason == caf::exit_reason::normal
-         || reason == caf::exit_reason::user_shutdown;
+    || reason == caf::exit_reason::user_shutdown;
 }
 
 /// Installs the exit handler the supervisors share. The exit of a child

@@ -4,14 +4,14 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/actor_io.hpp"
-#include "supervision/backoff.hpp"
 #include "json/writer.hpp"
+#include "runtime/actor_io.hpp"
 #include "runtime/logging.hpp"
-#include "telegram/split.hpp"
+#include "runtime/metrics.hpp"
+#include "supervision/backoff.hpp"
 #include "telegram/codec.hpp"
 #include "telegram/markdown.hpp"
-#include "runtime/metrics.hpp"
+#include "telegram/split.hpp"
 
 namespace zaki {
 
@@ -57,7 +57,8 @@ void arm_tick(self_ptr self, clock_type::time_point due) {
   if (st.tick_due > now && st.tick_due <= due)
     return; // an earlier tick is armed already
   st.tick_due = due;
-  auto delay = std::max(due - now, clock_type::duration{std::chrono::milliseconds(1)});
+  auto delay = std::max(due - now,
+                        clock_type::duration{std::chrono::milliseconds(1)});
   self->delayed_send(self, delay, internal_atom_v, tick_atom_v);
 }
 
@@ -114,15 +115,15 @@ telegram_chat& chat_of(self_ptr self, int64_t chat_id) {
   if (i == st.chats.end()) {
     auto& cfg = st.ctx->cfg.telegram;
     i = st.chats
-          .emplace(chat_id,
-                   telegram_chat{{},
-                                 token_bucket{cfg.chat_rate,
-                                              static_cast<double>(
-                                                cfg.chat_burst),
-                                              clock_type::now()},
-                                 {},
-                                 false,
-                                 false})
+          .emplace(
+            chat_id,
+            telegram_chat{{},
+                          token_bucket{cfg.chat_rate,
+                                       static_cast<double>(cfg.chat_burst),
+                                       clock_type::now()},
+                          {},
+                          false,
+                          false})
           .first;
   }
   return i->second;
@@ -132,7 +133,7 @@ telegram_chat& chat_of(self_ptr self, int64_t chat_id) {
 /// again, so a new entry would behave exactly the same.
 bool forgettable(telegram_chat& chat, clock_type::time_point now) {
   return chat.queue.empty() && !chat.in_flight && !chat.ready
-         && chat.blocked_until <= now && chat.bucket.full(now);
+    && chat.blocked_until <= now && chat.bucket.full(now);
 }
 
 /// Idle chats stay until `chat_sweep_at` are known, then all forgettable
@@ -160,8 +161,9 @@ void fail_group(self_ptr self, telegram_op& op, const std::string& why) {
     op.group->promise.deliver(make_send_error(why));
     // Later chunks of the same reply are pointless without this one.
     if (auto i = st.chats.find(op.chat_id); i != st.chats.end()) {
-      i->second.queue.remove_if(
-        [&](const telegram_op& x) { return x.group == op.group; });
+      i->second.queue.remove_if([&](const telegram_op& x) {
+        return x.group == op.group;
+      });
     }
   }
   if (op.has_bool_promise)
@@ -195,11 +197,12 @@ void report_long_wait(self_ptr self, telegram_op& op,
   ++st.held_long;
   using std::chrono::duration_cast;
   using std::chrono::seconds;
-  logger("telegram")->warn(
-    "event=reply_held_long method={} chat={} held_s={} max_wait_s={} "
-    "action=kept_queued request_id={}",
-    op.method, op.chat_id, duration_cast<seconds>(until - op.queued_at).count(),
-    duration_cast<seconds>(max_wait).count(), op.request_id);
+  logger("telegram")
+    ->warn("event=reply_held_long method={} chat={} held_s={} max_wait_s={} "
+           "action=kept_queued request_id={}",
+           op.method, op.chat_id,
+           duration_cast<seconds>(until - op.queued_at).count(),
+           duration_cast<seconds>(max_wait).count(), op.request_id);
 }
 
 /// Handles a finished call; returns true when the op goes back to the head
@@ -243,11 +246,9 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
               "detail={}",
               op.chat_id, op.request_id, log_value(api.description));
     op.body = op.edit_message_id != 0
-                ? encode_edit_message_text(op.chat_id, op.edit_message_id,
-                                           op.plain_fallback, "",
-                                           op.reply_markup)
-                : encode_send_message(op.chat_id, op.plain_fallback, "",
-                                      op.reply_markup);
+      ? encode_edit_message_text(op.chat_id, op.edit_message_id,
+                                 op.plain_fallback, "", op.reply_markup)
+      : encode_send_message(op.chat_id, op.plain_fallback, "", op.reply_markup);
     op.plain_fallback.clear();
     return true;
   }
@@ -259,9 +260,8 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
   bool transient = res.status == 0 || res.status >= 500;
   if (transient && op.attempts + 1 < cfg.max_send_attempts) {
     ++st.retries;
-    auto delay = with_jitter(exponential_delay(std::chrono::milliseconds(500),
-                                               std::chrono::seconds(30),
-                                               op.attempts++));
+    auto delay = with_jitter(exponential_delay(
+      std::chrono::milliseconds(500), std::chrono::seconds(30), op.attempts++));
     log->warn("event=send_retry method={} chat={} status={} error={} "
               "attempt={} delay_ms={} request_id={}",
               op.method, op.chat_id, res.status, log_value(res.error),
@@ -270,9 +270,9 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
       chat_of(self, op.chat_id).blocked_until = clock_type::now() + delay;
     return true;
   }
-  auto why = res.status == 0 ? res.error
-                             : std::to_string(res.status) + " "
-                                 + api.description;
+  auto why = res.status == 0
+    ? res.error
+    : std::to_string(res.status) + " " + api.description;
   if (res.status == 401)
     log->error("event=send_failed method={} reason=\"the bot token was "
                "rejected (401 Unauthorized)\" request_id={}",
@@ -280,7 +280,8 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
   else
     log->error("event=send_failed method={} chat={} status={} error={} "
                "request_id={}",
-               op.method, op.chat_id, res.status, log_value(why), op.request_id);
+               op.method, op.chat_id, res.status, log_value(why),
+               op.request_id);
   fail_group(self, op, why);
   return false;
 }
@@ -328,8 +329,9 @@ void forget_orphan_streams(self_ptr self) {
   for (auto i = st.streams.begin(); i != st.streams.end();) {
     if (now - i->second.last_update > std::chrono::minutes(30)
         && !i->second.edit.in_flight()) {
-      logger("telegram")->warn("event=stream_orphaned chat={} request_id={}",
-                               i->second.chat_id, i->second.request_id);
+      logger("telegram")
+        ->warn("event=stream_orphaned chat={} request_id={}", i->second.chat_id,
+               i->second.request_id);
       tell_first_shown(i->second, 0);
       i = st.streams.erase(i);
     } else {
@@ -358,7 +360,7 @@ telegram_stream& stream_of(self_ptr self, const stream_update& up) {
     // Drafts exist in private chats only (positive ids); a chat where they
     // failed once streams by edits.
     i->second.draft = cfg.mode == "draft" && up.chat_id > 0
-                      && st.no_draft_chats.count(up.chat_id) == 0;
+      && st.no_draft_chats.count(up.chat_id) == 0;
     // Non-zero and within 31 bits (any JSON reader takes it).
     auto h = std::hash<std::string>{}(up.request_id);
     i->second.draft_id = (h & 0x7fffffff) | 1;
@@ -466,8 +468,7 @@ void drive(self_ptr self, const std::string& key) {
       pump(self);
       return;
     case kind::send_preview:
-    case kind::edit_preview:
-      break;
+    case kind::edit_preview: break;
   }
   telegram_op op;
   op.chat_id = s.chat_id;
@@ -531,10 +532,10 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
   if (draft && !res.ok() && res.status != 429) {
     // Not available here (a group, an older Bot API): this chat streams by
     // edits from now on, starting over with a preview message.
-    logger("telegram")->warn("event=draft_refused chat={} status={} "
-                             "detail={} action=edit request_id={}",
-                             op.chat_id, res.status,
-                             log_value(api.description), op.request_id);
+    logger("telegram")
+      ->warn("event=draft_refused chat={} status={} "
+             "detail={} action=edit request_id={}",
+             op.chat_id, res.status, log_value(api.description), op.request_id);
     st.no_draft_chats.insert(op.chat_id);
     s.draft = false;
     auto opts = s.edit.options_used();
@@ -549,10 +550,10 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
     // A draft has no message id; any non-zero value keeps the loop going.
     auto id = draft ? int64_t{-1} : decode_sent_message_id(res.body);
     s.edit.on_success(now, first ? id : 0);
-    logger("telegram")->debug("event=preview_report first={} id={} "
-                              "reporter={} request_id={}",
-                              first, id, static_cast<bool>(s.reporter),
-                              s.request_id);
+    logger("telegram")
+      ->debug("event=preview_report first={} id={} "
+              "reporter={} request_id={}",
+              first, id, static_cast<bool>(s.reporter), s.request_id);
     if (first && id > 0 && s.reporter)
       if (auto hdl = caf::actor_cast<user_actor>(s.reporter))
         caf::anon_send(hdl, stream_atom_v, s.request_id, id);
@@ -560,21 +561,23 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
       tell_first_shown(s, s.edit.message_id());
       first_preview_seconds().observe(
         std::chrono::duration<double>(now - s.started).count());
-      logger("telegram")->debug("event=stream_preview chat={} chars={} "
-                                "request_id={}",
-                                s.chat_id, s.text.size(), s.request_id);
+      logger("telegram")
+        ->debug("event=stream_preview chat={} chars={} "
+                "request_id={}",
+                s.chat_id, s.text.size(), s.request_id);
     }
     // One line per call (at most one a second per stream), not per event.
-    logger("telegram")->debug(
-      "event=stream_shown method={} chat={} shown_bytes={} received_bytes={} "
-      "since_start_ms={} request_id={}",
-      op.method, s.chat_id, s.edit.last_sent().size(), s.text.size(),
-      std::chrono::duration_cast<std::chrono::milliseconds>(now - s.started)
-        .count(),
-      s.request_id);
+    logger("telegram")
+      ->debug(
+        "event=stream_shown method={} chat={} shown_bytes={} received_bytes={} "
+        "since_start_ms={} request_id={}",
+        op.method, s.chat_id, s.edit.last_sent().size(), s.text.size(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - s.started)
+          .count(),
+        s.request_id);
   } else if (res.status == 400
              && api.description.find("message is not modified")
-                  != std::string::npos) {
+               != std::string::npos) {
     s.edit.on_success(now);
   } else if (res.status == 429) {
     ++st.rate_limited;
@@ -584,21 +587,21 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
     c.inc();
     auto retry_after = api.retry_after > 0 ? api.retry_after : res.retry_after;
     auto wait = std::chrono::seconds(std::max(1, retry_after));
-    logger("telegram")->warn("event=rate_limited method={} chat={} "
-                             "retry_after_s={} request_id={}",
-                             op.method, op.chat_id, wait.count(),
-                             op.request_id);
+    logger("telegram")
+      ->warn("event=rate_limited method={} chat={} "
+             "retry_after_s={} request_id={}",
+             op.method, op.chat_id, wait.count(), op.request_id);
     auto& chat = chat_of(self, op.chat_id);
     chat.blocked_until = now + wait;
     chat.bucket.block_until(chat.blocked_until);
     s.edit.on_rate_limited(now, wait);
   } else {
-    logger("telegram")->warn("event=stream_preview_failed method={} chat={} "
-                             "status={} error={} request_id={}",
-                             op.method, op.chat_id, res.status,
-                             log_value(res.status == 0 ? res.error
-                                                       : api.description),
-                             op.request_id);
+    logger("telegram")
+      ->warn("event=stream_preview_failed method={} chat={} "
+             "status={} error={} request_id={}",
+             op.method, op.chat_id, res.status,
+             log_value(res.status == 0 ? res.error : api.description),
+             op.request_id);
     s.edit.on_failure(now);
   }
   drive(self, op.stream_key);
@@ -657,8 +660,8 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
           op.reply_markup = std::move(msg.reply_markup);
         if (chunks.size() == 1)
           op.plain_fallback = std::move(msg.plain_fallback);
-        op.body = encode_send_message(msg.chat_id, chunks[i],
-                                      msg.parse_mode, op.reply_markup,
+        op.body = encode_send_message(msg.chat_id, chunks[i], msg.parse_mode,
+                                      op.reply_markup,
                                       i == 0 ? msg.reply_to : 0);
         op.group = group;
         enqueue_paced(self, std::move(op));
@@ -713,8 +716,7 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       auto rp = self->make_response_promise<bool>();
       telegram_op op;
       op.method = "editMessageText";
-      op.body = encode_edit_message_text(chat_id, message_id, html, "HTML",
-                                         "");
+      op.body = encode_edit_message_text(chat_id, message_id, html, "HTML", "");
       op.bool_promise = rp;
       op.has_bool_promise = true;
       dispatch(self, std::move(op), false);

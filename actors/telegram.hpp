@@ -9,10 +9,10 @@
 
 #include <caf/typed_response_promise.hpp>
 
+#include "http/client.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
 #include "runtime/fifo.hpp"
-#include "http/client.hpp"
 #include "telegram/stream_edit.hpp"
 #include "telegram/token_bucket.hpp"
 

@@ -6,22 +6,22 @@
 
 #include <caf/all.hpp>
 
-#include "messages/peer.hpp"
+#include "access/texts.hpp"
 #include "actors/store_client.hpp"
 #include "actors/user_commands.hpp"
+#include "actors/user_media.hpp"
 #include "actors/user_reply.hpp"
 #include "actors/user_stream.hpp"
-#include "actors/user_media.hpp"
-#include "access/texts.hpp"
-#include "messages/errors.hpp"
-#include "runtime/actor_io.hpp"
-#include "supervision/backoff.hpp"
 #include "gateway/codec.hpp"
 #include "gateway/retry_policy.hpp"
 #include "json/writer.hpp"
 #include "locks/lock_sweep.hpp"
-#include "storage/writable.hpp"
+#include "messages/errors.hpp"
+#include "messages/peer.hpp"
+#include "runtime/actor_io.hpp"
 #include "runtime/logging.hpp"
+#include "storage/writable.hpp"
+#include "supervision/backoff.hpp"
 
 namespace zaki {
 
@@ -187,9 +187,9 @@ void call_gateway(self_ptr self) {
   // beyond the idle timeout is a hang. A streamed one is watched byte by
   // byte (req.idle_timeout), and only gateway.timeout bounds it whole.
   req.timeout = streaming_enabled(self)
-                  ? ms(st.ctx->cfg.gateway.timeout)
-                  : ms(std::min(st.ctx->cfg.gateway.timeout,
-                                gateway_idle_timeout(st.ctx->cfg)));
+    ? ms(st.ctx->cfg.gateway.timeout)
+    : ms(
+      std::min(st.ctx->cfg.gateway.timeout, gateway_idle_timeout(st.ctx->cfg)));
   st.gateway->async_request(std::move(req), reply_to<user_actor>(self, st.seq));
   auto notice_after = st.ctx->cfg.gateway.notice_after;
   if (!st.working_notice_due && notice_after > caf::timespan{0}) {
@@ -301,14 +301,11 @@ void on_gateway_result(self_ptr self, http_result& res) {
                   msg.request_id, msg.text, answer);
     // Into the inbox journal before Telegram sees any of it: a replay
     // after a crash then re-sends this answer instead of asking again.
-    return journal_answer_then(self, answer.content,
-                               [self, answer]() mutable {
-                                 if (stream_shown(self))
-                                   return finish_stream(self,
-                                                        std::move(answer));
-                                 deliver_answer(self,
-                                                std::move(answer.content));
-                               });
+    return journal_answer_then(self, answer.content, [self, answer]() mutable {
+      if (stream_shown(self))
+        return finish_stream(self, std::move(answer));
+      deliver_answer(self, std::move(answer.content));
+    });
   }
   retry_input in;
   in.status = res.status;
@@ -339,8 +336,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
   st.record_fresh_until.reset();
   auto detail = res.status == 0 ? res.error
                                 : std::to_string(res.status) + " "
-                                    + answer.error_type + " "
-                                    + answer.error_message;
+      + answer.error_type + " " + answer.error_message;
   if (retry) {
     auto delay = verdict.jitter ? with_jitter(verdict.delay) : verdict.delay;
     log->warn("event=gateway_retry user={} port={} status={} failure={} "
@@ -492,8 +488,8 @@ void check_access(self_ptr self) {
         auto& st = self->state;
         if (st.seq != seq || !st.current)
           return;
-        reply_internal_error(self, "access check: "
-                                     + self->system().render(err));
+        reply_internal_error(self,
+                             "access check: " + self->system().render(err));
       });
 }
 
@@ -764,7 +760,9 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
       if (st.current && seq == st.seq && st.phase == "backoff")
         call_gateway(self);
     },
-    [self](internal_atom, typing_atom, uint64_t due) { on_tick(self, due); },
+    [self](internal_atom, typing_atom, uint64_t due) {
+      on_tick(self, due);
+    },
     [self](container_atom, const std::string& state) {
       logger("user")->info("event=container_state user={} state={}",
                            self->state.user_id, state);
@@ -785,7 +783,9 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
     [self](stream_atom, const std::string& request_id, int64_t message_id) {
       on_preview_sent(self, request_id, message_id);
     },
-    [self](status_atom) { return user_status(self); },
+    [self](status_atom) {
+      return user_status(self);
+    },
   };
 }
 

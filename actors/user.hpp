@@ -9,11 +9,11 @@
 
 #include <caf/actor_clock.hpp>
 
+#include "gateway/stream_reader.hpp"
+#include "http/client.hpp"
+#include "locks/session_lock.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
-#include "http/client.hpp"
-#include "gateway/stream_reader.hpp"
-#include "locks/session_lock.hpp"
 
 namespace zaki {
 
@@ -70,9 +70,10 @@ struct user_state {
   std::string retry_of;
   /// The actor's deadlines share one timer (`(internal, typing, due)`):
   /// the "typing" refresh, the setup notice, the lookup deadline, the
-  /// lingering lock's release and the idle stop. A tick is armed only when none fires by the deadline
-  /// needed, so a user's messages cost no timer each. Times are taken from
-  /// the actor clock (the test coordinator's clock in tests).
+  /// lingering lock's release and the idle stop. A tick is armed only when none
+  /// fires by the deadline needed, so a user's messages cost no timer each.
+  /// Times are taken from the actor clock (the test coordinator's clock in
+  /// tests).
   using tick_time = caf::actor_clock::time_point;
   /// Due times of the ticks armed and not fired yet.
   std::vector<tick_time> ticks;

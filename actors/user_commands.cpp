@@ -6,16 +6,16 @@
 
 #include <caf/all.hpp>
 
-#include "messages/peer.hpp"
-#include "json/writer.hpp"
-#include "runtime/logging.hpp"
+#include "access/policy.hpp"
+#include "access/texts.hpp"
 #include "chat/request_id.hpp"
+#include "json/writer.hpp"
 #include "media/retry_text.hpp"
+#include "messages/peer.hpp"
+#include "runtime/logging.hpp"
 #include "storage/database.hpp"
 #include "storage/retry_store.hpp"
 #include "telegram/html.hpp"
-#include "access/policy.hpp"
-#include "access/texts.hpp"
 
 namespace zaki {
 
@@ -96,7 +96,7 @@ void on_status(user_self self) {
   t += "\nWaiting messages: ";
   t += std::to_string(st.queue.size());
   t += "\nAnswered: " + std::to_string(st.handled)
-       + " \xC2\xB7 failed: " + std::to_string(st.failed);
+    + " \xC2\xB7 failed: " + std::to_string(st.failed);
   outgoing_text out;
   out.chat_id = msg.chat_id;
   out.text = std::move(t);
@@ -139,7 +139,7 @@ void handle_restart_command(user_self self) {
     out.text = "\xE2\x84\xB9\xEF\xB8\x8F Your assistant is run outside this "
                "bot, so there is nothing I can restart here. If it "
                "misbehaves, contact support and mention request "
-               + msg.request_id + ".";
+      + msg.request_id + ".";
     return send_and_finish(self, std::move(out));
   }
   // A fresh nonce per /restart: only the newest confirmation works.
@@ -174,8 +174,9 @@ void handle_forget_command(user_self self) {
   if (!store)
     return reply("I could not delete your transcript right now; please try "
                  "again later.");
-  self->request(store, std::chrono::seconds(10), forget_atom_v,
-                self->state.user_id)
+  self
+    ->request(store, std::chrono::seconds(10), forget_atom_v,
+              self->state.user_id)
     .then(
       [reply](uint64_t n) {
         reply("\xF0\x9F\xA7\xB9 Done: I deleted the " + std::to_string(n)
@@ -203,8 +204,7 @@ bool sender_is_admin(user_self self) {
   std::string bad;
   auto ids = parse_admin_ids(self->state.ctx->cfg.access.admins, bad);
   return ids
-         && std::find(ids->begin(), ids->end(), self->state.user_id)
-              != ids->end();
+    && std::find(ids->begin(), ids->end(), self->state.user_id) != ids->end();
 }
 
 /// Replies `text` to the current message and finishes it, unless a newer
@@ -232,7 +232,7 @@ void list_users(user_self self, std::string status) {
     .then(
       [reply, status](const access_list& list) {
         std::string t = "Users" + (status.empty() ? "" : " (" + status + ")")
-                        + ": " + std::to_string(list.size());
+          + ": " + std::to_string(list.size());
         size_t shown = 0;
         for (auto& rec : list) {
           if (++shown > 50) {
@@ -245,7 +245,9 @@ void list_users(user_self self, std::string status) {
         }
         reply(std::move(t));
       },
-      [reply](caf::error&) { reply("Could not list the users right now."); });
+      [reply](caf::error&) {
+        reply("Could not list the users right now.");
+      });
 }
 
 /// A /broadcast on its way: the recipients and the progress message.
@@ -267,13 +269,14 @@ void edit_progress(user_self self, const std::shared_ptr<broadcast_job>& job,
   std::string t = final ? "\xF0\x9F\x93\xA3 Broadcast done: "
                         : "\xF0\x9F\x93\xA3 Broadcasting: ";
   t += std::to_string(job->sent) + " of " + std::to_string(job->ids.size())
-       + " delivered";
+    + " delivered";
   if (job->failed > 0)
     t += ", " + std::to_string(job->failed) + " failed";
   if (!final)
     t += " (" + std::to_string(done) + " handled)";
-  self->request(tg, std::chrono::seconds(60), edit_atom_v, job->chat_id,
-                job->progress_id, t)
+  self
+    ->request(tg, std::chrono::seconds(60), edit_atom_v, job->chat_id,
+              job->progress_id, t)
     .then([](bool) {}, [](caf::error&) {});
 }
 
@@ -289,7 +292,7 @@ void send_broadcast(user_self self, std::shared_ptr<broadcast_job> job) {
   outgoing_text head;
   head.chat_id = job->chat_id;
   head.text = "\xF0\x9F\x93\xA3 Broadcasting to "
-              + std::to_string(job->ids.size()) + " users\xE2\x80\xA6";
+    + std::to_string(job->ids.size()) + " users\xE2\x80\xA6";
   self->request(tg, std::chrono::minutes(5), send_atom_v, std::move(head))
     .then(
       [self, job, tg](int64_t id) {
@@ -304,17 +307,21 @@ void send_broadcast(user_self self, std::shared_ptr<broadcast_job> job) {
             if (done == job->ids.size()) {
               logger("user")->info("event=broadcast_done by={} sent={} "
                                    "failed={}",
-                                   self->state.user_id, job->sent,
-                                   job->failed);
+                                   self->state.user_id, job->sent, job->failed);
               edit_progress(self, job, true);
             } else if (done % 25 == 0) {
               edit_progress(self, job, false);
             }
           };
-          self->request(tg, std::chrono::minutes(30), send_atom_v,
-                        std::move(out))
-            .then([step](int64_t) { step(true); },
-                  [step](caf::error&) { step(false); });
+          self
+            ->request(tg, std::chrono::minutes(30), send_atom_v, std::move(out))
+            .then(
+              [step](int64_t) {
+                step(true);
+              },
+              [step](caf::error&) {
+                step(false);
+              });
         }
         if (job->ids.empty())
           edit_progress(self, job, true);
@@ -339,8 +346,8 @@ void collect_recipients(user_self self, std::shared_ptr<broadcast_job> job,
           job->ids.push_back(rec.user_id);
         if (page.next_after != 0)
           return collect_recipients(self, job, page.next_after);
-        self->request(gate, std::chrono::seconds(30), list_atom_v,
-                      std::string{})
+        self
+          ->request(gate, std::chrono::seconds(30), list_atom_v, std::string{})
           .then(
             [self, job](const access_list& list) {
               std::sort(job->ids.begin(), job->ids.end());
@@ -390,16 +397,16 @@ void handle_operator_restart(user_self self) {
   auto prov = peer<provisioner_actor>(self);
   if (!prov)
     return reply("Containers are run outside this bot: nothing to restart.");
-  self->request(prov, self->state.ctx->cfg.user.ensure_timeout, restart_atom_v,
-                id)
+  self
+    ->request(prov, self->state.ctx->cfg.user.ensure_timeout, restart_atom_v,
+              id)
     .then(
       [reply, id](bool ok) {
         reply("User " + std::to_string(id) + ": "
               + (ok ? "container restarted." : "restart failed."));
       },
       [reply, id, self](caf::error& err) {
-        reply("User " + std::to_string(id) + ": "
-              + self->system().render(err));
+        reply("User " + std::to_string(id) + ": " + self->system().render(err));
       });
 }
 
@@ -421,16 +428,16 @@ void handle_operator_command(user_self self, user_command cmd) {
     if (start == std::string_view::npos)
       break;
     auto end = text.find_first_of(" \t\n", start);
-    words.emplace_back(text.substr(start, end == std::string_view::npos
-                                            ? std::string_view::npos
-                                            : end - start));
+    words.emplace_back(text.substr(
+      start,
+      end == std::string_view::npos ? std::string_view::npos : end - start));
     pos = end;
   }
   if (cmd == user_command::broadcast) {
     auto start = text.find_first_of(" \t\n");
     auto body = start == std::string_view::npos
-                  ? std::string{}
-                  : std::string{text.substr(start + 1)};
+      ? std::string{}
+      : std::string{text.substr(start + 1)};
     if (body.find_first_not_of(" \t\n") == std::string::npos)
       return reply("Usage: /broadcast TEXT");
     return start_broadcast(self, std::move(body));
@@ -442,9 +449,9 @@ void handle_operator_command(user_self self, user_command cmd) {
       return reply("Usage: /users [pending|approved|rejected|revoked]");
     return list_users(self, std::move(status));
   }
-  const char* name = cmd == user_command::approve  ? "approve"
-                     : cmd == user_command::reject ? "reject"
-                                                   : "revoke";
+  const char* name = cmd == user_command::approve ? "approve"
+    : cmd == user_command::reject                 ? "reject"
+                                                  : "revoke";
   int64_t id = 0;
   if (words.empty() || words[0].empty()
       || words[0].find_first_not_of("0123456789") != std::string::npos
@@ -458,25 +465,25 @@ void handle_operator_command(user_self self, user_command cmd) {
   auto gate = peer<access_actor>(self);
   if (!gate)
     return reply("Access control is not running.");
-  self->request(gate, std::chrono::seconds(30), decide_atom_v, id, action,
-                st.user_id)
+  self
+    ->request(gate, std::chrono::seconds(30), decide_atom_v, id, action,
+              st.user_id)
     .then(
       [reply, id](const std::string& what) {
         reply("User " + std::to_string(id) + ": " + what + ".");
       },
       [reply, id, self](caf::error& err) {
-        reply("User " + std::to_string(id) + ": "
-              + self->system().render(err));
+        reply("User " + std::to_string(id) + ": " + self->system().render(err));
       });
 }
 
 void press_unknown(user_self self, const char* why);
 
 std::string usage_line(const char* when, const usage_record& u) {
-  return std::string{when} + ": " + std::to_string(u.requests)
-         + " requests, " + std::to_string(u.prompt_tokens + u.completion_tokens)
-         + " tokens (" + std::to_string(u.prompt_tokens) + " in, "
-         + std::to_string(u.completion_tokens) + " out)";
+  return std::string{when} + ": " + std::to_string(u.requests) + " requests, "
+    + std::to_string(u.prompt_tokens + u.completion_tokens) + " tokens ("
+    + std::to_string(u.prompt_tokens) + " in, "
+    + std::to_string(u.completion_tokens) + " out)";
 }
 
 /// /usage: today's and this month's counters from the store (the
@@ -499,9 +506,8 @@ void handle_usage_command(user_self self) {
                     month, today)
           .then(
             [reply, day](const usage_record& all) {
-              reply("\xF0\x9F\x93\x88 Your usage\n\n"
-                    + usage_line("Today", day) + "\n"
-                    + usage_line("This month", all));
+              reply("\xF0\x9F\x93\x88 Your usage\n\n" + usage_line("Today", day)
+                    + "\n" + usage_line("This month", all));
             },
             [reply](caf::error&) {
               reply("Your usage is not available right now.");
@@ -522,13 +528,13 @@ void press_access(user_self self, const callback_action& action) {
   if (!gate || !tg)
     return press_unknown(self, "access_unavailable");
   self
-    ->request(gate, std::chrono::seconds(30), press_atom_v,
-              self->state.user_id, action.kind == callback_kind::approve,
-              action.id)
+    ->request(gate, std::chrono::seconds(30), press_atom_v, self->state.user_id,
+              action.kind == callback_kind::approve, action.id)
     .then(
       [self, tg, callback_id](const std::string& toast) {
-        self->request(tg, std::chrono::seconds(30), answer_atom_v,
-                      callback_id, toast)
+        self
+          ->request(tg, std::chrono::seconds(30), answer_atom_v, callback_id,
+                    toast)
           .then([](bool) {}, [](caf::error&) {});
       },
       [](caf::error&) {});
@@ -558,9 +564,7 @@ bool handle_command(user_self self, user_command cmd) {
       send_and_finish(self, std::move(out));
       return true;
     }
-    case user_command::status:
-      handle_status(self);
-      return true;
+    case user_command::status: handle_status(self); return true;
     case user_command::restart:
       // "/restart ID" is the operator's restart of someone's container.
       if (msg.text.find_first_of("0123456789") != std::string::npos
@@ -570,9 +574,7 @@ bool handle_command(user_self self, user_command cmd) {
       }
       handle_restart_command(self);
       return true;
-    case user_command::forget:
-      handle_forget_command(self);
-      return true;
+    case user_command::forget: handle_forget_command(self); return true;
     case user_command::reset:
       // OpenClaw starts a new session on "/new" and says so; its answer is
       // the confirmation.
@@ -583,9 +585,7 @@ bool handle_command(user_self self, user_command cmd) {
                 msg.request_id);
       msg.text = "/new";
       return false;
-    case user_command::usage:
-      handle_usage_command(self);
-      return true;
+    case user_command::usage: handle_usage_command(self); return true;
     case user_command::approve:
     case user_command::reject:
     case user_command::revoke:
@@ -593,8 +593,7 @@ bool handle_command(user_self self, user_command cmd) {
     case user_command::broadcast:
       handle_operator_command(self, cmd);
       return true;
-    case user_command::none:
-      break;
+    case user_command::none: break;
   }
   return false;
 }
@@ -624,11 +623,10 @@ bool press_retry(user_self self, const callback_action& action) {
             "request_id={}",
             st.user_id, to_string(res.status), action.id, msg.request_id);
   switch (res.status) {
-    case retry_take_status::ok:
-      break;
+    case retry_take_status::ok: break;
     case retry_take_status::already_used:
-      answer_callback(self, msg.callback_id,
-                      callback_reply::retry_already_sent, msg.request_id);
+      answer_callback(self, msg.callback_id, callback_reply::retry_already_sent,
+                      msg.request_id);
       done_locally(self);
       return true;
     case retry_take_status::error:
@@ -666,8 +664,9 @@ void press_dismiss(user_self self) {
     return press_unknown(self, "dismiss_without_message");
   auto callback_id = msg.callback_id;
   auto request_id = msg.request_id;
-  self->request(tg, std::chrono::seconds(30), delete_atom_v, msg.chat_id,
-                msg.message_id)
+  self
+    ->request(tg, std::chrono::seconds(30), delete_atom_v, msg.chat_id,
+              msg.message_id)
     .then(
       [self, callback_id, request_id](bool deleted) {
         answer_callback(self, callback_id,
@@ -686,7 +685,7 @@ void press_restart(user_self self, const callback_action& action) {
   auto& st = self->state;
   auto& msg = *st.current;
   bool valid = !st.restart_nonce.empty() && action.id == st.restart_nonce
-               && clock_type::now() < st.restart_nonce_expires;
+    && clock_type::now() < st.restart_nonce_expires;
   if (!valid) {
     answer_callback(self, msg.callback_id, callback_reply::restart_expired,
                     msg.request_id);
@@ -695,8 +694,9 @@ void press_restart(user_self self, const callback_action& action) {
   st.restart_nonce.clear();
   auto tg = peer<telegram_actor>(self);
   if (tg && msg.message_id != 0) // the question is answered: remove it
-    self->request(tg, std::chrono::seconds(30), delete_atom_v, msg.chat_id,
-                  msg.message_id)
+    self
+      ->request(tg, std::chrono::seconds(30), delete_atom_v, msg.chat_id,
+                msg.message_id)
       .then([](bool) {}, [](caf::error&) {});
   if (action.kind == callback_kind::restart_cancel) {
     answer_callback(self, msg.callback_id, callback_reply::restart_cancelled,
@@ -714,8 +714,8 @@ void press_restart(user_self self, const callback_action& action) {
   logger("user")->info("event=restart_requested user={} request_id={}",
                        st.user_id, msg.request_id);
   auto copy = msg;
-  self->request(prov, st.ctx->cfg.user.ensure_timeout, restart_atom_v,
-                st.user_id)
+  self
+    ->request(prov, st.ctx->cfg.user.ensure_timeout, restart_atom_v, st.user_id)
     .then(
       [self, copy](bool ok) {
         logger("user")->info("event=restart_done user={} ok={} request_id={}",
@@ -746,19 +746,14 @@ bool handle_button(user_self self) {
     return true;
   }
   switch (action->kind) {
-    case callback_kind::retry:
-      return press_retry(self, *action);
-    case callback_kind::dismiss:
-      press_dismiss(self);
-      return true;
+    case callback_kind::retry: return press_retry(self, *action);
+    case callback_kind::dismiss: press_dismiss(self); return true;
     case callback_kind::restart_confirm:
     case callback_kind::restart_cancel:
       press_restart(self, *action);
       return true;
     case callback_kind::approve:
-    case callback_kind::reject:
-      press_access(self, *action);
-      return true;
+    case callback_kind::reject: press_access(self, *action); return true;
     case callback_kind::stop:
       // A Stop of the answer in flight is taken before the queue
       // (user_stream.cpp); one that waited here came after its answer.
@@ -818,9 +813,9 @@ std::string format_uptime(std::chrono::seconds d) {
     return std::to_string(s / 60) + " min " + std::to_string(s % 60) + " s";
   if (s < 86400)
     return std::to_string(s / 3600) + " h " + std::to_string(s / 60 % 60)
-           + " min";
+      + " min";
   return std::to_string(s / 86400) + " d " + std::to_string(s / 3600 % 24)
-         + " h";
+    + " h";
 }
 
 void reply_provisioned(user_self self) {

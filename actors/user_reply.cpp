@@ -6,14 +6,14 @@
 
 #include "actors/user_stream.hpp"
 
-#include "messages/peer.hpp"
 #include "chat/error_render.hpp"
+#include "chat/request_id.hpp"
 #include "gateway/retry_policy.hpp"
 #include "json/writer.hpp"
 #include "media/policy.hpp"
 #include "media/retry_text.hpp"
+#include "messages/peer.hpp"
 #include "runtime/logging.hpp"
-#include "chat/request_id.hpp"
 #include "storage/retry_store.hpp"
 #include "telegram/markdown.hpp"
 
@@ -76,7 +76,7 @@ bool keep_for_retry(user_self self, const inbound_message& msg) {
   auto& st = self->state;
   // A photo, or a file not saved yet, is fetched again by Retry.
   bool refetch = carries_file(msg.kind)
-                 && (msg.kind == inbound_kind::photo || !st.media_ready);
+    && (msg.kind == inbound_kind::photo || !st.media_ready);
   if ((msg.text.empty() && !refetch) || msg.is_callback()
       || !is_valid_request_id(msg.request_id))
     return false;
@@ -127,12 +127,11 @@ void send_error(user_self self, const inbound_message& msg, error_code code,
   opts.help_url = st.ctx->cfg.errors.help_url;
   opts.detail = detail;
   auto rendered = render_for_telegram(code, msg.request_id, opts);
-  logger("user")->warn("event=error_sent user={} chat={} code={} "
-                       "retry_kept={} request_id={} error={}",
-                       st.user_id, msg.chat_id, to_string(code), kept,
-                       msg.request_id,
-                       log_value(render_json(code, msg.request_id, detail),
-                                 4096));
+  logger("user")->warn(
+    "event=error_sent user={} chat={} code={} "
+    "retry_kept={} request_id={} error={}",
+    st.user_id, msg.chat_id, to_string(code), kept, msg.request_id,
+    log_value(render_json(code, msg.request_id, detail), 4096));
   outgoing_text out;
   out.chat_id = msg.chat_id;
   out.text = std::move(rendered.text_html);
@@ -228,17 +227,21 @@ void journal_answer_then(user_self self, const std::string& text,
     if (self->state.seq == seq && self->state.current)
       then();
   };
-  self->request(sup, caf::infinite, journal_atom_v, st.user_id,
-                st.current->update_id, text)
-    .then([go](ok_atom) { go(); },
-          [self, go](caf::error& err) {
-            // Not recorded: a replay asks the gateway again, as before.
-            logger("user")->warn("event=answer_not_journaled user={} "
-                                 "error={}",
-                                 self->state.user_id,
-                                 log_value(self->system().render(err)));
-            go();
-          });
+  self
+    ->request(sup, caf::infinite, journal_atom_v, st.user_id,
+              st.current->update_id, text)
+    .then(
+      [go](ok_atom) {
+        go();
+      },
+      [self, go](caf::error& err) {
+        // Not recorded: a replay asks the gateway again, as before.
+        logger("user")->warn("event=answer_not_journaled user={} "
+                             "error={}",
+                             self->state.user_id,
+                             log_value(self->system().render(err)));
+        go();
+      });
 }
 
 void deliver_answer(user_self self, std::string text) {

@@ -4,10 +4,10 @@
 #include <string>
 
 #include "actors/user.hpp"
-#include "messages/errors.hpp"
 #include "chat/callback_data.hpp"
 #include "chat/error_catalogue.hpp"
 #include "gateway/codec.hpp"
+#include "messages/errors.hpp"
 
 namespace zaki {
 

@@ -67,8 +67,9 @@ void end_stream(user_self self, stream_update::end_t end, F then) {
   auto seq = self->state.seq;
   // The text that arrived since the last poll goes with the end, so the
   // final text is whole.
-  self->request(tg, caf::infinite, stream_atom_v, done_atom_v,
-                update_of(self, take_pending(self), end))
+  self
+    ->request(tg, caf::infinite, stream_atom_v, done_atom_v,
+              update_of(self, take_pending(self), end))
     .then(
       [self, seq, then](int64_t) mutable {
         if (self->state.seq == seq && self->state.current)
@@ -125,8 +126,9 @@ void stop_current(user_self self) {
                        msg.request_id);
   ++st.handled;
   if (st.stream_forwarded)
-    return end_stream(self, stream_update::stopped,
-                      [self] { user_finish(self); });
+    return end_stream(self, stream_update::stopped, [self] {
+      user_finish(self);
+    });
   send_text(self, msg.chat_id, "\xE2\x8F\xB9 Stopped.", msg.request_id);
   user_finish(self);
 }
@@ -144,7 +146,7 @@ bool intercept_stop(user_self self, const inbound_message& msg) {
   }
   auto& st = self->state;
   bool live = st.current && (st.phase == "calling" || st.phase == "backoff")
-              && (!action || action->id == st.current->request_id);
+    && (!action || action->id == st.current->request_id);
   // The Stop itself is handled now: confirm its update.
   if (auto sup = peer<user_supervisor_actor>(self))
     self->send(sup, done_atom_v, st.user_id, msg.update_id);
@@ -164,7 +166,7 @@ bool streaming_enabled(const user_self& self) {
   // Answers in a group go out as one reply to the message (issue 25).
   auto& cur = self->state.current;
   return self->state.ctx->cfg.stream.gateway
-         && (!cur || cur->chat == chat_kind::private_chat);
+    && (!cur || cur->chat == chat_kind::private_chat);
 }
 
 void prepare_stream_request(user_self self, http_request_spec& req,
@@ -230,15 +232,17 @@ void on_stream_delta(user_self self, uint64_t seq, std::string& delta) {
   up.report_preview = true;
   // "typing" goes on until the first preview is shown (the telegram actor
   // answers then, or when the stream ended without one).
-  self->request(tg, caf::infinite, stream_atom_v, chat_action_atom_v,
-                std::move(up))
-    .then([self, seq](int64_t) {
-      if (self->state.seq == seq)
-        self->state.typing_due.reset();
-    },
-    [](caf::error&) {
-      // nop: typing stops with the message anyway
-    });
+  self
+    ->request(tg, caf::infinite, stream_atom_v, chat_action_atom_v,
+              std::move(up))
+    .then(
+      [self, seq](int64_t) {
+        if (self->state.seq == seq)
+          self->state.typing_due.reset();
+      },
+      [](caf::error&) {
+        // nop: typing stops with the message anyway
+      });
 }
 
 gateway_answer classify_current(user_self self, http_result& res) {
@@ -256,7 +260,9 @@ bool stream_shown(const user_self& self) {
 
 void finish_stream(user_self self, gateway_answer) {
   ++self->state.handled;
-  end_stream(self, stream_update::complete, [self] { user_finish(self); });
+  end_stream(self, stream_update::complete, [self] {
+    user_finish(self);
+  });
 }
 
 void finish_into_preview(user_self self, std::string text) {
@@ -320,8 +326,7 @@ error_code stream_failure_code(user_self self, const http_result& res,
     return classify_gateway_error(200, answer.error_type);
   // A 2xx without [DONE], or an event over the size limit (also aborted by
   // the body callback; a Stop never gets here, it ends the call first).
-  if (st.stream
-      && (res.ok() || res.failure == http_failure::cancelled))
+  if (st.stream && (res.ok() || res.failure == http_failure::cancelled))
     return error_code::gateway_bad_response;
   // A stream cut off after its headers: the gateway went away mid-answer.
   if (st.stream && res.status == 0

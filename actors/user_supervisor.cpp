@@ -8,10 +8,10 @@
 #include "actors/supervision.hpp"
 #include "actors/user.hpp"
 #include "chat/error_render.hpp"
-#include "json/writer.hpp"
-#include "runtime/logging.hpp"
 #include "chat/request_id.hpp"
+#include "json/writer.hpp"
 #include "messages/peer.hpp"
+#include "runtime/logging.hpp"
 
 namespace zaki {
 
@@ -271,8 +271,7 @@ void finished(self_ptr self, int64_t user_id, int64_t update_id) {
 
 /// Returns the supervisor's copy of a message in flight (replayed after an
 /// actor crash), or nullptr.
-inbound_message* unacked_of(self_ptr self, int64_t user_id,
-                            int64_t update_id) {
+inbound_message* unacked_of(self_ptr self, int64_t user_id, int64_t update_id) {
   auto i = self->state.users.find(user_id);
   if (i == self->state.users.end())
     return nullptr;
@@ -304,13 +303,11 @@ record_answer(self_ptr self, int64_t user_id, int64_t update_id,
   msg->answer = answer;
   auto seq = st.next_batch++;
   st.writing.emplace(seq, rp);
-  st.inbox.record_answer(update_id, std::move(answer),
-                         [addr = self->address(), seq] {
-                           if (auto hdl = caf::actor_cast<user_supervisor_actor>(
-                                 addr))
-                             caf::anon_send(hdl, internal_atom_v,
-                                            journal_atom_v, seq);
-                         });
+  st.inbox.record_answer(
+    update_id, std::move(answer), [addr = self->address(), seq] {
+      if (auto hdl = caf::actor_cast<user_supervisor_actor>(addr))
+        caf::anon_send(hdl, internal_atom_v, journal_atom_v, seq);
+    });
   return rp;
 }
 
@@ -340,9 +337,9 @@ caf::typed_response_promise<int64_t> begin_drain(self_ptr self,
     return rp;
   }
   logger("supervisor")
-    ->info("event=draining pending={} grace_ms={}", st.unacked_total,
-           std::chrono::duration_cast<std::chrono::milliseconds>(grace)
-             .count());
+    ->info(
+      "event=draining pending={} grace_ms={}", st.unacked_total,
+      std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
   st.draining = true;
   st.drain_promise = rp;
   self->delayed_send(self, grace, internal_atom_v, drain_atom_v);
@@ -369,9 +366,10 @@ void restart_user(self_ptr self, int64_t user_id) {
   auto i = st.users.find(user_id);
   if (i == st.users.end() || !i->second.restarting)
     return;
-  logger("supervisor")->info("event=user_actor_restarted user={} "
-                             "replayed={}",
-                             user_id, i->second.unacked.size());
+  logger("supervisor")
+    ->info("event=user_actor_restarted user={} "
+           "replayed={}",
+           user_id, i->second.unacked.size());
   for (auto& msg : i->second.unacked)
     ++msg.delivery;
   spawn_user(self, user_id, i->second);
@@ -412,7 +410,9 @@ caf::result<status_node> user_status(self_ptr self, int64_t user_id) {
         node.restarts = restarts;
         rp.deliver(std::move(node));
       },
-      [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      [rp](caf::error& err) mutable {
+        rp.deliver(std::move(err));
+      });
   return rp;
 }
 
@@ -455,7 +455,9 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
                    });
   return {
     // The inbox.
-    [self](route_atom, inbound_batch& batch) { return route(self, batch); },
+    [self](route_atom, inbound_batch& batch) {
+      return route(self, batch);
+    },
     [self](internal_atom, journal_atom, uint64_t seq) {
       if (seq == flush_done_seq)
         return self->state.inbox.flush_done();
@@ -480,7 +482,9 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
     [self](drain_atom, caf::timespan grace) {
       return begin_drain(self, grace);
     },
-    [self](internal_atom, drain_atom) { drain_timed_out(self); },
+    [self](internal_atom, drain_atom) {
+      drain_timed_out(self);
+    },
     // Supervision.
     [self](internal_atom, restart_atom, int64_t user_id) {
       restart_user(self, user_id);
@@ -499,11 +503,15 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
         self->send(hdl, crash_atom_v);
       return hdl != nullptr;
     },
-    [self](stop_atom, int64_t user_id) { return stop_user(self, user_id); },
+    [self](stop_atom, int64_t user_id) {
+      return stop_user(self, user_id);
+    },
     [self](status_atom, int64_t user_id) {
       return user_status(self, user_id);
     },
-    [self](status_atom) { return tree_status(self); },
+    [self](status_atom) {
+      return tree_status(self);
+    },
   };
 }
 

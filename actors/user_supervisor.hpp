@@ -52,9 +52,8 @@ struct user_supervisor_state {
 };
 
 /// Spawns the supervisor of all user actors.
-user_supervisor_actor::behavior_type
-user_supervisor(user_supervisor_actor::stateful_pointer<user_supervisor_state>
-                  self,
-                context_ptr ctx);
+user_supervisor_actor::behavior_type user_supervisor(
+  user_supervisor_actor::stateful_pointer<user_supervisor_state> self,
+  context_ptr ctx);
 
 } // namespace zaki

@@ -75,12 +75,11 @@ check_result judge_poller(const status_node& poller) {
 
 check_result judge_store(const status_node& store) {
   auto d = read_detail(store.detail_json);
-  std::string detail = d.users >= 0
-                         ? std::to_string(d.users) + " users loaded"
-                         : std::string{"loaded"};
+  std::string detail = d.users >= 0 ? std::to_string(d.users) + " users loaded"
+                                    : std::string{"loaded"};
   if (!d.last_error.empty())
     detail += "; the last reload failed (" + d.last_error
-              + "), the previous mapping stays in use";
+      + "), the previous mapping stays in use";
   // Routing goes on (lookups read), but new users, usage and transcripts
   // cannot be kept: an operator must free the disk or fix the file.
   if (!d.db_error.empty())
@@ -93,13 +92,12 @@ check_result judge_backend(const status_node& provisioner) {
   auto d = read_detail(provisioner.detail_json);
   auto& s = provisioner.state;
   bool bad_state = s == "failed" || s == "unreachable" || s == "down"
-                   || s == "unresponsive" || s == "fatal";
+    || s == "unresponsive" || s == "fatal";
   if (bad_state || !d.reachable || (d.has_healthy && !d.healthy))
     return failed("container_backend", "failing",
                   d.last_error.empty()
                     ? "the container backend is " + s
-                    : "the container backend is unreachable: "
-                        + d.last_error);
+                    : "the container backend is unreachable: " + d.last_error);
   return passed("container_backend", "the provisioner is " + s);
 }
 

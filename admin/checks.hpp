@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "messages/types.hpp"
 #include "json/writer.hpp"
+#include "messages/types.hpp"
 #include "runtime/process_stats.hpp"
 
 // How the admin judges health from the actors' status answers. Pure

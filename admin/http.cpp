@@ -6,10 +6,10 @@
 #include <openssl/sha.h>
 #include <simdjson.h>
 
+#include "http/url.hpp"
 #include "json/parse.hpp"
 #include "runtime/config.hpp"
 #include "runtime/metrics.hpp"
-#include "http/url.hpp"
 
 namespace zaki {
 
@@ -17,40 +17,24 @@ namespace http = boost::beast::http;
 
 const char* to_string(admin_endpoint x) {
   switch (x) {
-    case admin_endpoint::health_live:
-      return "/health/live";
-    case admin_endpoint::health_ready:
-      return "/health/ready";
-    case admin_endpoint::health_startup:
-      return "/health/startup";
-    case admin_endpoint::health:
-      return "/health";
-    case admin_endpoint::metrics:
-      return "/metrics";
-    case admin_endpoint::tree:
-      return "/admin/tree";
-    case admin_endpoint::user:
-      return "/admin/users/{id}";
-    case admin_endpoint::user_restart:
-      return "/admin/users/{id}/restart";
-    case admin_endpoint::user_stop:
-      return "/admin/users/{id}/stop";
-    case admin_endpoint::locks_clean:
-      return "/admin/locks/clean";
-    case admin_endpoint::users_list:
-      return "/admin/users";
-    case admin_endpoint::user_remove:
-      return "/admin/users/{id} (DELETE)";
-    case admin_endpoint::user_transcript:
-      return "/admin/users/{id}/transcript";
-    case admin_endpoint::users_import:
-      return "/admin/users/import";
-    case admin_endpoint::users_export:
-      return "/admin/users/export";
+    case admin_endpoint::health_live: return "/health/live";
+    case admin_endpoint::health_ready: return "/health/ready";
+    case admin_endpoint::health_startup: return "/health/startup";
+    case admin_endpoint::health: return "/health";
+    case admin_endpoint::metrics: return "/metrics";
+    case admin_endpoint::tree: return "/admin/tree";
+    case admin_endpoint::user: return "/admin/users/{id}";
+    case admin_endpoint::user_restart: return "/admin/users/{id}/restart";
+    case admin_endpoint::user_stop: return "/admin/users/{id}/stop";
+    case admin_endpoint::locks_clean: return "/admin/locks/clean";
+    case admin_endpoint::users_list: return "/admin/users";
+    case admin_endpoint::user_remove: return "/admin/users/{id} (DELETE)";
+    case admin_endpoint::user_transcript: return "/admin/users/{id}/transcript";
+    case admin_endpoint::users_import: return "/admin/users/import";
+    case admin_endpoint::users_export: return "/admin/users/export";
     case admin_endpoint::user_access:
       return "/admin/users/{id}/approve|reject|revoke";
-    default:
-      return "unknown";
+    default: return "unknown";
   }
 }
 
@@ -91,8 +75,7 @@ admin_route match_admin_route(std::string_view method,
   return result;
 }
 
-admin_route match_admin_path(std::string_view method,
-                             std::string_view target) {
+admin_route match_admin_path(std::string_view method, std::string_view target) {
   auto path = target.substr(0, target.find('?'));
   // The store's routes (users paging, removal, transcripts, import and
   // export) come first: "import" and "export" are no user ids.
@@ -107,14 +90,13 @@ admin_route match_admin_path(std::string_view method,
     auto slash = rest.find('/');
     int64_t id = 0;
     bool transcript = slash != std::string_view::npos
-                      && rest.substr(slash + 1) == "transcript";
+      && rest.substr(slash + 1) == "transcript";
     if (parse_user_id(rest.substr(0, slash), id)
-        && (transcript || (slash == std::string_view::npos
-                           && method == "DELETE"))) {
-      auto r = transcript ? make_route(admin_endpoint::user_transcript,
-                                       method, "DELETE")
-                          : make_route(admin_endpoint::user_remove, method,
-                                       "DELETE");
+        && (transcript
+            || (slash == std::string_view::npos && method == "DELETE"))) {
+      auto r = transcript
+        ? make_route(admin_endpoint::user_transcript, method, "DELETE")
+        : make_route(admin_endpoint::user_remove, method, "DELETE");
       r.user_id = id;
       return r;
     }
@@ -172,10 +154,8 @@ bool endpoint_needs_token(admin_endpoint endpoint) {
     case admin_endpoint::health_live:
     case admin_endpoint::health_ready:
     case admin_endpoint::health_startup:
-    case admin_endpoint::health:
-      return false;
-    default:
-      return true;
+    case admin_endpoint::health: return false;
+    default: return true;
   }
 }
 
@@ -187,8 +167,7 @@ bool bearer_token_matches(std::string_view authorization,
   if (authorization.size() <= scheme.size())
     return false;
   for (size_t i = 0; i < scheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(authorization[i]))
-        != scheme[i])
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i])
       return false;
   auto given = authorization.substr(scheme.size());
   while (!given.empty() && given.front() == ' ')
@@ -199,10 +178,8 @@ bool bearer_token_matches(std::string_view authorization,
   // differ and of their lengths.
   unsigned char a[SHA256_DIGEST_LENGTH];
   unsigned char b[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(),
-         a);
-  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(),
-         b);
+  SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), a);
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), b);
   return CRYPTO_memcmp(a, b, SHA256_DIGEST_LENGTH) == 0;
 }
 
@@ -211,8 +188,7 @@ admin_access admin_access_policy(const settings& s, const std::string& token) {
   result.token = token;
   auto hp = parse_host_port(s.admin.address);
   if (!hp) {
-    result.problem = "admin.address must be HOST:PORT, got "
-                     + s.admin.address;
+    result.problem = "admin.address must be HOST:PORT, got " + s.admin.address;
     return result;
   }
   result.host = hp->first == "localhost" ? "127.0.0.1" : hp->first;
@@ -220,9 +196,9 @@ admin_access admin_access_policy(const settings& s, const std::string& token) {
   result.require_token = !is_loopback_host(result.host);
   if (result.require_token && token.empty())
     result.problem = "the admin server would listen on " + s.admin.address
-                     + ", beyond loopback, without a token: set "
-                       "ZAKI_ADMIN_TOKEN or admin.token-file, or bind "
-                       "admin.address to 127.0.0.1";
+      + ", beyond loopback, without a token: set "
+        "ZAKI_ADMIN_TOKEN or admin.token-file, or bind "
+        "admin.address to 127.0.0.1";
   return result;
 }
 
@@ -249,8 +225,7 @@ void write_status_json(json_writer& w, const status_node& node,
       for (auto field : detail) {
         auto key = field.key;
         bool clash = key == "name" || key == "id" || key == "state"
-                     || key == "mailbox_size" || key == "restarts"
-                     || key == "children";
+          || key == "mailbox_size" || key == "restarts" || key == "children";
         if (clash)
           w.key("detail_" + std::string{key});
         else

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "messages/types.hpp"
 #include "http/server.hpp"
 #include "json/writer.hpp"
+#include "messages/types.hpp"
 
 // The pure side of the admin endpoint: which route a request names, who may
 // call it, and how the status tree becomes JSON. No actors here, so all of
@@ -63,12 +63,10 @@ struct admin_route {
 /// Matches `method` and `target` (path plus optional query, which is
 /// ignored). Only exact paths match: no normalisation, no percent-decoding,
 /// so `/admin/users/..%2f..` is a bad id and never a different path.
-admin_route match_admin_route(std::string_view method,
-                              std::string_view target);
+admin_route match_admin_route(std::string_view method, std::string_view target);
 
 /// Matches the path of `target` only (the query is left out).
-admin_route match_admin_path(std::string_view method,
-                             std::string_view target);
+admin_route match_admin_path(std::string_view method, std::string_view target);
 
 /// Returns whether `endpoint` needs the bearer token when the server is
 /// bound beyond loopback: /admin/* and /metrics do, the probes never.
@@ -110,8 +108,7 @@ void write_status_json(json_writer& w, const status_node& node,
                        bool with_children = true);
 
 /// Returns `write_status_json` of `node` as text.
-std::string status_to_json(const status_node& node,
-                           bool with_children = true);
+std::string status_to_json(const status_node& node, bool with_children = true);
 
 /// One request on its way from the I/O threads to the admin actor: the
 /// matched route and the responder of the connection.

@@ -8,11 +8,11 @@
 #include <boost/beast/http.hpp>
 #include <simdjson.h>
 
+#include "http/sync_get.hpp"
+#include "http/url.hpp"
 #include "json/parse.hpp"
 #include "runtime/config.hpp"
 #include "runtime/settings.hpp"
-#include "http/sync_get.hpp"
-#include "http/url.hpp"
 
 namespace zaki {
 
@@ -50,9 +50,8 @@ struct exchange_result {
   std::string body;
 };
 
-exchange_result call(const std::string& host, uint16_t port,
-                     http::verb method, const std::string& target,
-                     const std::string& token) {
+exchange_result call(const std::string& host, uint16_t port, http::verb method,
+                     const std::string& target, const std::string& token) {
   exchange_result result;
   boost::system::error_code ec;
   net::ip::make_address(host, ec);
@@ -100,9 +99,7 @@ void append_details(std::string& line, simdjson::dom::object obj) {
         break;
       case simdjson::dom::element_type::INT64:
       case simdjson::dom::element_type::UINT64:
-      case simdjson::dom::element_type::BOOL:
-        text = simdjson::minify(v);
-        break;
+      case simdjson::dom::element_type::BOOL: text = simdjson::minify(v); break;
       case simdjson::dom::element_type::DOUBLE: {
         char buf[32];
         std::snprintf(buf, sizeof(buf), "%.1f", v.get_double().value_unsafe());
@@ -117,8 +114,7 @@ void append_details(std::string& line, simdjson::dom::object obj) {
         text = std::string{rid};
         break;
       }
-      default:
-        continue;
+      default: continue;
     }
     line += ' ';
     line += key;
@@ -162,7 +158,7 @@ void render_node(simdjson::dom::object node, bool color,
   out += '\n';
   simdjson::dom::array children;
   bool has_children = node["children"].get(children) == simdjson::SUCCESS
-                      && children.size() > 0;
+    && children.size() > 0;
   auto child_prefix = root ? prefix : prefix + (last ? "    " : "│   ");
   // Lists of records in a node's detail (the provisioner's and the health
   // supervisor's containers) as one dim line per record under the node.
@@ -180,7 +176,7 @@ void render_node(simdjson::dom::object node, bool color,
       if (rec["state"].get(rec_state) == simdjson::SUCCESS)
         sub = " state=" + std::string{rec_state} + sub;
       auto text = child_prefix + (has_children ? "│ " : "  ") + "· "
-                  + std::string{field.key} + ":" + sub;
+        + std::string{field.key} + ":" + sub;
       out += color ? std::string{dim} + text + reset : text;
       out += '\n';
     }
@@ -269,8 +265,7 @@ int run_admin_command(const settings& s, const std::vector<std::string>& args,
   else if (host == "::")
     host = "::1";
   std::string token_error;
-  auto token = read_secret("ZAKI_ADMIN_TOKEN", s.admin.token_file,
-                           token_error);
+  auto token = read_secret("ZAKI_ADMIN_TOKEN", s.admin.token_file, token_error);
   auto where = host + ":" + std::to_string(hp->second);
   auto res = call(host, hp->second, method, target, token);
   if (!res.transport_error.empty()) {
@@ -278,8 +273,8 @@ int run_admin_command(const settings& s, const std::vector<std::string>& args,
       err << "zaki-router admin: the router is not running at " << where
           << " (connection refused)\n";
     else
-      err << "zaki-router admin: cannot reach the router at " << where
-          << ": " << res.transport_error << "\n";
+      err << "zaki-router admin: cannot reach the router at " << where << ": "
+          << res.transport_error << "\n";
     return admin_exit::unreachable;
   }
   if (res.status == 401) {
@@ -324,8 +319,7 @@ admin_reply admin_request(const settings& s, std::string_view method,
   else if (host == "::")
     host = "::1";
   std::string token_error;
-  auto token = read_secret("ZAKI_ADMIN_TOKEN", s.admin.token_file,
-                           token_error);
+  auto token = read_secret("ZAKI_ADMIN_TOKEN", s.admin.token_file, token_error);
   auto res = call(host, hp->second, http::string_to_verb(method), target,
                   token);
   out.transport_error = std::move(res.transport_error);

@@ -56,33 +56,44 @@ std::string format_duration(std::chrono::milliseconds d) {
 }
 
 std::string locks_usage() {
-  return "usage: zaki-router locks list  [--max-age=DURATION] [--legacy-age-only]\n"
+  return "usage: zaki-router locks list  [--max-age=DURATION] "
+         "[--legacy-age-only]\n"
          "       zaki-router locks clean [--max-age=DURATION] [--dry-run] "
          "[--legacy-age-only]\n"
          "\n"
-         "Lists or removes stale session locks under {data_root}/users/user-*/:\n"
-         "router.session.lock and OpenClaw's agents/*/sessions/*.jsonl.lock and\n"
-         "sessions.json.lock. A lock is stale when its pid is missing, dead or\n"
+         "Lists or removes stale session locks under "
+         "{data_root}/users/user-*/:\n"
+         "router.session.lock and OpenClaw's agents/*/sessions/*.jsonl.lock "
+         "and\n"
+         "sessions.json.lock. A lock is stale when its pid is missing, dead "
+         "or\n"
          "recycled, its createdAt is invalid, or it is older than --max-age\n"
-         "(default 30min; sessions.json.lock: at most 30s). Symlinks are never\n"
+         "(default 30min; sessions.json.lock: at most 30s). Symlinks are "
+         "never\n"
          "followed and nothing but a stale lock is ever removed.\n"
          "\n"
          "  --max-age=D        e.g. 500ms, 90s, 30min (or 30m), 2h, 1d\n"
-         "  --dry-run          clean: print what would be removed, remove nothing\n"
-         "  --legacy-age-only  judge OpenClaw's locks by age only (gateways in\n"
+         "  --dry-run          clean: print what would be removed, remove "
+         "nothing\n"
+         "  --legacy-age-only  judge OpenClaw's locks by age only (gateways "
+         "in\n"
          "                     their own pid namespace, i.e. containers)\n"
          "\n"
-         "Exit codes: 0 done (list; clean: all stale locks removed or none stale),\n"
-         "1 clean: some locks could not be judged or removed, or errors in the\n"
+         "Exit codes: 0 done (list; clean: all stale locks removed or none "
+         "stale),\n"
+         "1 clean: some locks could not be judged or removed, or errors in "
+         "the\n"
          "tree; 2 usage error; 3 data root missing or unreadable.\n";
 }
 
 namespace {
 
 void print_lock(std::ostream& out, const lock_entry& e) {
-  auto dash = [](const std::string& s) { return s.empty() ? std::string{"-"} : s; };
-  out << e.path << " kind=" << to_string(e.kind) << " pid="
-      << (e.owner.pid > 0 ? std::to_string(e.owner.pid) : "-")
+  auto dash = [](const std::string& s) {
+    return s.empty() ? std::string{"-"} : s;
+  };
+  out << e.path << " kind=" << to_string(e.kind)
+      << " pid=" << (e.owner.pid > 0 ? std::to_string(e.owner.pid) : "-")
       << " host=" << dash(e.owner.hostname)
       << " instance=" << dash(e.owner.instance)
       << " age=" << format_duration(e.age)

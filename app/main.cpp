@@ -15,13 +15,13 @@
 
 #include "actors/admin.hpp"
 #include "app/admin_cli.hpp"
-#include "runtime/config.hpp"
 #include "app/demo/demo.hpp"
 #include "app/locks_cli.hpp"
-#include "app/users_cli.hpp"
-#include "runtime/logging.hpp"
 #include "app/run.hpp"
 #include "app/tree.hpp"
+#include "app/users_cli.hpp"
+#include "runtime/config.hpp"
+#include "runtime/logging.hpp"
 
 namespace {
 
@@ -146,7 +146,8 @@ int locks_command(std::vector<std::string> args) {
   zaki::config cfg;
   std::vector<std::string> positional;
   int exit_code = 0;
-  if (!zaki::parse_command_line(cfg, std::move(caf_args), positional, exit_code))
+  if (!zaki::parse_command_line(cfg, std::move(caf_args), positional,
+                                exit_code))
     return exit_code;
   return zaki::run_locks_command(cfg.values.store.data_root, locks_args,
                                  std::cout, std::cerr);
@@ -164,7 +165,7 @@ int admin_command(std::vector<std::string> args) {
                                 exit_code))
     return exit_code;
   bool color = ::isatty(STDOUT_FILENO) == 1
-               && std::getenv("NO_COLOR") == nullptr;
+    && std::getenv("NO_COLOR") == nullptr;
   return zaki::run_admin_command(cfg.values, admin_args, std::cout, std::cerr,
                                  color);
 }

@@ -87,8 +87,8 @@ int run_service(config& cfg, const context_ptr& ctx,
     // username; asked once here, before any actor reads the settings.
     if (ctx->cfg.chat.bot_username.empty() && !ctx->bot_token.empty()) {
       auto me = fetch_bot_identity(ctx->io->context(), ctx->tls,
-                                   ctx->cfg.telegram.api_root,
-                                   ctx->bot_token, std::chrono::seconds(3));
+                                   ctx->cfg.telegram.api_root, ctx->bot_token,
+                                   std::chrono::seconds(3));
       if (me.error.empty())
         ctx->cfg.chat.bot_username = me.username;
       else

@@ -36,10 +36,8 @@ struct users_args {
 
 template <class T>
 bool parse_number(const std::string& text, T& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(),
-                                   out);
-  return !text.empty() && ec == std::errc{}
-         && end == text.data() + text.size();
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return !text.empty() && ec == std::errc{} && end == text.data() + text.size();
 }
 
 /// The access decisions of issue 23.
@@ -49,7 +47,7 @@ bool is_access_cmd(const std::string& cmd) {
 
 bool is_access_status(const std::string& status) {
   return status == "pending" || status == "approved" || status == "rejected"
-         || status == "revoked";
+    || status == "revoked";
 }
 
 void print_usage(std::ostream& err) {
@@ -99,8 +97,7 @@ std::optional<users_args> parse_args(const std::vector<std::string>& args,
       a.positional.push_back(arg);
     }
   }
-  bool needs_id = a.cmd == "show" || a.cmd == "remove"
-                  || is_access_cmd(a.cmd);
+  bool needs_id = a.cmd == "show" || a.cmd == "remove" || is_access_cmd(a.cmd);
   if (needs_id
       && (a.positional.size() != 1 || !parse_number(a.positional[0], a.id)
           || a.id <= 0)) {
@@ -169,12 +166,12 @@ int decide_offline(database& db, const users_args& a, std::ostream& out,
     err << "zaki-router users " << a.cmd << ": " << e << "\n";
     return users_exit::failed;
   }
-  std::string status = a.cmd == "approve"  ? "approved"
-                       : a.cmd == "reject" ? "rejected"
-                                           : "revoked";
+  std::string status = a.cmd == "approve" ? "approved"
+    : a.cmd == "reject"                   ? "rejected"
+                                          : "revoked";
   bool approved = rec.status == "approved"
-                  || (rec.has_container && rec.status != "rejected"
-                      && rec.status != "revoked");
+    || (rec.has_container && rec.status != "rejected"
+        && rec.status != "revoked");
   if (a.cmd == "approve" && approved) {
     out << "user " << a.id << " is already approved\n";
     return users_exit::ok;
@@ -289,8 +286,8 @@ int run_offline(const settings& s, const users_args& a, std::ostream& out,
     for (auto& w : rep.warnings)
       err << "warning: " << w << "\n";
     if (!rep.shared_note.empty())
-      err << "note: users share gateways (static backend): "
-          << rep.shared_note << "\n";
+      err << "note: users share gateways (static backend): " << rep.shared_note
+          << "\n";
     out << "imported " << rep.imported << " users from " << a.positional[0]
         << "\n";
     return users_exit::ok;
@@ -314,7 +311,7 @@ int run_online(const settings& s, const users_args& a, std::ostream& out,
   std::string target;
   if (a.cmd == "list") {
     target = "/admin/users?limit=" + std::to_string(std::min(a.limit, 1000u))
-             + "&after=" + std::to_string(a.after);
+      + "&after=" + std::to_string(a.after);
     if (!a.status.empty())
       target += "&status=" + query_encode(a.status);
   } else if (a.cmd == "show") {
@@ -328,12 +325,11 @@ int run_online(const settings& s, const users_args& a, std::ostream& out,
   } else if (a.cmd == "import") {
     method = "POST";
     target = "/admin/users/import?file="
-             + query_encode(absolute(a.positional[0]));
+      + query_encode(absolute(a.positional[0]));
   } else {
     method = "POST";
     target = "/admin/users/export?out="
-             + query_encode(absolute(a.out.empty() ? s.store.users_file
-                                                   : a.out));
+      + query_encode(absolute(a.out.empty() ? s.store.users_file : a.out));
   }
   uint32_t left = a.limit;
   for (;;) {
@@ -343,8 +339,8 @@ int run_online(const settings& s, const users_args& a, std::ostream& out,
         handled = false;
         return users_exit::ok;
       }
-      err << "zaki-router users: cannot reach the router at "
-          << s.admin.address << ": " << res.transport_error << "\n";
+      err << "zaki-router users: cannot reach the router at " << s.admin.address
+          << ": " << res.transport_error << "\n";
       return users_exit::unreachable;
     }
     if (res.status == 401) {
@@ -354,8 +350,7 @@ int run_online(const settings& s, const users_args& a, std::ostream& out,
     }
     if (res.status == 404
         && (a.cmd == "show" || a.cmd == "remove" || is_access_cmd(a.cmd))) {
-      err << "zaki-router users " << a.cmd << ": unknown user " << a.id
-          << "\n";
+      err << "zaki-router users " << a.cmd << ": unknown user " << a.id << "\n";
       return users_exit::not_found;
     }
     if (res.status < 200 || res.status >= 300) {
@@ -398,7 +393,7 @@ int run_online(const settings& s, const users_args& a, std::ostream& out,
     if (next == 0 || left == 0)
       return users_exit::ok;
     target = "/admin/users?limit=" + std::to_string(std::min(left, 1000u))
-             + "&after=" + std::to_string(next);
+      + "&after=" + std::to_string(next);
     if (!a.status.empty())
       target += "&status=" + query_encode(a.status);
   }
@@ -423,8 +418,8 @@ std::string prepare_store(const settings& s) {
   auto log = logger("store");
   auto path = database_path(s.store.database, s.store.data_root);
   std::error_code ec;
-  std::filesystem::create_directories(
-    std::filesystem::path{path}.parent_path(), ec);
+  std::filesystem::create_directories(std::filesystem::path{path}.parent_path(),
+                                      ec);
   // A data root that cannot be written (a read-only mount, a full disk at
   // the wrong moment) is no reason to turn every user away: the store then
   // runs on an in-memory copy of users.json and readiness fails with the
@@ -448,8 +443,7 @@ std::string prepare_store(const settings& s) {
     loaded();
     return {};
   }
-  auto rep = import_users(*db, s.store.users_file,
-                          s.backend.kind != "static");
+  auto rep = import_users(*db, s.store.users_file, s.backend.kind != "static");
   if (!rep.ok)
     return s.store.users_file + ": " + rep.error;
   for (auto& w : rep.warnings)
@@ -480,8 +474,8 @@ int users_main(std::vector<std::string> args) {
   std::vector<std::string> own;
   for (auto& arg : args) {
     bool mine = arg.rfind("--status=", 0) == 0 || arg.rfind("--out=", 0) == 0
-                || arg.rfind("--limit=", 0) == 0
-                || arg.rfind("--after=", 0) == 0 || arg.rfind("--", 0) != 0;
+      || arg.rfind("--limit=", 0) == 0 || arg.rfind("--after=", 0) == 0
+      || arg.rfind("--", 0) != 0;
     (mine ? own : caf_args).push_back(arg);
   }
   config cfg;

@@ -19,9 +19,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -86,8 +86,7 @@ public:
     auto polls = world_.telegram().get_updates_calls();
     auto t0 = steady_clock::now();
     proc_ = std::make_unique<child_process>();
-    if (!proc_->spawn(argv,
-                      {"TELEGRAM_BOT_TOKEN=" + world_.telegram().token()},
+    if (!proc_->spawn(argv, {"TELEGRAM_BOT_TOKEN=" + world_.telegram().token()},
                       dir_ + "/router.log"))
       return -1;
     auto until = t0 + seconds(60);
@@ -203,7 +202,9 @@ struct phase_figures {
       max_restart = std::max(max_restart, ms);
       sum_restart += ms;
     }
-    auto per = [this](double x) { return stops ? x / stops : 0.0; };
+    auto per = [this](double x) {
+      return stops ? x / stops : 0.0;
+    };
     std::printf(
       "%s: %zu stops, %llu messages: lost %llu, duplicate replies %llu "
       "(%.2f per stop), duplicate gateway requests %llu (%.2f per stop; "
@@ -249,8 +250,8 @@ struct phase_figures {
   /// duplicates.
   bool failed(bool graceful) const {
     bool broken = !started || rec.lost > 0 || gw.overlap_violations > 0
-                  || gw.order_violations > 0 || gw.misrouted > 0
-                  || rec.misrouted > 0 || bad_exits > 0;
+      || gw.order_violations > 0 || gw.misrouted > 0 || rec.misrouted > 0
+      || bad_exits > 0;
     if (graceful)
       broken = broken || rec.duplicated > 0 || duplicate_requests() > 0;
     return broken;
@@ -261,8 +262,8 @@ struct phase_figures {
 /// times at random moments (SIGKILL, or SIGTERM when `graceful`) and
 /// started again; then waits for every reply.
 phase_figures run_phase(load_world& world, router_runner& router,
-                        const crash_options& o, std::string name,
-                        size_t stops, bool graceful, std::mt19937_64& rng) {
+                        const crash_options& o, std::string name, size_t stops,
+                        bool graceful, std::mt19937_64& rng) {
   phase_figures f;
   f.name = std::move(name);
   f.stops = stops;
@@ -279,8 +280,9 @@ phase_figures run_phase(load_world& world, router_runner& router,
     plan.messages = std::max<size_t>(
       3, static_cast<size_t>(o.rate * (1.5 * stops + 2) / o.users) + 1);
   auto driver = std::make_shared<load_driver>(world, plan);
-  world.telegram().on_send(
-    [driver](const zaki::fakes::sent_message& m) { driver->on_reply(m); });
+  world.telegram().on_send([driver](const zaki::fakes::sent_message& m) {
+    driver->on_reply(m);
+  });
   auto load_s = static_cast<double>(plan.total()) / o.rate;
   auto journal_path = router.data_root() + "/inbox.journal";
   // Duplicates seen since the last stop belong to that stop's replay.
@@ -373,8 +375,10 @@ bool parse_args(int argc, char** argv, crash_options& o) {
       o.kills = 3;
       o.terms = 1;
     } else {
-      std::fprintf(stderr, "unknown option %s (see the head of "
-                           "benches/crash_bench.cpp)\n", a.c_str());
+      std::fprintf(stderr,
+                   "unknown option %s (see the head of "
+                   "benches/crash_bench.cpp)\n",
+                   a.c_str());
       return false;
     }
   }

@@ -7,7 +7,8 @@
 // floor) gives the router's cost as a ratio. The targets are printed with
 // met / not met.
 //
-// Usage: zaki-load-bench [--scenario=all|cpu|latency|import|memory|stream|smoke|custom]
+// Usage: zaki-load-bench
+// [--scenario=all|cpu|latency|import|memory|stream|smoke|custom]
 //          [--json=FILE] [--router=PATH] [--log-level=info] [--io-threads=1]
 //          [--router-arg=--x.y=z ...] [--smoke] [--keep-dir]
 //          [--perf=FILE] (perf record of the router, FILE.<scenario>)
@@ -101,8 +102,8 @@ std::string temp_dir(const std::string& parent) {
   static int n = 0;
   auto dir = (parent.empty() ? std::filesystem::temp_directory_path()
                              : std::filesystem::path{parent})
-             / ("zaki-load-bench-" + std::to_string(::getpid()) + "-"
-                + std::to_string(n++));
+    / ("zaki-load-bench-" + std::to_string(::getpid()) + "-"
+       + std::to_string(n++));
   std::filesystem::create_directories(dir / "data");
   return dir.string();
 }
@@ -139,8 +140,9 @@ phase_result start_result(const scenario& s, const char* who) {
 std::shared_ptr<load_driver> wire_driver(load_world& world,
                                          const run_plan& plan) {
   auto driver = std::make_shared<load_driver>(world, plan);
-  world.telegram().on_send(
-    [driver](const zaki::fakes::sent_message& m) { driver->on_reply(m); });
+  world.telegram().on_send([driver](const zaki::fakes::sent_message& m) {
+    driver->on_reply(m);
+  });
   // The first preview is due once 30 characters arrived (issue 22).
   world.on_stream_mark(30, [driver](const std::string& content) {
     driver->on_mark(content);
@@ -160,8 +162,7 @@ phase_result run_floor(load_world& world, const scenario& s) {
   floor_client client{world.telegram().port(), world.telegram().token(),
                       [&world](int64_t uid) {
                         auto i = static_cast<size_t>(world.user_index(uid));
-                        return floor_route{world.port_of(i),
-                                           world.token_of(i)};
+                        return floor_route{world.port_of(i), world.token_of(i)};
                       },
                       s.plan.total()};
   baseline b;
@@ -239,7 +240,7 @@ void report_streams(load_world& world, const scenario& s, double cpu_s,
                     uint64_t calls, const run_record& rec) {
   auto answers = double(s.plan.users * s.plan.messages);
   auto seconds_per_answer = double(s.world.stream_chars) / 10
-                            * s.world.stream_gap.count() / 1000.0;
+    * s.world.stream_gap.count() / 1000.0;
   auto& tg = world.telegram();
   std::printf("   stream: %.0f answers of %zu chars over %.1f s each: router "
               "CPU %.3f ms/answer (target <= 1), Bot API calls %.2f/answer "
@@ -350,8 +351,8 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
   child_process perf;
   if (!o.perf_file.empty()) {
     auto out = o.perf_file + "." + s.name + run_suffix;
-    perf.spawn({"/usr/bin/perf", "record", "-g", "-e", "cpu-clock", "-F", "1999",
-                "-p", std::to_string(router.pid()), "-o", out},
+    perf.spawn({"/usr/bin/perf", "record", "-g", "-e", "cpu-clock", "-F",
+                "1999", "-p", std::to_string(router.pid()), "-o", out},
                {}, dir + "/perf.log");
     std::this_thread::sleep_for(milliseconds(500));
   }
@@ -402,8 +403,8 @@ double users_load_ms(const std::string& path, size_t& count) {
     auto t0 = steady_clock::now();
     zaki::user_registry registry;
     auto res = zaki::load_user_registry(path, registry);
-    ms.push_back(duration<double, std::milli>(steady_clock::now() - t0)
-                   .count());
+    ms.push_back(
+      duration<double, std::milli>(steady_clock::now() - t0).count());
     count = res.ok ? registry.size() : 0;
   }
   std::sort(ms.begin(), ms.end());
@@ -434,8 +435,8 @@ std::vector<scenario> scenarios(const bench_options& o) {
     return out;
   }
   if (o.scenario == "custom") {
-    out.push_back(make("custom", o.registered, o.users, o.messages,
-                       o.open_loop, o.rate, o.latency_ms, o.floor));
+    out.push_back(make("custom", o.registered, o.users, o.messages, o.open_loop,
+                       o.rate, o.latency_ms, o.floor));
     return out;
   }
   if (o.scenario == "all" || o.scenario == "cpu") {
@@ -462,8 +463,7 @@ std::vector<scenario> scenarios(const bench_options& o) {
     out.back().world.stream_chars = 2000;
     out.back().world.stream_gap = milliseconds(50);
     out.back().world.edit_flood = true;
-    out.back().router_args = {"--stream.mode=edit",
-                              "--telegram.chat-rate=1",
+    out.back().router_args = {"--stream.mode=edit", "--telegram.chat-rate=1",
                               "--telegram.chat-burst=3"};
   }
   return out;
@@ -503,8 +503,8 @@ std::vector<target_result> judge(const std::vector<phase_result>& phases,
       out.push_back(at_most("router CPU / floor CPU per message",
                             r->cpu_us_per_msg / f->cpu_us_per_msg, 2, "x",
                             r->name));
-    out.push_back(at_most("peak RSS, 1000 active users", r->peak_rss / 1048576.0,
-                          40, "MB", r->name));
+    out.push_back(at_most("peak RSS, 1000 active users",
+                          r->peak_rss / 1048576.0, 40, "MB", r->name));
     if (auto w = find("cpu/router-warn"); w && w->cpu_us_per_msg > 0)
       out.push_back(at_most("CPU per message at the default log level / at "
                             "warn",
@@ -571,8 +571,10 @@ bool parse_args(int argc, char** argv, bench_options& o) {
     else if (key == "--floor")
       o.floor = val != "0";
     else {
-      std::fprintf(stderr, "unknown option %s (see the head of "
-                           "benches/load_bench.cpp)\n", a.c_str());
+      std::fprintf(stderr,
+                   "unknown option %s (see the head of "
+                   "benches/load_bench.cpp)\n",
+                   a.c_str());
       return false;
     }
   }
@@ -605,16 +607,16 @@ int main(int argc, char** argv) {
   size_t users_count = 0;
   bool failed = false;
   for (auto& s : list) {
-    std::printf("== %s: %zu users x %zu messages, %s loop%s, gateway %lld "
-                "ms, %zu users in users.json (load %.2f)\n",
-                s.name.c_str(), s.plan.users, s.plan.messages,
-                s.plan.open_loop ? "open" : "closed",
-                s.plan.open_loop
-                  ? (" at " + std::to_string(int(s.plan.rate)) + " msg/s")
-                      .c_str()
-                  : "",
-                (long long) s.world.gateway_latency.count(),
-                s.world.registered, load_average_1m());
+    std::printf(
+      "== %s: %zu users x %zu messages, %s loop%s, gateway %lld "
+      "ms, %zu users in users.json (load %.2f)\n",
+      s.name.c_str(), s.plan.users, s.plan.messages,
+      s.plan.open_loop ? "open" : "closed",
+      s.plan.open_loop
+        ? (" at " + std::to_string(int(s.plan.rate)) + " msg/s").c_str()
+        : "",
+      (long long) s.world.gateway_latency.count(), s.world.registered,
+      load_average_1m());
     std::fflush(stdout);
     load_world world{s.world};
     world.start();
@@ -646,8 +648,7 @@ int main(int argc, char** argv) {
                   "%.1f MB (%.1f MB at the end), exit %d\n",
                   suffix.c_str(), (unsigned long long) r.rec.delivered,
                   (unsigned long long) r.rec.expected, r.cpu_us_per_msg,
-                  r.peak_rss / 1048576.0, r.end_rss / 1048576.0,
-                  r.router_exit);
+                  r.peak_rss / 1048576.0, r.end_rss / 1048576.0, r.router_exit);
       std::fflush(stdout);
       if (s.warn_beside) {
         // The same run with warnings only: what the info lines cost.
@@ -669,11 +670,12 @@ int main(int argc, char** argv) {
     for (auto* runs : {&floors, &routers, &warns}) {
       phases.insert(phases.end(), runs->begin(), runs->end());
       if (s.runs > 1 && !runs->empty())
-        phases.push_back(median_run(*runs, s.name + (runs == &floors
-                                                       ? "/floor"
-                                                       : runs == &routers
-                                                           ? "/router"
-                                                           : "/router-warn")));
+        phases.push_back(
+          median_run(*runs,
+                     s.name
+                       + (runs == &floors      ? "/floor"
+                            : runs == &routers ? "/router"
+                                               : "/router-warn")));
     }
     if (!routers.empty() && s.world.registered >= 100000) {
       // The file the router just loaded; the same function it calls.

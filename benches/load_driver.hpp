@@ -102,14 +102,16 @@ public:
       " Summarise our chat so far, please.",
     };
     return "u" + std::to_string(load_world::user_id(i)) + "-m"
-           + std::to_string(seq) + lines[(i + seq) % 4];
+      + std::to_string(seq) + lines[(i + seq) % 4];
   }
 
   /// Starts pushing messages.
   void start() {
     started_ = clock::now();
     if (plan_.open_loop) {
-      pacer_ = std::thread{[this] { pace(); }};
+      pacer_ = std::thread{[this] {
+        pace();
+      }};
       return;
     }
     for (size_t i = 0; i < plan_.users && plan_.messages > 0; ++i)
@@ -142,8 +144,8 @@ public:
       return;
     }
     auto index = world_.user_index(uid);
-    if (index < 0 || static_cast<size_t>(index) >= users_.size()
-        || seq < 0 || static_cast<size_t>(seq) >= plan_.messages) {
+    if (index < 0 || static_cast<size_t>(index) >= users_.size() || seq < 0
+        || static_cast<size_t>(seq) >= plan_.messages) {
       ++unexpected_;
       return;
     }
@@ -161,11 +163,9 @@ public:
         return;
       }
       latencies_.push_back(
-        std::chrono::duration<double, std::micro>(now - u.pushed[seq])
-          .count());
+        std::chrono::duration<double, std::micro>(now - u.pushed[seq]).count());
       if (u.marked[seq] != clock::time_point{}) {
-        auto us = std::chrono::duration<double, std::micro>(now
-                                                            - u.marked[seq])
+        auto us = std::chrono::duration<double, std::micro>(now - u.marked[seq])
                     .count();
         preview_us_.push_back(us);
         if (seq == 0)
@@ -173,7 +173,7 @@ public:
       }
       last_reply_ = std::max(last_reply_, now);
       push_next = !plan_.open_loop
-                  && static_cast<size_t>(seq) + 1 < plan_.messages;
+        && static_cast<size_t>(seq) + 1 < plan_.messages;
       if (++delivered_ == plan_.total())
         done_.notify_all();
     }
@@ -184,8 +184,9 @@ public:
   /// Waits until every message was answered; false on timeout.
   bool wait() {
     std::unique_lock<std::mutex> guard{mtx_};
-    return done_.wait_for(guard, plan_.timeout,
-                          [&] { return delivered_ >= plan_.total(); });
+    return done_.wait_for(guard, plan_.timeout, [&] {
+      return delivered_ >= plan_.total();
+    });
   }
 
   /// Stops pushing and returns the record; call after `wait`.
@@ -281,7 +282,7 @@ private:
     auto step = std::chrono::duration<double>(1.0 / plan_.rate);
     for (uint64_t k = 0; k < total && !stop_; ++k) {
       auto due = started_
-                 + std::chrono::duration_cast<clock::duration>(step * k);
+        + std::chrono::duration_cast<clock::duration>(step * k);
       std::this_thread::sleep_until(due);
       push(k % plan_.users, k / plan_.users);
     }

@@ -70,8 +70,9 @@ public:
     stream_.expires_after(std::chrono::seconds(60));
     if (open_)
       return write();
-    stream_.async_connect(ep_, beast::bind_front_handler(
-                                 &connection::on_connect, shared_from_this()));
+    stream_.async_connect(ep_,
+                          beast::bind_front_handler(&connection::on_connect,
+                                                    shared_from_this()));
   }
 
 private:
@@ -145,13 +146,12 @@ public:
   /// Returns the gateway of a user id.
   using route_fn = std::function<floor_route(int64_t user_id)>;
 
-  floor_client(uint16_t telegram_port, std::string bot_token,
-               route_fn route, uint64_t expected, size_t send_connections = 4)
+  floor_client(uint16_t telegram_port, std::string bot_token, route_fn route,
+               uint64_t expected, size_t send_connections = 4)
     : telegram_ep_(floor_detail::net::ip::make_address("127.0.0.1"),
                    telegram_port),
       bot_prefix_("/bot" + std::move(bot_token) + "/"),
-      route_(std::move(route)),
-      expected_(expected) {
+      route_(std::move(route)), expected_(expected) {
     poll_conn_ = make_conn(telegram_ep_);
     for (size_t i = 0; i < send_connections; ++i)
       idle_senders_.push_back(make_conn(telegram_ep_));
@@ -170,7 +170,9 @@ public:
   void start() {
     thread_ = std::thread{[this] {
       auto guard = boost::asio::make_work_guard(ioc_);
-      floor_detail::net::post(ioc_, [this] { poll(); });
+      floor_detail::net::post(ioc_, [this] {
+        poll();
+      });
       ioc_.run();
     }};
   }
@@ -178,7 +180,9 @@ public:
   /// Waits until every message was handled and the offset confirmed.
   bool wait(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> guard{mtx_};
-    auto ok = cv_.wait_for(guard, timeout, [&] { return finished_; });
+    auto ok = cv_.wait_for(guard, timeout, [&] {
+      return finished_;
+    });
     guard.unlock();
     ioc_.stop();
     if (thread_.joinable())
@@ -228,7 +232,9 @@ private:
       ++errors_;
       auto timer = std::make_shared<floor_detail::net::steady_timer>(
         ioc_, std::chrono::milliseconds(100));
-      timer->async_wait([this, timer](auto) { poll(); });
+      timer->async_wait([this, timer](auto) {
+        poll();
+      });
       return;
     }
     auto decoded = decode_updates(body);
@@ -278,14 +284,13 @@ private:
       answer.content = "floor: gateway failed";
     }
     auto chat_id = slot.queue.front().chat_id;
-    send(encode_send_message(chat_id, answer.content, "", ""),
-         [this, user_id] {
-           auto& s = users_[user_id];
-           s.queue.pop_front();
-           if (++handled_ == expected_)
-             confirm();
-           next(user_id, s);
-         });
+    send(encode_send_message(chat_id, answer.content, "", ""), [this, user_id] {
+      auto& s = users_[user_id];
+      s.queue.pop_front();
+      if (++handled_ == expected_)
+        confirm();
+      next(user_id, s);
+    });
   }
 
   void send(std::string body, std::function<void()> then) {

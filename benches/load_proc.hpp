@@ -52,7 +52,7 @@ inline double process_cpu_seconds(pid_t pid) {
       stime = std::stoull(field);
   }
   return static_cast<double>(utime + stime)
-         / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 /// Returns a `kB` field of /proc/<pid>/status (e.g. "VmHWM") in bytes, or 0.
@@ -62,14 +62,16 @@ inline uint64_t process_status_kb(pid_t pid, const std::string& field) {
   if (pos == std::string::npos)
     return 0;
   return std::strtoull(text.c_str() + pos + field.size() + 1, nullptr, 10)
-         * 1024;
+    * 1024;
 }
 
 /// Returns the CPU time of this process (every thread) in seconds.
 inline double self_cpu_seconds() {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
-  auto sec = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+  auto sec = [](const timeval& tv) {
+    return tv.tv_sec + tv.tv_usec / 1e6;
+  };
   return sec(ru.ru_utime) + sec(ru.ru_stime);
 }
 
@@ -77,7 +79,9 @@ inline double self_cpu_seconds() {
 inline double thread_cpu_seconds() {
   rusage ru{};
   ::getrusage(RUSAGE_THREAD, &ru);
-  auto sec = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+  auto sec = [](const timeval& tv) {
+    return tv.tv_sec + tv.tv_usec / 1e6;
+  };
   return sec(ru.ru_utime) + sec(ru.ru_stime);
 }
 

@@ -62,8 +62,8 @@ struct phase_result {
   /// Returns the number of correctness violations (must be 0).
   uint64_t violations() const {
     return rec.lost + rec.duplicated + rec.misrouted + rec.order_violations
-           + rec.unexpected + gw.overlap_violations + gw.order_violations
-           + gw.misrouted + gw.unauthorized + floor_errors;
+      + rec.unexpected + gw.overlap_violations + gw.order_violations
+      + gw.misrouted + gw.unauthorized + floor_errors;
   }
 
   /// Sorts the latencies and fills the derived figures.
@@ -93,35 +93,33 @@ struct target_result {
 /// Returns a target judged as "value <= limit".
 inline target_result at_most(std::string name, double value, double limit,
                              std::string unit, std::string source) {
-  return {std::move(name), value, limit, std::move(unit), value <= limit,
-          std::move(source)};
+  return {std::move(name), value,          limit,
+          std::move(unit), value <= limit, std::move(source)};
 }
 
 /// Prints the phases as a table.
 inline void print_phases(const std::vector<phase_result>& phases) {
   std::printf("\n%-22s %5s %6s %4s %7s %5s %5s %3s %3s %3s %3s %3s %8s "
               "%7s %7s %7s %8s %8s %7s %6s %7s %9s\n",
-              "phase", "mode", "users", "msgs", "deliv", "lost", "dup",
-              "mis", "ord", "ovl", "err", "rep", "msg/s", "p50ms", "p90ms",
-              "p99ms", "maxms", "cpu_us/m", "rss_MB", "bench", "load", "busy%");
+              "phase", "mode", "users", "msgs", "deliv", "lost", "dup", "mis",
+              "ord", "ovl", "err", "rep", "msg/s", "p50ms", "p90ms", "p99ms",
+              "maxms", "cpu_us/m", "rss_MB", "bench", "load", "busy%");
   for (auto& p : phases) {
-    std::printf("%-22s %5s %6zu %4zu %7llu %5llu %5llu %3llu %3llu %3llu "
-                "%3llu %3llu %8.0f %7.2f %7.2f %7.2f %8.2f %8.1f %7.1f %6.2f "
-                "%3.1f/%-3.1f %8.0f\n",
-                p.name.c_str(), p.mode.c_str(), p.users, p.messages,
-                (unsigned long long) p.rec.delivered,
-                (unsigned long long) p.rec.lost,
-                (unsigned long long) p.rec.duplicated,
-                (unsigned long long) (p.rec.misrouted + p.gw.misrouted),
-                (unsigned long long) (p.rec.order_violations
-                                      + p.gw.order_violations),
-                (unsigned long long) p.gw.overlap_violations,
-                (unsigned long long) (p.rec.unexpected + p.floor_errors
-                                      + p.gw.unauthorized),
-                (unsigned long long) p.gw.repeats, p.throughput, p.p50, p.p90,
-                p.p99, p.max, p.cpu_us_per_msg, p.peak_rss / 1048576.0,
-                p.bench_cpu_s, p.load_before, p.load_after,
-                p.machine_busy * 100);
+    std::printf(
+      "%-22s %5s %6zu %4zu %7llu %5llu %5llu %3llu %3llu %3llu "
+      "%3llu %3llu %8.0f %7.2f %7.2f %7.2f %8.2f %8.1f %7.1f %6.2f "
+      "%3.1f/%-3.1f %8.0f\n",
+      p.name.c_str(), p.mode.c_str(), p.users, p.messages,
+      (unsigned long long) p.rec.delivered, (unsigned long long) p.rec.lost,
+      (unsigned long long) p.rec.duplicated,
+      (unsigned long long) (p.rec.misrouted + p.gw.misrouted),
+      (unsigned long long) (p.rec.order_violations + p.gw.order_violations),
+      (unsigned long long) p.gw.overlap_violations,
+      (unsigned long long) (p.rec.unexpected + p.floor_errors
+                            + p.gw.unauthorized),
+      (unsigned long long) p.gw.repeats, p.throughput, p.p50, p.p90, p.p99,
+      p.max, p.cpu_us_per_msg, p.peak_rss / 1048576.0, p.bench_cpu_s,
+      p.load_before, p.load_after, p.machine_busy * 100);
   }
   std::printf("columns: mis = misrouted, ord = order violations, ovl = "
               "overlapping gateway requests of one user, err = error replies "

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "runtime/io_runtime.hpp"
-#include "storage/users_file.hpp"
 #include "emulators/fake_gateway.hpp"
 #include "emulators/fake_telegram.hpp"
+#include "runtime/io_runtime.hpp"
+#include "storage/users_file.hpp"
 
 namespace zaki::bench {
 
@@ -169,8 +169,7 @@ public:
 
   /// Calls `f` with the user's text whenever a gateway sends the event
   /// carrying the `chars`th character of a streamed answer.
-  void on_stream_mark(size_t chars,
-                      std::function<void(const std::string&)> f) {
+  void on_stream_mark(size_t chars, std::function<void(const std::string&)> f) {
     for (auto& gw : gateways_)
       gw->behavior().set_stream_mark(chars, f);
   }

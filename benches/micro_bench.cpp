@@ -21,13 +21,13 @@
 #include <caf/all.hpp>
 
 #include "chat/request_id.hpp"
+#include "emulators/telegram_wire.hpp"
 #include "json/writer.hpp"
-#include "telegram/markdown.hpp"
-#include "telegram/split.hpp"
-#include "telegram/codec.hpp"
 #include "storage/user_registry.hpp"
 #include "storage/users_file.hpp"
-#include "emulators/telegram_wire.hpp"
+#include "telegram/codec.hpp"
+#include "telegram/markdown.hpp"
+#include "telegram/split.hpp"
 
 using namespace std::chrono;
 
@@ -65,10 +65,8 @@ double time_us(size_t n, const std::function<void()>& f) {
     auto t0 = steady_clock::now();
     for (size_t i = 0; i < n; ++i)
       f();
-    best = std::min(best,
-                    duration<double, std::micro>(steady_clock::now() - t0)
-                        .count()
-                      / n);
+    best = std::min(
+      best, duration<double, std::micro>(steady_clock::now() - t0).count() / n);
   }
   return best;
 }
@@ -136,7 +134,9 @@ void bench_markdown(size_t scale) {
   size_t n = 0;
   report("markdown_to_telegram_chunks, plain 38 bytes",
          time_us(2000 * scale,
-                 [&] { n += zaki::markdown_to_telegram_chunks(plain).size(); }),
+                 [&] {
+                   n += zaki::markdown_to_telegram_chunks(plain).size();
+                 }),
          "us");
   report("markdown_to_telegram_chunks, " + std::to_string(answer.size())
            + " bytes of Markdown",
@@ -190,7 +190,9 @@ void bench_request_id(size_t scale) {
 
 caf::behavior pong(caf::event_based_actor*) {
   return {
-    [](int32_t x) { return x + 1; },
+    [](int32_t x) {
+      return x + 1;
+    },
   };
 }
 
@@ -225,7 +227,7 @@ void bench_actors(size_t scale) {
     for (auto& f : futures)
       f.wait();
     return duration<double, std::micro>(steady_clock::now() - t0).count()
-           / (static_cast<double>(pairs) * n);
+      / (static_cast<double>(pairs) * n);
   };
   run(1, 1000); // warm-up
   report("CAF request/response round trip, 1 pair (sequential)",
@@ -245,7 +247,7 @@ void bench_users_file() {
     users.emplace(rec.user_id, rec);
   }
   auto dir = std::filesystem::temp_directory_path()
-             / ("zaki-micro-bench-" + std::to_string(::getpid()));
+    / ("zaki-micro-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto path = (dir / "users.json").string();
   if (auto err = zaki::save_users_file(path, users); !err.empty()) {
@@ -263,13 +265,13 @@ void bench_users_file() {
     auto t0 = steady_clock::now();
     zaki::user_registry registry;
     auto res = zaki::load_user_registry(path, registry);
-    ms.push_back(duration<double, std::milli>(steady_clock::now() - t0)
-                   .count());
+    ms.push_back(
+      duration<double, std::milli>(steady_clock::now() - t0).count());
     loaded = res.ok ? registry.size() : 0;
     t0 = steady_clock::now();
     auto as_map = zaki::load_users_file(path);
-    map_ms.push_back(duration<double, std::milli>(steady_clock::now() - t0)
-                       .count());
+    map_ms.push_back(
+      duration<double, std::milli>(steady_clock::now() - t0).count());
     map_loaded = as_map.ok ? as_map.users.size() : 0;
   }
   std::sort(ms.begin(), ms.end());

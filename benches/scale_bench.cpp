@@ -71,8 +71,8 @@ bool admin_tree(size_t users) {
               "%.1f ms, max %.1f ms (%zu bytes)\n",
               users, ms[ms.size() / 2], ms[ms.size() * 95 / 100], ms.back(),
               bytes);
-  std::printf("GET /metrics with the same tree: %.1f ms (HTTP %d)\n",
-              scrape_ms, metrics.status);
+  std::printf("GET /metrics with the same tree: %.1f ms (HTTP %d)\n", scrape_ms,
+              metrics.status);
   return metrics.status == 200;
 }
 
@@ -118,8 +118,9 @@ int main(int argc, char** argv) {
     else if (arg.rfind("--containers=", 0) == 0)
       containers = std::atoi(arg.c_str() + 13);
     else {
-      std::fprintf(stderr, "usage: zaki-scale-bench [--users=N] "
-                           "[--containers=N]\n");
+      std::fprintf(stderr,
+                   "usage: zaki-scale-bench [--users=N] "
+                   "[--containers=N]\n");
       return 2;
     }
   }

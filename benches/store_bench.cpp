@@ -81,7 +81,7 @@ import_figures import_in_child(const std::string& json,
   }
   ::close(fds[0]);
   int status = 0;
-  struct rusage ru{};
+  struct rusage ru {};
   ::wait4(pid, &status, 0, &ru);
   fig.peak_rss_mb = ru.ru_maxrss / 1024.0;
   return fig;
@@ -125,7 +125,7 @@ double start_to_first_poll(const std::string& data_root,
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::string{argv[1]} == "--quick";
   auto dir = fs::temp_directory_path()
-             / ("zaki-store-bench-" + std::to_string(::getpid()));
+    / ("zaki-store-bench-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::vector<int64_t> sizes = quick ? std::vector<int64_t>{10000, 100000}
                                      : std::vector<int64_t>{100000, 1000000};

@@ -13,20 +13,13 @@ constexpr std::string_view prefix = "z1:";
 
 std::string_view tag_of(callback_kind kind) {
   switch (kind) {
-    case callback_kind::retry:
-      return "r";
-    case callback_kind::dismiss:
-      return "d";
-    case callback_kind::restart_confirm:
-      return "rs";
-    case callback_kind::restart_cancel:
-      return "rc";
-    case callback_kind::stop:
-      return "s";
-    case callback_kind::approve:
-      return "a";
-    case callback_kind::reject:
-      return "x";
+    case callback_kind::retry: return "r";
+    case callback_kind::dismiss: return "d";
+    case callback_kind::restart_confirm: return "rs";
+    case callback_kind::restart_cancel: return "rc";
+    case callback_kind::stop: return "s";
+    case callback_kind::approve: return "a";
+    case callback_kind::reject: return "x";
   }
   return {};
 }
@@ -95,18 +88,15 @@ std::string_view toast_text(callback_reply reply) {
       return "Already sent again \xE2\x80\x94 please wait for the answer.";
     case callback_reply::retry_expired:
       return "Sorry, I no longer have that message. Please send it again.";
-    case callback_reply::dismissed:
-      return "Dismissed.";
+    case callback_reply::dismissed: return "Dismissed.";
     case callback_reply::restart_started:
       return "Restarting your assistant\xE2\x80\xA6 This can take a minute.";
-    case callback_reply::restart_cancelled:
-      return "Restart cancelled.";
+    case callback_reply::restart_cancelled: return "Restart cancelled.";
     case callback_reply::restart_expired:
       return "This button has expired. Send /restart again if needed.";
     case callback_reply::unknown_button:
       return "Sorry, this button no longer works.";
-    case callback_reply::stopped:
-      return "Stopped.";
+    case callback_reply::stopped: return "Stopped.";
     case callback_reply::stop_too_late:
       return "The answer is complete already.";
   }

@@ -102,15 +102,14 @@ std::vector<error_entry> make_catalogue() {
      "Too many messages are waiting",
      "Your assistant still has several messages to answer, and I can't queue "
      "more right now.",
-     "Wait for the answers to arrive, then press Retry to send this one.",
-     true, true, true, false, 503},
+     "Wait for the answers to arrive, then press Retry to send this one.", true,
+     true, true, false, 503},
     {ec::capacity_exhausted, "ZR-CAPACITY-EXHAUSTED", "\xF0\x9F\x9A\xA7",
      "All assistant places are taken",
      "Too many assistants are running right now, so yours cannot start.",
      "Press Retry in a few minutes.", true, true, true, false, 503},
     {ec::backend_unavailable, "ZR-BACKEND-UNAVAILABLE",
-     "\xF0\x9F\x8F\x97\xEF\xB8\x8F",
-     "Assistants can't be started right now",
+     "\xF0\x9F\x8F\x97\xEF\xB8\x8F", "Assistants can't be started right now",
      "The service that runs assistants is not responding.",
      "Press Retry in a few minutes. If it lasts, contact support with the "
      "error code below.",
@@ -130,8 +129,8 @@ std::vector<error_entry> make_catalogue() {
      "Please tell the bot's administrator (the code below helps them). "
      "Press Retry once they have fixed it.",
      true, true, true, false, 503},
-    {ec::gateway_interrupted, "ZR-GATEWAY-INTERRUPTED", "\xE2\x9C\x82\xEF\xB8\x8F",
-     "Your assistant's answer was cut off",
+    {ec::gateway_interrupted, "ZR-GATEWAY-INTERRUPTED",
+     "\xE2\x9C\x82\xEF\xB8\x8F", "Your assistant's answer was cut off",
      "Your assistant received your message, but the connection broke while "
      "its answer was on the way, so I could not show it.",
      "Ask it to repeat its last answer, or press Retry to send your message "
@@ -146,8 +145,7 @@ std::vector<error_entry> make_catalogue() {
      "below.",
      false, true, true, false, 502},
     {ec::gateway_answer_too_large, "ZR-GATEWAY-ANSWER-TOO-LARGE",
-     "\xF0\x9F\x93\x9A",
-     "Your assistant's answer is too long",
+     "\xF0\x9F\x93\x9A", "Your assistant's answer is too long",
      "Your assistant answered, but its answer is larger than I can pass on "
      "to Telegram, so I stopped reading it.",
      "Ask for a shorter answer, for example a summary, or ask for it in "
@@ -202,23 +200,15 @@ std::optional<error_code> error_code_from_id(std::string_view id) {
 error_code error_code_of(errc code) {
   // No default: a new errc must get a catalogue entry (-Wswitch).
   switch (code) {
-    case errc::not_provisioned:
-      return error_code::not_provisioned;
-    case errc::container_starting:
-      return error_code::container_starting;
-    case errc::container_down:
-      return error_code::container_down;
-    case errc::container_failed:
-      return error_code::container_failed;
-    case errc::capacity_exhausted:
-      return error_code::capacity_exhausted;
-    case errc::backend_unavailable:
-      return error_code::backend_unavailable;
-    case errc::session_lock_timeout:
-      return error_code::session_lock_timeout;
+    case errc::not_provisioned: return error_code::not_provisioned;
+    case errc::container_starting: return error_code::container_starting;
+    case errc::container_down: return error_code::container_down;
+    case errc::container_failed: return error_code::container_failed;
+    case errc::capacity_exhausted: return error_code::capacity_exhausted;
+    case errc::backend_unavailable: return error_code::backend_unavailable;
+    case errc::session_lock_timeout: return error_code::session_lock_timeout;
     case errc::none:
-    case errc::internal:
-      return error_code::internal;
+    case errc::internal: return error_code::internal;
   }
   return error_code::internal;
 }

@@ -1,8 +1,8 @@
 #include "chat/error_render.hpp"
 
 #include "chat/callback_data.hpp"
-#include "json/writer.hpp"
 #include "chat/request_id.hpp"
+#include "json/writer.hpp"
 #include "telegram/html.hpp"
 
 namespace zaki {
@@ -61,8 +61,7 @@ std::string keyboard(const error_entry& e, std::string_view request_id,
 
 } // namespace
 
-rendered_error render_for_telegram(error_code code,
-                                   std::string_view request_id,
+rendered_error render_for_telegram(error_code code, std::string_view request_id,
                                    const render_options& options) {
   const auto& e = describe(code);
   rendered_error result;

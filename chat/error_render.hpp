@@ -36,8 +36,7 @@ struct rendered_error {
 /// valid request id (is_valid_request_id); without one they are left out
 /// and the footer shows only the error id. Operator-only entries render
 /// without buttons; callers should not send them to users at all.
-rendered_error render_for_telegram(error_code code,
-                                   std::string_view request_id,
+rendered_error render_for_telegram(error_code code, std::string_view request_id,
                                    const render_options& options = {});
 
 /// Renders the same message as plain text, for a resend without parse_mode

@@ -15,10 +15,11 @@ constexpr size_t request_id_length = 12;
 /// "3kq0v7x2m9ab". The first 6 characters encode the second since 2024
 /// (base 36, wrapping in 2092), so ids sort by time; the last 6 are a
 /// per-process permutation of a counter, `(offset + counter * stride) mod
-/// 36^6`, with a random offset and a random stride coprime to 36. Ids from one process therefore never repeat
-/// (fewer than 2 billion ids per second), and ids from two processes can only
-/// collide if both run in the same second and hit the same permuted slot
-/// (probability about n*m / 2.2e9 for n and m ids in that second).
+/// 36^6`, with a random offset and a random stride coprime to 36. Ids from one
+/// process therefore never repeat (fewer than 2 billion ids per second), and
+/// ids from two processes can only collide if both run in the same second and
+/// hit the same permuted slot (probability about n*m / 2.2e9 for n and m ids in
+/// that second).
 ///
 /// Ids are not secrets and not capabilities: whoever acts on one (Retry,
 /// Dismiss) must check that the Telegram user pressing the button owns it.

@@ -73,8 +73,7 @@ std::string apply_v1(const std::string& root, const std::string& name,
     (void) write_file(mem + "/memory.memsw.limit_in_bytes", "-1");
     (void) write_file(mem + "/memory.limit_in_bytes", "-1");
   }
-  if (auto err = write_file(cpu + "/cpu.cfs_period_us", "100000");
-      !err.empty())
+  if (auto err = write_file(cpu + "/cpu.cfs_period_us", "100000"); !err.empty())
     return err;
   auto quota = q.cpus > 0 ? std::to_string(static_cast<long>(q.cpus * 100000))
                           : std::string{"-1"};
@@ -102,9 +101,9 @@ std::string apply_v2(const std::string& root, const std::string& name,
   if (auto err = write_file(dir + "/memory.max", mem); !err.empty())
     return err;
   (void) write_file(dir + "/memory.swap.max", q.memory_mb > 0 ? "0" : "max");
-  auto cpu = q.cpus > 0 ? std::to_string(static_cast<long>(q.cpus * 100000))
-                            + " 100000"
-                        : std::string{"max 100000"};
+  auto cpu = q.cpus > 0
+    ? std::to_string(static_cast<long>(q.cpus * 100000)) + " 100000"
+    : std::string{"max 100000"};
   if (auto err = write_file(dir + "/cpu.max", cpu); !err.empty())
     return err;
   auto pmax = q.pids > 0 ? std::to_string(q.pids) : std::string{"max"};
@@ -146,8 +145,8 @@ cgroup_handle prepare_cgroup(const std::string& root, const std::string& name,
   cg = cgroup_handle{};
   cg.rlimit_as = q.memory_mb << 20;
   cg.applied = q.memory_mb > 0
-                 ? fmt::format("rlimits: RLIMIT_AS={}MiB", q.memory_mb)
-                 : std::string{"rlimits: none"};
+    ? fmt::format("rlimits: RLIMIT_AS={}MiB", q.memory_mb)
+    : std::string{"rlimits: none"};
   cg.not_applied = "cgroups not writable (" + err + ")";
   if (q.cpus > 0)
     cg.not_applied += "; cpu quota not applied: RLIMIT_CPU caps total CPU "
@@ -160,8 +159,9 @@ cgroup_handle prepare_cgroup(const std::string& root, const std::string& name,
 uint64_t oom_kill_count(const cgroup_handle& cg) {
   if (cg.memory_dir.empty())
     return 0;
-  std::ifstream in{cg.memory_dir + (cg.version == 1 ? "/memory.oom_control"
-                                                     : "/memory.events")};
+  std::ifstream in{
+    cg.memory_dir
+    + (cg.version == 1 ? "/memory.oom_control" : "/memory.events")};
   std::string key;
   uint64_t value = 0;
   while (in >> key >> value)

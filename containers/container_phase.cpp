@@ -42,10 +42,8 @@ bool holds_resources(container_phase x) {
     case container_phase::running:
     case container_phase::not_ready:
     case container_phase::restarting:
-    case container_phase::stopping:
-      return true;
-    default:
-      return false;
+    case container_phase::stopping: return true;
+    default: return false;
   }
 }
 

@@ -45,14 +45,14 @@ bool holds_resources(container_phase x);
 /// Returns whether nothing runs in phase `x`, so a start is needed.
 inline bool is_down(container_phase x) {
   return x == container_phase::none || x == container_phase::stopped
-         || x == container_phase::failed;
+    || x == container_phase::failed;
 }
 
 /// Returns whether we are stopping or removing the container ourselves (a
 /// report of the health supervisor is then only it letting go).
 inline bool stopped_by_us(container_phase x) {
   return x == container_phase::stopping || x == container_phase::removing
-         || x == container_phase::stopped;
+    || x == container_phase::stopped;
 }
 
 } // namespace zaki

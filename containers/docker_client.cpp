@@ -219,8 +219,8 @@ private:
 
 } // namespace
 
-std::shared_ptr<docker_client>
-docker_client::make(net::io_context& ioc, std::string socket_path) {
+std::shared_ptr<docker_client> docker_client::make(net::io_context& ioc,
+                                                   std::string socket_path) {
   return std::make_shared<docker_client>(ioc, std::move(socket_path));
 }
 

@@ -55,8 +55,7 @@ namespace {
   if (err_fd > 3)
     (void) ::syscall(SYS_close_range, 3u, static_cast<unsigned>(err_fd - 1),
                      0u);
-  (void) ::syscall(SYS_close_range, static_cast<unsigned>(err_fd + 1), ~0u,
-                   0u);
+  (void) ::syscall(SYS_close_range, static_cast<unsigned>(err_fd + 1), ~0u, 0u);
   ::execve(argv[0], argv, envp);
   fail(6);
   ::_exit(127);
@@ -64,18 +63,12 @@ namespace {
 
 const char* step_name(int step) {
   switch (step) {
-    case 1:
-      return "setpgid";
-    case 2:
-      return "joining the cgroup";
-    case 3:
-      return "setrlimit";
-    case 4:
-      return "chdir to the data dir";
-    case 5:
-      return "redirecting stdio";
-    default:
-      return "exec";
+    case 1: return "setpgid";
+    case 2: return "joining the cgroup";
+    case 3: return "setrlimit";
+    case 4: return "chdir to the data dir";
+    case 5: return "redirecting stdio";
+    default: return "exec";
   }
 }
 
@@ -140,7 +133,7 @@ child_result spawn_child(const child_options& opts) {
     int status = 0;
     ::waitpid(pid, &status, 0); // exits at once with 127
     result.error = std::string{step_name(data[0])} + " " + opts.argv[0] + ": "
-                   + std::strerror(data[1]);
+      + std::strerror(data[1]);
     return result;
   }
   result.pid = pid;

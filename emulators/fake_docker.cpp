@@ -30,8 +30,7 @@ struct fake_docker::session : std::enable_shared_from_this<session> {
   void read() {
     req = {};
     http::async_read(sock, buf, req,
-                     [self = shared_from_this()](beast::error_code ec,
-                                                 size_t) {
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (!ec)
                          self->answer();
                      });
@@ -43,7 +42,7 @@ struct fake_docker::session : std::enable_shared_from_this<session> {
     auto key = std::string{req.method_string()} + " " + path;
     docker_reply reply{404, R"({"message":"page not found"})"};
     bool stream = path.size() >= 7
-                  && path.compare(path.size() - 7, 7, "/events") == 0;
+      && path.compare(path.size() - 7, 7, "/events") == 0;
     {
       std::lock_guard<std::mutex> guard{owner.mtx_};
       auto line = std::string{req.method_string()} + " " + target;
@@ -116,7 +115,9 @@ fake_docker::fake_docker(std::string socket_path)
   acceptor_.bind(local::endpoint{path_});
   acceptor_.listen();
   accept();
-  thread_ = std::thread{[this] { ioc_.run(); }};
+  thread_ = std::thread{[this] {
+    ioc_.run();
+  }};
 }
 
 fake_docker::~fake_docker() {

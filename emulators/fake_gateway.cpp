@@ -51,12 +51,8 @@ void fake_gateway::impl::log(const request& req,
     line += reply.user;
   }
   switch (reply.action) {
-    case gateway_reply::hang:
-      line += " hang";
-      break;
-    case gateway_reply::crash:
-      line += " crash";
-      break;
+    case gateway_reply::hang: line += " hang"; break;
+    case gateway_reply::crash: line += " crash"; break;
     default:
       line += " status=";
       line += std::to_string(reply.res.result_int());
@@ -92,12 +88,13 @@ void fake_gateway::impl::serve(const request& req,
         res->abort();
       return;
     case gateway_reply::hang: {
-      res->on_cancel([finish] { finish(0); });
+      res->on_cancel([finish] {
+        finish(0);
+      });
       hold(std::move(res));
       return;
     }
-    case gateway_reply::respond:
-      break;
+    case gateway_reply::respond: break;
   }
   if (reply.streamed)
     return stream(std::move(reply), std::move(res), finish);
@@ -107,10 +104,12 @@ void fake_gateway::impl::serve(const request& req,
     res->send(std::move(reply.res));
     return;
   }
-  res->on_cancel([finish] { finish(0); });
+  res->on_cancel([finish] {
+    finish(0);
+  });
   auto timer = std::make_shared<net::steady_timer>(ioc, reply.delay);
-  timer->async_wait([timer, res, finish, status,
-                     r = std::move(reply.res)](boost::system::error_code) mutable {
+  timer->async_wait([timer, res, finish, status, r = std::move(reply.res)](
+                      boost::system::error_code) mutable {
     finish(static_cast<int>(status));
     res->send(std::move(r));
   });
@@ -120,7 +119,9 @@ void fake_gateway::impl::hold(std::shared_ptr<responder> res) {
   std::lock_guard<std::mutex> guard{mtx};
   // Drop finished entries so a long run does not accumulate them.
   hung.erase(std::remove_if(hung.begin(), hung.end(),
-                            [](auto& r) { return r->answered(); }),
+                            [](auto& r) {
+                              return r->answered();
+                            }),
              hung.end());
   hung.emplace_back(std::move(res));
 }
@@ -160,8 +161,7 @@ struct sse_sender : std::enable_shared_from_this<sse_sender> {
         finish(0);
         res->abort();
         return;
-      case gateway_reply::stall:
-        return; // held open until the client gives up
+      case gateway_reply::stall: return; // held open until the client gives up
     }
   }
 
@@ -177,7 +177,9 @@ struct sse_sender : std::enable_shared_from_this<sse_sender> {
 void fake_gateway::impl::stream(gateway_reply reply,
                                 std::shared_ptr<responder> res,
                                 std::function<void(int)> finish) {
-  res->on_cancel([finish] { finish(0); });
+  res->on_cancel([finish] {
+    finish(0);
+  });
   if (reply.stream_end == gateway_reply::stall)
     hold(res);
   auto delay = reply.delay;
@@ -187,8 +189,9 @@ void fake_gateway::impl::stream(gateway_reply reply,
   if (delay.count() <= 0)
     return sender->next();
   sender->timer.expires_after(delay);
-  sender->timer.async_wait(
-    [sender](boost::system::error_code) { sender->next(); });
+  sender->timer.async_wait([sender](boost::system::error_code) {
+    sender->next();
+  });
 }
 
 fake_gateway::fake_gateway(fake_gateway_options opts)

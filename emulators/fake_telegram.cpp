@@ -24,17 +24,16 @@ void fake_telegram::state::handle(const request& req,
                                   std::shared_ptr<responder> res) {
   std::vector<outgoing> out;
   auto reply = [&](int status, std::string body, int retry_after = 0) {
-    out.push_back({res, static_cast<http::status>(status), std::move(body),
-                   retry_after});
+    out.push_back(
+      {res, static_cast<http::status>(status), std::move(body), retry_after});
   };
   // The target is /bot<token>/<method>; the token is never logged or echoed.
   auto target = to_sv(req.target());
   auto path = target.substr(0, target.find('?'));
   if (path.substr(0, 9) == "/file/bot") {
     auto end = path.find('/', 9);
-    auto token = path.substr(9, end == std::string_view::npos
-                                  ? std::string_view::npos
-                                  : end - 9);
+    auto token = path.substr(
+      9, end == std::string_view::npos ? std::string_view::npos : end - 9);
     auto file = end == std::string_view::npos ? std::string_view{}
                                               : path.substr(end + 1);
     serve_file(token, file, out, res);
@@ -71,13 +70,15 @@ void fake_telegram::state::handle(const request& req,
       });
       if (f != faults.end()) {
         --f->remaining;
-        auto desc = f->status == 429 ? "Too Many Requests: retry after "
-                                         + std::to_string(f->retry_after)
-                                     : tg::default_description(f->status);
+        auto desc = f->status == 429
+          ? "Too Many Requests: retry after " + std::to_string(f->retry_after)
+          : tg::default_description(f->status);
         reply(f->status, tg::error(f->status, desc, f->retry_after),
               f->retry_after);
         faults.erase(std::remove_if(faults.begin(), faults.end(),
-                                    [](auto& x) { return x.remaining == 0; }),
+                                    [](auto& x) {
+                                      return x.remaining == 0;
+                                    }),
                      faults.end());
       } else {
         dispatch(method, ps, res, out, &sent_now);
@@ -135,14 +136,17 @@ void fake_telegram::state::get_updates(const tg::params& ps,
     out.push_back({res, static_cast<http::status>(status), std::move(body)});
   };
   if (webhook) {
-    reply(409, tg::error(409, "Conflict: can't use getUpdates method while "
-                              "webhook is active; use deleteWebhook to "
-                              "delete the webhook first"));
+    reply(409,
+          tg::error(409,
+                    "Conflict: can't use getUpdates method while "
+                    "webhook is active; use deleteWebhook to "
+                    "delete the webhook first"));
     return;
   }
   // A held poll whose client went away no longer counts.
-  bool held = std::any_of(waiters.begin(), waiters.end(),
-                          [](auto& w) { return !w.res->answered(); });
+  bool held = std::any_of(waiters.begin(), waiters.end(), [](auto& w) {
+    return !w.res->answered();
+  });
   if (conflict_on_concurrent && held) {
     ++conflicts;
     reply(409, tg::error(409, tg::default_description(409)));
@@ -160,13 +164,12 @@ void fake_telegram::state::get_updates(const tg::params& ps,
       queue.pop_front();
   }
   changed.notify_all();
-  auto limit = std::clamp<int64_t>(tg::int_param(ps, "limit").value_or(100),
-                                   1, 100);
+  auto limit = std::clamp<int64_t>(tg::int_param(ps, "limit").value_or(100), 1,
+                                   100);
   auto timeout_s = std::max<int64_t>(tg::int_param(ps, "timeout").value_or(0),
                                      0);
-  auto hold = std::min<milliseconds>(seconds{std::min<int64_t>(timeout_s,
-                                                               86400)},
-                                     opts.max_poll);
+  auto hold = std::min<milliseconds>(
+    seconds{std::min<int64_t>(timeout_s, 86400)}, opts.max_poll);
   if (!queue.empty() || hold.count() == 0 || stopped) {
     reply(200, batch(static_cast<size_t>(limit)));
     return;
@@ -175,8 +178,7 @@ void fake_telegram::state::get_updates(const tg::params& ps,
   // client goes away. The timer lives on its own strand, so cancelling it
   // from a test thread is safe.
   auto id = next_waiter_id++;
-  auto timer = std::make_shared<net::steady_timer>(net::make_strand(ioc),
-                                                   hold);
+  auto timer = std::make_shared<net::steady_timer>(net::make_strand(ioc), hold);
   waiters.push_back({id, res, static_cast<size_t>(limit), timer});
   std::weak_ptr<state> weak = weak_from_this();
   timer->async_wait([weak, id](boost::system::error_code ec) {
@@ -197,7 +199,9 @@ void fake_telegram::state::get_updates(const tg::params& ps,
 void fake_telegram::state::wake_waiters(std::vector<outgoing>& out) {
   for (auto& w : waiters) {
     out.push_back({w.res, http::status::ok, batch(w.limit)});
-    net::post(w.timer->get_executor(), [t = w.timer] { t->cancel(); });
+    net::post(w.timer->get_executor(), [t = w.timer] {
+      t->cancel();
+    });
   }
   waiters.clear();
 }
@@ -206,13 +210,16 @@ void fake_telegram::state::drop_waiter(uint64_t id) {
   std::vector<outgoing> out;
   {
     std::lock_guard<std::mutex> guard{mtx};
-    auto i = std::find_if(waiters.begin(), waiters.end(),
-                          [id](auto& w) { return w.id == id; });
+    auto i = std::find_if(waiters.begin(), waiters.end(), [id](auto& w) {
+      return w.id == id;
+    });
     if (i == waiters.end())
       return;
     // Timed out (or the client left): answer with what there is, i.e. [].
     out.push_back({i->res, http::status::ok, batch(i->limit)});
-    net::post(i->timer->get_executor(), [t = i->timer] { t->cancel(); });
+    net::post(i->timer->get_executor(), [t = i->timer] {
+      t->cancel();
+    });
     waiters.erase(i);
   }
   flush(out);
@@ -257,14 +264,13 @@ void fake_telegram::state::dispatch(const std::string& method,
       return bad(*err);
     auto id = next_message_id++;
     auto markup = tg::str_param(ps, "reply_markup");
-    sent.push_back({*chat_id, id, text, tg::str_param(ps, "parse_mode"),
-                    markup, now,
-                    tg::int_param(ps, "reply_to_message_id").value_or(0)});
+    sent.push_back({*chat_id, id, text, tg::str_param(ps, "parse_mode"), markup,
+                    now, tg::int_param(ps, "reply_to_message_id").value_or(0)});
     messages[id] = {*chat_id, text, markup};
     *sent_now = &sent.back();
     changed.notify_all();
-    reply(200, tg::ok(tg::bot_message_json(bot_id, id, *chat_id, text,
-                                           markup)));
+    reply(200,
+          tg::ok(tg::bot_message_json(bot_id, id, *chat_id, text, markup)));
   } else if (method == "editmessagetext") {
     auto msg_id = tg::int_param(ps, "message_id");
     if (!chat_id || !msg_id)
@@ -279,8 +285,8 @@ void fake_telegram::state::dispatch(const std::string& method,
       auto last = last_edit.find(*chat_id);
       if (last != last_edit.end() && now - last->second < seconds(1)) {
         ++edit_429s;
-        return reply(429, tg::error(429, "Too Many Requests: retry after 1",
-                                    1));
+        return reply(429,
+                     tg::error(429, "Too Many Requests: retry after 1", 1));
       }
     }
     if (i->second.text == text && i->second.markup == markup) {
@@ -294,8 +300,9 @@ void fake_telegram::state::dispatch(const std::string& method,
     i->second.markup = markup;
     calls.push_back({method, *chat_id, *msg_id, text, {}, now});
     changed.notify_all();
-    reply(200, tg::ok(tg::bot_message_json(bot_id, *msg_id, *chat_id, text,
-                                           markup)));
+    reply(
+      200,
+      tg::ok(tg::bot_message_json(bot_id, *msg_id, *chat_id, text, markup)));
   } else if (method == "sendmessagedraft") {
     // Bot API 9.5+: private chats only; groups get TEXTDRAFT_PEER_INVALID.
     auto draft_id = tg::int_param(ps, "draft_id");
@@ -305,8 +312,8 @@ void fake_telegram::state::dispatch(const std::string& method,
       return bad("draft_id must be non-zero");
     if (tg::utf16_length(text) > 4096)
       return bad("message is too long");
-    calls.push_back({method, *chat_id, 0, text, std::to_string(*draft_id),
-                     now});
+    calls.push_back(
+      {method, *chat_id, 0, text, std::to_string(*draft_id), now});
     changed.notify_all();
     reply(200, tg::ok("true"));
   } else if (method == "deletemessage") {
@@ -344,8 +351,7 @@ void fake_telegram::state::dispatch(const std::string& method,
       return bad("file must be non-empty");
     auto id = next_message_id++;
     calls.push_back({method, *chat_id, id,
-                     tg::str_param(ps, "document_filename"), doc->second,
-                     now});
+                     tg::str_param(ps, "document_filename"), doc->second, now});
     changed.notify_all();
     reply(200, tg::ok(tg::bot_message_json(bot_id, id, *chat_id, "", "")));
   } else if (method == "getfile") {
@@ -354,12 +360,13 @@ void fake_telegram::state::dispatch(const std::string& method,
     if (f == files.end())
       return bad("invalid file_id");
     auto size = f->second.reported_size >= 0
-                  ? f->second.reported_size
-                  : static_cast<int64_t>(f->second.bytes.size());
-    reply(200, tg::ok(R"({"file_id":")" + id + R"(","file_unique_id":"u)"
-                      + std::to_string(size) + R"(","file_size":)"
-                      + std::to_string(size) + R"(,"file_path":")"
-                      + f->second.path + R"("})"));
+      ? f->second.reported_size
+      : static_cast<int64_t>(f->second.bytes.size());
+    reply(200,
+          tg::ok(R"({"file_id":")" + id + R"(","file_unique_id":"u)"
+                 + std::to_string(size) + R"(","file_size":)"
+                 + std::to_string(size) + R"(,"file_path":")" + f->second.path
+                 + R"("})"));
   } else if (method == "getme") {
     reply(200, tg::ok(tg::bot_json(bot_id)));
   } else if (method == "deletewebhook") {
@@ -371,9 +378,10 @@ void fake_telegram::state::dispatch(const std::string& method,
     webhook = true;
     reply(200, tg::ok("true"));
   } else if (method == "getwebhookinfo") {
-    reply(200, tg::ok(R"({"url":"","has_custom_certificate":false,)"
-                      R"("pending_update_count":)"
-                      + std::to_string(queue.size()) + "}"));
+    reply(200,
+          tg::ok(R"({"url":"","has_custom_certificate":false,)"
+                 R"("pending_update_count":)"
+                 + std::to_string(queue.size()) + "}"));
   } else if (method == "setmycommands" || method == "deletemycommands") {
     // Recorded: text = the commands, data = the scope (JSON as sent).
     calls.push_back({method, 0, 0, tg::str_param(ps, "commands"),

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -121,8 +121,7 @@ public:
   int64_t push_text(int64_t user_id, std::string text);
 
   /// Queues a button press of `user_id` on the bot's message `message_id`.
-  int64_t push_callback(int64_t user_id, std::string data,
-                        int64_t message_id);
+  int64_t push_callback(int64_t user_id, std::string data, int64_t message_id);
 
   /// Queues an update given as raw JSON (stickers, edits, malformed data).
   /// If it has no "update_id", `"update_id":<next>,` is inserted after the

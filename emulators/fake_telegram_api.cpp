@@ -88,11 +88,12 @@ int64_t fake_telegram::push_callback(int64_t user_id, std::string data,
     std::lock_guard<std::mutex> guard{state_->mtx};
     id = state_->next_update_id++;
     auto qid = std::to_string(state_->bot_id) + "0"
-               + std::to_string(state_->next_query_id++);
+      + std::to_string(state_->next_query_id++);
     state_->queries.insert(qid);
     state_->queue.push_back(
-      {id, tg::callback_update_json(id, state_->bot_id, qid, user_id,
-                                    message_id, data)});
+      {id,
+       tg::callback_update_json(id, state_->bot_id, qid, user_id, message_id,
+                                data)});
     state_->wake_waiters(out);
   }
   state::flush(out);
@@ -170,38 +171,43 @@ std::vector<api_call> fake_telegram::calls(std::string method) const {
 
 bool fake_telegram::wait_for_sent(size_t n, milliseconds timeout) const {
   std::unique_lock<std::mutex> guard{state_->mtx};
-  return state_->changed.wait_for(guard, timeout,
-                                  [&] { return state_->sent.size() >= n; });
+  return state_->changed.wait_for(guard, timeout, [&] {
+    return state_->sent.size() >= n;
+  });
 }
 
 bool fake_telegram::wait_for_sent_to(int64_t chat_id, size_t n,
                                      milliseconds timeout) const {
   std::unique_lock<std::mutex> guard{state_->mtx};
   return state_->changed.wait_for(guard, timeout, [&] {
-    return static_cast<size_t>(std::count_if(
-             state_->sent.begin(), state_->sent.end(),
-             [&](auto& m) { return m.chat_id == chat_id; }))
-           >= n;
+    return static_cast<size_t>(std::count_if(state_->sent.begin(),
+                                             state_->sent.end(),
+                                             [&](auto& m) {
+                                               return m.chat_id == chat_id;
+                                             }))
+      >= n;
   });
 }
 
 bool fake_telegram::wait_for_polls(uint64_t n, milliseconds timeout) const {
   std::unique_lock<std::mutex> guard{state_->mtx};
-  return state_->changed.wait_for(guard, timeout,
-                                  [&] { return state_->polls >= n; });
+  return state_->changed.wait_for(guard, timeout, [&] {
+    return state_->polls >= n;
+  });
 }
 
 bool fake_telegram::wait_for_confirmed(int64_t offset,
                                        milliseconds timeout) const {
   std::unique_lock<std::mutex> guard{state_->mtx};
-  return state_->changed.wait_for(
-    guard, timeout, [&] { return state_->confirmed >= offset; });
+  return state_->changed.wait_for(guard, timeout, [&] {
+    return state_->confirmed >= offset;
+  });
 }
 
 void fake_telegram::on_send(std::function<void(const sent_message&)> f) {
-  auto ptr = f ? std::make_shared<std::function<void(const sent_message&)>>(
-                   std::move(f))
-               : nullptr;
+  auto ptr = f
+    ? std::make_shared<std::function<void(const sent_message&)>>(std::move(f))
+    : nullptr;
   std::lock_guard<std::mutex> guard{state_->mtx};
   state_->on_send = std::move(ptr);
 }

@@ -72,14 +72,15 @@ struct fake_telegram::state : std::enable_shared_from_this<state> {
     auto colon = this->opts.token.find(':');
     auto id = this->opts.token.substr(0, colon);
     bot_id = !id.empty() && id.find_first_not_of("0123456789") == id.npos
-                 && id.size() < 16
-               ? std::stoll(id)
-               : 123456;
+        && id.size() < 16
+      ? std::stoll(id)
+      : 123456;
   }
 
   void handle(const request& req, std::shared_ptr<responder> res);
   void dispatch(const std::string& method, const tg::params& ps,
-                std::shared_ptr<responder> res, std::vector<detail::outgoing>& out,
+                std::shared_ptr<responder> res,
+                std::vector<detail::outgoing>& out,
                 const sent_message** sent_now);
   void get_updates(const tg::params& ps, std::shared_ptr<responder> res,
                    std::vector<detail::outgoing>& out);

@@ -68,7 +68,7 @@ std::optional<std::string> last_user_content(const json_value& body) {
         auto url = img ? img->get("url") : nullptr;
         if (url && url->kind == json_value::string_kind)
           joined += (joined.empty() ? "[image:" : " [image:")
-                    + url->text.substr(0, 120) + "]";
+            + url->text.substr(0, 120) + "]";
       }
       return joined;
     }
@@ -77,9 +77,11 @@ std::optional<std::string> last_user_content(const json_value& body) {
 }
 
 bool valid_model(const std::string& m) {
-  auto starts = [&](std::string_view p) { return m.rfind(p, 0) == 0; };
+  auto starts = [&](std::string_view p) {
+    return m.rfind(p, 0) == 0;
+  };
   return m == "openclaw" || starts("openclaw/") || starts("openclaw:")
-         || starts("agent:");
+    || starts("agent:");
 }
 
 response json_response(int status, std::string body) {
@@ -89,8 +91,7 @@ response json_response(int status, std::string body) {
 } // namespace
 
 gateway_behavior::gateway_behavior(std::string token)
-  : token_(std::move(token)),
-    started_(steady_clock::now()),
+  : token_(std::move(token)), started_(steady_clock::now()),
     ready_at_(started_) {
   // nop
 }
@@ -159,13 +160,27 @@ std::string gateway_behavior::error_body(int status, bool locked) {
   const char* type = "api_error";
   const char* msg = "internal error";
   switch (status) {
-    case 400: type = "invalid_request_error"; msg = "Bad request"; break;
-    case 401: type = "authentication_error";
-      msg = "upstream provider rejected the API key"; break;
-    case 403: type = "permission_error"; msg = "Forbidden"; break;
-    case 404: type = "not_found_error"; msg = "Not Found"; break;
+    case 400:
+      type = "invalid_request_error";
+      msg = "Bad request";
+      break;
+    case 401:
+      type = "authentication_error";
+      msg = "upstream provider rejected the API key";
+      break;
+    case 403:
+      type = "permission_error";
+      msg = "Forbidden";
+      break;
+    case 404:
+      type = "not_found_error";
+      msg = "Not Found";
+      break;
     case 408: msg = "upstream provider timeout"; break;
-    case 429: type = "rate_limit_error"; msg = "rate limit exceeded"; break;
+    case 429:
+      type = "rate_limit_error";
+      msg = "rate limit exceeded";
+      break;
     case 500: msg = "internal error"; break;
     case 502: msg = "upstream provider error"; break;
     case 503: msg = "service unavailable"; break;
@@ -174,8 +189,9 @@ std::string gateway_behavior::error_body(int status, bool locked) {
   }
   std::string out = R"({"error":{"message":)";
   if (locked)
-    append_json_string(out, "session file locked (timeout 10000ms): pid=123 "
-                            "/data/agents/main/sessions/s.jsonl.lock");
+    append_json_string(out,
+                       "session file locked (timeout 10000ms): pid=123 "
+                       "/data/agents/main/sessions/s.jsonl.lock");
   else
     append_json_string(out, msg);
   out += R"(,"type":)";
@@ -248,8 +264,8 @@ void gateway_behavior::stream_answer(const std::string& content,
   auto id = "chatcmpl_" + std::to_string(next_id_);
   auto chunk = [&](std::string_view delta_json, std::string_view finish) {
     std::string e = R"(data: {"id":")" + id
-                    + R"(","object":"chat.completion.chunk","created":1,)"
-                      R"("model":"openclaw","choices":[{"index":0,"delta":)";
+      + R"(","object":"chat.completion.chunk","created":1,)"
+        R"("model":"openclaw","choices":[{"index":0,"delta":)";
     e += delta_json;
     e += R"(,"finish_reason":)";
     e += finish;
@@ -271,7 +287,9 @@ void gateway_behavior::stream_answer(const std::string& content,
       ++end;
     if (on_mark_ && pos < mark_chars_ && end >= mark_chars_) {
       out.mark_event = out.events.size();
-      out.on_mark = [f = on_mark_, content] { f(content); };
+      out.on_mark = [f = on_mark_, content] {
+        f(content);
+      };
     }
     std::string delta = R"({"content":)";
     append_json_string(delta, std::string_view{answer}.substr(pos, end - pos));
@@ -348,22 +366,23 @@ std::string gateway_behavior::chat_answer(const std::string& content,
   return out;
 }
 
-void gateway_behavior::check_sequence(const std::string& user,
-                                      user_state& st,
+void gateway_behavior::check_sequence(const std::string& user, user_state& st,
                                       const std::string& content) {
   // Looks for "u<id>-m<seq>" anywhere in the text.
   for (size_t p = content.find('u'); p != std::string::npos;
        p = content.find('u', p + 1)) {
     size_t i = p + 1;
     auto id_begin = i;
-    while (i < content.size() && isdigit(static_cast<unsigned char>(content[i])))
+    while (i < content.size()
+           && isdigit(static_cast<unsigned char>(content[i])))
       ++i;
     if (i == id_begin || content.compare(i, 2, "-m") != 0)
       continue;
     auto id = content.substr(id_begin, i - id_begin);
     i += 2;
     auto seq_begin = i;
-    while (i < content.size() && isdigit(static_cast<unsigned char>(content[i])))
+    while (i < content.size()
+           && isdigit(static_cast<unsigned char>(content[i])))
       ++i;
     if (i == seq_begin || i - seq_begin > 15)
       continue;
@@ -395,7 +414,7 @@ gateway_reply gateway_behavior::handle(const request& req) {
   auto uptime = duration_cast<milliseconds>(now - started_).count();
   bool started = now >= ready_at_;
   bool is_get = req.method() == http::verb::get
-                || req.method() == http::verb::head;
+    || req.method() == http::verb::head;
   auto health = [&](int status, std::string body) {
     out.res = json_response(status, std::move(body));
     if (req.method() == http::verb::head)
@@ -407,23 +426,29 @@ gateway_reply gateway_behavior::handle(const request& req) {
                   : health(405, R"({"error":"Method Not Allowed"})");
   if (path == "/startupz") {
     if (!started)
-      return health(503, R"({"ok":false,"status":"starting","uptimeMs":)"
-                           + std::to_string(uptime) + "}");
-    return health(200, R"({"ok":true,"status":"started","version":"2026.9.6",)"
-                       R"("uptimeMs":)" + std::to_string(uptime) + "}");
+      return health(503,
+                    R"({"ok":false,"status":"starting","uptimeMs":)"
+                      + std::to_string(uptime) + "}");
+    return health(200,
+                  R"({"ok":true,"status":"started","version":"2026.9.6",)"
+                  R"("uptimeMs":)"
+                    + std::to_string(uptime) + "}");
   }
   if (path == "/ready" || path == "/readyz") {
     if (!started)
-      return health(503, R"({"ready":false,"failing":["startup"],"uptimeMs":)"
-                           + std::to_string(uptime) + "}");
-    return health(200, R"({"ready":true,"failing":[],"uptimeMs":)"
-                         + std::to_string(uptime)
-                         + R"(,"eventLoop":{"delayP99Ms":1.2,"utilization":0.01}})");
+      return health(503,
+                    R"({"ready":false,"failing":["startup"],"uptimeMs":)"
+                      + std::to_string(uptime) + "}");
+    return health(200,
+                  R"({"ready":true,"failing":[],"uptimeMs":)"
+                    + std::to_string(uptime)
+                    + R"(,"eventLoop":{"delayP99Ms":1.2,"utilization":0.01}})");
   }
   if (path == "/v1/models")
-    return health(200, R"({"object":"list","data":[{"id":"openclaw","object":)"
-                       R"("model"},{"id":"openclaw/default","object":"model"},)"
-                       R"({"id":"openclaw/main","object":"model"}]})");
+    return health(200,
+                  R"({"object":"list","data":[{"id":"openclaw","object":)"
+                  R"("model"},{"id":"openclaw/default","object":"model"},)"
+                  R"({"id":"openclaw/main","object":"model"}]})");
   if (path != "/v1/chat/completions") {
     out.res = json_response(404, error_body(404));
     return out;
@@ -577,8 +602,9 @@ std::vector<std::string> gateway_behavior::users() const {
 bool gateway_behavior::wait_for_chat_requests(uint64_t n,
                                               milliseconds timeout) const {
   std::unique_lock<std::mutex> guard{mtx_};
-  return changed_.wait_for(guard, timeout,
-                           [&] { return stats_.chat_requests >= n; });
+  return changed_.wait_for(guard, timeout, [&] {
+    return stats_.chat_requests >= n;
+  });
 }
 
 void gateway_behavior::reset_stats() {

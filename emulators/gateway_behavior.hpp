@@ -181,8 +181,7 @@ public:
 
   /// Calls `f` with the user's text as the event carrying the `chars`th
   /// character of a streamed answer goes out (benches time what follows).
-  void set_stream_mark(size_t chars,
-                       std::function<void(const std::string&)> f);
+  void set_stream_mark(size_t chars, std::function<void(const std::string&)> f);
 
   /// Decides the answer to `req` and records the request.
   gateway_reply handle(const request& req);

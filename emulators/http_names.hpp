@@ -24,9 +24,9 @@ using zaki::io_start;
 using zaki::to_sv;
 
 /// Returns a response with the given status, body and content type.
-inline response make_response(http::status status, std::string body,
-                              std::string_view content_type
-                              = "application/json") {
+inline response
+make_response(http::status status, std::string body,
+              std::string_view content_type = "application/json") {
   return zaki::make_http_response(status, std::move(body), content_type);
 }
 

@@ -18,8 +18,14 @@ namespace zaki::fakes {
 /// raw text (a view into the parsed input, valid while the input lives).
 struct json_value {
   /// The JSON type of a value.
-  enum kind_t { null_kind, bool_kind, number_kind, string_kind, array_kind,
-                object_kind };
+  enum kind_t {
+    null_kind,
+    bool_kind,
+    number_kind,
+    string_kind,
+    array_kind,
+    object_kind
+  };
 
   kind_t kind = null_kind;
 

@@ -17,9 +17,9 @@ void parse_form(std::string_view s, params& out) {
     auto pair = s.substr(0, amp);
     auto eq = pair.find('=');
     if (!pair.empty())
-      out[url_decode(pair.substr(0, eq))]
-        = eq == std::string_view::npos ? std::string{}
-                                       : url_decode(pair.substr(eq + 1));
+      out[url_decode(pair.substr(0, eq))] = eq == std::string_view::npos
+        ? std::string{}
+        : url_decode(pair.substr(eq + 1));
     if (amp == std::string_view::npos)
       break;
     s.remove_prefix(amp + 1);
@@ -63,8 +63,8 @@ bool parse_params(const request& req, params& out) {
     auto b = type.find("boundary=");
     if (b == std::string::npos)
       return false;
-    auto boundary = "--" + std::string{to_sv(req[http::field::content_type])}
-                             .substr(b + 9);
+    auto boundary = "--"
+      + std::string{to_sv(req[http::field::content_type])}.substr(b + 9);
     for (auto at = body.find(boundary); at != std::string::npos;) {
       auto start = at + boundary.size();
       if (body.compare(start, 2, "--") == 0)
@@ -120,8 +120,8 @@ std::string url_decode(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()
-               && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0
+               && hex_digit(s[i + 2]) >= 0) {
       out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
       i += 2;
     } else {
@@ -142,12 +142,13 @@ std::string lower(std::string_view s) {
 std::optional<std::string> check_html(std::string_view text) {
   // Mirrors tdlib's parse_html closely enough to catch unescaped '<' and
   // unbalanced tags; a bare '&' is kept literally there too.
-  static const std::vector<std::string_view> allowed = {
-    "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
-    "tg-spoiler", "tg-emoji", "tg-time", "code", "pre", "blockquote"};
+  static const std::vector<std::string_view> allowed
+    = {"a",        "b",       "strong", "i",   "em",        "u",
+       "ins",      "s",       "strike", "del", "span",      "tg-spoiler",
+       "tg-emoji", "tg-time", "code",   "pre", "blockquote"};
   auto is_name = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9') || c == '-';
+      || (c >= '0' && c <= '9') || c == '-';
   };
   std::vector<std::string> open;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -167,8 +168,7 @@ std::optional<std::string> check_html(std::string_view text) {
         return "can't parse entities: Unexpected end tag" + at;
       if (open.back() != name)
         return "can't parse entities: Unmatched end tag" + at
-               + ", expected \"</" + open.back() + ">\", found \"</" + name
-               + ">\"";
+          + ", expected \"</" + open.back() + ">\", found \"</" + name + ">\"";
       open.pop_back();
     } else {
       bool ok = false;
@@ -176,7 +176,7 @@ std::optional<std::string> check_html(std::string_view text) {
         ok = ok || a == name;
       if (!ok)
         return "can't parse entities: Unsupported start tag \"" + name + "\""
-               + at;
+          + at;
       if (gt == std::string_view::npos)
         return "can't parse entities: Unclosed start tag" + at;
       open.push_back(name);
@@ -186,14 +186,13 @@ std::optional<std::string> check_html(std::string_view text) {
   if (!open.empty())
     return "can't parse entities: Can't find end tag corresponding to start "
            "tag \""
-           + open.back() + "\"";
+      + open.back() + "\"";
   return std::nullopt;
 }
 
 int64_t unix_now() {
   using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch())
-    .count();
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
 std::string user_json(int64_t user_id) {
@@ -310,7 +309,9 @@ std::string error(int code, std::string_view description, int retry_after) {
     .field("error_code", code)
     .field("description", description);
   if (retry_after > 0)
-    w.key("parameters").begin_object().field("retry_after", retry_after)
+    w.key("parameters")
+      .begin_object()
+      .field("retry_after", retry_after)
       .end_object();
   w.end_object();
   return w.take();

@@ -74,8 +74,7 @@ std::string ok(std::string_view result);
 
 /// Returns `{"ok":false,"error_code":..,"description":..}`, with
 /// `parameters.retry_after` when `retry_after` > 0.
-std::string error(int code, std::string_view description,
-                  int retry_after = 0);
+std::string error(int code, std::string_view description, int retry_after = 0);
 
 /// Returns Telegram's description for an injected failure with `status`.
 std::string default_description(int status);

@@ -67,8 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t body_limit = data[1] * 64u;
   size_t piece = 1 + data[2];
   piecewise_stream stream{
-    std::string_view{reinterpret_cast<const char*>(data + 3), size - 3},
-    piece};
+    std::string_view{reinterpret_cast<const char*>(data + 3), size - 3}, piece};
   boost::beast::flat_buffer buffer;
   // As http_session::do_read: a fresh parser per request, same buffer.
   for (int i = 0; i < 16; ++i) {

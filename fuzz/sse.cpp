@@ -75,8 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   zaki::http_result res;
   res.status = 200;
   auto answer = stream.finish(res);
-  if (answer.outcome == zaki::gateway_outcome::answered
-      && !shown.empty())
+  if (answer.outcome == zaki::gateway_outcome::answered && !shown.empty())
     ZAKI_FUZZ_CHECK(answer.content == shown);
   return 0;
 }

@@ -15,8 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text{reinterpret_cast<const char*>(data), size};
   auto as_map = zaki::parse_users(text);
   zaki::user_registry registry;
-  auto streamed = zaki::parse_users(
-    text, [&registry](zaki::user_record&& rec) { registry.put(rec); });
+  auto streamed = zaki::parse_users(text, [&registry](zaki::user_record&& rec) {
+    registry.put(rec);
+  });
   ZAKI_FUZZ_CHECK(as_map.ok == streamed.ok);
   if (!as_map.ok) {
     ZAKI_FUZZ_CHECK(!as_map.error.empty());

@@ -90,8 +90,7 @@ bool decode_content(std::string& body, gateway_answer& out) {
 std::string encode_chat_request(std::string_view model, int64_t user_id,
                                 std::string_view text) {
   json_writer w;
-  w.begin_object().field("model", model).field("user",
-                                               std::to_string(user_id));
+  w.begin_object().field("model", model).field("user", std::to_string(user_id));
   w.key("messages").begin_array().begin_object();
   w.field("role", "user").field("content", text);
   w.end_object().end_array().end_object();
@@ -101,8 +100,7 @@ std::string encode_chat_request(std::string_view model, int64_t user_id,
 std::string encode_stream_request(std::string_view model, int64_t user_id,
                                   std::string_view text) {
   json_writer w;
-  w.begin_object().field("model", model).field("user",
-                                               std::to_string(user_id));
+  w.begin_object().field("model", model).field("user", std::to_string(user_id));
   w.field("stream", true);
   w.key("stream_options").begin_object().field("include_usage", true);
   w.end_object();
@@ -116,8 +114,7 @@ std::string encode_image_request(std::string_view model, int64_t user_id,
                                  std::string_view text,
                                  std::string_view image_url, bool stream) {
   json_writer w;
-  w.begin_object().field("model", model).field("user",
-                                               std::to_string(user_id));
+  w.begin_object().field("model", model).field("user", std::to_string(user_id));
   if (stream) {
     w.field("stream", true);
     w.key("stream_options").begin_object().field("include_usage", true);
@@ -141,9 +138,8 @@ gateway_answer classify_gateway_result(http_result& res) {
     return out;
   }
   if (res.ok()) {
-    out.outcome = decode_content(res.body, out)
-                    ? gateway_outcome::answered
-                    : gateway_outcome::bad_response;
+    out.outcome = decode_content(res.body, out) ? gateway_outcome::answered
+                                                : gateway_outcome::bad_response;
     // A body that broke after its text was read is no answer: nothing of
     // it may reach the user (found by fuzz/gateway.cpp).
     if (out.outcome != gateway_outcome::answered)
@@ -153,11 +149,11 @@ gateway_answer classify_gateway_result(http_result& res) {
   decode_error_body(res.body, out);
   if (res.status == 401) {
     out.outcome = out.error_type == "authentication_error"
-                    ? gateway_outcome::provider_auth
-                    : gateway_outcome::unauthorized;
+      ? gateway_outcome::provider_auth
+      : gateway_outcome::unauthorized;
   } else if (res.status == 500
              && out.error_message.find("session file locked")
-                  != std::string::npos) {
+               != std::string::npos) {
     out.outcome = gateway_outcome::session_locked;
   } else if (res.status >= 500 || res.status == 408 || res.status == 429) {
     out.outcome = gateway_outcome::retryable;

@@ -16,24 +16,15 @@ retry_decision no_retry(retry_reason why) {
 
 const char* to_string(retry_reason x) {
   switch (x) {
-    case retry_reason::backoff:
-      return "backoff";
-    case retry_reason::retry_after:
-      return "retry_after";
-    case retry_reason::not_transient:
-      return "not_transient";
-    case retry_reason::attempts_exhausted:
-      return "attempts_exhausted";
-    case retry_reason::too_large:
-      return "too_large";
-    case retry_reason::quota:
-      return "quota";
-    case retry_reason::hang:
-      return "hang";
-    case retry_reason::interrupted:
-      return "interrupted";
-    case retry_reason::retry_after_too_long:
-      return "retry_after_too_long";
+    case retry_reason::backoff: return "backoff";
+    case retry_reason::retry_after: return "retry_after";
+    case retry_reason::not_transient: return "not_transient";
+    case retry_reason::attempts_exhausted: return "attempts_exhausted";
+    case retry_reason::too_large: return "too_large";
+    case retry_reason::quota: return "quota";
+    case retry_reason::hang: return "hang";
+    case retry_reason::interrupted: return "interrupted";
+    case retry_reason::retry_after_too_long: return "retry_after_too_long";
   }
   return "unknown";
 }
@@ -43,14 +34,11 @@ retry_decision decide_retry(const retry_input& in) {
     // Transport failures: only those where the gateway never got (or never
     // started) the run are worth another one.
     switch (in.failure) {
-      case http_failure::too_large:
-        return no_retry(retry_reason::too_large);
-      case http_failure::timeout:
-        return no_retry(retry_reason::hang);
+      case http_failure::too_large: return no_retry(retry_reason::too_large);
+      case http_failure::timeout: return no_retry(retry_reason::hang);
       case http_failure::interrupted:
         return no_retry(retry_reason::interrupted);
-      default:
-        break;
+      default: break;
     }
   }
   if (in.outcome != gateway_outcome::retryable)
@@ -83,17 +71,12 @@ error_code gateway_error_code(const retry_input& in) {
     return error_code::session_lock_timeout;
   if (in.status == 0) {
     switch (in.failure) {
-      case http_failure::timeout:
-        return error_code::gateway_timeout;
+      case http_failure::timeout: return error_code::gateway_timeout;
       case http_failure::connect:
-      case http_failure::closed:
-        return error_code::container_down;
-      case http_failure::too_large:
-        return error_code::gateway_answer_too_large;
-      case http_failure::interrupted:
-        return error_code::gateway_interrupted;
-      default:
-        return error_code::internal;
+      case http_failure::closed: return error_code::container_down;
+      case http_failure::too_large: return error_code::gateway_answer_too_large;
+      case http_failure::interrupted: return error_code::gateway_interrupted;
+      default: return error_code::internal;
     }
   }
   return classify_gateway_error(in.status, in.error_type);

@@ -28,9 +28,7 @@ bool gateway_stream::feed(std::string_view bytes, std::string& delta) {
       return;
     auto chunk = decode_stream_chunk(data);
     switch (chunk.kind) {
-      case stream_chunk::done:
-        done_ = true;
-        return;
+      case stream_chunk::done: done_ = true; return;
       case stream_chunk::error:
         error_ = true;
         error_type_ = std::move(chunk.error_type);
@@ -40,8 +38,7 @@ bool gateway_stream::feed(std::string_view bytes, std::string& delta) {
         // Tolerated as OpenAI clients do; counted for the log.
         malformed_ = true;
         return;
-      case stream_chunk::chunk:
-        break;
+      case stream_chunk::chunk: break;
     }
     text_ += chunk.content;
     if (!chunk.finish_reason.empty())
@@ -57,7 +54,7 @@ bool gateway_stream::feed(std::string_view bytes, std::string& delta) {
     for (unsigned char c : added)
       chars_ += (c & 0xC0) != 0x80 ? 1 : 0;
     bool urgent = urgent_at_ > 0 && chars_before < urgent_at_
-                  && chars_ >= urgent_at_;
+      && chars_ >= urgent_at_;
     received_.store(text_.size(), std::memory_order_relaxed);
     std::lock_guard<std::mutex> guard{mtx_};
     pending_.append(added);

@@ -19,12 +19,10 @@ std::shared_ptr<http_client> http_client::make(net::io_context& ioc,
 
 http_client::http_client(net::io_context& ioc, origin where,
                          http_client_options opts)
-  : ioc_(ioc),
-    exec_(runs_on_one_thread(ioc)
-            ? net::any_io_executor{ioc.get_executor()}
-            : net::any_io_executor{net::make_strand(ioc)}),
-    origin_(std::move(where)),
-    opts_(std::move(opts)) {
+  : ioc_(ioc), exec_(runs_on_one_thread(ioc)
+                       ? net::any_io_executor{ioc.get_executor()}
+                       : net::any_io_executor{net::make_strand(ioc)}),
+    origin_(std::move(where)), opts_(std::move(opts)) {
   if (opts_.max_connections == 0)
     opts_.max_connections = 1;
 }
@@ -93,8 +91,7 @@ void http_client::dispatch() {
     if (idle == nullptr) {
       if (connections_.size() >= opts_.max_connections)
         return;
-      connections_.push_back(
-        std::make_shared<http_connection>(*this));
+      connections_.push_back(std::make_shared<http_connection>(*this));
       idle = connections_.back().get();
     }
     auto j = std::move(queue_.front());

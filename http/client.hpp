@@ -11,9 +11,9 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "http/url.hpp"
 #include "messages/types.hpp"
 #include "runtime/fifo.hpp"
-#include "http/url.hpp"
 
 namespace zaki {
 

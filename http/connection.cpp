@@ -6,9 +6,9 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
@@ -70,10 +70,11 @@ void http_connection::arm_timer() {
   timer_.expires_at(deadline_);
   // A weak reference: a pending wait keeps neither this connection nor its
   // client alive (an idle connection's wait may be due in a minute).
-  timer_.async_wait([weak = weak_from_this(), generation](beast::error_code ec) {
-    if (auto self = weak.lock())
-      self->on_timer(generation, ec);
-  });
+  timer_.async_wait(
+    [weak = weak_from_this(), generation](beast::error_code ec) {
+      if (auto self = weak.lock())
+        self->on_timer(generation, ec);
+    });
 }
 
 void http_connection::on_timer(uint64_t generation, beast::error_code ec) {
@@ -138,8 +139,9 @@ void http_connection::connect() {
   beast::error_code literal_ec;
   auto address = net::ip::make_address(o.host, literal_ec);
   if (!literal_ec)
-    return socket().async_connect(tcp::endpoint{address, o.port},
-                                  handler(&http_connection::on_connect_address));
+    return socket().async_connect(
+      tcp::endpoint{address, o.port},
+      handler(&http_connection::on_connect_address));
   resolver_.async_resolve(o.host, std::to_string(o.port),
                           handler(&http_connection::on_resolve));
 }
@@ -300,9 +302,8 @@ void http_connection::on_read(beast::error_code ec, size_t) {
 void http_connection::fail(beast::error_code ec, const char* what) {
   bool nothing_received = !parser_ || !parser_->got_some();
   bool stale_keep_alive = ec == http::error::end_of_stream
-                          || ec == net::error::connection_reset
-                          || ec == net::error::broken_pipe
-                          || ec == net::error::eof;
+    || ec == net::error::connection_reset || ec == net::error::broken_pipe
+    || ec == net::error::eof;
   if (reused_ && !retried_ && nothing_received && stale_keep_alive
       && !timed_out_ && !owner_->closed_) {
     // The server closed the idle keep-alive connection before our request
@@ -334,9 +335,9 @@ void http_connection::fail(beast::error_code ec, const char* what) {
   else
     res.failure = http_failure::other;
   res.error = std::string{what} + ": "
-              + (stalled      ? std::string{"no data for the idle timeout"}
-                 : timed_out_ ? std::string{"timed out"}
-                              : ec.message());
+    + (stalled        ? std::string{"no data for the idle timeout"}
+         : timed_out_ ? std::string{"timed out"}
+                      : ec.message());
   parser_.reset();
   close();
   finish(std::move(res));

@@ -79,7 +79,9 @@ private:
   template <class... Ts>
   auto handler(void (http_connection::*fn)(Ts...)) {
     return [self = shared_from_this(), client = owner_->shared_from_this(),
-            fn](Ts... xs) { ((*self).*fn)(std::move(xs)...); };
+            fn](Ts... xs) {
+      ((*self).*fn)(std::move(xs)...);
+    };
   }
 
   // The client owns its connections and a connection points back with a

@@ -35,9 +35,7 @@ namespace detail {
 struct http_server_core : std::enable_shared_from_this<http_server_core> {
   http_server_core(net::io_context& ioc, http_handler h,
                    http_server_options opts)
-    : ioc(ioc),
-      on_request(std::move(h)),
-      opts(std::move(opts)),
+    : ioc(ioc), on_request(std::move(h)), opts(std::move(opts)),
       acceptor(net::make_strand(ioc)) {
     // nop
   }
@@ -80,7 +78,7 @@ struct http_server_core : std::enable_shared_from_this<http_server_core> {
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(tcp::socket&& socket, std::shared_ptr<http_server_core> core,
-          uint64_t id)
+               uint64_t id)
     : stream_(std::move(socket)), core_(std::move(core)), id_(id) {
     // nop
   }
@@ -116,8 +114,9 @@ public:
   }
 
   void close() {
-    net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this()] { self->do_close(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->do_close();
+    });
   }
 
 private:
@@ -165,14 +164,14 @@ private:
     ++seq_;
     waiting_ = true;
     stream_.expires_never();
-    auto res = std::make_shared<http_responder>(shared_from_this(), seq_,
-                                           req.version(), req.keep_alive());
+    auto res = std::make_shared<http_responder>(
+      shared_from_this(), seq_, req.version(), req.keep_alive());
     current_ = res;
     try {
       core_->on_request(std::move(req), res);
     } catch (const std::exception&) {
-      res->send(json_error(http::status::internal_server_error,
-                           "handler failed"));
+      res->send(
+        json_error(http::status::internal_server_error, "handler failed"));
     }
     // Watch for the client going away while the answer is pending, so that
     // fakes can release held requests (a disconnect cancels a gateway run).
@@ -329,7 +328,8 @@ void http_server_core::do_accept() {
         {
           std::lock_guard<std::mutex> guard{self->mtx};
           auto limit = self->opts.max_connections;
-          if (limit > 0 && self->open >= limit && self->opts.evict_idle_at_limit)
+          if (limit > 0 && self->open >= limit
+              && self->opts.evict_idle_at_limit)
             victim = self->pick_idle_victim();
           if (victim) {
             // The victim closes on its own strand (below, outside the
@@ -389,11 +389,8 @@ std::shared_ptr<http_session> http_server_core::pick_idle_victim() {
 // -- http_responder ------------------------------------------------------------
 
 http_responder::http_responder(std::shared_ptr<detail::http_session> owner,
-                               uint64_t seq, unsigned version,
-                               bool keep_alive)
-  : owner_(std::move(owner)),
-    seq_(seq),
-    version_(version),
+                               uint64_t seq, unsigned version, bool keep_alive)
+  : owner_(std::move(owner)), seq_(seq), version_(version),
     keep_alive_(keep_alive) {
   // nop
 }
@@ -413,7 +410,7 @@ bool http_responder::send(http_response res) {
 }
 
 bool http_responder::send(http::status status, std::string body,
-                     std::string_view content_type) {
+                          std::string_view content_type) {
   return send(make_http_response(status, std::move(body), content_type));
 }
 
@@ -458,9 +455,9 @@ void http_responder::cancel() {
 // -- http_server ---------------------------------------------------------------
 
 http_server::http_server(net::io_context& ioc, http_handler h,
-                                   http_server_options opts)
+                         http_server_options opts)
   : core_(std::make_shared<detail::http_server_core>(ioc, std::move(h),
-                                                std::move(opts))) {
+                                                     std::move(opts))) {
   // nop
 }
 
@@ -478,7 +475,9 @@ uint16_t http_server::start() {
   acc.bind(ep);
   acc.listen(net::socket_base::max_listen_connections);
   core_->port = acc.local_endpoint().port();
-  net::dispatch(acc.get_executor(), [core = core_] { core->do_accept(); });
+  net::dispatch(acc.get_executor(), [core = core_] {
+    core->do_accept();
+  });
   return core_->port;
 }
 
@@ -505,8 +504,9 @@ void http_server::stop() {
       || core_->ioc.stopped())
     return;
   std::unique_lock<std::mutex> guard{core_->mtx};
-  core_->all_closed.wait_for(guard, std::chrono::seconds(1),
-                             [this] { return core_->open == 0; });
+  core_->all_closed.wait_for(guard, std::chrono::seconds(1), [this] {
+    return core_->open == 0;
+  });
 }
 
 uint16_t http_server::port() const {

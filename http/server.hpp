@@ -109,8 +109,8 @@ private:
 };
 
 /// A request handler: called on the connection's strand; must not block.
-using http_handler = std::function<void(
-  http_request req, std::shared_ptr<http_responder> res)>;
+using http_handler
+  = std::function<void(http_request req, std::shared_ptr<http_responder> res)>;
 
 /// Settings of an `http_server`.
 struct http_server_options {
@@ -195,10 +195,9 @@ private:
 // -- response helpers --------------------------------------------------------
 
 /// Returns a response with the given status, body and content type.
-http_response make_http_response(boost::beast::http::status status,
-                                 std::string body,
-                                 std::string_view content_type
-                                 = "application/json");
+http_response
+make_http_response(boost::beast::http::status status, std::string body,
+                   std::string_view content_type = "application/json");
 
 /// Returns `{"error":"<message>"}` (escaped) with the given status.
 http_response json_error(boost::beast::http::status status,

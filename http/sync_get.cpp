@@ -12,11 +12,10 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-sync_response sync_request(const std::string& host, uint16_t port,
-                           http::verb method, const std::string& target,
-                           std::chrono::milliseconds deadline,
-                           const std::string& bearer,
-                           const std::string& user_agent) {
+sync_response
+sync_request(const std::string& host, uint16_t port, http::verb method,
+             const std::string& target, std::chrono::milliseconds deadline,
+             const std::string& bearer, const std::string& user_agent) {
   sync_response result;
   boost::system::error_code ec;
   auto address = net::ip::make_address(host, ec);
@@ -50,7 +49,9 @@ sync_response sync_request(const std::string& host, uint16_t port,
           return;
         }
         http::async_read(stream, buffer, res,
-                         [&](boost::system::error_code e, size_t) { ec = e; });
+                         [&](boost::system::error_code e, size_t) {
+                           ec = e;
+                         });
       });
     });
   ioc.run();

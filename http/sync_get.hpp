@@ -29,12 +29,11 @@ struct sync_response {
 /// One request to the numeric address `host`:`port`, with one deadline
 /// covering connect, write and read. `bearer` (if not empty) goes into an
 /// Authorization header; `user_agent` (if not empty) into User-Agent.
-sync_response sync_request(const std::string& host, uint16_t port,
-                           boost::beast::http::verb method,
-                           const std::string& target,
-                           std::chrono::milliseconds deadline,
-                           const std::string& bearer = {},
-                           const std::string& user_agent = {});
+sync_response
+sync_request(const std::string& host, uint16_t port,
+             boost::beast::http::verb method, const std::string& target,
+             std::chrono::milliseconds deadline, const std::string& bearer = {},
+             const std::string& user_agent = {});
 
 /// `GET target` with no credentials.
 sync_response sync_get(const std::string& host, uint16_t port,

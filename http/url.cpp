@@ -91,7 +91,7 @@ parse_host_port(std::string_view text) {
 
 bool is_loopback_host(std::string_view host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1"
-         || host.rfind("127.", 0) == 0;
+    || host.rfind("127.", 0) == 0;
 }
 
 } // namespace zaki

@@ -48,7 +48,8 @@ int parse_retry_after(std::string_view value, int64_t now) {
     }
     return true;
   };
-  static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  static constexpr std::string_view months
+    = "JanFebMarAprMayJunJulAugSepOctNovDec";
   auto month_pos = months.find(value.substr(8, 3));
   int day = 0;
   int year = 0;
@@ -57,8 +58,8 @@ int parse_retry_after(std::string_view value, int64_t now) {
   int ss = 0;
   if (month_pos == std::string_view::npos || month_pos % 3 != 0
       || !num(5, 2, day) || !num(12, 4, year) || !num(17, 2, hh)
-      || !num(20, 2, mm) || !num(23, 2, ss) || day < 1 || day > 31
-      || hh > 23 || mm > 59 || ss > 60)
+      || !num(20, 2, mm) || !num(23, 2, ss) || day < 1 || day > 31 || hh > 23
+      || mm > 59 || ss > 60)
     return 0;
   // Days from the civil date (Howard Hinnant's algorithm), no timegm.
   int m = static_cast<int>(month_pos / 3) + 1;
@@ -138,8 +139,7 @@ void response_reader::on_field_impl(http::field name, string_view,
   auto now = std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
                .count();
-  retry_after_ = parse_retry_after(std::string_view{value.data(),
-                                                    value.size()},
+  retry_after_ = parse_retry_after(std::string_view{value.data(), value.size()},
                                    now);
 }
 

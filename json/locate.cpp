@@ -14,7 +14,7 @@
 #include <rapidjson/reader.h>
 
 #ifdef __SSE2__
-#include <emmintrin.h>
+#  include <emmintrin.h>
 #endif
 
 namespace zaki {
@@ -85,7 +85,7 @@ std::string locate_json_error(std::string_view text) {
     // rapidjson takes a NUL byte for the end of the input.
     if (in.Tell() < text.size())
       return line_and_column(text, in.Tell())
-             + ": unexpected content after the document";
+        + ": unexpected content after the document";
     return {};
   }
   auto pos = res.Offset();
@@ -95,7 +95,7 @@ std::string locate_json_error(std::string_view text) {
     while (pos > 0 && pos <= text.size() && is_letter(text[pos - 1]))
       --pos;
   return line_and_column(text, pos) + ": "
-         + rapidjson::GetParseError_En(res.Code());
+    + rapidjson::GetParseError_En(res.Code());
 }
 
 namespace {
@@ -116,9 +116,7 @@ public:
       return true;
     }
     switch (c) {
-      case '"':
-        in_string_ = true;
-        return true;
+      case '"': in_string_ = true; return true;
       case '{':
       case '[':
         if (depth_ == max_depth)
@@ -137,8 +135,7 @@ public:
         bool object = (kinds_[depth_ / 64] >> (depth_ % 64)) & 1;
         return object == (c == '}');
       }
-      default:
-        return true; // a backslash outside a string: not ours to judge
+      default: return true; // a backslash outside a string: not ours to judge
     }
   }
 
@@ -148,7 +145,7 @@ public:
 
   static bool matters(char c) {
     return c == '"' || c == '\\' || c == '{' || c == '}' || c == '['
-           || c == ']';
+      || c == ']';
   }
 
 private:

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #ifdef __SSE2__
-#include <emmintrin.h>
+#  include <emmintrin.h>
 #endif
 
 namespace zaki {
@@ -24,14 +24,16 @@ size_t next_json_escape(std::string_view s, size_t i) {
   const auto backslash = _mm_set1_epi8('\\');
   const auto control_max = _mm_set1_epi8(0x1F);
   for (; i + 16 <= s.size(); i += 16) {
-    auto block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    auto block
+      = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
     // Unsigned c <= 0x1F is max(c, 0x1F) == 0x1F.
-    auto hits = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(block, quote),
-                   _mm_cmpeq_epi8(block, backslash)),
-      _mm_cmpeq_epi8(_mm_max_epu8(block, control_max), control_max));
+    auto hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(block, quote),
+                                          _mm_cmpeq_epi8(block, backslash)),
+                             _mm_cmpeq_epi8(_mm_max_epu8(block, control_max),
+                                            control_max));
     if (auto mask = _mm_movemask_epi8(hits))
-      return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+      return i
+        + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
   }
 #endif
   for (; i < s.size(); ++i)
@@ -50,27 +52,13 @@ void append_json_escaped(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
       default:
         out += "\\u00";
         out += hex[c >> 4];
@@ -81,8 +69,7 @@ void append_json_escaped(std::string& out, std::string_view s) {
 }
 
 json_writer::json_writer()
-  : stack_pool_(stack_buffer_, sizeof(stack_buffer_)),
-    sink_{&out_},
+  : stack_pool_(stack_buffer_, sizeof(stack_buffer_)), sink_{&out_},
     writer_(sink_, &stack_pool_, inline_levels) {
   out_.reserve(256);
 }

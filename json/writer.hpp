@@ -51,9 +51,8 @@ namespace rapidjson {
 // long and mostly plain (benches/README.md, "Library swaps").
 
 template <>
-inline bool
-zaki::json_rapid_writer::ScanWriteUnescapedString(StringStream& is,
-                                                  size_t length) {
+inline bool zaki::json_rapid_writer::ScanWriteUnescapedString(StringStream& is,
+                                                              size_t length) {
   std::string_view s{is.head_, length};
   auto from = static_cast<size_t>(is.src_ - is.head_);
   auto stop = zaki::next_json_escape(s, from);
@@ -63,8 +62,8 @@ zaki::json_rapid_writer::ScanWriteUnescapedString(StringStream& is,
 }
 
 template <>
-inline bool zaki::json_rapid_writer::WriteRawValue(const char* json,
-                                                   size_t length) {
+inline bool
+zaki::json_rapid_writer::WriteRawValue(const char* json, size_t length) {
   os_->out->append(json, length);
   return true;
 }

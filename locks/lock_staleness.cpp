@@ -8,8 +8,8 @@
 #include <climits>
 #include <cstdio>
 #include <ctime>
-#include <limits>
 #include <fcntl.h>
+#include <limits>
 #include <signal.h>
 #include <simdjson.h>
 #include <unistd.h>
@@ -77,10 +77,12 @@ std::string format_lock_owner(const lock_owner& owner) {
 }
 
 std::string describe(const lock_owner& owner) {
-  auto or_dash = [](const std::string& s) { return s.empty() ? "-" : s; };
-  return "pid=" + (owner.pid > 0 ? std::to_string(owner.pid) : "-")
-         + " host=" + or_dash(owner.hostname) + " instance="
-         + or_dash(owner.instance) + " createdAt=" + or_dash(owner.created_at);
+  auto or_dash = [](const std::string& s) {
+    return s.empty() ? "-" : s;
+  };
+  return "pid=" + (owner.pid > 0 ? std::to_string(owner.pid) : "-") + " host="
+    + or_dash(owner.hostname) + " instance=" + or_dash(owner.instance)
+    + " createdAt=" + or_dash(owner.created_at);
 }
 
 // -- time ----------------------------------------------------------------------
@@ -98,7 +100,8 @@ int64_t days_from_civil(int64_t y, int m, int d) {
 }
 
 int days_in_month(int y, int m) {
-  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30,
+                                 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return m == 2 && leap ? 29 : days[m - 1];
 }
@@ -140,7 +143,8 @@ std::optional<lock_clock::time_point> parse_iso8601(std::string_view s) {
     return false;
   };
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0, offset_min = 0;
-  if (!digits(4, y) || !lit('-') || !digits(2, mo) || !lit('-') || !digits(2, d))
+  if (!digits(4, y) || !lit('-') || !digits(2, mo) || !lit('-')
+      || !digits(2, d))
     return std::nullopt;
   if (i < s.size()) {
     if (!lit('T') || !digits(2, h) || !lit(':') || !digits(2, mi))
@@ -172,16 +176,17 @@ std::optional<lock_clock::time_point> parse_iso8601(std::string_view s) {
       || h > 23 || mi > 59 || sec > 59)
     return std::nullopt;
   int64_t total_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
-                    - int64_t{offset_min} * 60;
+    - int64_t{offset_min} * 60;
   // The clock counts nanoseconds in 64 bits (years 1678 to 2261): a time
   // outside would overflow the conversion, and one before 1970 the age
   // computed from it (found by fuzz/lock_file.cpp). No lock is that old.
   constexpr int64_t max_s = std::numeric_limits<int64_t>::max() / 1'000'000'000
-                            - 1;
+    - 1;
   if (total_s < 0 || total_s > max_s)
     return std::nullopt;
-  return lock_clock::time_point{std::chrono::duration_cast<lock_clock::duration>(
-    std::chrono::milliseconds{total_s * 1000 + ms})};
+  return lock_clock::time_point{
+    std::chrono::duration_cast<lock_clock::duration>(
+      std::chrono::milliseconds{total_s * 1000 + ms})};
 }
 
 // -- processes -----------------------------------------------------------------
@@ -249,7 +254,8 @@ process_facts probe_process(int64_t pid) {
     return facts;
   facts.alive = true;
   char path[64];
-  std::snprintf(path, sizeof(path), "/proc/%lld/stat", static_cast<long long>(pid));
+  std::snprintf(path, sizeof(path), "/proc/%lld/stat",
+                static_cast<long long>(pid));
   char state = '?';
   int64_t starttime = -1;
   if (read_stat(path, state, starttime)) {
@@ -313,16 +319,11 @@ const std::string& own_hostname() {
 
 const char* to_string(stale_reason reason) {
   switch (reason) {
-    case stale_reason::missing_pid:
-      return "missing-pid";
-    case stale_reason::dead_pid:
-      return "dead-pid";
-    case stale_reason::recycled_pid:
-      return "recycled-pid";
-    case stale_reason::invalid_created_at:
-      return "invalid-createdAt";
-    case stale_reason::too_old:
-      return "too-old";
+    case stale_reason::missing_pid: return "missing-pid";
+    case stale_reason::dead_pid: return "dead-pid";
+    case stale_reason::recycled_pid: return "recycled-pid";
+    case stale_reason::invalid_created_at: return "invalid-createdAt";
+    case stale_reason::too_old: return "too-old";
   }
   return "unknown";
 }
@@ -345,8 +346,8 @@ namespace {
 
 bool pid_is_foreign(const lock_owner& owner, const staleness_policy& policy) {
   return policy.age_only
-         || (!owner.hostname.empty() && !policy.local_hostname.empty()
-             && owner.hostname != policy.local_hostname);
+    || (!owner.hostname.empty() && !policy.local_hostname.empty()
+        && owner.hostname != policy.local_hostname);
 }
 
 } // namespace
@@ -356,11 +357,14 @@ bool needs_probe(const lock_owner& owner, const staleness_policy& policy) {
 }
 
 lock_verdict judge_lock(const lock_owner& owner, const process_facts& facts,
-                        lock_clock::time_point now, lock_clock::time_point mtime,
+                        lock_clock::time_point now,
+                        lock_clock::time_point mtime,
                         const staleness_policy& policy) {
   using namespace std::chrono;
   lock_verdict v;
-  auto add = [&v](stale_reason r) { v.reasons |= static_cast<uint8_t>(r); };
+  auto add = [&v](stale_reason r) {
+    v.reasons |= static_cast<uint8_t>(r);
+  };
   v.foreign_host = pid_is_foreign(owner, policy);
   if (owner.pid <= 0) {
     add(stale_reason::missing_pid);
@@ -382,7 +386,8 @@ lock_verdict judge_lock(const lock_owner& owner, const process_facts& facts,
   }
   if (v.reasons == 0)
     return v;
-  if (v.has(stale_reason::missing_pid) || v.has(stale_reason::invalid_created_at)) {
+  if (v.has(stale_reason::missing_pid)
+      || v.has(stale_reason::invalid_created_at)) {
     // The writer may have created the file and not yet filled it.
     auto guard = std::min(policy.max_age, milliseconds{5000});
     if (duration_cast<milliseconds>(now - mtime) <= guard) {

@@ -43,10 +43,12 @@ lock_owner parse_lock_owner(std::string_view text);
 /// instance; absent optional fields are left out).
 std::string format_lock_owner(const lock_owner& owner);
 
-/// Returns a short description for logs: `pid=.. host=.. instance=.. createdAt=..`.
+/// Returns a short description for logs: `pid=.. host=.. instance=..
+/// createdAt=..`.
 std::string describe(const lock_owner& owner);
 
-/// Formats `t` as ISO-8601 UTC with milliseconds, e.g. `2026-11-22T09:03:12.282Z`.
+/// Formats `t` as ISO-8601 UTC with milliseconds, e.g.
+/// `2026-11-22T09:03:12.282Z`.
 std::string format_iso8601(lock_clock::time_point t);
 
 /// Parses `YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|+HH:MM|-HH:MM]`. A time without
@@ -143,7 +145,8 @@ bool needs_probe(const lock_owner& owner, const staleness_policy& policy);
 /// mtime is older than min(max_age, 5 s). `facts` is only consulted when
 /// `needs_probe` holds.
 lock_verdict judge_lock(const lock_owner& owner, const process_facts& facts,
-                        lock_clock::time_point now, lock_clock::time_point mtime,
+                        lock_clock::time_point now,
+                        lock_clock::time_point mtime,
                         const staleness_policy& policy);
 
 } // namespace zaki

@@ -17,12 +17,9 @@ namespace zaki {
 
 const char* to_string(lock_kind kind) {
   switch (kind) {
-    case lock_kind::router:
-      return "router";
-    case lock_kind::openclaw_session:
-      return "openclaw-session";
-    case lock_kind::openclaw_store:
-      return "openclaw-store";
+    case lock_kind::router: return "router";
+    case lock_kind::openclaw_session: return "openclaw-session";
+    case lock_kind::openclaw_store: return "openclaw-store";
   }
   return "unknown";
 }
@@ -100,15 +97,15 @@ void inspect(int dirfd, const std::string& name, const std::string& path,
   }
   staleness_policy policy;
   policy.max_age = kind == lock_kind::openclaw_store
-                     ? std::min<milliseconds>(opts.max_age, seconds{30})
-                     : opts.max_age;
+    ? std::min<milliseconds>(opts.max_age, seconds{30})
+    : opts.max_age;
   policy.local_hostname = own_hostname();
   policy.age_only = kind != lock_kind::router && opts.legacy_age_only;
   process_facts facts;
   if (needs_probe(snap.owner, policy)) {
     auto& probe = kind != lock_kind::router && opts.legacy_probe
-                    ? opts.legacy_probe
-                    : opts.probe;
+      ? opts.legacy_probe
+      : opts.probe;
     facts = probe ? probe(snap.owner.pid) : probe_process(snap.owner.pid);
   }
   auto now = lock_clock::now();
@@ -152,8 +149,8 @@ void sweep_sessions(int sessions_fd, const std::string& dir_path,
                     sweep_report& report) {
   std::vector<std::string> names;
   if (!list_dir(sessions_fd, names)) {
-    report.problems.push_back({dir_path, std::string{"cannot list: "}
-                                           + std::strerror(errno)});
+    report.problems.push_back(
+      {dir_path, std::string{"cannot list: "} + std::strerror(errno)});
     return;
   }
   for (auto& name : names) {
@@ -164,7 +161,8 @@ void sweep_sessions(int sessions_fd, const std::string& dir_path,
       kind = lock_kind::openclaw_session;
     else
       continue;
-    inspect(sessions_fd, name, dir_path + '/' + name, kind, user_id, opts, report);
+    inspect(sessions_fd, name, dir_path + '/' + name, kind, user_id, opts,
+            report);
   }
 }
 
@@ -183,8 +181,8 @@ void sweep_one_user(int user_fd, const std::string& user_path, int64_t user_id,
   }
   std::vector<std::string> names;
   if (!list_dir(agents.get(), names)) {
-    report.problems.push_back({agents_path, std::string{"cannot list: "}
-                                              + std::strerror(errno)});
+    report.problems.push_back(
+      {agents_path, std::string{"cannot list: "} + std::strerror(errno)});
     return;
   }
   for (auto& agent : names) {
@@ -197,7 +195,8 @@ void sweep_one_user(int user_fd, const std::string& user_path, int64_t user_id,
       continue;
     }
     auto sessions_path = agent_path + "/sessions";
-    auto sessions = open_subdir(agent_fd.get(), "sessions", sessions_path, error);
+    auto sessions = open_subdir(agent_fd.get(), "sessions", sessions_path,
+                                error);
     if (!sessions) {
       if (errno != ENOENT)
         report.problems.push_back({sessions_path, error});
@@ -215,7 +214,7 @@ sweep_report sweep_data_root(const std::string& data_root,
   unique_fd root{::open(data_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (!root) {
     report.root_error = "cannot open data root " + data_root + ": "
-                        + std::strerror(errno);
+      + std::strerror(errno);
     return report;
   }
   auto users_path = data_root + "/users";
@@ -223,13 +222,15 @@ sweep_report sweep_data_root(const std::string& data_root,
   if (!users) {
     if (errno == ENOENT) {
       report.root_error.clear();
-      report.problems.push_back({users_path, "does not exist (no users yet)", false});
+      report.problems.push_back(
+        {users_path, "does not exist (no users yet)", false});
     }
     return report;
   }
   std::vector<std::string> names;
   if (!list_dir(users.get(), names)) {
-    report.root_error = "cannot list " + users_path + ": " + std::strerror(errno);
+    report.root_error = "cannot list " + users_path + ": "
+      + std::strerror(errno);
     return report;
   }
   for (auto& name : names) {

@@ -34,8 +34,7 @@ lock_clock::time_point to_time_point(const struct timespec& ts) {
 std::string unique_name(const std::string& name, const char* suffix) {
   static std::atomic<uint64_t> seq{0};
   return name + "." + std::to_string(::getpid()) + "-"
-         + std::to_string(seq.fetch_add(1, std::memory_order_relaxed))
-         + suffix;
+    + std::to_string(seq.fetch_add(1, std::memory_order_relaxed)) + suffix;
 }
 
 bool write_all(int fd, const std::string& text) {
@@ -66,14 +65,15 @@ read_status read_lock_file(int dirfd, const std::string& name,
                            const std::string& path, lock_file_snapshot& out,
                            std::string& error) {
   // O_NONBLOCK: a FIFO planted in place of a lock must not block the open.
-  unique_fd fd{::openat(dirfd, name.c_str(),
-                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
-                          | O_CLOEXEC)};
+  unique_fd fd{
+    ::openat(dirfd, name.c_str(),
+             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)};
   if (!fd) {
     if (errno == ENOENT)
       return read_status::missing;
     if (errno == ELOOP)
-      error = path + " is a symlink in place of a lock (not followed, not removed)";
+      error = path
+        + " is a symlink in place of a lock (not followed, not removed)";
     else
       error = "cannot read " + path + ": " + std::strerror(errno);
     return read_status::error;
@@ -88,7 +88,8 @@ read_status read_lock_file(int dirfd, const std::string& name,
     return read_status::error;
   }
   constexpr size_t max_size = 64 * 1024;
-  std::string text(std::min<size_t>(static_cast<size_t>(st.st_size), max_size), '\0');
+  std::string text(std::min<size_t>(static_cast<size_t>(st.st_size), max_size),
+                   '\0');
   size_t done = 0;
   while (done < text.size()) {
     auto n = ::read(fd.get(), text.data() + done, text.size() - done);
@@ -126,7 +127,7 @@ remove_outcome remove_if_same(int dirfd, const std::string& name,
       && st.st_dev == dev && st.st_ino == ino) {
     if (keep_as
         && ::renameat2(dirfd, tmp.c_str(), dirfd, keep_as, RENAME_NOREPLACE)
-             == 0)
+          == 0)
       return remove_outcome::removed;
     if (::unlinkat(dirfd, tmp.c_str(), 0) == 0)
       return remove_outcome::removed;
@@ -135,7 +136,8 @@ remove_outcome remove_if_same(int dirfd, const std::string& name,
   }
   // We took a lock that replaced the one we judged: put it back, never
   // overwriting a lock created in the meantime.
-  int rc = ::renameat2(dirfd, tmp.c_str(), dirfd, name.c_str(), RENAME_NOREPLACE);
+  int rc = ::renameat2(dirfd, tmp.c_str(), dirfd, name.c_str(),
+                       RENAME_NOREPLACE);
   if (rc != 0 && errno == EINVAL) { // File system without RENAME_NOREPLACE.
     rc = ::linkat(dirfd, tmp.c_str(), dirfd, name.c_str(), 0);
     if (rc == 0)
@@ -190,33 +192,25 @@ std::string process_instance_id() {
 
 const char* to_string(acquire_state state) {
   switch (state) {
-    case acquire_state::acquired:
-      return "acquired";
-    case acquire_state::held:
-      return "held";
-    case acquire_state::error:
-      return "error";
+    case acquire_state::acquired: return "acquired";
+    case acquire_state::held: return "held";
+    case acquire_state::error: return "error";
   }
   return "unknown";
 }
 
 session_lock::session_lock(std::string data_root, int64_t user_id,
                            session_lock_options options)
-  : data_root_(std::move(data_root)),
-    user_id_(user_id),
+  : data_root_(std::move(data_root)), user_id_(user_id),
     options_(std::move(options)) {
   if (options_.instance.empty())
     options_.instance = process_instance_id();
 }
 
 session_lock::session_lock(session_lock&& other) noexcept
-  : data_root_(std::move(other.data_root_)),
-    user_id_(other.user_id_),
-    options_(std::move(other.options_)),
-    owner_(std::move(other.owner_)),
-    file_(std::move(other.file_)),
-    dev_(other.dev_),
-    ino_(other.ino_) {
+  : data_root_(std::move(other.data_root_)), user_id_(other.user_id_),
+    options_(std::move(other.options_)), owner_(std::move(other.owner_)),
+    file_(std::move(other.file_)), dev_(other.dev_), ino_(other.ino_) {
   // nop
 }
 
@@ -259,8 +253,9 @@ acquire_result session_lock::try_acquire() {
   result.state = acquire_state::held;
   // Two rounds: a stale lock reclaimed in the first leaves room for the second.
   for (int round = 0; round < 2; ++round) {
-    lock_owner me{::getpid(), format_iso8601(lock_clock::now()), own_starttime(),
-                  own_hostname(), options_.instance, {}};
+    lock_owner me{::getpid(),        format_iso8601(lock_clock::now()),
+                  own_starttime(),   own_hostname(),
+                  options_.instance, {}};
     struct stat st;
     if (auto spare = acquire_from_spare(dir.get(), me, st))
       return hold(std::move(spare), st, std::move(me), result);
@@ -268,13 +263,15 @@ acquire_result session_lock::try_acquire() {
                           O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
                           0600)};
     if (fd) {
-      if (!write_all(fd.get(), format_lock_owner(me)) || ::fstat(fd.get(), &st) != 0) {
+      if (!write_all(fd.get(), format_lock_owner(me))
+          || ::fstat(fd.get(), &st) != 0) {
         int err = errno;
         result.state = acquire_state::error;
         result.error = "cannot write " + lock_path + ": " + std::strerror(err);
         std::string ignored;
         if (::fstat(fd.get(), &st) == 0)
-          remove_if_same(dir.get(), name, lock_path, st.st_dev, st.st_ino, ignored);
+          remove_if_same(dir.get(), name, lock_path, st.st_dev, st.st_ino,
+                         ignored);
         return result;
       }
       return hold(std::move(fd), st, std::move(me), result);
@@ -285,7 +282,8 @@ acquire_result session_lock::try_acquire() {
       return result;
     }
     lock_file_snapshot snap;
-    auto status = read_lock_file(dir.get(), name, lock_path, snap, result.error);
+    auto status = read_lock_file(dir.get(), name, lock_path, snap,
+                                 result.error);
     if (status == read_status::missing)
       continue; // Released between our open and our read.
     if (status == read_status::error) {
@@ -304,8 +302,8 @@ acquire_result session_lock::try_acquire() {
     // place. It is held for a few system calls only and never waited for.
     if (::flock(dir.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
       break; // Someone else is reclaiming right now; retry later.
-    auto outcome = remove_if_same(dir.get(), name, lock_path, snap.dev, snap.ino,
-                                  result.error);
+    auto outcome = remove_if_same(dir.get(), name, lock_path, snap.dev,
+                                  snap.ino, result.error);
     ::flock(dir.get(), LOCK_UN);
     if (outcome == remove_outcome::error) {
       result.state = acquire_state::error;
@@ -348,9 +346,9 @@ unique_fd session_lock::acquire_from_spare(int dirfd, const lock_owner& me,
   };
   // The user dir is shared with the container: take only a plain file of
   // ours with no other name (never write through a symlink or a hard link).
-  unique_fd fd{::openat(dirfd, claim.c_str(),
-                        O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
-                          | O_CLOEXEC)};
+  unique_fd fd{
+    ::openat(dirfd, claim.c_str(),
+             O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)};
   if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)
       || st.st_nlink != 1 || st.st_uid != ::geteuid())
     return discard();
@@ -369,7 +367,7 @@ unique_fd session_lock::acquire_from_spare(int dirfd, const lock_owner& me,
   if (errno == EEXIST
       && ::renameat2(dirfd, claim.c_str(), dirfd, session_lock_spare_name,
                      RENAME_NOREPLACE)
-           == 0)
+        == 0)
     return {}; // Held: the caller judges the holder; the spare stays.
   return discard();
 }
@@ -382,22 +380,24 @@ bool session_lock::release() {
   auto outcome = remove_outcome::error;
   // No create: a user dir removed while the lock was held stays removed.
   if (auto dir = open_user_dir(data_root_, user_id_, false, error))
-    outcome = remove_if_same(dir.get(), session_lock_file_name, lock_path,
-                             dev_, ino_, error, session_lock_spare_name);
+    outcome = remove_if_same(dir.get(), session_lock_file_name, lock_path, dev_,
+                             ino_, error, session_lock_spare_name);
   else if (errno == ENOENT)
     outcome = remove_outcome::vanished;
   file_.reset();
   held_count.fetch_sub(1, std::memory_order_relaxed);
   switch (outcome) {
-    case remove_outcome::removed:
-      return true;
+    case remove_outcome::removed: return true;
     case remove_outcome::vanished:
       locks_log()->warn("event=lock_vanished path={} (removed by someone else "
-                        "while held)", lock_path);
+                        "while held)",
+                        lock_path);
       break;
     case remove_outcome::replaced:
-      locks_log()->warn("event=lock_replaced path={} (reclaimed by someone else "
-                        "while held; the new holder's file was left)", lock_path);
+      locks_log()->warn(
+        "event=lock_replaced path={} (reclaimed by someone else "
+        "while held; the new holder's file was left)",
+        lock_path);
       break;
     case remove_outcome::error:
       locks_log()->error("event=lock_release_failed error=\"{}\"", error);

@@ -27,7 +27,8 @@ inline constexpr const char* session_lock_file_name = "router.session.lock";
 /// and deleting one per conversation churns the file system (on ext4 without
 /// a journal, every inode freed in the last minutes makes each new one
 /// slower to allocate). Only the router uses it; the sweep ignores it.
-inline constexpr const char* session_lock_spare_name = "router.session.lock.spare";
+inline constexpr const char* session_lock_spare_name
+  = "router.session.lock.spare";
 
 /// Returns the logger `locks` (made on first use, as every logger).
 std::shared_ptr<spdlog::logger> locks_log();

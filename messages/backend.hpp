@@ -27,7 +27,7 @@ struct container_spec {
 /// @relates container_spec
 inline bool operator==(const container_spec& x, const container_spec& y) {
   return x.user_id == y.user_id && x.name == y.name && x.port == y.port
-         && x.token == y.token && x.data_dir == y.data_dir;
+    && x.token == y.token && x.data_dir == y.data_dir;
 }
 
 /// @relates container_spec
@@ -58,9 +58,9 @@ struct container_info {
 /// @relates container_info
 inline bool operator==(const container_info& x, const container_info& y) {
   return x.user_id == y.user_id && x.name == y.name && x.state == y.state
-         && x.pid == y.pid && x.port == y.port && x.exit_code == y.exit_code
-         && x.oom_killed == y.oom_killed && x.quota == y.quota
-         && x.not_applied == y.not_applied;
+    && x.pid == y.pid && x.port == y.port && x.exit_code == y.exit_code
+    && x.oom_killed == y.oom_killed && x.quota == y.quota
+    && x.not_applied == y.not_applied;
 }
 
 /// @relates container_info
@@ -96,8 +96,7 @@ using backend_actor = caf::typed_actor<
   // One line of the Engine's event stream (or "" when it closed).
   caf::reacts_to<internal_atom, event_atom, std::string>,
   // Reconnects the event stream.
-  caf::reacts_to<internal_atom, retry_atom>>
-  ::extend_with<status_client_actor>;
+  caf::reacts_to<internal_atom, retry_atom>>::extend_with<status_client_actor>;
 
 /// Returns the container name of a user, `zaki-user-{id}`.
 std::string container_name(int64_t user_id);

@@ -4,8 +4,8 @@
 
 #include <caf/replies_to.hpp>
 #include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "messages/atoms.hpp"
 
@@ -54,14 +54,13 @@ using store_actor = caf::typed_actor<
   // Flush timer of the usage counters.
   caf::reacts_to<internal_atom, flush_usage_atom>,
   // A user's usage from day to day (YYYY-MM-DD, inclusive), for /usage.
-  caf::replies_to<usage_atom, int64_t, std::string, std::string>::with<
-    usage_record>,
+  caf::replies_to<usage_atom, int64_t, std::string,
+                  std::string>::with<usage_record>,
   // Access (issue 23): one user's decision, recording one, listing them.
   caf::replies_to<access_atom, int64_t>::with<access_record>,
   caf::replies_to<access_atom, access_record>::with<bool>,
   caf::replies_to<access_atom, list_atom, std::string, uint32_t>::with<
-    access_list>>
-  ::extend_with<status_client_actor>;
+    access_list>>::extend_with<status_client_actor>;
 
 /// The TELEGRAM actor interface: every outbound Bot API call.
 using telegram_actor = caf::typed_actor<
@@ -88,8 +87,8 @@ using telegram_actor = caf::typed_actor<
   caf::replies_to<stream_atom, done_atom, stream_update>::with<int64_t>,
   // The first text of a streamed answer; answers once its first preview is
   // shown, or the stream ended without one ("typing" runs until then).
-  caf::replies_to<stream_atom, chat_action_atom, stream_update>::with<int64_t>>
-  ::extend_with<status_client_actor>;
+  caf::replies_to<stream_atom, chat_action_atom, stream_update>::with<
+    int64_t>>::extend_with<status_client_actor>;
 
 /// The USER actor interface: one per Telegram user, owns the gateway
 /// connection and the session lock; its queue serializes the user's messages.
@@ -118,8 +117,8 @@ using user_actor = caf::typed_actor<
   caf::reacts_to<internal_atom, fetched_atom, uint64_t, http_result>,
   // The telegram actor sent the preview of a streamed answer (request id,
   // message id), asked for by `stream_update::report_preview`.
-  caf::reacts_to<stream_atom, std::string, int64_t>>
-  ::extend_with<status_client_actor>;
+  caf::reacts_to<stream_atom, std::string,
+                 int64_t>>::extend_with<status_client_actor>;
 
 /// The USER_SUPERVISOR actor interface: spawns user actors lazily, routes by
 /// user id, restarts crashed ones and replays their unfinished messages.
@@ -155,8 +154,8 @@ using user_supervisor_actor = caf::typed_actor<
   caf::reacts_to<journal_atom, int64_t, int64_t, uint32_t>,
   // The streamed preview of a message is message id m (user id, update id,
   // m).
-  caf::reacts_to<journal_atom, stream_atom, int64_t, int64_t, int64_t>>
-  ::extend_with<status_client_actor>;
+  caf::reacts_to<journal_atom, stream_atom, int64_t, int64_t,
+                 int64_t>>::extend_with<status_client_actor>;
 
 /// The POLLER actor interface: getUpdates long poll.
 using poller_actor = caf::typed_actor<
@@ -167,8 +166,8 @@ using poller_actor = caf::typed_actor<
   // Stops polling; answers the next offset (highest update id seen + 1).
   caf::replies_to<stop_atom>::with<int64_t>,
   // Confirms updates below the offset with a final getUpdates.
-  caf::replies_to<confirm_atom, int64_t>::with<bool>>
-  ::extend_with<status_client_actor>;
+  caf::replies_to<confirm_atom,
+                  int64_t>::with<bool>>::extend_with<status_client_actor>;
 
 /// The PROVISIONER actor interface: owns the container backend. With the
 /// static backend it only looks users up in the store.
@@ -183,16 +182,16 @@ using provisioner_actor = caf::typed_actor<
   // Stops a user's container (idle stop, admin action).
   caf::replies_to<stop_atom, int64_t>::with<bool>,
   // Removes a user: container, data dir, users.json entry (admin action).
-  caf::replies_to<remove_atom, int64_t>::with<bool>>
-  ::extend_with<status_client_actor>;
+  caf::replies_to<remove_atom,
+                  int64_t>::with<bool>>::extend_with<status_client_actor>;
 
 /// The ROOT supervisor interface.
 using root_actor = caf::typed_actor<
   // Orderly shutdown: stop polling, drain, confirm, stop children.
   caf::reacts_to<shutdown_atom>,
   // Backoff timer of a child's restart.
-  caf::reacts_to<internal_atom, restart_atom, std::string>>
-  ::extend_with<status_client_actor>;
+  caf::reacts_to<internal_atom, restart_atom,
+                 std::string>>::extend_with<status_client_actor>;
 
 } // namespace zaki
 
@@ -231,8 +230,8 @@ using health_actor = caf::typed_actor<
   // Completion of a probe request, sent from the I/O threads.
   caf::reacts_to<internal_atom, http_done_atom, uint64_t, http_result>,
   // Backoff timer of a restart (user, generation).
-  caf::reacts_to<internal_atom, restart_atom, int64_t, uint64_t>>
-  ::extend_with<status_client_actor>;
+  caf::reacts_to<internal_atom, restart_atom, int64_t,
+                 uint64_t>>::extend_with<status_client_actor>;
 
 /// The full interface of the provisioner actor: the public
 /// provisioner_actor plus the messages of its peers and timers.
@@ -284,8 +283,8 @@ using admin_actor = caf::typed_actor<
   // Answers the bound port of the admin HTTP server (0: not listening).
   caf::replies_to<get_atom, port_atom>::with<uint16_t>,
   // One HTTP request, sent from the I/O threads.
-  caf::reacts_to<internal_atom, http_req_atom, admin_exchange_ptr>>
-  ::extend_with<status_client_actor>;
+  caf::reacts_to<internal_atom, http_req_atom,
+                 admin_exchange_ptr>>::extend_with<status_client_actor>;
 
 } // namespace zaki
 
@@ -306,13 +305,13 @@ using access_actor = caf::typed_actor<
   caf::replies_to<admit_atom, int64_t, int64_t>::with<std::string>,
   // An admin's (or the CLI's, by 0) decision: (user, action, by) with the
   // action approve, reject, revoke or purge; answers what happened.
-  caf::replies_to<decide_atom, int64_t, std::string, int64_t>::with<
-    std::string>,
+  caf::replies_to<decide_atom, int64_t, std::string,
+                  int64_t>::with<std::string>,
   // An Approve/Reject button: (admin, approve?, nonce); answers the toast.
   caf::replies_to<press_atom, int64_t, bool, std::string>::with<std::string>,
   // Lists decisions of a status ("" any, "pending", ...).
-  caf::replies_to<list_atom, std::string>::with<access_list>>
-  ::extend_with<status_client_actor>;
+  caf::replies_to<list_atom, std::string>::with<access_list>>::
+  extend_with<status_client_actor>;
 
 namespace names {
 

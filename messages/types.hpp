@@ -96,14 +96,13 @@ struct inbound_message {
 /// @relates inbound_message
 inline bool operator==(const inbound_message& x, const inbound_message& y) {
   return x.update_id == y.update_id && x.user_id == y.user_id
-         && x.chat_id == y.chat_id && x.message_id == y.message_id
-         && x.text == y.text && x.callback_id == y.callback_id
-         && x.request_id == y.request_id && x.delivery == y.delivery
-         && x.kind == y.kind && x.chat == y.chat && x.edited == y.edited
-         && x.mentions == y.mentions
-         && x.reply_to_user_id == y.reply_to_user_id
-         && x.file_id == y.file_id && x.file_name == y.file_name
-         && x.file_size == y.file_size && x.mime_type == y.mime_type;
+    && x.chat_id == y.chat_id && x.message_id == y.message_id
+    && x.text == y.text && x.callback_id == y.callback_id
+    && x.request_id == y.request_id && x.delivery == y.delivery
+    && x.kind == y.kind && x.chat == y.chat && x.edited == y.edited
+    && x.mentions == y.mentions && x.reply_to_user_id == y.reply_to_user_id
+    && x.file_id == y.file_id && x.file_name == y.file_name
+    && x.file_size == y.file_size && x.mime_type == y.mime_type;
 }
 
 /// @relates inbound_message
@@ -112,9 +111,8 @@ typename Inspector::result_type inspect(Inspector& f, inbound_message& x) {
   return f(caf::meta::type_name("inbound_message"), x.update_id, x.user_id,
            x.chat_id, x.message_id, x.text, x.callback_id, x.request_id,
            x.delivery, x.received_ns, x.kind, x.chat, x.edited, x.mentions,
-           x.reply_to_user_id, x.file_id, x.file_name, x.file_size,
-           x.mime_type, x.answered, x.answer, x.chunks_sent,
-           x.preview_message_id);
+           x.reply_to_user_id, x.file_id, x.file_name, x.file_size, x.mime_type,
+           x.answered, x.answer, x.chunks_sent, x.preview_message_id);
 }
 
 /// A batch of decoded updates from one getUpdates answer.
@@ -139,9 +137,8 @@ struct user_record {
 /// @relates user_record
 inline bool operator==(const user_record& x, const user_record& y) {
   return x.user_id == y.user_id && x.host == y.host && x.port == y.port
-         && x.token == y.token && x.container == y.container
-         && x.status == y.status && x.data_dir == y.data_dir
-         && x.created_at == y.created_at;
+    && x.token == y.token && x.container == y.container && x.status == y.status
+    && x.data_dir == y.data_dir && x.created_at == y.created_at;
 }
 
 /// @relates user_record
@@ -188,10 +185,9 @@ struct outgoing_text {
 /// @relates outgoing_text
 inline bool operator==(const outgoing_text& x, const outgoing_text& y) {
   return x.chat_id == y.chat_id && x.text == y.text
-         && x.parse_mode == y.parse_mode
-         && x.plain_fallback == y.plain_fallback
-         && x.reply_markup == y.reply_markup && x.request_id == y.request_id
-         && x.reply_to == y.reply_to;
+    && x.parse_mode == y.parse_mode && x.plain_fallback == y.plain_fallback
+    && x.reply_markup == y.reply_markup && x.request_id == y.request_id
+    && x.reply_to == y.reply_to;
 }
 
 /// @relates outgoing_text
@@ -243,7 +239,7 @@ struct http_result {
 /// @relates http_result
 inline bool operator==(const http_result& x, const http_result& y) {
   return x.status == y.status && x.body == y.body && x.failure == y.failure
-         && x.error == y.error;
+    && x.error == y.error;
 }
 
 /// @relates http_result
@@ -270,8 +266,8 @@ struct status_node {
 /// @relates status_node
 inline bool operator==(const status_node& x, const status_node& y) {
   return x.name == y.name && x.id == y.id && x.state == y.state
-         && x.mailbox_size == y.mailbox_size && x.restarts == y.restarts
-         && x.detail_json == y.detail_json && x.children == y.children;
+    && x.mailbox_size == y.mailbox_size && x.restarts == y.restarts
+    && x.detail_json == y.detail_json && x.children == y.children;
 }
 
 /// @relates status_node
@@ -318,8 +314,7 @@ struct stream_update {
 /// @relates stream_update
 inline bool operator==(const stream_update& x, const stream_update& y) {
   return x.chat_id == y.chat_id && x.request_id == y.request_id
-         && x.delta == y.delta && x.reply_markup == y.reply_markup
-         && x.end == y.end;
+    && x.delta == y.delta && x.reply_markup == y.reply_markup && x.end == y.end;
 }
 
 /// @relates stream_update
@@ -348,8 +343,8 @@ struct usage_record {
 /// @relates usage_record
 inline bool operator==(const usage_record& x, const usage_record& y) {
   return x.user_id == y.user_id && x.requests == y.requests
-         && x.prompt_tokens == y.prompt_tokens
-         && x.completion_tokens == y.completion_tokens;
+    && x.prompt_tokens == y.prompt_tokens
+    && x.completion_tokens == y.completion_tokens;
 }
 
 /// @relates usage_record
@@ -373,8 +368,8 @@ struct transcript_entry {
 /// @relates transcript_entry
 inline bool operator==(const transcript_entry& x, const transcript_entry& y) {
   return x.user_id == y.user_id && x.at_ms == y.at_ms
-         && x.direction == y.direction && x.text == y.text
-         && x.request_id == y.request_id;
+    && x.direction == y.direction && x.text == y.text
+    && x.request_id == y.request_id;
 }
 
 /// @relates transcript_entry
@@ -420,9 +415,8 @@ struct access_record {
 /// @relates access_record
 inline bool operator==(const access_record& x, const access_record& y) {
   return x.user_id == y.user_id && x.status == y.status
-         && x.decided_by == y.decided_by && x.decided_at == y.decided_at
-         && x.requested_at == y.requested_at
-         && x.has_container == y.has_container;
+    && x.decided_by == y.decided_by && x.decided_at == y.decided_at
+    && x.requested_at == y.requested_at && x.has_container == y.has_container;
 }
 
 /// @relates access_record

@@ -6,8 +6,8 @@
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>
 
-#include "messages/atoms.hpp"
 #include "http/client.hpp"
+#include "messages/atoms.hpp"
 
 namespace zaki {
 

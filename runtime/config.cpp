@@ -75,8 +75,8 @@ config::config() {
          "record each user's text and final answer")
     .add(v.store.max_size_mb, "max-size",
          "largest database size in MB (0: unlimited)");
-  opt_group{custom_options_, "backend"}
-    .add(v.backend.kind, "kind", "container backend: static|process|docker");
+  opt_group{custom_options_, "backend"}.add(
+    v.backend.kind, "kind", "container backend: static|process|docker");
   opt_group{custom_options_, "containers"}
     .add(v.containers.command, "command",
          "gateway program (process backend); empty: zaki-test-gateway")
@@ -352,7 +352,8 @@ std::string validate_containers(const settings& s) {
   if (h.period <= caf::timespan{0} || h.timeout <= caf::timespan{0}
       || h.startup_period <= caf::timespan{0})
     return "health probe periods and timeout must be positive";
-  if (h.backoff_initial <= caf::timespan{0} || h.backoff_max < h.backoff_initial)
+  if (h.backoff_initial <= caf::timespan{0}
+      || h.backoff_max < h.backoff_initial)
     return "health.backoff-initial must be positive and <= backoff-max";
   return {};
 }
@@ -404,10 +405,10 @@ std::string validate(const settings& s) {
     return "gateway.idle-timeout must be positive";
   if (!parse_access_policy(s.access.policy))
     return "access.policy must be open, approval, allowlist or closed, not '"
-           + s.access.policy + "'";
+      + s.access.policy + "'";
   if (std::string bad; !parse_admin_ids(s.access.admins, bad))
     return "access.admins must be Telegram user ids separated by commas: '"
-           + bad + "' in '" + s.access.admins + "' is not one";
+      + bad + "' in '" + s.access.admins + "' is not one";
   if (s.access.max_pending < 1 || s.access.max_pending_messages < 1)
     return "access.max-pending and access.max-pending-messages must be at "
            "least 1";

@@ -49,7 +49,9 @@ void io_runtime::start() {
   ioc_.restart();
   guard_.emplace(ioc_.get_executor());
   for (size_t i = 0; i < thread_count_; ++i)
-    threads_.emplace_back([this] { ioc_.run(); });
+    threads_.emplace_back([this] {
+      ioc_.run();
+    });
 }
 
 io_runtime::~io_runtime() {
@@ -78,7 +80,7 @@ void io_runtime::release_actors() {
 
 bool runs_on_one_thread(boost::asio::io_context& ioc) {
   return boost::asio::has_service<thread_count_service>(ioc)
-         && boost::asio::use_service<thread_count_service>(ioc).threads == 1;
+    && boost::asio::use_service<thread_count_service>(ioc).threads == 1;
 }
 
 } // namespace zaki

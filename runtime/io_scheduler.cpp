@@ -40,7 +40,9 @@ void io_scheduler::enqueue(caf::resumable* job) {
 }
 
 void io_scheduler::post_drain() {
-  boost::asio::post(io_.context(), [this] { drain(); });
+  boost::asio::post(io_.context(), [this] {
+    drain();
+  });
 }
 
 void io_scheduler::drain() {
@@ -94,7 +96,7 @@ void io_scheduler::stop() {
 
 bool uses_io_scheduler(const config& cfg) {
   return caf::get_or(cfg, "scheduler.policy", caf::atom("stealing"))
-         == caf::atom("io");
+    == caf::atom("io");
 }
 
 std::unique_ptr<caf::actor_system> make_actor_system(config& cfg,

@@ -74,8 +74,7 @@ spdlog::level::level_enum default_level = spdlog::level::info;
 /// info lines at full load.
 constexpr size_t log_queue_slots = 8192;
 
-const char* const pattern
-  = "ts=%Y-%m-%dT%H:%M:%S.%e%z level=%l logger=%n %v";
+const char* const pattern = "ts=%Y-%m-%dT%H:%M:%S.%e%z level=%l logger=%n %v";
 
 } // namespace
 

@@ -138,13 +138,13 @@ metric_family<Metric>& metrics_registry::find_or_add(
   if (auto i = m.find(name); i != m.end())
     return *i->second;
   auto taken = counters_.count(name) + gauges_.count(name)
-               + histos_.count(name);
+    + histos_.count(name);
   auto fam = std::make_unique<metric_family<Metric>>(
     name, help, std::move(label_names), std::move(bounds));
   auto& ref = *fam;
   if (taken > 0)
-    detached_.emplace_back(std::shared_ptr<metric_family<Metric>>(
-      std::move(fam)));
+    detached_.emplace_back(
+      std::shared_ptr<metric_family<Metric>>(std::move(fam)));
   else
     m.emplace(name, std::move(fam));
   return ref;
@@ -201,9 +201,8 @@ void metrics_registry::render(prometheus_writer& out) const {
       auto labels = values;
       labels.emplace_back();
       for (size_t i = 0; i < snap.cumulative.size(); ++i) {
-        labels.back() = i < h.bounds().size()
-                          ? fmt::format("{}", h.bounds()[i])
-                          : std::string{"+Inf"};
+        labels.back() = i < h.bounds().size() ? fmt::format("{}", h.bounds()[i])
+                                              : std::string{"+Inf"};
         out.sample(name + "_bucket", names, labels,
                    static_cast<double>(snap.cumulative[i]));
       }
@@ -231,13 +230,13 @@ metrics_registry& metrics() {
 namespace metric {
 
 void observe_gateway_latency(std::chrono::microseconds elapsed) {
-  static auto& h = metrics()
-                     .histograms(gateway_latency,
-                                 "Duration of gateway requests (POST "
-                                 "/v1/chat/completions), in seconds.",
-                                 {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
-                                  60, 120})
-                     .get();
+  static auto& h
+    = metrics()
+        .histograms(gateway_latency,
+                    "Duration of gateway requests (POST "
+                    "/v1/chat/completions), in seconds.",
+                    {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120})
+        .get();
   h.observe(std::chrono::duration<double>(elapsed).count());
 }
 

@@ -141,10 +141,8 @@ public:
   metric_family(std::string name, std::string help,
                 std::vector<std::string> label_names,
                 std::vector<double> bounds = {})
-    : name_(std::move(name)),
-      help_(std::move(help)),
-      label_names_(std::move(label_names)),
-      bounds_(std::move(bounds)) {
+    : name_(std::move(name)), help_(std::move(help)),
+      label_names_(std::move(label_names)), bounds_(std::move(bounds)) {
     // nop
   }
 
@@ -219,8 +217,7 @@ public:
                                    std::vector<std::string> label_names = {});
 
   /// Returns the gauge family `name`, creating it on first use.
-  metric_family<gauge>& gauges(const std::string& name,
-                               const std::string& help,
+  metric_family<gauge>& gauges(const std::string& name, const std::string& help,
                                std::vector<std::string> label_names = {});
 
   /// Returns the histogram family `name` with the given bucket bounds.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up (apt), builds with warnings as errors, and runs every test suite;
+# Sets up (apt), checks the formatting (scripts/format.sh --check), builds
+# with warnings as errors, and runs every test suite;
 # then builds a second tree with AddressSanitizer and UndefinedBehavior-
 # Sanitizer and runs the suites again, then the load bench's smoke run, the
 # short fuzz pass and the crash suite's smoke run.
@@ -13,6 +14,9 @@ phase() {
   echo "== test.sh: $1 done at ${SECONDS}s"
 }
 phase setup
+# Every C++ source must be formatted as .clang-format says (CAF's layout).
+./scripts/format.sh --check
+phase format
 # The docker suite runs against a real engine: it installs docker.io and
 # starts dockerd when none answers (it reports SKIPPED where none can run).
 export ZAKI_DOCKER_TESTS=${ZAKI_DOCKER_TESTS:-1}

@@ -54,20 +54,20 @@ int64_t unix_now() {
 
 const std::string& select_user_sql() {
   static const std::string sql = std::string{"SELECT "} + user_columns
-                                 + " FROM users WHERE id = ?1";
+    + " FROM users WHERE id = ?1";
   return sql;
 }
 
 const std::string& list_users_sql() {
   static const std::string sql = std::string{"SELECT "} + user_columns
-                                 + " FROM users WHERE id > ?1 AND (?2 = '' OR"
-                                   " status = ?2) ORDER BY id LIMIT ?3";
+    + " FROM users WHERE id > ?1 AND (?2 = '' OR"
+      " status = ?2) ORDER BY id LIMIT ?3";
   return sql;
 }
 
 const std::string& all_users_sql() {
   static const std::string sql = std::string{"SELECT "} + user_columns
-                                 + " FROM users ORDER BY id";
+    + " FROM users ORDER BY id";
   return sql;
 }
 
@@ -86,14 +86,15 @@ std::vector<user_record> load_all_users(const std::string& path,
   auto db = database::open(path, err);
   if (!db)
     return result;
-  err = db->for_each_user(
-    [&result](const user_record& rec) { result.push_back(rec); });
+  err = db->for_each_user([&result](const user_record& rec) {
+    result.push_back(rec);
+  });
   return result;
 }
 
 std::string utc_day() {
-  auto t = std::chrono::system_clock::to_time_t(
-    std::chrono::system_clock::now());
+  auto t
+    = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm parts{};
   gmtime_r(&t, &parts);
   char buf[16];
@@ -115,26 +116,26 @@ std::unique_ptr<database> database::open(const std::string& path,
     ::close(fd);
   }
   sqlite3* db = nullptr;
-  auto rc = sqlite3_open_v2(path.c_str(), &db,
-                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                            nullptr);
+  auto rc = sqlite3_open_v2(
+    path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     err = "cannot open " + path + ": "
-          + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+      + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close(db);
     return nullptr;
   }
   std::unique_ptr<database> result{new database(db, path)};
   sqlite3_busy_timeout(db, 5000);
   sqlite3_extended_result_codes(db, 1);
-  for (auto pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
-                      "PRAGMA foreign_keys = ON"}) {
+  for (auto pragma :
+       {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+        "PRAGMA foreign_keys = ON"}) {
     if (auto e = result->exec(pragma); !e.empty()) {
       auto code = sqlite3_errcode(db) & 0xff;
       if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
         err = path + " is not a usable database (" + e
-              + "): move it aside and rebuild the users with "
-                "`zaki-router users import FILE`";
+          + "): move it aside and rebuild the users with "
+            "`zaki-router users import FILE`";
       else
         err = "cannot set up " + path + ": " + e;
       return nullptr;
@@ -144,8 +145,8 @@ std::unique_ptr<database> database::open(const std::string& path,
     auto code = sqlite3_errcode(db) & 0xff;
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
       err = path + " is not a usable database (" + e
-            + "): move it aside and rebuild the users with "
-              "`zaki-router users import FILE`";
+        + "): move it aside and rebuild the users with "
+          "`zaki-router users import FILE`";
     else
       err = e;
     return nullptr;
@@ -316,7 +317,7 @@ std::string database::shared_gateways(std::string& err) {
       if (!result.empty())
         result += "; ";
       result += column_text(s, 0) + ": " + column_text(s, 1) + " users (ids "
-                + column_text(s, 2) + " to " + column_text(s, 3) + ")";
+        + column_text(s, 2) + " to " + column_text(s, 3) + ")";
     }
     if (rc != SQLITE_DONE)
       err = error_text();
@@ -468,8 +469,7 @@ std::string database::forget(int64_t user, uint64_t& removed) {
 }
 
 usage_record database::usage_between(int64_t user, const std::string& from,
-                                     const std::string& to,
-                                     std::string& err) {
+                                     const std::string& to, std::string& err) {
   usage_record result;
   result.user_id = user;
   auto s = prepare("SELECT coalesce(sum(requests), 0), "
@@ -539,9 +539,9 @@ std::string database::set_access(const access_record& rec) {
   return err;
 }
 
-std::vector<access_record>
-database::list_access(const std::string& status, size_t limit,
-                      std::string& err) {
+std::vector<access_record> database::list_access(const std::string& status,
+                                                 size_t limit,
+                                                 std::string& err) {
   std::vector<access_record> result;
   auto s = prepare("SELECT a.user_id, a.status, a.decided_by, a.decided_at, "
                    "a.requested_at, EXISTS (SELECT 1 FROM users u WHERE u.id "

@@ -81,8 +81,7 @@ public:
   std::string add_usage(const usage_record& u, const std::string& day);
 
   /// Returns the counters of `user` on `day` (zeros when none).
-  usage_record usage_of(int64_t user, const std::string& day,
-                        std::string& err);
+  usage_record usage_of(int64_t user, const std::string& day, std::string& err);
 
   /// Appends a transcript entry and prunes the user's oldest ones beyond
   /// `limit`.

@@ -7,7 +7,9 @@ namespace zaki {
 
 db_worker::db_worker(std::unique_ptr<database> db, size_t max_batch)
   : db_(std::move(db)), max_batch_(max_batch) {
-  thread_ = std::thread{[this] { run(); }};
+  thread_ = std::thread{[this] {
+    run();
+  }};
 }
 
 db_worker::~db_worker() {
@@ -39,7 +41,9 @@ void db_worker::run() {
   for (;;) {
     {
       std::unique_lock<std::mutex> guard{mtx_};
-      cv_.wait(guard, [this] { return stopping_ || !queue_.empty(); });
+      cv_.wait(guard, [this] {
+        return stopping_ || !queue_.empty();
+      });
       if (queue_.empty())
         return; // stopping, and everything queued ran
       while (!queue_.empty() && batch.size() < max_batch_) {

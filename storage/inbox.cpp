@@ -25,11 +25,11 @@ void write_marks(inbox_journal& journal,
                  const std::vector<int64_t>& done) {
   std::string error;
   if (!progress.empty() && !journal.mark_progress(progress, error))
-    logger("supervisor")->error("event=journal_write_failed error={}",
-                                log_value(error));
+    logger("supervisor")
+      ->error("event=journal_write_failed error={}", log_value(error));
   if (!done.empty() && !journal.mark_done(done, error))
-    logger("supervisor")->error("event=journal_write_failed error={}",
-                                log_value(error));
+    logger("supervisor")
+      ->error("event=journal_write_failed error={}", log_value(error));
 }
 
 } // namespace
@@ -76,9 +76,10 @@ void inbox::append(const inbound_batch& batch, written_fn written) {
     std::string error;
     write_marks(*journal, progress, marks);
     if (!journal->append(encoded, error))
-      logger("supervisor")->error("event=journal_write_failed error={} "
-                                  "action=route_without_journal",
-                                  log_value(error));
+      logger("supervisor")
+        ->error("event=journal_write_failed error={} "
+                "action=route_without_journal",
+                log_value(error));
     written();
   });
 }
@@ -120,8 +121,8 @@ void inbox::record_answer(int64_t update_id, std::string answer,
     write_marks(*journal, progress, marks);
     std::string error;
     if (!journal->record_answer(update_id, answer, error))
-      logger("supervisor")->error("event=journal_write_failed error={}",
-                                  log_value(error));
+      logger("supervisor")
+        ->error("event=journal_write_failed error={}", log_value(error));
     written();
   });
 }
@@ -134,10 +135,10 @@ void inbox::flush_done() {
   done_marks_.clear();
   auto progress = std::move(progress_marks_);
   progress_marks_.clear();
-  worker_->post([journal = journal_, ids = std::move(ids),
-                 progress = std::move(progress)] {
-    write_marks(*journal, progress, ids);
-  });
+  worker_->post(
+    [journal = journal_, ids = std::move(ids), progress = std::move(progress)] {
+      write_marks(*journal, progress, ids);
+    });
 }
 
 void inbox::stop() {

@@ -85,8 +85,7 @@ public:
   /// Queues the record of `update_id`'s answer (after the marks collected
   /// so far); `written` runs on the worker once it is written. Without a
   /// journal, `written` runs at once.
-  void record_answer(int64_t update_id, std::string answer,
-                     written_fn written);
+  void record_answer(int64_t update_id, std::string answer, written_fn written);
 
   /// Collects a progress mark (chunks confirmed, or the streamed preview);
   /// returns true as `mark_done` does.

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <unordered_set>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_set>
 
 #include <simdjson.h>
 
@@ -146,8 +146,8 @@ bool apply_journal_line(std::string line,
     std::string_view text;
     int64_t n = 0;
     if (kind == 0) {
-      if (key.size() != 1 || std::string_view{"adwsp"}.find(key[0])
-                               == std::string_view::npos)
+      if (key.size() != 1
+          || std::string_view{"adwsp"}.find(key[0]) == std::string_view::npos)
         return false;
       kind = key[0];
       if (value.get_int64().get(id))
@@ -194,9 +194,9 @@ bool apply_journal_line(std::string line,
       } else if (key == "t" || key == "q" || key == "r") {
         if (value.get_string().get(text))
           return false;
-        auto& dst = key == "t" ? msg.text
-                               : (key == "q" ? msg.callback_id
-                                             : msg.request_id);
+        auto& dst = key == "t"
+          ? msg.text
+          : (key == "q" ? msg.callback_id : msg.request_id);
         dst.assign(text.data(), text.size());
       }
     } else if (kind == 'w' && key == "x") {
@@ -210,9 +210,7 @@ bool apply_journal_line(std::string line,
     }
   }
   switch (kind) {
-    case 'd':
-      pending.erase(id);
-      return true;
+    case 'd': pending.erase(id); return true;
     case 'a': {
       if (msg.user_id == 0)
         return false;
@@ -232,14 +230,13 @@ bool apply_journal_line(std::string line,
     case 's':
       if (auto i = pending.find(id); i != pending.end())
         i->second.chunks_sent = std::max(i->second.chunks_sent,
-                                          static_cast<uint32_t>(number));
+                                         static_cast<uint32_t>(number));
       return true;
     case 'p':
       if (auto i = pending.find(id); i != pending.end())
         i->second.preview_message_id = number;
       return true;
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -540,7 +537,8 @@ bool inbox_journal::compact(std::string& error) {
   }
   ::close(fd);
   // The renamed file replaces ours: continue appending to it, locked.
-  int new_fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  int new_fd = ::open(path_.c_str(),
+                      O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
   if (new_fd < 0) {
     error = sys_error("cannot reopen", path_);
     return false;
@@ -553,7 +551,10 @@ bool inbox_journal::compact(std::string& error) {
   return true;
 }
 
-journal_worker::journal_worker() : thread_([this] { run(); }) {
+journal_worker::journal_worker()
+  : thread_([this] {
+      run();
+    }) {
   // nop
 }
 
@@ -582,7 +583,9 @@ void journal_worker::stop() {
 void journal_worker::run() {
   std::unique_lock<std::mutex> lock{mtx_};
   for (;;) {
-    cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+    cv_.wait(lock, [this] {
+      return stopping_ || !tasks_.empty();
+    });
     if (tasks_.empty() && stopping_)
       return;
     auto task = std::move(tasks_.front());

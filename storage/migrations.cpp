@@ -110,18 +110,17 @@ std::string apply_migrations(sqlite3* db, const std::string& path) {
     return sqlite3_errmsg(db);
   if (version > migration_count)
     return path + " has schema version " + std::to_string(version)
-           + ", newer than this zaki-router understands ("
-           + std::to_string(migration_count)
-           + "): run the newer zaki-router, or export its users and import "
-             "them here";
+      + ", newer than this zaki-router understands ("
+      + std::to_string(migration_count)
+      + "): run the newer zaki-router, or export its users and import "
+        "them here";
   for (int v = version; v < migration_count; ++v) {
     auto script = std::string{"BEGIN IMMEDIATE;\n"} + migrations[v]
-                  + "\nPRAGMA user_version = " + std::to_string(v + 1)
-                  + ";\nCOMMIT;";
+      + "\nPRAGMA user_version = " + std::to_string(v + 1) + ";\nCOMMIT;";
     if (auto err = exec(db, script.c_str()); !err.empty()) {
       exec(db, "ROLLBACK");
       return "migration " + std::to_string(v + 1) + " of " + path
-             + " failed: " + err;
+        + " failed: " + err;
     }
   }
   return {};

@@ -9,8 +9,8 @@
 
 #include <simdjson.h>
 
-#include "json/writer.hpp"
 #include "chat/request_id.hpp"
+#include "json/writer.hpp"
 #include "storage/atomic_file.hpp"
 #include "storage/user_paths.hpp"
 
@@ -48,8 +48,7 @@ unique_fd open_retry_dir(const std::string& data_root, int64_t user_id,
   auto fd = open_subdir(user_dir.get(), retry_dir_name, path, error);
   if (fd || !create || errno != ENOENT)
     return fd;
-  if (::mkdirat(user_dir.get(), retry_dir_name, 0700) != 0
-      && errno != EEXIST) {
+  if (::mkdirat(user_dir.get(), retry_dir_name, 0700) != 0 && errno != EEXIST) {
     error = errno_text("cannot create", path);
     return {};
   }
@@ -99,8 +98,8 @@ std::string file_name_of(std::string_view request_id) {
 
 bool operator==(const retry_record& x, const retry_record& y) {
   return x.user_id == y.user_id && x.chat_id == y.chat_id
-         && x.request_id == y.request_id && x.text == y.text
-         && x.created_at == y.created_at && x.used_by == y.used_by;
+    && x.request_id == y.request_id && x.text == y.text
+    && x.created_at == y.created_at && x.used_by == y.used_by;
 }
 
 std::string encode_retry_record(const retry_record& rec) {
@@ -169,16 +168,11 @@ std::optional<retry_record> decode_retry_record(std::string text) {
 
 const char* to_string(retry_take_status x) {
   switch (x) {
-    case retry_take_status::ok:
-      return "ok";
-    case retry_take_status::already_used:
-      return "already_used";
-    case retry_take_status::expired:
-      return "expired";
-    case retry_take_status::no_user:
-      return "no_user";
-    case retry_take_status::error:
-      return "error";
+    case retry_take_status::ok: return "ok";
+    case retry_take_status::already_used: return "already_used";
+    case retry_take_status::expired: return "expired";
+    case retry_take_status::no_user: return "no_user";
+    case retry_take_status::error: return "error";
   }
   return "error";
 }
@@ -229,8 +223,8 @@ retry_take_result retry_store::take(int64_t user_id,
   if (!dir) {
     // A user dir without a retry dir simply has no records.
     res.status = no_user ? retry_take_status::no_user
-                 : errno == ENOENT ? retry_take_status::expired
-                                   : retry_take_status::error;
+      : errno == ENOENT  ? retry_take_status::expired
+                         : retry_take_status::error;
     return res;
   }
   auto name = file_name_of(request_id);

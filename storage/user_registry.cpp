@@ -121,8 +121,9 @@ users_load_result load_user_registry(const std::string& path,
   // Entries go straight into a fresh registry (no user_map of the whole
   // file first): loading 100,000 users peaks at the registry's size.
   user_registry fresh;
-  auto res = load_users_file(path,
-                             [&fresh](user_record&& rec) { fresh.put(rec); });
+  auto res = load_users_file(path, [&fresh](user_record&& rec) {
+    fresh.put(rec);
+  });
   if (res.ok)
     out = std::move(fresh);
   return res;

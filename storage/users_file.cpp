@@ -79,8 +79,8 @@ bool decode_record(od::object obj, user_record& rec, std::string& why) {
 }
 
 /// Returns the unescaped text of the JSON string `quoted` (with its quotes).
-bool unescape_key(od::parser& parser, std::string& buf,
-                  std::string_view quoted, std::string& out) {
+bool unescape_key(od::parser& parser, std::string& buf, std::string_view quoted,
+                  std::string& out) {
   if (quoted.find('\\') == std::string_view::npos) {
     out.assign(quoted.substr(1, quoted.size() - 2));
     return true;
@@ -162,8 +162,8 @@ users_load_result parse_users(std::string text, const user_sink& add) {
     buf.assign(m.value);
     od::document doc;
     od::object obj;
-    if (auto err = parser.iterate(buf.data(), buf.size(), buf.capacity())
-                     .get(doc);
+    if (auto err
+        = parser.iterate(buf.data(), buf.size(), buf.capacity()).get(doc);
         err || doc.get_object().get(obj)) {
       result.warnings.push_back("skipped user " + key
                                 + ": the entry does not parse");
@@ -188,8 +188,9 @@ users_load_result parse_users(std::string text, const user_sink& add) {
 }
 
 users_load_result load_users_file(const std::string& path) {
-  return collect_users(
-    [&path](const user_sink& add) { return load_users_file(path, add); });
+  return collect_users([&path](const user_sink& add) {
+    return load_users_file(path, add);
+  });
 }
 
 users_load_result load_users_file(const std::string& path,
@@ -250,8 +251,9 @@ std::string format_users(const user_map& users) {
   sorted.reserve(users.size());
   for (auto& kvp : users)
     sorted.push_back(&kvp.second);
-  std::sort(sorted.begin(), sorted.end(),
-            [](auto x, auto y) { return x->user_id < y->user_id; });
+  std::sort(sorted.begin(), sorted.end(), [](auto x, auto y) {
+    return x->user_id < y->user_id;
+  });
   json_writer w;
   w.begin_object().key("users").begin_object();
   for (auto rec : sorted)

@@ -2,36 +2,28 @@
 
 #include <algorithm>
 
-
 namespace zaki {
 
 const char* to_string(probe_kind x) {
   switch (x) {
-    case probe_kind::startup:
-      return "startup";
-    case probe_kind::liveness:
-      return "liveness";
-    case probe_kind::readiness:
-      return "readiness";
+    case probe_kind::startup: return "startup";
+    case probe_kind::liveness: return "liveness";
+    case probe_kind::readiness: return "readiness";
   }
   return "unknown";
 }
 
 const char* to_string(probe_verdict x) {
   switch (x) {
-    case probe_verdict::unchanged:
-      return "unchanged";
-    case probe_verdict::became_healthy:
-      return "became_healthy";
-    case probe_verdict::became_unhealthy:
-      return "became_unhealthy";
+    case probe_verdict::unchanged: return "unchanged";
+    case probe_verdict::became_healthy: return "became_healthy";
+    case probe_verdict::became_unhealthy: return "became_unhealthy";
   }
   return "unknown";
 }
 
 probe_tracker::probe_tracker(uint32_t failure_threshold,
-                             uint32_t success_threshold,
-                             bool initially_healthy)
+                             uint32_t success_threshold, bool initially_healthy)
   : failure_threshold_(std::max<uint32_t>(1, failure_threshold)),
     success_threshold_(std::max<uint32_t>(1, success_threshold)),
     healthy_(initially_healthy) {

@@ -34,9 +34,9 @@ restart_governor::on_failure(supervision_clock::time_point now) {
   result.delay = exponential_delay(policy_.backoff_initial, policy_.backoff_max,
                                    step_);
   if (policy_.jitter > 0)
-    result.delay = std::min(with_jitter(result.delay, policy_.jitter),
-                            std::max(policy_.backoff_initial,
-                                     policy_.backoff_max));
+    result.delay
+      = std::min(with_jitter(result.delay, policy_.jitter),
+                 std::max(policy_.backoff_initial, policy_.backoff_max));
   ++step_;
   ++total_;
   return result;

@@ -362,12 +362,8 @@ void decode_update(od::object update, decoded_updates& result,
     case decode_status::routed:
       result.messages.push_back(std::move(msg));
       break;
-    case decode_status::skipped:
-      ++result.skipped;
-      break;
-    case decode_status::malformed:
-      ++result.malformed;
-      break;
+    case decode_status::skipped: ++result.skipped; break;
+    case decode_status::malformed: ++result.malformed; break;
   }
 }
 
@@ -465,8 +461,8 @@ void decode_updates_on_demand(std::string& body, decoded_updates& result,
   if (!ok_field) {
     decode_api_error(body, result.api_error);
     result.error = result.api_error.description.empty()
-                     ? "answer without ok:true"
-                     : result.api_error.description;
+      ? "answer without ok:true"
+      : result.api_error.description;
     result.messages.clear();
     return;
   }
@@ -491,12 +487,14 @@ decoded_updates decode_updates(std::string& body, const decode_options& opts) {
   // only when something did not decode.
   auto size = body.size();
   // (A view is taken each time: padding may move the body.)
-  auto text = [&body, size] { return std::string_view{body.data(), size}; };
+  auto text = [&body, size] {
+    return std::string_view{body.data(), size};
+  };
   auto broken = [&text] {
     decoded_updates result;
     auto where = locate_json_error(text());
     result.error = "not valid JSON: "
-                   + (where.empty() ? std::string{"unbalanced"} : where);
+      + (where.empty() ? std::string{"unbalanced"} : where);
     return result;
   };
   if (!json_is_balanced(text()))
@@ -540,8 +538,11 @@ std::string encode_get_updates(int64_t offset, uint64_t limit,
   if (offset != 0)
     w.field("offset", offset);
   w.field("limit", limit).field("timeout", timeout_seconds);
-  w.key("allowed_updates").begin_array().value("message").value(
-    "callback_query").value("edited_message");
+  w.key("allowed_updates")
+    .begin_array()
+    .value("message")
+    .value("callback_query")
+    .value("edited_message");
   w.end_array().end_object();
   return w.take();
 }

@@ -58,27 +58,20 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 
 void append_html_escaped(std::string& out, std::string_view s) {
   size_t run = 0; // start of the pending run of bytes copied unchanged
-  auto flush = [&](size_t i) { out.append(s.data() + run, i - run); };
+  auto flush = [&](size_t i) {
+    out.append(s.data() + run, i - run);
+  };
   for (size_t i = 0; i < s.size();) {
     auto c = uc(s[i]);
     const char* rep = nullptr;
     size_t len = 1;
     if (c < 0x80) {
       switch (c) {
-        case '&':
-          rep = "&amp;";
-          break;
-        case '<':
-          rep = "&lt;";
-          break;
-        case '>':
-          rep = "&gt;";
-          break;
-        case '"':
-          rep = "&quot;";
-          break;
-        default:
-          break;
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        default: break;
       }
     } else {
       len = utf8_sequence_length(s, i);
@@ -135,8 +128,8 @@ bool is_valid_code_language(std::string_view lang) {
     return false;
   for (char c : lang) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '#'
-              || c == '.' || c == '-';
+      || (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '#' || c == '.'
+      || c == '-';
     if (!ok)
       return false;
   }
@@ -155,8 +148,8 @@ size_t parse_entity(std::string_view html, size_t i, uint32_t& cp) {
     std::string_view text;
     uint32_t cp;
   };
-  static constexpr named names[] = {
-    {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}};
+  static constexpr named names[]
+    = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}};
   for (const auto& n : names) {
     if (rest.substr(0, n.text.size()) == n.text) {
       cp = n.cp;
@@ -213,14 +206,22 @@ struct tag_name {
 };
 
 constexpr tag_name tag_names[] = {
-  {"b", tag_kind::bold},         {"strong", tag_kind::bold},
-  {"i", tag_kind::italic},       {"em", tag_kind::italic},
-  {"u", tag_kind::underline},    {"ins", tag_kind::underline},
-  {"s", tag_kind::strike},       {"strike", tag_kind::strike},
-  {"del", tag_kind::strike},     {"span", tag_kind::spoiler},
-  {"tg-spoiler", tag_kind::spoiler}, {"a", tag_kind::link},
-  {"code", tag_kind::code},      {"pre", tag_kind::pre},
-  {"blockquote", tag_kind::quote}, {"tg-emoji", tag_kind::emoji},
+  {"b", tag_kind::bold},
+  {"strong", tag_kind::bold},
+  {"i", tag_kind::italic},
+  {"em", tag_kind::italic},
+  {"u", tag_kind::underline},
+  {"ins", tag_kind::underline},
+  {"s", tag_kind::strike},
+  {"strike", tag_kind::strike},
+  {"del", tag_kind::strike},
+  {"span", tag_kind::spoiler},
+  {"tg-spoiler", tag_kind::spoiler},
+  {"a", tag_kind::link},
+  {"code", tag_kind::code},
+  {"pre", tag_kind::pre},
+  {"blockquote", tag_kind::quote},
+  {"tg-emoji", tag_kind::emoji},
 };
 
 struct attribute {
@@ -241,21 +242,19 @@ bool attributes_ok(std::string_view tag, tag_kind kind,
       if (attrs.empty())
         return true;
       return only("class") && attrs[0].value.rfind("language-", 0) == 0
-             && is_valid_code_language(std::string_view{attrs[0].value}.substr(9));
+        && is_valid_code_language(std::string_view{attrs[0].value}.substr(9));
     case tag_kind::spoiler:
       if (tag == "span")
         return only("class") && attrs[0].value == "tg-spoiler";
       return attrs.empty();
     case tag_kind::quote:
       return attrs.empty()
-             || (attrs.size() == 1 && attrs[0].name == "expandable"
-                 && !attrs[0].has_value);
+        || (attrs.size() == 1 && attrs[0].name == "expandable"
+            && !attrs[0].has_value);
     case tag_kind::emoji:
       return only("emoji-id") && !attrs[0].value.empty()
-             && attrs[0].value.find_first_not_of("0123456789")
-                  == std::string::npos;
-    default:
-      return attrs.empty();
+        && attrs[0].value.find_first_not_of("0123456789") == std::string::npos;
+    default: return attrs.empty();
   }
 }
 

@@ -56,11 +56,11 @@ std::vector<std::string> split_message(std::string_view text, size_t limit) {
     auto min_cut = fit / 4;
     if (auto p = head.rfind("\n\n"); p != std::string_view::npos && p > min_cut)
       cut = p, skip = 2;
-    else if (auto l = head.rfind('\n'); l != std::string_view::npos
-                                        && l > min_cut)
+    else if (auto l = head.rfind('\n');
+             l != std::string_view::npos && l > min_cut)
       cut = l, skip = 1;
-    else if (auto s = head.rfind(' '); s != std::string_view::npos
-                                       && s > min_cut)
+    else if (auto s = head.rfind(' ');
+             s != std::string_view::npos && s > min_cut)
       cut = s, skip = 1;
     if (cut == std::string_view::npos) {
       cut = fit;

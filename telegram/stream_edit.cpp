@@ -110,10 +110,9 @@ stream_edit::clock::time_point stream_edit::due() const {
     return never;
   // The interval and a pause hold every call that follows a call, the
   // final one included (it edits the same message, or sends to the chat).
-  auto earliest = std::max(paused_until_, sent_any_
-                                            ? last_call_at_
-                                                + opts_.edit_interval
-                                            : clock::time_point{});
+  auto earliest = std::max(paused_until_,
+                           sent_any_ ? last_call_at_ + opts_.edit_interval
+                                     : clock::time_point{});
   if (finished_)
     return abandoned_ ? paused_until_ : earliest;
   if (abandoned_ || text_.empty())
@@ -122,7 +121,7 @@ stream_edit::clock::time_point stream_edit::due() const {
     // Characters (code points) so far, counted as they arrive: the
     // telegram actor asks every stream's due() on each of its ticks.
     auto at = chars_ >= opts_.min_chars ? clock::time_point{}
-                                       : started_ + opts_.first_preview;
+                                        : started_ + opts_.first_preview;
     return std::max(at, earliest);
   }
   if (shows_last_sent())

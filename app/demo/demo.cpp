@@ -9,23 +9,23 @@
 #include <iostream>
 #include <limits>
 #include <mutex>
-#include <thread>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 #include <caf/all.hpp>
 
 #include "actors/admin.hpp"
-#include "containers/cgroups.hpp"
 #include "actors/process_backend.hpp"
-#include "containers/spawn_child.hpp"
-#include "runtime/config.hpp"
-#include "runtime/logging.hpp"
+#include "app/demo/demo_world.hpp"
 #include "app/run.hpp"
 #include "app/tree.hpp"
 #include "app/users_cli.hpp"
+#include "containers/cgroups.hpp"
+#include "containers/spawn_child.hpp"
+#include "runtime/config.hpp"
+#include "runtime/logging.hpp"
 #include "storage/users_file.hpp"
-#include "app/demo/demo_world.hpp"
 
 // The demo in two modes:
 //
@@ -93,7 +93,7 @@ user_map start_static_gateways(demo_world& world) {
 /// gateways on an orderly shutdown) and reaps them; SIGKILL after 5 s.
 /// Returns how many ended by themselves and how many had to be killed.
 std::pair<size_t, size_t> stop_leftover_gateways(const demo_world& world,
-                                   const settings& s) {
+                                                 const settings& s) {
   std::vector<pid_entry> alive;
   for (auto user : world.users)
     if (auto e = read_pid_file(world.data_root, user); e.pid > 0)
@@ -103,10 +103,10 @@ std::pair<size_t, size_t> stop_leftover_gateways(const demo_world& world,
     int status = 0;
     auto r = ::waitpid(e.pid, &status, WNOHANG);
     if (r == e.pid)
-      return true; // our child, reaped now
+      return true;                // our child, reaped now
     if (r < 0 && errno == ECHILD) // not ours: gone or something else
       return ::kill(e.pid, 0) != 0 || process_start_time(e.pid) != e.start
-             || program_of(e.pid) != program;
+        || program_of(e.pid) != program;
     return false;
   };
   size_t stopped = 0;
@@ -196,8 +196,8 @@ int demo_main(std::vector<std::string> args) {
       log->info("event=demo_mode backend=process gateway={} cgroups={} "
                 "message=\"each user's container is a zaki-test-gateway "
                 "process started on its first message\"",
-                log_value(program), cgroup_version() == 0
-                                      ? std::string{"none"}
+                log_value(program),
+                cgroup_version() == 0 ? std::string{"none"}
                                       : "v" + std::to_string(cgroup_version()));
     } else {
       auto why = "cannot run " + program + ": " + std::strerror(errno);

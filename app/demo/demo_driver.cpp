@@ -8,11 +8,11 @@
 #include <caf/all.hpp>
 #include <simdjson.h>
 
-#include "messages/peer.hpp"
-#include "json/parse.hpp"
 #include "actors/admin.hpp"
 #include "actors/process_backend.hpp"
 #include "containers/spawn_child.hpp"
+#include "json/parse.hpp"
+#include "messages/peer.hpp"
 #include "runtime/logging.hpp"
 #include "storage/user_paths.hpp"
 #include "storage/users_file.hpp"
@@ -40,7 +40,6 @@ pid_entry read_pid_file(const std::string& data_root, int64_t user) {
     return {};
   return e;
 }
-
 
 namespace {
 
@@ -173,10 +172,13 @@ void poll_health(driver_ptr self) {
   self->request(health, std::chrono::seconds(2), status_atom_v)
     .then(
       [self](status_node& node) {
-        on_health_state(self, health_state_of(node.detail_json,
-                                              self->state.world->crash.victim));
+        on_health_state(self,
+                        health_state_of(node.detail_json,
+                                        self->state.world->crash.victim));
       },
-      [self](caf::error&) { on_health_state(self, ""); });
+      [self](caf::error&) {
+        on_health_state(self, "");
+      });
 }
 
 /// Kills the victim's gateway process; false if it has none (yet).
@@ -202,12 +204,12 @@ bool kill_container(driver_ptr self, int64_t victim) {
     st.world->crash.killed = true;
   }
   if (::kill(gw.pid, SIGKILL) != 0) {
-    log->error("event=demo_kill_failed user={} pid={} error={}", victim,
-               gw.pid, log_value(std::strerror(errno)));
+    log->error("event=demo_kill_failed user={} pid={} error={}", victim, gw.pid,
+               log_value(std::strerror(errno)));
     return true;
   }
-  log->info("event=demo_container_killed user={} pid={} signal=SIGKILL",
-            victim, gw.pid);
+  log->info("event=demo_container_killed user={} pid={} signal=SIGKILL", victim,
+            gw.pid);
   st.killed_pid = gw.pid;
   st.phase = crash_phase::killed;
   self->delayed_send(self, milliseconds(50), internal_atom_v, probe_atom_v);
@@ -221,7 +223,7 @@ void log_users_json(const driver_state& st) {
   for (auto user : st.world->users)
     if (auto i = res.users.find(user); i != res.users.end())
       entries += (entries.empty() ? "" : " ") + std::to_string(user) + ":"
-                 + std::to_string(i->second.port);
+        + std::to_string(i->second.port);
   logger("demo")->info("event=demo_users_json file={} users={} "
                        "user_ports={} message=\"written by the provisioner "
                        "once each container passed its startup probe\"",
@@ -251,8 +253,8 @@ void play_step(driver_ptr self) {
           : "users.json already lists their gateways, so each hears at once "
             "that the assistant is ready");
     say(self, user, "/start");
-  } else if (st.round == st.crash_round && st.next == victim_index
-             && process && st.phase == crash_phase::pending) {
+  } else if (st.round == st.crash_round && st.next == victim_index && process
+             && st.phase == crash_phase::pending) {
     if (!kill_container(self, user))
       ++st.crash_round; // its container is not up yet: next round
   } else {
@@ -285,7 +287,7 @@ void play_step(driver_ptr self) {
   ++st.round;
   if (st.cfg.demo.duration > 0
       && steady_clock::now() - st.started
-           >= std::chrono::seconds(st.cfg.demo.duration)) {
+        >= std::chrono::seconds(st.cfg.demo.duration)) {
     log->info("event=demo_finished after_s={}", st.cfg.demo.duration);
     st.finished = true;
     ::kill(::getpid(), SIGTERM); // the orderly shutdown of Ctrl-C
@@ -299,7 +301,9 @@ caf::behavior demo_driver(driver_ptr self, demo_world* world, settings cfg,
   st.cfg = std::move(cfg);
   st.started = steady_clock::now();
   self->monitor(root);
-  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  self->set_down_handler([self](caf::down_msg&) {
+    self->quit();
+  });
   self->delayed_send(self, milliseconds(500), tick_atom_v);
   return {
     [self](tick_atom) {
@@ -309,14 +313,16 @@ caf::behavior demo_driver(driver_ptr self, demo_world* world, settings cfg,
       if (!self->state.finished)
         self->delayed_send(self, step_of(self->state), tick_atom_v);
     },
-    [self](internal_atom, probe_atom) { poll_health(self); },
+    [self](internal_atom, probe_atom) {
+      poll_health(self);
+    },
   };
 }
 
 } // namespace
 
-void spawn_demo_driver(caf::actor_system& sys, demo_world* world,
-                       settings cfg, root_actor root) {
+void spawn_demo_driver(caf::actor_system& sys, demo_world* world, settings cfg,
+                       root_actor root) {
   sys.spawn(demo_driver, world, std::move(cfg), root);
 }
 

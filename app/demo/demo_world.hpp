@@ -4,16 +4,16 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 #include <sys/types.h>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
+#include "emulators/fake_gateway.hpp"
+#include "emulators/fake_telegram.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/io_runtime.hpp"
 #include "runtime/settings.hpp"
-#include "emulators/fake_gateway.hpp"
-#include "emulators/fake_telegram.hpp"
 
 // The parts of `zaki-router demo` shared by its setup (runtime/demo.cpp)
 // and the actor that plays its script (runtime/demo_driver.cpp).
@@ -63,7 +63,7 @@ pid_entry read_pid_file(const std::string& data_root, int64_t user);
 
 /// Spawns the driver actor: it sends the simulated users' messages on
 /// timers and plays the container crash; it ends with `root`.
-void spawn_demo_driver(caf::actor_system& sys, demo_world* world,
-                       settings cfg, root_actor root);
+void spawn_demo_driver(caf::actor_system& sys, demo_world* world, settings cfg,
+                       root_actor root);
 
 } // namespace zaki::demo

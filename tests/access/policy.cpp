@@ -6,7 +6,6 @@
 
 #include "access/policy.hpp"
 
-
 using namespace zaki;
 
 namespace {

@@ -6,7 +6,6 @@
 
 #include "access/texts.hpp"
 
-
 #include "chat/callback_data.hpp"
 #include "chat/request_id.hpp"
 

@@ -94,8 +94,11 @@ CAF_TEST(the docker backend against a real engine) {
     // A kill reaches the health supervisor through the events stream.
     auto t1 = std::chrono::steady_clock::now();
     CAF_REQUIRE_EQUAL(run("docker kill " + name + " >/dev/null"), 0);
-    CAF_CHECK(wait_for([&] { return w.states->count(user, "restarting") == 1; },
-                       5s));
+    CAF_CHECK(wait_for(
+      [&] {
+        return w.states->count(user, "restarting") == 1;
+      },
+      5s));
     CAF_MESSAGE("docker kill to restarting: " << ms_since(t1) << " ms");
     auto back = w.ensure(user, 30s);
     CAF_REQUIRE(back);
@@ -104,8 +107,11 @@ CAF_TEST(the docker backend against a real engine) {
     // 24 MiB more per request under a 64 MiB quota: the third one is OOM.
     for (int i = 0; i < 4 && w.states->count(user, "restarting") < 2; ++i)
       chat(*back, "grow " + std::to_string(i));
-    CAF_CHECK(wait_for([&] { return w.states->count(user, "restarting") == 2; },
-                       10s));
+    CAF_CHECK(wait_for(
+      [&] {
+        return w.states->count(user, "restarting") == 2;
+      },
+      10s));
     CAF_CHECK(w.status(w.health_hdl).find("OOM killed") != std::string::npos);
     CAF_REQUIRE(w.ensure(user, 30s));
     CAF_CHECK(w.admin(remove_atom_v, user));

@@ -29,7 +29,10 @@ caf::behavior caller(caf::event_based_actor* self, caf::actor reply_to) {
     [self, reply_to](caf::get_atom) {
       auto mine = this_thread();
       off_thread(
-        self, [] { return this_thread(); },
+        self,
+        [] {
+          return this_thread();
+        },
         [self, reply_to, mine](const std::string& theirs) {
           // Back in the actor: its own thread, and the state is reachable.
           self->send(reply_to, mine, theirs, this_thread());

@@ -23,15 +23,15 @@ using impl = caf::stateful_actor<poller_state, poller_actor::base>;
 std::string text_update(int64_t id, int64_t user, const std::string& text) {
   auto u = std::to_string(user);
   return R"({"update_id":)" + std::to_string(id)
-         + R"(,"message":{"message_id":1,"from":{"id":)" + u
-         + R"(,"is_bot":false},"chat":{"id":)" + u
-         + R"(,"type":"private"},"date":1,"text":")" + text + R"("}})";
+    + R"(,"message":{"message_id":1,"from":{"id":)" + u
+    + R"(,"is_bot":false},"chat":{"id":)" + u
+    + R"(,"type":"private"},"date":1,"text":")" + text + R"("}})";
 }
 
 std::string join_update(int64_t id) {
   return R"({"update_id":)" + std::to_string(id)
-         + R"(,"message":{"message_id":1,"from":{"id":7},"chat":{"id":7},)"
-           R"("date":1,"new_chat_members":[{"id":8}]}})";
+    + R"(,"message":{"message_id":1,"from":{"id":7},"chat":{"id":7},)"
+      R"("date":1,"new_chat_members":[{"id":8}]}})";
 }
 
 std::string ok_updates(const std::string& updates) {
@@ -40,10 +40,10 @@ std::string ok_updates(const std::string& updates) {
 
 std::string api_error(int code, const std::string& desc, int retry_after = 0) {
   std::string out = R"({"ok":false,"error_code":)" + std::to_string(code)
-                    + R"(,"description":")" + desc + "\"";
+    + R"(,"description":")" + desc + "\"";
   if (retry_after > 0)
     out += R"(,"parameters":{"retry_after":)" + std::to_string(retry_after)
-           + "}";
+      + "}";
   return out + "}";
 }
 
@@ -122,9 +122,10 @@ CAF_TEST(starts with deleteWebhook then long polls) {
 CAF_TEST(the offset moves only after the handover was acknowledged) {
   start_polling();
   p->hold_batches = true;
-  answer(http_status(200, ok_updates(text_update(7000000001, 5000000001, "a")
-                                     + "," + join_update(7000000002) + ","
-                                     + text_update(7000000003, 42, "b"))));
+  answer(http_status(200,
+                     ok_updates(text_update(7000000001, 5000000001, "a") + ","
+                                + join_update(7000000002) + ","
+                                + text_update(7000000003, 42, "b"))));
   CAF_CHECK_EQUAL(state().phase, poller_phase::handover);
   CAF_CHECK_EQUAL(state().offset, 0);
   CAF_REQUIRE_EQUAL(p->batches.size(), 1u);
@@ -147,8 +148,9 @@ CAF_TEST(the offset moves only after the handover was acknowledged) {
 
 CAF_TEST(skipped and malformed updates are confirmed without handover) {
   start_polling();
-  answer(http_status(200, ok_updates(join_update(20) + ","
-                                     + R"({"update_id":21,"message":5})")));
+  answer(http_status(
+    200,
+    ok_updates(join_update(20) + "," + R"({"update_id":21,"message":5})")));
   CAF_CHECK(p->batches.empty());
   CAF_CHECK_EQUAL(state().offset, 22);
   CAF_CHECK_EQUAL(state().skipped, 1u);
@@ -220,7 +222,8 @@ CAF_TEST(401 on deleteWebhook is fatal too) {
 CAF_TEST(429 waits retry after) {
   start_polling();
   auto seq = state().seq;
-  answer(http_status(429, api_error(429, "Too Many Requests: retry after 3", 3)));
+  answer(
+    http_status(429, api_error(429, "Too Many Requests: retry after 3", 3)));
   CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   wait(milliseconds(2900));
   CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
@@ -231,8 +234,10 @@ CAF_TEST(429 waits retry after) {
 
 CAF_TEST(409 deletes the webhook again) {
   start_polling();
-  answer(http_status(409, api_error(409, "Conflict: can't use getUpdates "
-                                         "method while webhook is active")));
+  answer(http_status(409,
+                     api_error(409,
+                               "Conflict: can't use getUpdates "
+                               "method while webhook is active")));
   CAF_CHECK(!state().webhook_deleted);
   CAF_CHECK_EQUAL(state().phase, poller_phase::backoff);
   wait(milliseconds(1300));
@@ -276,8 +281,13 @@ CAF_TEST(stop answers the offset and ignores the poll in flight) {
   auto rh = self->request(pol, caf::infinite, stop_atom_v);
   sched.run();
   int64_t offset = -1;
-  rh.receive([&](int64_t x) { offset = x; },
-             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  rh.receive(
+    [&](int64_t x) {
+      offset = x;
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   CAF_CHECK_EQUAL(offset, 11);
   CAF_CHECK_EQUAL(state().phase, poller_phase::stopped);
   // The answer of the long poll that was in flight arrives late.
@@ -299,8 +309,13 @@ CAF_TEST(confirm reports the final getUpdates) {
              http_status(200, ok_updates("")));
   sched.run();
   bool ok = false;
-  rh.receive([&](bool x) { ok = x; },
-             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  rh.receive(
+    [&](bool x) {
+      ok = x;
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   CAF_CHECK(ok);
 }
 
@@ -330,8 +345,8 @@ CAF_TEST(unusable update ids back off and are logged once) {
   CAF_CHECK_EQUAL(state().unusable, 1u);
   CAF_CHECK_EQUAL(p->batches.size(), 1u);
   // A usable update behind it moves the offset past both.
-  answer(http_status(200, ok_updates(R"({"update_id":"x"},)"
-                                     + text_update(12, 7, "b"))));
+  answer(http_status(
+    200, ok_updates(R"({"update_id":"x"},)" + text_update(12, 7, "b"))));
   CAF_CHECK_EQUAL(state().offset, 13);
   CAF_CHECK_EQUAL(p->batches.size(), 2u);
   CAF_CHECK_EQUAL(state().delay->attempt(), 0u);

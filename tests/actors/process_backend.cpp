@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 
 #include "containers/cgroups.hpp"
-#include "storage/user_paths.hpp"
 #include "storage/database.hpp"
+#include "storage/user_paths.hpp"
 #include "storage/users_file.hpp"
 #include "tests/fixtures/container_world.hpp"
 
@@ -78,9 +78,17 @@ CAF_TEST(a new user gets a port a token a data dir and a running gateway) {
   auto pid2 = w.gateway_pid(1002);
   CAF_CHECK(alive(pid2));
   CAF_CHECK(w.admin(remove_atom_v, 1002));
-  CAF_CHECK(wait_for([&] { return !alive(pid2); }, 2s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return !alive(pid2);
+    },
+    2s));
   CAF_CHECK(!std::filesystem::exists(rec2->data_dir));
-  CAF_CHECK(wait_for([&] { return !stored(1002); }, 2s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return !stored(1002);
+    },
+    2s));
   CAF_CHECK(stored(1001));
   auto status = w.status(w.prov_hdl);
   CAF_CHECK(status.find("\"user\":1001") != std::string::npos);
@@ -99,8 +107,11 @@ CAF_TEST(a killed gateway is restarted within the backoff) {
   ::kill(pid, SIGKILL);
   // The exit reaches the health supervisor at once (pidfd), not at the
   // next probe.
-  CAF_CHECK(wait_for([&] { return w.states->count(2001, "restarting") == 1; },
-                     1s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.states->count(2001, "restarting") == 1;
+    },
+    1s));
   CAF_MESSAGE("kill -9 to restarting: " << ms_since(t0) << " ms");
   auto back = w.ensure(2001);
   CAF_REQUIRE(back);
@@ -124,8 +135,11 @@ CAF_TEST(a hung gateway fails liveness and is restarted) {
   CAF_REQUIRE(alive(pid));
   auto t0 = std::chrono::steady_clock::now();
   ::kill(pid, SIGSTOP); // accepts connections (backlog) but never answers
-  CAF_CHECK(wait_for([&] { return w.states->count(3001, "restarting") >= 1; },
-                     5s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.states->count(3001, "restarting") >= 1;
+    },
+    5s));
   auto detected = ms_since(t0);
   CAF_MESSAGE("hang to restart decision: " << detected << " ms");
   // 3 failures x (200 ms period + 300 ms timeout) at most, plus slack.
@@ -133,7 +147,7 @@ CAF_TEST(a hung gateway fails liveness and is restarted) {
   CAF_CHECK(wait_for(
     [&] {
       return w.states->count(3001, "running") >= 2
-             && w.gateway_pid(3001) != pid;
+        && w.gateway_pid(3001) != pid;
     },
     5s));
   CAF_CHECK(!alive(pid) || w.gateway_pid(3001) != pid);
@@ -147,7 +161,8 @@ CAF_TEST(a hung gateway fails liveness and is restarted) {
 
 CAF_TEST(a gateway over its memory quota is OOM killed and restarted) {
   if (cgroup_version() == 0) {
-    CAF_MESSAGE("SKIPPED (this check only): containers.process OOM: no cgroup hierarchy");
+    CAF_MESSAGE(
+      "SKIPPED (this check only): containers.process OOM: no cgroup hierarchy");
     return;
   }
   container_world w{[](settings& s) {
@@ -159,7 +174,8 @@ CAF_TEST(a gateway over its memory quota is OOM killed and restarted) {
   CAF_REQUIRE(rec);
   auto status = w.status(w.prov_hdl);
   if (status.find("cgroup v") == std::string::npos) {
-    CAF_MESSAGE("SKIPPED (this check only): containers.process OOM: cgroups not writable: "
+    CAF_MESSAGE("SKIPPED (this check only): containers.process OOM: cgroups "
+                "not writable: "
                 << status);
     return;
   }
@@ -167,8 +183,11 @@ CAF_TEST(a gateway over its memory quota is OOM killed and restarted) {
   // Each request keeps 32 MiB more; the second one crosses 48 MiB.
   for (int i = 0; i < 4 && w.states->count(4001, "restarting") == 0; ++i)
     chat(*rec, "grow " + std::to_string(i));
-  CAF_CHECK(wait_for([&] { return w.states->count(4001, "restarting") >= 1; },
-                     3s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.states->count(4001, "restarting") >= 1;
+    },
+    3s));
   CAF_CHECK(w.status(w.health_hdl).find("OOM killed") != std::string::npos);
   auto back = w.ensure(4001);
   CAF_REQUIRE(back);
@@ -184,8 +203,11 @@ CAF_TEST(too many restarts mark the container failed until retried) {
   w.start();
   auto rec = w.ensure(5001);
   CAF_REQUIRE(rec);
-  CAF_CHECK(wait_for([&] { return w.states->count(5001, "failed") == 1; },
-                     6s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.states->count(5001, "failed") == 1;
+    },
+    6s));
   CAF_CHECK_EQUAL(w.states->count(5001, "restarting"), 2u);
   auto res = w.ensure(5001);
   CAF_REQUIRE(!res);
@@ -194,8 +216,11 @@ CAF_TEST(too many restarts mark the container failed until retried) {
             != std::string::npos);
   // An admin restart tries again (with a fresh restart history).
   CAF_CHECK(w.admin(restart_atom_v, 5001));
-  CAF_CHECK(wait_for([&] { return w.states->count(5001, "running") >= 4; },
-                     3s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.states->count(5001, "running") >= 4;
+    },
+    3s));
   CAF_MESSAGE("states: " << w.states->trail(5001));
 }
 
@@ -208,7 +233,11 @@ CAF_TEST(idle containers are stopped and started again by the next ensure) {
   auto rec = w.ensure(6001);
   CAF_REQUIRE(rec);
   auto pid = w.gateway_pid(6001);
-  CAF_CHECK(wait_for([&] { return !alive(pid); }, 3s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return !alive(pid);
+    },
+    3s));
   CAF_CHECK_EQUAL(w.states->count(6001, "stopped"), 1u);
   CAF_CHECK_EQUAL(w.states->count(6001, "restarting"), 0u);
   auto back = w.ensure(6001);
@@ -245,7 +274,9 @@ CAF_TEST(capacity and bad input give clear errors) {
 }
 
 CAF_TEST(the static backend only looks users up) {
-  container_world w{[](settings& s) { s.backend.kind = "static"; }};
+  container_world w{[](settings& s) {
+    s.backend.kind = "static";
+  }};
   user_record known;
   known.user_id = 8001;
   known.port = 1;
@@ -286,10 +317,17 @@ CAF_TEST(gateways that outlived a router crash are adopted) {
                  port);
     std::fclose(f);
   }
-  CAF_REQUIRE(wait_for([&] { return healthz(port) == 200; }, 3s));
+  CAF_REQUIRE(wait_for(
+    [&] {
+      return healthz(port) == 200;
+    },
+    3s));
   w.start({rec});
-  CAF_CHECK(wait_for([&] { return w.states->count(9001, "running") == 1; },
-                     3s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.states->count(9001, "running") == 1;
+    },
+    3s));
   auto got = w.ensure(9001);
   CAF_REQUIRE(got);
   CAF_CHECK_EQUAL(got->port, port);
@@ -298,10 +336,16 @@ CAF_TEST(gateways that outlived a router crash are adopted) {
   CAF_CHECK_EQUAL(chat(*got, "adopted?"), 200);
   // Its exit is still seen at once (pidfd on a non-child).
   ::kill(child.pid, SIGKILL);
-  CAF_CHECK(wait_for([&] { return w.states->count(9001, "restarting") == 1; },
-                     2s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.states->count(9001, "restarting") == 1;
+    },
+    2s));
   int status = 0;
   ::waitpid(child.pid, &status, 0); // our (the test's) child after all
-  CAF_CHECK(wait_for([&] { return w.states->count(9001, "running") == 2; },
-                     3s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.states->count(9001, "running") == 2;
+    },
+    3s));
 }

@@ -21,7 +21,9 @@ using root_impl = caf::stateful_actor<root_state, root_actor::base>;
 
 caf::behavior stand_in(caf::event_based_actor*) {
   return {
-    [](int32_t x) { return x; },
+    [](int32_t x) {
+      return x;
+    },
   };
 }
 
@@ -108,8 +110,11 @@ CAF_TEST(more than max restarts within the window stops the router) {
   crash(0);
   CAF_CHECK_EQUAL(ctx->exit_code.load(), 3);
   bool down = false;
-  self->receive([&](caf::down_msg& msg) { down = msg.source == root_hdl; },
-                caf::after(seconds(0)) >> [] {});
+  self->receive(
+    [&](caf::down_msg& msg) {
+      down = msg.source == root_hdl;
+    },
+    caf::after(seconds(0)) >> [] {});
   CAF_CHECK(down);
 }
 

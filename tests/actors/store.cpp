@@ -34,8 +34,8 @@ struct fixture {
   fixture() {
     static int n = 0;
     dir = fs::temp_directory_path()
-          / ("zaki-store-" + std::to_string(::getpid()) + "-"
-             + std::to_string(++n));
+      / ("zaki-store-" + std::to_string(::getpid()) + "-"
+         + std::to_string(++n));
     fs::create_directories(dir / "data");
     ctx->cfg.store.users_file = (dir / "users.json").string();
     ctx->cfg.store.data_root = (dir / "data").string();
@@ -72,8 +72,13 @@ struct fixture {
     T out{};
     (*self)
       ->request(st, std::chrono::seconds(10), xs...)
-      .receive([&](const T& x) { out = x; },
-               [&](caf::error& e) { CAF_FAIL(sys->render(e)); });
+      .receive(
+        [&](const T& x) {
+          out = x;
+        },
+        [&](caf::error& e) {
+          CAF_FAIL(sys->render(e));
+        });
     return out;
   }
 
@@ -81,8 +86,13 @@ struct fixture {
     std::pair<bool, std::string> out;
     (*self)
       ->request(st, std::chrono::seconds(10), ready_atom_v)
-      .receive([&](bool ok, const std::string& why) { out = {ok, why}; },
-               [&](caf::error& e) { CAF_FAIL(sys->render(e)); });
+      .receive(
+        [&](bool ok, const std::string& why) {
+          out = {ok, why};
+        },
+        [&](caf::error& e) {
+          CAF_FAIL(sys->render(e));
+        });
     return out;
   }
 
@@ -125,7 +135,8 @@ CAF_TEST(usage is batched and transcripts are bounded and forgotten) {
   for (int i = 0; i < 6; ++i)
     CAF_CHECK(ask<bool>(transcript_atom_v,
                         transcript_entry{1, i, "in", std::to_string(i), "r"}));
-  CAF_CHECK(ask<bool>(transcript_atom_v, transcript_entry{2, 0, "in", "x", "r"}));
+  CAF_CHECK(
+    ask<bool>(transcript_atom_v, transcript_entry{2, 0, "in", "x", "r"}));
   // The usage flush runs 200 ms after the first count; poll the database
   // from outside (a second connection, as the CLI would) until it landed.
   auto db = open_db();

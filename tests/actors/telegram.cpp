@@ -20,8 +20,8 @@ using impl = caf::stateful_actor<telegram_state, telegram_actor::base>;
 std::string too_many(int retry_after) {
   return R"({"ok":false,"error_code":429,"description":"Too Many Requests: )"
          R"(retry after )"
-         + std::to_string(retry_after) + R"(","parameters":{"retry_after":)"
-         + std::to_string(retry_after) + "}}";
+    + std::to_string(retry_after) + R"(","parameters":{"retry_after":)"
+    + std::to_string(retry_after) + "}}";
 }
 
 struct fixture : test_coordinator_fixture<config>, frozen_context {
@@ -100,7 +100,9 @@ CAF_TEST(a reply held beyond max wait is counted once and stays queued) {
       CAF_CHECK_NOT_EQUAL(node.detail_json.find(R"("held_long":1)"),
                           std::string::npos);
     },
-    [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

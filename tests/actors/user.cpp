@@ -5,10 +5,10 @@
 
 #include "runtime/config.hpp"
 
+#include "tests/fixtures/peers.hpp"
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
-#include "tests/fixtures/peers.hpp"
 
 // The user actor on the deterministic scheduler: its gateway requests never
 // leave the process (the I/O runtime is stopped), the tests inject their
@@ -293,10 +293,12 @@ CAF_TEST(crash atom makes the actor fail) {
   self->send(u, crash_atom_v);
   sched.run();
   bool got_down = false;
-  self->receive([&](const caf::down_msg& dm) {
-    got_down = true;
-    CAF_CHECK_EQUAL(dm.reason, caf::sec::runtime_error);
-  }, caf::after(milliseconds(10)) >> [] {});
+  self->receive(
+    [&](const caf::down_msg& dm) {
+      got_down = true;
+      CAF_CHECK_EQUAL(dm.reason, caf::sec::runtime_error);
+    },
+    caf::after(milliseconds(10)) >> [] {});
   CAF_CHECK(got_down);
 }
 
@@ -306,10 +308,12 @@ CAF_TEST(the crash trigger fires on the first delivery only) {
   self->monitor(u);
   route(u, text_message(30, 7001, "please #boom"));
   bool got_down = false;
-  self->receive([&](const caf::down_msg& dm) {
-    got_down = true;
-    CAF_CHECK_NOT_EQUAL(dm.reason, caf::exit_reason::normal);
-  }, caf::after(milliseconds(10)) >> [] {});
+  self->receive(
+    [&](const caf::down_msg& dm) {
+      got_down = true;
+      CAF_CHECK_NOT_EQUAL(dm.reason, caf::exit_reason::normal);
+    },
+    caf::after(milliseconds(10)) >> [] {});
   CAF_CHECK(got_down);
   CAF_CHECK(p->lookups.empty());
   // The replay (delivery 1) goes through.
@@ -334,10 +338,12 @@ CAF_TEST(an idle actor stops itself) {
   advance_time(seconds(11));
   sched.run();
   bool got_down = false;
-  self->receive([&](const caf::down_msg& dm) {
-    got_down = true;
-    CAF_CHECK_EQUAL(dm.reason, caf::exit_reason::normal);
-  }, caf::after(milliseconds(10)) >> [] {});
+  self->receive(
+    [&](const caf::down_msg& dm) {
+      got_down = true;
+      CAF_CHECK_EQUAL(dm.reason, caf::exit_reason::normal);
+    },
+    caf::after(milliseconds(10)) >> [] {});
   CAF_CHECK(got_down);
 }
 
@@ -377,7 +383,7 @@ CAF_TEST(typing delay 0 sends typing with the call) {
 CAF_TEST(the session lock lingers after an exchange then is released) {
   ctx->cfg.lock.linger = seconds(2);
   auto lock_file = ctx->cfg.store.data_root
-                   + "/users/user-7001/router.session.lock";
+    + "/users/user-7001/router.session.lock";
   auto u = spawn_user(7001);
   route(u, text_message(70, 7001, "one"));
   CAF_CHECK(state(u).lock.held());
@@ -412,8 +418,8 @@ CAF_TEST(linger 0 releases the session lock right after the exchange) {
   CAF_CHECK(state(u).lock.held());
   complete(u, completion("first"));
   CAF_CHECK(!state(u).lock.held());
-  CAF_CHECK(!std::filesystem::exists(
-    ctx->cfg.store.data_root + "/users/user-7001/router.session.lock"));
+  CAF_CHECK(!std::filesystem::exists(ctx->cfg.store.data_root
+                                     + "/users/user-7001/router.session.lock"));
 }
 
 CAF_TEST(a looked up record serves the next messages for record ttl) {
@@ -473,8 +479,13 @@ CAF_TEST(status reports the message in flight) {
   status_node node;
   auto rh = self->request(u, caf::infinite, status_atom_v);
   sched.run();
-  rh.receive([&](status_node& x) { node = std::move(x); },
-             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  rh.receive(
+    [&](status_node& x) {
+      node = std::move(x);
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   CAF_CHECK_EQUAL(node.name, "user:7001");
   CAF_CHECK_EQUAL(node.state, "busy");
   CAF_CHECK(contains(node.detail_json, R"("queued":1)"));
@@ -498,8 +509,10 @@ CAF_TEST(an answer over max body is fetched once) {
 CAF_TEST(insufficient quota is not retried) {
   auto u = spawn_user(7001);
   route(u, text_message(41, 7001, "hi"));
-  complete(u, http_status(429, R"({"error":{"message":"You exceeded your )"
-                               R"(quota","type":"insufficient_quota"}})"));
+  complete(u,
+           http_status(429,
+                       R"({"error":{"message":"You exceeded your )"
+                       R"(quota","type":"insufficient_quota"}})"));
   CAF_REQUIRE_EQUAL(p->sent.size(), 1u);
   CAF_CHECK(contains(p->sent[0].text, "ZR-PROVIDER-QUOTA"));
   wait(milliseconds(5000));

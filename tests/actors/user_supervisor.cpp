@@ -20,8 +20,8 @@ using namespace std::chrono;
 
 namespace {
 
-using sup_impl = caf::stateful_actor<user_supervisor_state,
-                                     user_supervisor_actor::base>;
+using sup_impl
+  = caf::stateful_actor<user_supervisor_state, user_supervisor_actor::base>;
 using user_impl = caf::stateful_actor<user_state, user_actor::base>;
 
 struct fixture : test_coordinator_fixture<config>, frozen_context {
@@ -72,12 +72,16 @@ struct fixture : test_coordinator_fixture<config>, frozen_context {
   }
 
   void route(inbound_batch batch) {
-    auto rh = self->request(sup, caf::infinite, route_atom_v,
-                            std::move(batch));
+    auto rh = self->request(sup, caf::infinite, route_atom_v, std::move(batch));
     sched.run();
     bool acked = false;
-    rh.receive([&](ok_atom) { acked = true; },
-               [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+    rh.receive(
+      [&](ok_atom) {
+        acked = true;
+      },
+      [&](caf::error& e) {
+        CAF_FAIL(sys.render(e));
+      });
     CAF_CHECK(acked);
   }
 
@@ -96,8 +100,13 @@ struct fixture : test_coordinator_fixture<config>, frozen_context {
     auto rh = self->request(sup, caf::infinite, crash_atom_v, id);
     sched.run();
     bool result = false;
-    rh.receive([&](bool x) { result = x; },
-               [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+    rh.receive(
+      [&](bool x) {
+        result = x;
+      },
+      [&](caf::error& e) {
+        CAF_FAIL(sys.render(e));
+      });
     sched.run();
     return result;
   }
@@ -258,13 +267,20 @@ CAF_TEST(a stopped busy actor is started again with its messages) {
   self->monitor(before);
   auto rh = self->request(sup, caf::infinite, stop_atom_v, int64_t{7001});
   sched.run();
-  rh.receive([](bool ok) { CAF_CHECK(ok); },
-             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  rh.receive(
+    [](bool ok) {
+      CAF_CHECK(ok);
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   bool down = false;
-  self->receive([&](const caf::down_msg& dm) {
-    down = true;
-    CAF_MESSAGE("stopped with " << sys.render(dm.reason));
-  }, caf::after(milliseconds(10)) >> [] {});
+  self->receive(
+    [&](const caf::down_msg& dm) {
+      down = true;
+      CAF_MESSAGE("stopped with " << sys.render(dm.reason));
+    },
+    caf::after(milliseconds(10)) >> [] {});
   CAF_CHECK(down);
   // A normal exit with unfinished messages: respawned at once.
   auto after = user_of(7001);
@@ -277,8 +293,13 @@ CAF_TEST(a stopped busy actor is started again with its messages) {
   // Stopping an idle actor removes it; the next message spawns a new one.
   rh = self->request(sup, caf::infinite, stop_atom_v, int64_t{7001});
   sched.run();
-  rh.receive([](bool ok) { CAF_CHECK(ok); },
-             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  rh.receive(
+    [](bool ok) {
+      CAF_CHECK(ok);
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   CAF_CHECK_EQUAL(state().users.count(7001), 0u);
   route({text_message(3, 7001, "a3")});
   CAF_CHECK(user_of(7001) != nullptr);
@@ -292,8 +313,13 @@ CAF_TEST(drain waits for pending messages) {
   CAF_CHECK(state().draining);
   answer(7001, "A1");
   int64_t lowest = -1;
-  rh.receive([&](int64_t x) { lowest = x; },
-             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  rh.receive(
+    [&](int64_t x) {
+      lowest = x;
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   CAF_CHECK_EQUAL(lowest, 0);
 }
 
@@ -307,8 +333,13 @@ CAF_TEST(drain answers the lowest unfinished update after the grace) {
   advance_time(seconds(2));
   sched.run();
   int64_t lowest = -1;
-  rh.receive([&](int64_t x) { lowest = x; },
-             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  rh.receive(
+    [&](int64_t x) {
+      lowest = x;
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   CAF_CHECK_EQUAL(lowest, 7);
 }
 
@@ -317,8 +348,13 @@ CAF_TEST(status lists the user actors) {
   auto rh = self->request(sup, caf::infinite, status_atom_v);
   sched.run();
   status_node node;
-  rh.receive([&](status_node& x) { node = std::move(x); },
-             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  rh.receive(
+    [&](status_node& x) {
+      node = std::move(x);
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   CAF_CHECK_EQUAL(node.name, "user_supervisor");
   CAF_CHECK_EQUAL(node.children.size(), 2u);
   CAF_CHECK(node.detail_json.find(R"("pending":2)") != std::string::npos);
@@ -347,7 +383,9 @@ CAF_TEST(users get their messages while the journal write is under way) {
   CAF_REQUIRE(state().inbox.durable());
   std::promise<void> release;
   auto released = release.get_future().share();
-  state().inbox.worker()->post([released] { released.wait(); });
+  state().inbox.worker()->post([released] {
+    released.wait();
+  });
   auto rh = self->request(sup, caf::infinite, route_atom_v,
                           inbound_batch{text_message(1, 7001, "a1"),
                                         text_message(2, 7002, "b1")});
@@ -376,12 +414,22 @@ CAF_TEST(users get their messages while the journal write is under way) {
   CAF_CHECK_EQUAL(sent_texts(), (std::vector<std::string>{"A1", "B1"}));
   CAF_CHECK_EQUAL(state().unacked_total, 0u);
   bool acked = false;
-  rh.receive([&](ok_atom) { acked = true; },
-             [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  rh.receive(
+    [&](ok_atom) {
+      acked = true;
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   CAF_CHECK(acked);
   int64_t lowest = -1;
-  drain.receive([&](int64_t x) { lowest = x; },
-                [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+  drain.receive(
+    [&](int64_t x) {
+      lowest = x;
+    },
+    [&](caf::error& e) {
+      CAF_FAIL(sys.render(e));
+    });
   CAF_CHECK_EQUAL(lowest, 0);
   CAF_CHECK(state().writing.empty());
   CAF_CHECK_EQUAL(state().inbox.journal()->pending_count(), 2u);
@@ -392,7 +440,9 @@ CAF_TEST(a replay after a crash resends the recorded answer) {
   // on every way out of the test, or the worker's join would hang).
   std::promise<void> release;
   auto released = release.get_future().share();
-  state().inbox.worker()->post([released] { released.wait(); });
+  state().inbox.worker()->post([released] {
+    released.wait();
+  });
   struct releaser {
     std::promise<void>& p;
     bool done = false;

@@ -66,23 +66,21 @@ CAF_TEST(a failing Bot API makes the router not ready) {
 CAF_TEST(a blocked root supervisor makes the router not live) {
   test::admin_fixture f;
   auto starts = std::make_shared<std::atomic<int>>(0);
-  child_spec blocker{"blocker", caf::atom("blocker"), [starts](root_self self) {
-                       if (++*starts == 2) {
-                         // Runs inside the root: its mailbox stalls now.
-                         std::this_thread::sleep_for(seconds(4));
-                       }
-                       return self->spawn<caf::linked>([starts](
-                                                         caf::event_based_actor*
-                                                           child)
-                                                         -> caf::behavior {
-                         if (*starts == 1)
-                           child->delayed_send(child, milliseconds(300),
-                                               caf::timeout_atom_v);
-                         return {[child](caf::timeout_atom) {
-                           child->quit(caf::sec::runtime_error);
-                         }};
-                       });
-                     }};
+  child_spec blocker{
+    "blocker", caf::atom("blocker"), [starts](root_self self) {
+      if (++*starts == 2) {
+        // Runs inside the root: its mailbox stalls now.
+        std::this_thread::sleep_for(seconds(4));
+      }
+      return self->spawn<caf::linked>(
+        [starts](caf::event_based_actor* child) -> caf::behavior {
+          if (*starts == 1)
+            child->delayed_send(child, milliseconds(300), caf::timeout_atom_v);
+          return {[child](caf::timeout_atom) {
+            child->quit(caf::sec::runtime_error);
+          }};
+        });
+    }};
   f.start({blocker});
   CAF_REQUIRE_EQUAL(f.get("/health/live").status, 200);
   // The child fails at 0.3 s; the root restarts it 0.2 s later and blocks.
@@ -98,7 +96,7 @@ CAF_TEST(a blocked root supervisor makes the router not live) {
   CAF_CHECK_EQUAL(wait_for_status(f, "/health/live", 200).status, 200);
 }
 
-CAF_TEST(starved scheduler threads still get a 503 from the I/O side) {
+CAF_TEST(starved scheduler threads still get a 503 from the I / O side) {
   test::admin_fixture f;
   // CAF's worker threads; with the io scheduler the actors have one thread,
   // which "a blocked root supervisor" wedges.
@@ -108,7 +106,9 @@ CAF_TEST(starved scheduler threads still get a 503 from the I/O side) {
   // Occupy every scheduler thread (the fixture runs three).
   for (int i = 0; i < 3; ++i) {
     auto sleeper = f.sys->spawn([](caf::event_based_actor*) -> caf::behavior {
-      return {[](caf::ok_atom) { std::this_thread::sleep_for(seconds(4)); }};
+      return {[](caf::ok_atom) {
+        std::this_thread::sleep_for(seconds(4));
+      }};
     });
     caf::anon_send(sleeper, caf::ok_atom_v);
   }
@@ -150,13 +150,17 @@ CAF_TEST(the tree reflects a user actor crash and restart) {
   auto before = f.get("/admin/users/7000001");
   CAF_REQUIRE_EQUAL(before.status, 200);
   CAF_CHECK(contains(before.body, R"("restarts":0)"));
-  auto sup = f.sys->registry().get<user_supervisor_actor>(
-    names::user_supervisor);
+  auto sup
+    = f.sys->registry().get<user_supervisor_actor>(names::user_supervisor);
   CAF_REQUIRE(sup);
   caf::scoped_actor self{*f.sys};
   bool crashed = false;
   self->request(sup, seconds(2), crash_atom_v, int64_t{7000001})
-    .receive([&](bool ok) { crashed = ok; }, [](caf::error&) {});
+    .receive(
+      [&](bool ok) {
+        crashed = ok;
+      },
+      [](caf::error&) {});
   CAF_REQUIRE(crashed);
   test::http_reply after;
   for (int i = 0; i < 50; ++i) {

@@ -48,12 +48,11 @@ CAF_TEST(the tree and the user endpoints show the live actors) {
   CAF_REQUIRE(f.chat(2));
   auto tree = f.get("/admin/tree");
   CAF_REQUIRE_EQUAL(tree.status, 200);
-  for (auto key : {R"("name":"root")", R"("name":"poller")",
-                   R"("name":"user_supervisor")", R"("name":"admin")",
-                   R"("name":"user:7000001")", R"("name":"user:7000002")",
-                   R"("container_state":)", R"("port":)",
-                   R"("last_activity_s_ago":)", R"("in_flight":)",
-                   R"("mailbox_size":)"})
+  for (auto key :
+       {R"("name":"root")", R"("name":"poller")", R"("name":"user_supervisor")",
+        R"("name":"admin")", R"("name":"user:7000001")",
+        R"("name":"user:7000002")", R"("container_state":)", R"("port":)",
+        R"("last_activity_s_ago":)", R"("in_flight":)", R"("mailbox_size":)"})
     CAF_CHECK(contains(tree.body, key));
   auto user = f.get("/admin/users/7000001");
   CAF_CHECK_EQUAL(user.status, 200);
@@ -81,7 +80,8 @@ CAF_TEST(the tree and the user endpoints show the live actors) {
   auto answered = f.chat(1, "after the stop");
   CAF_CHECK(answered);
   if (!answered)
-    CAF_MESSAGE("no answer after the stop; tree: " << f.get("/admin/tree").body);
+    CAF_MESSAGE(
+      "no answer after the stop; tree: " << f.get("/admin/tree").body);
 }
 
 CAF_TEST(unknown paths and wrong methods get JSON 404 and 405) {
@@ -137,10 +137,9 @@ CAF_TEST(metrics parse and change as messages flow) {
   CAF_REQUIRE(f.chat(3));
   // The fake records a message before the telegram actor has its answer and
   // counts it, so the counters may trail the chat by a moment.
-  const char* counters[] = {"zaki_updates_received_total",
-                            "zaki_messages_routed_total",
-                            "zaki_telegram_sent_total",
-                            "zaki_session_lock_acquisitions_total"};
+  const char* counters[]
+    = {"zaki_updates_received_total", "zaki_messages_routed_total",
+       "zaki_telegram_sent_total", "zaki_session_lock_acquisitions_total"};
   auto after = test::parse_prometheus(f.get("/metrics").body);
   auto deadline = steady_clock::now() + seconds(5);
   auto all_counted = [&] {
@@ -205,8 +204,7 @@ CAF_TEST(the admin CLI prints the tree and explains a stopped router) {
   CAF_CHECK(contains(out.str(), "user:7000002"));
   CAF_CHECK_EQUAL(run_admin_command(s, {"user", "99"}, out, err, false), 1);
   CAF_CHECK_EQUAL(run_admin_command(s, {"user", "x"}, out, err, false), 2);
-  CAF_CHECK_EQUAL(run_admin_command(s, {"restart", "7000002"}, out, err,
-                                    false),
+  CAF_CHECK_EQUAL(run_admin_command(s, {"restart", "7000002"}, out, err, false),
                   0);
   auto port = f.port;
   f.stop();

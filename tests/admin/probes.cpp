@@ -5,11 +5,11 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "tests/fixtures/admin_fixture.hpp"
@@ -36,7 +36,9 @@ public:
     : port_(port), slow_(slow), fds_(count, -1) {
     for (auto& fd : fds_)
       fd = open_one();
-    worker_ = std::thread{[this] { loop(); }};
+    worker_ = std::thread{[this] {
+      loop();
+    }};
   }
 
   ~attacker() {
@@ -80,8 +82,7 @@ private:
         if (fd >= 0) {
           pollfd p{fd, POLLIN, 0};
           char c;
-          if (::poll(&p, 1, 0) > 0
-              && ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0) {
+          if (::poll(&p, 1, 0) > 0 && ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0) {
             ::close(fd); // closed by the server: come back
             fd = -1;
           } else if (slow_) {

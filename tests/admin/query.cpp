@@ -36,10 +36,9 @@ CAF_TEST(store routes match with their methods and keep the query) {
   auto forget = match_admin_route("DELETE", "/admin/users/42/transcript");
   CAF_CHECK(forget.endpoint == admin_endpoint::user_transcript);
   CAF_CHECK(forget.method_allowed);
-  CAF_CHECK(!match_admin_route("GET", "/admin/users/42/transcript")
-               .method_allowed);
-  CAF_CHECK(match_admin_route("POST", "/admin/users/import?file=%2Fx")
-              .endpoint
+  CAF_CHECK(
+    !match_admin_route("GET", "/admin/users/42/transcript").method_allowed);
+  CAF_CHECK(match_admin_route("POST", "/admin/users/import?file=%2Fx").endpoint
             == admin_endpoint::users_import);
   CAF_CHECK(!match_admin_route("GET", "/admin/users/export").method_allowed);
   // The old routes are unchanged.

@@ -45,8 +45,7 @@ CAF_TEST(user routes accept positive decimal ids only) {
   for (auto bad : {"/admin/users/..%2f..", "/admin/users/../../etc/passwd",
                    "/admin/users/-1", "/admin/users/0", "/admin/users/+7",
                    "/admin/users/12a", "/admin/users/", "/admin/users/1/x",
-                   "/admin/users/9999999999999999999",
-                   "/admin/users/%31%32"}) {
+                   "/admin/users/9999999999999999999", "/admin/users/%31%32"}) {
     auto x = match_admin_route("GET", bad);
     CAF_CHECK(x.bad_user_id);
     CAF_CHECK_EQUAL(x.user_id, 0);
@@ -118,9 +117,10 @@ CAF_TEST(status JSON merges detail fields) {
   std::string text;
   std::string error;
   CAF_REQUIRE(render_tree_text(json, false, text, error));
-  CAF_CHECK_EQUAL(text, "root  running\n"
-                        "└── user_supervisor  running restarts=2 users=3 "
-                        "detail_restarts=7\n");
+  CAF_CHECK_EQUAL(text,
+                  "root  running\n"
+                  "└── user_supervisor  running restarts=2 users=3 "
+                  "detail_restarts=7\n");
   CAF_CHECK(!render_tree_text("[1]", false, text, error));
   root.detail_json = "{broken";
   CAF_CHECK(status_to_json(root).find("detail_error") != std::string::npos);

@@ -27,8 +27,7 @@ CAF_TEST(the admin tree lists 1000 live user actors) {
   auto tree = f.get("/admin/tree");
   CAF_REQUIRE_EQUAL(tree.status, 200);
   size_t listed = 0;
-  for (auto pos = tree.body.find("\"name\":\"user:");
-       pos != std::string::npos;
+  for (auto pos = tree.body.find("\"name\":\"user:"); pos != std::string::npos;
        pos = tree.body.find("\"name\":\"user:", pos + 1))
     ++listed;
   CAF_CHECK_EQUAL(listed, users);

@@ -92,10 +92,12 @@ CAF_TEST(list shows owner age and staleness) {
   auto u2 = line_of(r.out, tree.u2_lock);
   CAF_CHECK(contains(u2, "pid=" + std::to_string(::getpid())));
   CAF_CHECK(contains(u2, "stale=no"));
-  CAF_CHECK(contains(line_of(r.out, tree.store_lock),
-                     "kind=openclaw-store pid="));
-  CAF_CHECK(contains(line_of(r.out, tree.store_lock), "stale=yes reason=too-old"));
-  CAF_CHECK(contains(line_of(r.out, tree.fresh_garbage), "may still be in progress"));
+  CAF_CHECK(
+    contains(line_of(r.out, tree.store_lock), "kind=openclaw-store pid="));
+  CAF_CHECK(
+    contains(line_of(r.out, tree.store_lock), "stale=yes reason=too-old"));
+  CAF_CHECK(
+    contains(line_of(r.out, tree.fresh_garbage), "may still be in progress"));
   CAF_CHECK(contains(r.out, "9 locks, 4 stale"));
   CAF_CHECK(contains(r.err, "error: " + tree.users + "/user-4 is a symlink"));
   CAF_CHECK(contains(line_of(r.out, tree.old_garbage), "content=\"not JSON\""));
@@ -112,22 +114,24 @@ CAF_TEST(clean with dry run then for real) {
   auto dry = run(tree.tmp.root, {"clean", "--dry-run"});
   CAF_MESSAGE("dry run output:\n" << dry.out << dry.err);
   CAF_CHECK_EQUAL(dry.code, 0);
-  CAF_CHECK(contains(dry.out, "would remove " + tree.u1_lock + " kind=router reason=dead-pid"));
+  CAF_CHECK(contains(
+    dry.out, "would remove " + tree.u1_lock + " kind=router reason=dead-pid"));
   CAF_CHECK(contains(dry.out, "dry run: would remove 4 of 4 stale locks"));
-  for (auto* path : {&tree.u1_lock, &tree.abc_lock, &tree.store_lock,
-                     &tree.old_garbage})
+  for (auto* path :
+       {&tree.u1_lock, &tree.abc_lock, &tree.store_lock, &tree.old_garbage})
     CAF_CHECK(test::exists(*path));
   auto real = run(tree.tmp.root, {"clean", "--max-age=30min"});
   CAF_MESSAGE("clean output:\n" << real.out << real.err);
   CAF_CHECK_EQUAL(real.code, 0);
-  CAF_CHECK(contains(real.out, "removed " + tree.abc_lock
-                                 + " kind=openclaw-session reason=dead-pid"));
+  CAF_CHECK(contains(real.out,
+                     "removed " + tree.abc_lock
+                       + " kind=openclaw-session reason=dead-pid"));
   CAF_CHECK(contains(real.out, "removed 4 of 4 stale locks (7 locks found)"));
-  for (auto* path : {&tree.u1_lock, &tree.abc_lock, &tree.store_lock,
-                     &tree.old_garbage})
+  for (auto* path :
+       {&tree.u1_lock, &tree.abc_lock, &tree.store_lock, &tree.old_garbage})
     CAF_CHECK(!test::exists(*path));
-  for (auto* path : {&tree.u2_lock, &tree.live_lock, &tree.fresh_garbage,
-                     &tree.abc_data})
+  for (auto* path :
+       {&tree.u2_lock, &tree.live_lock, &tree.fresh_garbage, &tree.abc_data})
     CAF_CHECK(test::exists(*path));
   auto again = run(tree.tmp.root, {"clean"});
   CAF_CHECK_EQUAL(again.code, 0);
@@ -135,7 +139,8 @@ CAF_TEST(clean with dry run then for real) {
   // A shorter maximum age takes the live but old lock too.
   auto aged = run(tree.tmp.root, {"clean", "--max-age=5min"});
   CAF_CHECK_EQUAL(aged.code, 0);
-  CAF_CHECK(contains(aged.out, "removed " + tree.u2_lock + " kind=router reason=too-old"));
+  CAF_CHECK(contains(
+    aged.out, "removed " + tree.u2_lock + " kind=router reason=too-old"));
   CAF_CHECK(!test::exists(tree.u2_lock));
 }
 

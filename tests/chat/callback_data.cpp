@@ -17,7 +17,8 @@ constexpr std::string_view rid = "3kq0v7x2m9ab";
 } // namespace
 
 CAF_TEST(encoding uses the versioned short form) {
-  CAF_CHECK_EQUAL(encode_callback(callback_kind::retry, rid), "z1:r:3kq0v7x2m9ab");
+  CAF_CHECK_EQUAL(encode_callback(callback_kind::retry, rid),
+                  "z1:r:3kq0v7x2m9ab");
   CAF_CHECK_EQUAL(encode_callback(callback_kind::dismiss, rid),
                   "z1:d:3kq0v7x2m9ab");
   CAF_CHECK_EQUAL(encode_callback(callback_kind::restart_confirm, rid),
@@ -29,9 +30,9 @@ CAF_TEST(encoding uses the versioned short form) {
 }
 
 CAF_TEST(every kind round trips within the size limit) {
-  for (auto kind : {callback_kind::retry, callback_kind::dismiss,
-                    callback_kind::restart_confirm,
-                    callback_kind::restart_cancel}) {
+  for (auto kind :
+       {callback_kind::retry, callback_kind::dismiss,
+        callback_kind::restart_confirm, callback_kind::restart_cancel}) {
     for (int i = 0; i < 100; ++i) {
       callback_action action{kind, new_request_id()};
       auto data = encode_callback(action);
@@ -46,27 +47,27 @@ CAF_TEST(every kind round trips within the size limit) {
 
 CAF_TEST(foreign old forged and oversized data decode to nothing) {
   for (std::string_view data : {
-         "",                                // empty
-         "z1",                              // truncated prefix
-         "z1:",                             // no action
-         "z1:r",                            // no separator
-         "z1:r:",                           // no id
-         "z1:q:3kq0v7x2m9ab",               // unknown action
-         "z1:R:3kq0v7x2m9ab",               // actions are case-sensitive
-         "z0:r:3kq0v7x2m9ab",               // old version
-         "z2:r:3kq0v7x2m9ab",               // future version
-         "retry:3kq0v7x2m9ab",              // the notes' example, not ours
-         "Z1:r:3kq0v7x2m9ab",               // case of the prefix
-         "z1:r:3kq0v7x2m9a",                // id too short
-         "z1:r:3kq0v7x2m9abc",              // id too long
-         "z1:r:3KQ0V7X2M9AB",               // upper case id
-         "z1:r:3kq0v7x2m9a/",               // bad id char
-         "z1:r:3kq0v7x2m9a\n",              // control char
-         "z1:r:3kq0v7x2m9ab:extra",         // trailing field
-         "z1:r::3kq0v7x2m9a",               // empty field
-         " z1:r:3kq0v7x2m9ab",              // leading space
-         "z1:r:../../etc/pas",              // path-like
-         "{\"action\":\"retry\"}",          // another bot's JSON
+         "",                        // empty
+         "z1",                      // truncated prefix
+         "z1:",                     // no action
+         "z1:r",                    // no separator
+         "z1:r:",                   // no id
+         "z1:q:3kq0v7x2m9ab",       // unknown action
+         "z1:R:3kq0v7x2m9ab",       // actions are case-sensitive
+         "z0:r:3kq0v7x2m9ab",       // old version
+         "z2:r:3kq0v7x2m9ab",       // future version
+         "retry:3kq0v7x2m9ab",      // the notes' example, not ours
+         "Z1:r:3kq0v7x2m9ab",       // case of the prefix
+         "z1:r:3kq0v7x2m9a",        // id too short
+         "z1:r:3kq0v7x2m9abc",      // id too long
+         "z1:r:3KQ0V7X2M9AB",       // upper case id
+         "z1:r:3kq0v7x2m9a/",       // bad id char
+         "z1:r:3kq0v7x2m9a\n",      // control char
+         "z1:r:3kq0v7x2m9ab:extra", // trailing field
+         "z1:r::3kq0v7x2m9a",       // empty field
+         " z1:r:3kq0v7x2m9ab",      // leading space
+         "z1:r:../../etc/pas",      // path-like
+         "{\"action\":\"retry\"}",  // another bot's JSON
          "z1:r:\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", // UTF-8
        })
     CAF_CHECK(!decode_callback(data));

@@ -18,9 +18,9 @@ bool is_id_char(char c) {
 
 // Internals that must never reach a user: hosts, ports, paths, stack traces.
 bool mentions_internals(std::string_view text) {
-  for (std::string_view word : {"127.0.0.1", "localhost", "http", "::",
-                                "stack", "exception", "errno", "/v1/",
-                                "null", "nullptr", "std::"})
+  for (std::string_view word :
+       {"127.0.0.1", "localhost", "http", "::", "stack", "exception", "errno",
+        "/v1/", "null", "nullptr", "std::"})
     if (text.find(word) != std::string_view::npos)
       return true;
   return false;
@@ -94,14 +94,17 @@ CAF_TEST(unknown ids and out of range codes are handled) {
 
 CAF_TEST(gateway failures map to the right codes) {
   using ec = error_code;
-  CAF_CHECK(classify_gateway_error(401, "unauthorized") == ec::gateway_unauthorized);
+  CAF_CHECK(classify_gateway_error(401, "unauthorized")
+            == ec::gateway_unauthorized);
   CAF_CHECK(classify_gateway_error(401, "") == ec::gateway_unauthorized);
   CAF_CHECK(classify_gateway_error(401, "authentication_error")
             == ec::provider_auth_failed);
   CAF_CHECK(classify_gateway_error(502, "api_error") == ec::provider_failed);
   CAF_CHECK(classify_gateway_error(408, "api_error") == ec::provider_failed);
-  CAF_CHECK(classify_gateway_error(429, "rate_limit_error") == ec::provider_failed);
-  CAF_CHECK(classify_gateway_error(429, "insufficient_quota") == ec::provider_quota);
+  CAF_CHECK(classify_gateway_error(429, "rate_limit_error")
+            == ec::provider_failed);
+  CAF_CHECK(classify_gateway_error(429, "insufficient_quota")
+            == ec::provider_quota);
   CAF_CHECK(classify_gateway_error(504, "") == ec::gateway_timeout);
   CAF_CHECK(classify_gateway_error(500, "api_error") == ec::gateway_error);
   // 400 and 404: the gateway got the message and refused it.
@@ -118,7 +121,8 @@ CAF_TEST(gateway failures map to the right codes) {
 }
 
 CAF_TEST(actor error codes map to catalogue entries) {
-  CAF_CHECK(error_code_of(errc::not_provisioned) == error_code::not_provisioned);
+  CAF_CHECK(error_code_of(errc::not_provisioned)
+            == error_code::not_provisioned);
   CAF_CHECK(error_code_of(errc::container_starting)
             == error_code::container_starting);
   CAF_CHECK(error_code_of(errc::container_down) == error_code::container_down);
@@ -132,7 +136,7 @@ CAF_TEST(actor error codes map to catalogue entries) {
             == error_code::session_lock_timeout);
   CAF_CHECK(error_code_of(errc::internal) == error_code::internal);
   CAF_CHECK(error_code_of(errc::none) == error_code::internal);
-  CAF_CHECK_EQUAL(to_string(error_code_of(code_of(make_error(
-                    errc::container_down, "context")))),
+  CAF_CHECK_EQUAL(to_string(error_code_of(
+                    code_of(make_error(errc::container_down, "context")))),
                   "ZR-CONTAINER-DOWN");
 }

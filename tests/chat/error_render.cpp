@@ -144,7 +144,8 @@ CAF_TEST(exact payload of a rejected provider key has no retry) {
     R"({"text":"✖️ Dismiss","callback_data":"z1:d:3kq0v7x2m9ab"}]]})");
   // The other 401 reads differently.
   auto other = render_for_telegram(error_code::gateway_unauthorized, rid);
-  CAF_CHECK(other.text_html.find("ZR-GATEWAY-UNAUTHORIZED") != std::string::npos);
+  CAF_CHECK(other.text_html.find("ZR-GATEWAY-UNAUTHORIZED")
+            != std::string::npos);
   CAF_CHECK(other.text_html.find("access key does not match")
             != std::string::npos);
 }
@@ -164,7 +165,7 @@ CAF_TEST(every entry renders valid html and a valid keyboard) {
       }
       auto buttons = parse_keyboard(r.reply_markup_json);
       size_t expected = e.retry_button + e.dismiss_button
-                        + (e.help_button && !url.empty());
+        + (e.help_button && !url.empty());
       CAF_CHECK_EQUAL(buttons.size(), expected);
       for (const auto& b : buttons) {
         CAF_CHECK(!b.text.empty());
@@ -192,7 +193,8 @@ CAF_TEST(unsafe help urls and missing request ids drop buttons) {
   CAF_CHECK(r.reply_markup_json.empty());
   CAF_CHECK(r.text_html.find("Request:") == std::string::npos);
   CAF_CHECK(is_balanced_telegram_html(r.text_html));
-  r = render_for_telegram(error_code::internal, "<bad&id>", {std::string{help}, ""});
+  r = render_for_telegram(error_code::internal, "<bad&id>",
+                          {std::string{help}, ""});
   CAF_CHECK(is_balanced_telegram_html(r.text_html));
   CAF_CHECK(r.text_html.find("<code>&lt;bad&amp;id&gt;</code>")
             != std::string::npos);
@@ -202,7 +204,8 @@ CAF_TEST(unsafe help urls and missing request ids drop buttons) {
 }
 
 CAF_TEST(plain text fallback) {
-  auto t = render_plain_text(error_code::queue_full, rid, "Messages ahead: 4 <x>");
+  auto t = render_plain_text(error_code::queue_full, rid,
+                             "Messages ahead: 4 <x>");
   CAF_CHECK_EQUAL(t,
                   "\xF0\x9F\x93\xAC Too many messages are waiting\n"
                   "\n"
@@ -217,7 +220,8 @@ CAF_TEST(plain text fallback) {
 }
 
 CAF_TEST(json rendering) {
-  auto json = render_json(error_code::gateway_timeout, rid, "waited \"90 s\"\n");
+  auto json = render_json(error_code::gateway_timeout, rid,
+                          "waited \"90 s\"\n");
   simdjson::dom::parser parser;
   simdjson::padded_string padded{json};
   simdjson::dom::object obj;

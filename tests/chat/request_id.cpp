@@ -30,7 +30,8 @@ CAF_TEST(validation rejects everything else) {
   CAF_CHECK(!is_valid_request_id("0123456789a-"));
   CAF_CHECK(!is_valid_request_id("0123456789a:"));
   CAF_CHECK(!is_valid_request_id(std::string_view{"0123456789a\0", 12}));
-  CAF_CHECK(!is_valid_request_id("01234567\xC3\xA9" "9a"));
+  CAF_CHECK(!is_valid_request_id("01234567\xC3\xA9"
+                                 "9a"));
 }
 
 CAF_TEST(one generator never repeats within a second) {
@@ -76,7 +77,7 @@ CAF_TEST(differently seeded generators do not collide in the same second) {
   CAF_CHECK_EQUAL(x.next(5), y.next(5));
 }
 
-CAF_TEST(the process-wide generator is unique across threads) {
+CAF_TEST(the process - wide generator is unique across threads) {
   constexpr int threads = 4;
   constexpr int per_thread = 50000;
   std::vector<std::vector<std::string>> out(threads);

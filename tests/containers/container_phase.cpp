@@ -20,9 +20,9 @@ CAF_TEST(names are the ones the admin JSON and the messages carry) {
     // Every name parses back to its phase.
     CAF_CHECK(parse_container_phase(names.back()) == x);
   }
-  std::vector<std::string> want{"none",     "queued",     "starting",
-                                "running",  "not_ready",  "restarting",
-                                "stopping", "stopped",    "failed",
+  std::vector<std::string> want{"none",     "queued",    "starting",
+                                "running",  "not_ready", "restarting",
+                                "stopping", "stopped",   "failed",
                                 "removing"};
   CAF_CHECK_EQUAL(names, want);
   CAF_CHECK(!parse_container_phase("Running"));

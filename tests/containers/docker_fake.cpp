@@ -4,8 +4,8 @@
 
 #include "actors/docker_backend.hpp"
 #include "containers/docker_json.hpp"
-#include "tests/fixtures/container_world.hpp"
 #include "emulators/fake_docker.hpp"
+#include "tests/fixtures/container_world.hpp"
 
 // The docker backend's error paths against a fake Engine API: 404 (no such
 // image), 409 (name conflict), 500, a closed socket, garbage, a daemon
@@ -91,8 +91,13 @@ struct docker_world {
     caf::scoped_actor self{*base.sys};
     caf::expected<container_info> result{caf::error{}};
     self->request(backend, 10s, start_atom_v, spec(user))
-      .receive([&](container_info& info) { result = std::move(info); },
-               [&](caf::error& err) { result = std::move(err); });
+      .receive(
+        [&](container_info& info) {
+          result = std::move(info);
+        },
+        [&](caf::error& err) {
+          result = std::move(err);
+        });
     return result;
   }
 
@@ -130,12 +135,12 @@ CAF_TEST(create sends the quota and starts the container) {
       body = r;
   CAF_REQUIRE(!body.empty());
   CAF_CHECK(body.find("name=zaki-user-1") != std::string::npos);
-  for (auto want : {R"("Memory":134217728)", R"("MemorySwap":134217728)",
-                    R"("NanoCpus":500000000)", R"("PidsLimit":64)",
-                    R"("Init":true)", R"("RestartPolicy":{"Name":"no"})",
-                    R"("HostIp":"127.0.0.1","HostPort":"19011")",
-                    R"("zaki.user":"1")", R"("Image":"zaki/gateway-stub:test")",
-                    "/data/users/user-1:/data"})
+  for (auto want :
+       {R"("Memory":134217728)", R"("MemorySwap":134217728)",
+        R"("NanoCpus":500000000)", R"("PidsLimit":64)", R"("Init":true)",
+        R"("RestartPolicy":{"Name":"no"})",
+        R"("HostIp":"127.0.0.1","HostPort":"19011")", R"("zaki.user":"1")",
+        R"("Image":"zaki/gateway-stub:test")", "/data/users/user-1:/data"})
     if (body.find(want) == std::string::npos)
       CAF_FAIL("create body lacks " << want << ": " << body);
 }
@@ -154,8 +159,10 @@ CAF_TEST(a missing image is a clear error) {
 CAF_TEST(a name conflict is a clear error) {
   docker_world w;
   w.fake->on(inspect, {404, R"({"message":"No such container"})"});
-  w.fake->on(create, {409, R"({"message":"Conflict. The container name )"
-                           R"(\"/zaki-user-1\" is already in use"})"});
+  w.fake->on(create,
+             {409,
+              R"({"message":"Conflict. The container name )"
+              R"(\"/zaki-user-1\" is already in use"})"});
   auto res = w.start(1);
   CAF_REQUIRE(!res);
   auto text = w.render(res.error());
@@ -163,8 +170,10 @@ CAF_TEST(a name conflict is a clear error) {
   CAF_CHECK(text.find("conflict (409)") != std::string::npos);
   // A container of that name that zaki did not create is never touched.
   docker_world w2;
-  w2.fake->on(inspect, {200, R"({"Name":"/zaki-user-1","State":{"Status":)"
-                             R"("exited"},"Config":{"Labels":{}}})"});
+  w2.fake->on(inspect,
+              {200,
+               R"({"Name":"/zaki-user-1","State":{"Status":)"
+               R"("exited"},"Config":{"Labels":{}}})"});
   auto res2 = w2.start(1);
   CAF_REQUIRE(!res2);
   CAF_CHECK(w2.render(res2.error()).find("not managed by zaki")
@@ -225,8 +234,10 @@ CAF_TEST(a refused storage quota is reported and the container runs) {
   docker_world w{true, 100};
   w.fake->queue(inspect, {404, R"({"message":"No such container"})"});
   w.fake->queue(inspect, {200, running_json});
-  w.fake->queue(create, {500, R"({"message":"--storage-opt is supported )"
-                              R"(only for overlay over xfs with 'pquota'"})"});
+  w.fake->queue(create,
+                {500,
+                 R"({"message":"--storage-opt is supported )"
+                 R"(only for overlay over xfs with 'pquota'"})"});
   w.fake->queue(create, {201, R"({"Id":"abc"})"});
   w.fake->on(start, {204, ""});
   auto info = w.start(1);
@@ -242,19 +253,31 @@ CAF_TEST(a refused storage quota is reported and the container runs) {
 
 CAF_TEST(die and oom events reach the health supervisor at once) {
   docker_world w;
-  CAF_REQUIRE(wait_for([&] { return w.fake->event_streams() == 1; }, 2s));
+  CAF_REQUIRE(wait_for(
+    [&] {
+      return w.fake->event_streams() == 1;
+    },
+    2s));
   auto ev = [](const char* action, int64_t user, int code) {
     return std::string{R"({"Type":"container","Action":")"} + action
-           + R"(","Actor":{"ID":"x","Attributes":{"exitCode":")"
-           + std::to_string(code) + R"(","zaki.user":")"
-           + std::to_string(user) + R"("}}})";
+      + R"(","Actor":{"ID":"x","Attributes":{"exitCode":")"
+      + std::to_string(code) + R"(","zaki.user":")" + std::to_string(user)
+      + R"("}}})";
   };
   w.fake->push_event(ev("start", 1, 0));
   w.fake->push_event(ev("die", 1, 1));
-  CAF_REQUIRE(wait_for([&] { return w.exits->size() == 1; }, 2s));
+  CAF_REQUIRE(wait_for(
+    [&] {
+      return w.exits->size() == 1;
+    },
+    2s));
   w.fake->push_event(ev("oom", 2, 0));
   w.fake->push_event(ev("die", 2, 137));
-  CAF_REQUIRE(wait_for([&] { return w.exits->size() == 2; }, 2s));
+  CAF_REQUIRE(wait_for(
+    [&] {
+      return w.exits->size() == 2;
+    },
+    2s));
   {
     std::lock_guard<std::mutex> guard{w.exits->mtx};
     CAF_CHECK(w.exits->exits[0] == std::make_tuple(int64_t{1}, 1, false));
@@ -265,15 +288,27 @@ CAF_TEST(die and oom events reach the health supervisor at once) {
   caf::scoped_actor self{*w.base.sys};
   bool stopped = false;
   self->request(w.backend, 5s, stop_atom_v, int64_t{3})
-    .receive([&](bool ok) { stopped = ok; }, [&](caf::error&) {});
+    .receive(
+      [&](bool ok) {
+        stopped = ok;
+      },
+      [&](caf::error&) {});
   CAF_CHECK(stopped);
   w.fake->push_event(ev("die", 3, 143));
   w.fake->push_event(ev("die", 1, 2));
-  CAF_REQUIRE(wait_for([&] { return w.exits->size() == 3; }, 2s));
+  CAF_REQUIRE(wait_for(
+    [&] {
+      return w.exits->size() == 3;
+    },
+    2s));
   // Once the container started again, a die is a crash again.
   w.fake->push_event(ev("start", 3, 0));
   w.fake->push_event(ev("die", 3, 137));
-  CAF_REQUIRE(wait_for([&] { return w.exits->size() == 4; }, 2s));
+  CAF_REQUIRE(wait_for(
+    [&] {
+      return w.exits->size() == 4;
+    },
+    2s));
   std::lock_guard<std::mutex> guard{w.exits->mtx};
   CAF_CHECK_EQUAL(std::get<0>(w.exits->exits[2]), 1);
   CAF_CHECK_EQUAL(std::get<0>(w.exits->exits[3]), 3);
@@ -282,15 +317,21 @@ CAF_TEST(die and oom events reach the health supervisor at once) {
 CAF_TEST(list finds zaki containers by label) {
   docker_world w;
   w.fake->on("GET /v1.41/containers/json",
-             {200, R"([{"Id":"a","Names":["/zaki-user-7"],"State":"running",)"
-                   R"("Labels":{"zaki.user":"7","zaki.port":"19007"}},)"
-                   R"({"Id":"b","Names":["/other"],"State":"running",)"
-                   R"("Labels":{}}])"});
+             {200,
+              R"([{"Id":"a","Names":["/zaki-user-7"],"State":"running",)"
+              R"("Labels":{"zaki.user":"7","zaki.port":"19007"}},)"
+              R"({"Id":"b","Names":["/other"],"State":"running",)"
+              R"("Labels":{}}])"});
   caf::scoped_actor self{*w.base.sys};
   std::vector<container_info> found;
   self->request(w.backend, 5s, list_atom_v)
-    .receive([&](std::vector<container_info>& xs) { found = std::move(xs); },
-             [&](caf::error& err) { CAF_FAIL(w.render(err)); });
+    .receive(
+      [&](std::vector<container_info>& xs) {
+        found = std::move(xs);
+      },
+      [&](caf::error& err) {
+        CAF_FAIL(w.render(err));
+      });
   CAF_REQUIRE_EQUAL(found.size(), 1u);
   CAF_CHECK_EQUAL(found[0].user_id, 7);
   CAF_CHECK_EQUAL(found[0].port, 19007u);

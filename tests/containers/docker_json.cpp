@@ -34,7 +34,8 @@ CAF_TEST(broken inspect answers are garbage and never read on) {
   container_info info;
   CAF_CHECK(!parse_docker_inspect(broken, info));
   CAF_CHECK(!parse_docker_inspect(inspect_ok.substr(0, 60), info));
-  CAF_CHECK(!parse_docker_list(R"([{"Labels":{"zaki.user":"1"},"State":tru]})"));
+  CAF_CHECK(
+    !parse_docker_list(R"([{"Labels":{"zaki.user":"1"},"State":tru]})"));
   CAF_CHECK(!parse_docker_event(
     R"({"Action":"die","Actor":{"Attributes":{"zaki.user":"1",}}})"));
   CAF_CHECK_EQUAL(docker_error_message(R"({"message":"x",)"),
@@ -46,7 +47,8 @@ CAF_TEST(broken inspect answers are garbage and never read on) {
 CAF_TEST(events of zaki containers decode) {
   auto ev = parse_docker_event(
     R"({"Type":"container","Action":"die","Actor":{"Attributes":)"
-    R"({"exitCode":"137","zaki.user":"7"}}})" "\n");
+    R"({"exitCode":"137","zaki.user":"7"}}})"
+    "\n");
   CAF_REQUIRE(ev);
   CAF_CHECK_EQUAL(ev->action, "die");
   CAF_CHECK_EQUAL(ev->user_id, 7);

@@ -12,7 +12,9 @@ namespace {
 
 /// Every port is free except those in `busy` (another process listens).
 port_allocator::probe_fn free_except(std::set<uint16_t> busy) {
-  return [busy](uint16_t port) { return busy.count(port) == 0; };
+  return [busy](uint16_t port) {
+    return busy.count(port) == 0;
+  };
 }
 
 } // namespace
@@ -51,8 +53,9 @@ CAF_TEST(a range up to 65535 ends without wrapping around) {
 
 CAF_TEST(a port in use is tried again by the next allocation) {
   std::set<uint16_t> busy{19002};
-  port_allocator ports{19001, 19010,
-                       [&busy](uint16_t port) { return busy.count(port) == 0; }};
+  port_allocator ports{19001, 19010, [&busy](uint16_t port) {
+                         return busy.count(port) == 0;
+                       }};
   ports.reserve(19001);
   CAF_CHECK_EQUAL(ports.allocate(), 19003u);
   // The other process let go of 19002: it is the lowest free port now.

@@ -12,7 +12,9 @@ namespace {
 
 using admission = provisioning_queue::admission;
 
-auto everyone = [](int64_t) { return true; };
+auto everyone = [](int64_t) {
+  return true;
+};
 
 /// Returns the next user to launch, or -1 for none.
 int64_t next_of(provisioning_queue& q,
@@ -51,7 +53,9 @@ CAF_TEST(users no longer waiting leave the queue without a slot) {
   q.admit(4);
   q.finished();
   std::set<int64_t> stopped{2, 3};
-  auto wanted = [&](int64_t user) { return stopped.count(user) == 0; };
+  auto wanted = [&](int64_t user) {
+    return stopped.count(user) == 0;
+  };
   CAF_CHECK_EQUAL(next_of(q, wanted), 4);
   CAF_CHECK_EQUAL(q.queued(), 0u);
   CAF_CHECK_EQUAL(q.in_flight(), 1u);

@@ -96,8 +96,8 @@ void check_error_payload(const fakes::sent_message& m, error_code code,
   CAF_CHECK_EQUAL(m.text, expected.text_html);
   CAF_CHECK_EQUAL(m.reply_markup, expected.reply_markup_json);
   CAF_CHECK(is_balanced_telegram_html(m.text));
-  CAF_CHECK(contains(m.text, "<code>" + std::string{to_string(code)}
-                               + "</code>"));
+  CAF_CHECK(
+    contains(m.text, "<code>" + std::string{to_string(code)} + "</code>"));
 }
 
 void print_payload(const char* what, const fakes::sent_message& m) {
@@ -199,9 +199,15 @@ fake_provisioner(provisioner_actor::stateful_pointer<fake_provisioner_state>,
       log->restarts.push_back(id);
       return true;
     },
-    [](stop_atom, int64_t) { return true; },
-    [](remove_atom, int64_t) { return true; },
-    [](status_atom) { return status_node{}; },
+    [](stop_atom, int64_t) {
+      return true;
+    },
+    [](remove_atom, int64_t) {
+      return true;
+    },
+    [](status_atom) {
+      return status_node{};
+    },
   };
 }
 
@@ -211,7 +217,8 @@ fake_provisioner(provisioner_actor::stateful_pointer<fake_provisioner_state>,
 
 CAF_TEST(commands are recognised and others go to the assistant) {
   CAF_CHECK(parse_user_command("/start") == user_command::start);
-  CAF_CHECK(parse_user_command("/Start@ZakiBot payload") == user_command::start);
+  CAF_CHECK(parse_user_command("/Start@ZakiBot payload")
+            == user_command::start);
   CAF_CHECK(parse_user_command("/help") == user_command::help);
   CAF_CHECK(parse_user_command("/status now") == user_command::status);
   CAF_CHECK(parse_user_command("/restart") == user_command::restart);
@@ -239,8 +246,8 @@ CAF_TEST(long markdown is split first and every chunk is safe) {
     CAF_CHECK_LESS_OR_EQUAL(utf16_length(chunks[i].text), 4096u);
     CAF_CHECK_LESS_OR_EQUAL(utf16_length(chunks[i].plain), 4096u);
     if (i > 0 && i + 1 < chunks.size())
-      CAF_CHECK(contains(chunks[i].text,
-                         "<pre><code class=\"language-python\">"));
+      CAF_CHECK(
+        contains(chunks[i].text, "<pre><code class=\"language-python\">"));
   }
   CAF_CHECK(contains(chunks.front().text, "&lt;tags&gt; &amp; <b>bold</b>"));
   CAF_CHECK(contains(chunks.back().text, "<b>code</b> <i>block</i>"));
@@ -274,13 +281,16 @@ CAF_TEST(a session lock held by another process yields the lock error) {
   child.release();
   f.telegram.push_callback(7001, "z1:r:" + rid, err.message_id);
   CAF_REQUIRE(f.telegram.wait_for_sent_to(7001, 2, seconds(10)));
-  CAF_CHECK_EQUAL(text_to(f, 7001, 1),
-                  "echo: u7001-m1 while locked");
-  CAF_REQUIRE(eventually([&] { return answers(f).size() == 1; }));
+  CAF_CHECK_EQUAL(text_to(f, 7001, 1), "echo: u7001-m1 while locked");
+  CAF_REQUIRE(eventually([&] {
+    return answers(f).size() == 1;
+  }));
   CAF_CHECK_EQUAL(toast(f, 0), str(toast_text(callback_reply::retrying)));
   // A second press re-sends nothing.
   f.telegram.push_callback(7001, "z1:r:" + rid, err.message_id);
-  CAF_REQUIRE(eventually([&] { return answers(f).size() == 2; }));
+  CAF_REQUIRE(eventually([&] {
+    return answers(f).size() == 2;
+  }));
   CAF_CHECK_EQUAL(toast(f, 1),
                   str(toast_text(callback_reply::retry_already_sent)));
   std::this_thread::sleep_for(milliseconds(200));
@@ -320,7 +330,9 @@ CAF_TEST(a container that is down yields the exact error payload) {
                     + rid + "\"}]]}");
   // Dismiss deletes the error message and says so.
   f.telegram.push_callback(7002, "z1:d:" + rid, err.message_id);
-  CAF_REQUIRE(eventually([&] { return answers(f).size() == 1; }));
+  CAF_REQUIRE(eventually([&] {
+    return answers(f).size() == 1;
+  }));
   CAF_CHECK_EQUAL(toast(f, 0), str(toast_text(callback_reply::dismissed)));
   auto deletes = f.telegram.calls("deleteMessage");
   CAF_REQUIRE_EQUAL(deletes.size(), 1u);
@@ -330,9 +342,8 @@ CAF_TEST(a container that is down yields the exact error payload) {
   // JSON rendering of the error.
   auto log = f.read_log();
   size_t lines = 0;
-  for (size_t pos = 0; (pos = log.find("request_id=" + rid, pos))
-                       != std::string::npos;
-       ++pos)
+  for (size_t pos = 0;
+       (pos = log.find("request_id=" + rid, pos)) != std::string::npos; ++pos)
     ++lines;
   CAF_CHECK_GREATER_OR_EQUAL(lines, 3u);
   CAF_CHECK(contains(log, "event=error_sent"));
@@ -349,7 +360,8 @@ CAF_TEST(a gateway slower than the deadline yields the timeout error) {
   f.telegram.push_text(7003, "gw:sleep=3000 think hard");
   CAF_REQUIRE(f.telegram.wait_for_sent_to(7003, 1, seconds(10)));
   auto err = f.telegram.sent_to(7003).at(0);
-  check_error_payload(err, error_code::gateway_timeout, request_id_of(err.text));
+  check_error_payload(err, error_code::gateway_timeout,
+                      request_id_of(err.text));
   print_payload("ZR-GATEWAY-TIMEOUT as sent", err);
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
@@ -418,11 +430,11 @@ CAF_TEST(retry works after a router restart within the window) {
   second.start();
   second.telegram.push_callback(7006, "z1:r:" + rid, err.message_id);
   CAF_REQUIRE(second.telegram.wait_for_sent_to(7006, 1, seconds(10)));
-  CAF_CHECK_EQUAL(text_to(second, 7006, 0),
-                  "echo: u7006-m1 remember me");
-  CAF_REQUIRE(eventually([&] { return answers(second).size() == 1; }));
-  CAF_CHECK_EQUAL(toast(second, 0),
-                  str(toast_text(callback_reply::retrying)));
+  CAF_CHECK_EQUAL(text_to(second, 7006, 0), "echo: u7006-m1 remember me");
+  CAF_REQUIRE(eventually([&] {
+    return answers(second).size() == 1;
+  }));
+  CAF_CHECK_EQUAL(toast(second, 0), str(toast_text(callback_reply::retrying)));
   CAF_CHECK_EQUAL(second.gateway.stats().chat_requests, 1u);
   CAF_CHECK_EQUAL(second.stop(), 0);
 }
@@ -438,22 +450,24 @@ CAF_TEST(forged foreign stale and removed user presses get a polite toast) {
   auto err = f.telegram.sent_to(7007).at(0);
   auto rid = request_id_of(err.text);
   std::vector<std::string> forged{
-    "",                                   // nothing at all
-    "garbage",                            // another bot's data
-    "z0:r:" + rid,                        // an older format
-    "z1:x:" + rid,                        // an unknown action
-    "z1:r:../../../etc/passwd",           // a path in the id
-    "z1:r:" + std::string(80, 'a'),       // oversized
-    "z1:r:zzzzzzzzzzzz",                  // well-formed, unknown
-    "z1:rs:" + rid,                       // a restart nobody asked for
-    "<b>&amp;</b>\"'",                   // markup and quotes
+    "",                             // nothing at all
+    "garbage",                      // another bot's data
+    "z0:r:" + rid,                  // an older format
+    "z1:x:" + rid,                  // an unknown action
+    "z1:r:../../../etc/passwd",     // a path in the id
+    "z1:r:" + std::string(80, 'a'), // oversized
+    "z1:r:zzzzzzzzzzzz",            // well-formed, unknown
+    "z1:rs:" + rid,                 // a restart nobody asked for
+    "<b>&amp;</b>\"'",              // markup and quotes
   };
   for (auto& data : forged)
     f.telegram.push_callback(7007, data, err.message_id);
   // Another user presses 7007's Retry: their own records know no such id.
   f.telegram.push_callback(7008, "z1:r:" + rid, err.message_id);
   auto expected = forged.size() + 1;
-  CAF_REQUIRE(eventually([&] { return answers(f).size() == expected; }));
+  CAF_REQUIRE(eventually([&] {
+    return answers(f).size() == expected;
+  }));
   for (auto& a : answers(f)) {
     CAF_CHECK(a.text == toast_text(callback_reply::unknown_button)
               || a.text == toast_text(callback_reply::retry_expired)
@@ -469,11 +483,17 @@ CAF_TEST(forged foreign stale and removed user presses get a polite toast) {
     // Scoped: a blocking actor alive at stop() would hold the system up.
     caf::scoped_actor self{f.system()};
     self->request(store, seconds(5), remove_atom_v, int64_t{7007})
-      .receive([&](bool ok) { removed = ok; }, [](caf::error&) {});
+      .receive(
+        [&](bool ok) {
+          removed = ok;
+        },
+        [](caf::error&) {});
   }
   CAF_REQUIRE(removed);
   f.telegram.push_callback(7007, "z1:r:" + rid, err.message_id);
-  CAF_REQUIRE(eventually([&] { return answers(f).size() == expected + 1; }));
+  CAF_REQUIRE(eventually([&] {
+    return answers(f).size() == expected + 1;
+  }));
   CAF_CHECK_EQUAL(toast(f, expected),
                   str(toast_text(callback_reply::retry_expired)));
   std::this_thread::sleep_for(milliseconds(200));
@@ -518,13 +538,15 @@ CAF_TEST(markdown answers become html with a plain resend on rejection) {
   router_fixture f;
   f.add_user(7010);
   f.start();
-  f.telegram.push_text(7010, "**bold** _it_ `x<y` a<b && c>d [l](https://e.org)");
+  f.telegram.push_text(7010,
+                       "**bold** _it_ `x<y` a<b && c>d [l](https://e.org)");
   CAF_REQUIRE(f.telegram.wait_for_sent_to(7010, 1, seconds(10)));
   auto got = f.telegram.sent_to(7010).at(0);
   CAF_CHECK_EQUAL(got.parse_mode, "HTML");
-  CAF_CHECK_EQUAL(got.text, "echo: <b>bold</b> <i>it</i> <code>x&lt;y</code> "
-                            "a&lt;b &amp;&amp; c&gt;d "
-                            "<a href=\"https://e.org\">l</a>");
+  CAF_CHECK_EQUAL(got.text,
+                  "echo: <b>bold</b> <i>it</i> <code>x&lt;y</code> "
+                  "a&lt;b &amp;&amp; c&gt;d "
+                  "<a href=\"https://e.org\">l</a>");
   // Broken Markdown stays literal and still passes Telegram's parser.
   f.telegram.push_text(7010, "**never closed _nor this `tick <i>");
   CAF_REQUIRE(f.telegram.wait_for_sent_to(7010, 2, seconds(10)));
@@ -560,7 +582,8 @@ CAF_TEST(long answers are split into chunks that each fit) {
   CAF_REQUIRE(f.telegram.wait_for_sent_to(7011, 4, seconds(15)));
   std::this_thread::sleep_for(milliseconds(200));
   auto got = f.telegram.sent_to(7011);
-  CAF_CHECK_EQUAL(got.size(), markdown_to_telegram_chunks("echo: " + text).size());
+  CAF_CHECK_EQUAL(got.size(),
+                  markdown_to_telegram_chunks("echo: " + text).size());
   for (auto& m : got) {
     CAF_CHECK_EQUAL(m.parse_mode, "HTML");
     CAF_CHECK(is_balanced_telegram_html(m.text));
@@ -588,8 +611,8 @@ CAF_TEST(start help status and restart on a static backend) {
   CAF_CHECK(contains(got[0].text, "Welcome"));
   CAF_CHECK(contains(got[1].text, "ready"));
   CAF_CHECK(contains(got[2].text, "/restart"));
-  CAF_CHECK(contains(got[3].text, "port <code>"
-                                    + std::to_string(f.gateway.port())));
+  CAF_CHECK(
+    contains(got[3].text, "port <code>" + std::to_string(f.gateway.port())));
   CAF_CHECK(contains(got[3].text, "Waiting messages: 0"));
   CAF_CHECK(contains(got[4].text, "nothing I can restart"));
   CAF_CHECK(got[4].reply_markup.empty());
@@ -627,7 +650,9 @@ CAF_TEST(restart asks first and goes through the provisioner) {
   f.telegram.push_callback(7013, "z1:rs:zzzzzzzzzzzz", ask.message_id);
   f.telegram.push_callback(7013, "z1:rs:" + nonce, ask.message_id);
   f.telegram.push_callback(7013, "z1:rs:" + nonce, ask.message_id);
-  CAF_REQUIRE(eventually([&] { return answers(f).size() == 3; }));
+  CAF_REQUIRE(eventually([&] {
+    return answers(f).size() == 3;
+  }));
   // Answers travel on parallel connections: count them, not their order.
   size_t started = 0;
   size_t expired = 0;
@@ -643,8 +668,9 @@ CAF_TEST(restart asks first and goes through the provisioner) {
     std::lock_guard<std::mutex> guard{log->mtx};
     CAF_CHECK_EQUAL(log->restarts, std::vector<int64_t>{7013});
   }
-  CAF_REQUIRE(eventually(
-    [&] { return f.telegram.calls("deleteMessage").size() == 1; }));
+  CAF_REQUIRE(eventually([&] {
+    return f.telegram.calls("deleteMessage").size() == 1;
+  }));
   // /start provisions through the provisioner; a full backend is explained.
   f.telegram.push_text(7013, "/start");
   CAF_REQUIRE(f.telegram.wait_for_sent_to(7013, 4, seconds(10)));

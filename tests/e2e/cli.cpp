@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "containers/spawn_child.hpp"
-#include "storage/users_file.hpp"
 #include "emulators/fake_gateway.hpp"
 #include "emulators/fake_telegram.hpp"
+#include "storage/users_file.hpp"
 
 // The zaki-router binary as operators run it: options, the INI file,
 // refusals with their exit codes, a real run against the loopback fakes and
@@ -74,10 +74,10 @@ struct router_process {
   void start(std::vector<std::string> args, const std::string& token) {
     pid = ::fork();
     if (pid == 0) {
-      int out = ::open((dir + "/stdout").c_str(),
-                       O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int err = ::open((dir + "/stderr").c_str(),
-                       O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      int out = ::open((dir + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                       0600);
+      int err = ::open((dir + "/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                       0600);
       ::dup2(out, 1);
       ::dup2(err, 2);
       if (token.empty())
@@ -138,9 +138,10 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 /// The zaki option names ("group.name") that `--long-help` lists.
 std::set<std::string> zaki_option_names(const std::string& help) {
-  static const std::set<std::string> caf_groups{
-    "global", "logger", "middleman", "opencl", "openssl", "stream",
-    "work-stealing", "scheduler"};
+  static const std::set<std::string> caf_groups{"global",        "logger",
+                                                "middleman",     "opencl",
+                                                "openssl",       "stream",
+                                                "work-stealing", "scheduler"};
   std::set<std::string> names;
   std::istringstream in{help};
   std::string line;
@@ -169,8 +170,9 @@ CAF_TEST(an unknown option is refused with its name) {
 CAF_TEST(an unknown scheduler policy is refused) {
   router_process p;
   CAF_CHECK_EQUAL(p.run({"run", "--scheduler.policy=fastest"}, "1:x"), 2);
-  CAF_CHECK(contains(p.err(), "scheduler.policy must be io, sharing or "
-                              "stealing"));
+  CAF_CHECK(contains(p.err(),
+                     "scheduler.policy must be io, sharing or "
+                     "stealing"));
 }
 
 CAF_TEST(a missing bot token is refused with a clear message) {
@@ -179,9 +181,10 @@ CAF_TEST(a missing bot token is refused with a clear message) {
   CAF_CHECK(contains(p.err(), "TELEGRAM_BOT_TOKEN"));
   router_process q;
   std::ofstream{q.dir + "/empty-token"} << "  \n";
-  CAF_CHECK_EQUAL(q.run(q.isolated({"run", "--telegram.token-file=" + q.dir
-                                               + "/empty-token"})),
-                  2);
+  CAF_CHECK_EQUAL(
+    q.run(
+      q.isolated({"run", "--telegram.token-file=" + q.dir + "/empty-token"})),
+    2);
   CAF_CHECK(contains(q.err(), "is empty"));
 }
 
@@ -250,7 +253,8 @@ CAF_TEST(the example INI lists every option and parses) {
   router_process p;
   CAF_CHECK_EQUAL(p.run({"run", "--config-file=" + ini_path, "--dump-config"}),
                   0);
-  CAF_CHECK(contains(p.err() + p.out(), "api-root = \"https://api.telegram.org\""));
+  CAF_CHECK(
+    contains(p.err() + p.out(), "api-root = \"https://api.telegram.org\""));
 }
 
 CAF_TEST(long help without a command lists every option) {

@@ -97,21 +97,21 @@ CAF_TEST(getUpdates confirms by offset and honours limit) {
   CAF_CHECK_EQUAL(msg.get("chat")->get("type")->text, "private");
   // Without a higher offset nothing is confirmed: the same updates again.
   CAF_CHECK_EQUAL(update_ids(get_updates(c, "{}")).size(), 3u);
-  auto rest = get_updates(c, R"({"offset":)" + std::to_string(b)
-                               + R"(,"limit":1})");
+  auto rest
+    = get_updates(c, R"({"offset":)" + std::to_string(b) + R"(,"limit":1})");
   CAF_CHECK_EQUAL(update_ids(rest), (std::vector<int64_t>{b}));
   CAF_CHECK_EQUAL(tg.confirmed_offset(), b);
   CAF_CHECK_EQUAL(tg.pending_updates(), 2u);
   // Query string and form encoding work as well; method names ignore case.
-  auto res = c.call(verb::get, url("GETUPDATES", "offset="
-                                                   + std::to_string(d + 1)));
+  auto res = c.call(verb::get,
+                    url("GETUPDATES", "offset=" + std::to_string(d + 1)));
   CAF_REQUIRE(res);
   CAF_CHECK_EQUAL(update_ids(parse(res->body())).size(), 0u);
   CAF_CHECK_EQUAL(tg.pending_updates(), 0u);
   CAF_CHECK_EQUAL(tg.get_updates_calls(), 4u);
 }
 
-CAF_TEST(getUpdates long-polls until an update arrives or the timeout) {
+CAF_TEST(getUpdates long - polls until an update arrives or the timeout) {
   sync_client c{port};
   auto start = steady_clock::now();
   auto empty = get_updates(c, R"({"timeout":1})");
@@ -132,8 +132,8 @@ CAF_TEST(getUpdates long-polls until an update arrives or the timeout) {
 CAF_TEST(a second concurrent getUpdates gets 409) {
   sync_client first{port};
   sync_client second{port};
-  first.send(sync_client::request_type{verb::post,
-                                       url("getUpdates", "timeout=5"), 11});
+  first.send(
+    sync_client::request_type{verb::post, url("getUpdates", "timeout=5"), 11});
   CAF_REQUIRE(tg.wait_for_polls(1, seconds(2)));
   std::this_thread::sleep_for(milliseconds(50));
   auto res = second.call(verb::post, url("getUpdates"), R"({"timeout":5})");
@@ -142,8 +142,7 @@ CAF_TEST(a second concurrent getUpdates gets 409) {
   auto err = parse(res->body());
   CAF_CHECK_EQUAL(err.get("ok")->boolean, false);
   CAF_CHECK_EQUAL(err.get("error_code")->as_int().value_or(-1), 409);
-  CAF_CHECK(err.get("description")->text.rfind("Conflict: terminated", 0)
-            == 0);
+  CAF_CHECK(err.get("description")->text.rfind("Conflict: terminated", 0) == 0);
   CAF_CHECK_EQUAL(tg.conflicts(), 1u);
   // The held poll is still served: an update wakes it.
   auto id = tg.push_text(3, "for the first poller");
@@ -153,18 +152,17 @@ CAF_TEST(a second concurrent getUpdates gets 409) {
   CAF_CHECK_EQUAL(update_ids(parse(first_res->body())),
                   (std::vector<int64_t>{id}));
   tg.set_conflict_on_concurrent_poll(false);
-  second.send(sync_client::request_type{verb::post,
-                                        url("getUpdates", "timeout=1"), 11});
-  CAF_CHECK_EQUAL(first.call(verb::post, url("getUpdates"), "{}")
-                    ->result_int(),
+  second.send(
+    sync_client::request_type{verb::post, url("getUpdates", "timeout=1"), 11});
+  CAF_CHECK_EQUAL(first.call(verb::post, url("getUpdates"), "{}")->result_int(),
                   200u);
   CAF_CHECK_EQUAL(second.receive()->result_int(), 200u);
   tg.set_conflict_on_concurrent_poll(true);
   // A held poll whose client disconnects no longer blocks a new poller.
   sync_client third{port};
   third.send(sync_client::request_type{
-    verb::post, url("getUpdates", "timeout=30&offset=" + std::to_string(id + 1)),
-    11});
+    verb::post,
+    url("getUpdates", "timeout=30&offset=" + std::to_string(id + 1)), 11});
   CAF_REQUIRE(tg.wait_for_polls(4, seconds(2)));
   std::this_thread::sleep_for(milliseconds(50));
   auto blocked = second.call(verb::post, url("getUpdates"), "{}");
@@ -182,13 +180,15 @@ CAF_TEST(wrong token and revoked token get 401) {
   auto res = c.call(verb::post, "/bot42:wrong/getMe", "{}");
   CAF_REQUIRE(res);
   CAF_CHECK_EQUAL(res->result_int(), 401u);
-  CAF_CHECK_EQUAL(res->body(),
-                  R"({"ok":false,"error_code":401,"description":"Unauthorized"})");
+  CAF_CHECK_EQUAL(
+    res->body(),
+    R"({"ok":false,"error_code":401,"description":"Unauthorized"})");
   CAF_CHECK_EQUAL(res->body().find("wrong"), std::string::npos);
   auto me = c.call(verb::get, url("getMe"));
   CAF_REQUIRE(me);
   CAF_CHECK_EQUAL(me->result_int(), 200u);
-  CAF_CHECK_EQUAL(parse(me->body()).get("result")->get("id")->as_int().value_or(-1), 42);
+  CAF_CHECK_EQUAL(
+    parse(me->body()).get("result")->get("id")->as_int().value_or(-1), 42);
   tg.set_unauthorized(true);
   me = c.call(verb::get, url("getMe"));
   CAF_REQUIRE(me);
@@ -205,7 +205,8 @@ CAF_TEST(injected 429 carries retry_after and 5xx count down) {
   CAF_CHECK_EQUAL(res->result_int(), 429u);
   CAF_CHECK_EQUAL(to_sv((*res)[http::field::retry_after]), "7");
   auto err = parse(res->body());
-  CAF_CHECK_EQUAL(err.get("parameters")->get("retry_after")->as_int().value_or(-1), 7);
+  CAF_CHECK_EQUAL(
+    err.get("parameters")->get("retry_after")->as_int().value_or(-1), 7);
   CAF_CHECK_EQUAL(err.get("description")->text,
                   "Too Many Requests: retry after 7");
   for (int i = 0; i < 2; ++i) {
@@ -224,7 +225,9 @@ CAF_TEST(injected 429 carries retry_after and 5xx count down) {
 CAF_TEST(sendMessage is recorded with markup and checked like Telegram) {
   sync_client c{port};
   std::vector<int64_t> observed;
-  tg.on_send([&](const sent_message& m) { observed.push_back(m.message_id); });
+  tg.on_send([&](const sent_message& m) {
+    observed.push_back(m.message_id);
+  });
   auto before = steady_clock::now();
   auto res = c.call(verb::post, url("sendMessage"),
                     R"({"chat_id":5000000001,"text":"<b>bold</b> &amp; co",)"
@@ -234,20 +237,21 @@ CAF_TEST(sendMessage is recorded with markup and checked like Telegram) {
   CAF_CHECK_EQUAL(res->result_int(), 200u);
   auto msg = parse(res->body());
   auto first_id = msg.get("result")->get("message_id")->as_int().value_or(-1);
-  CAF_CHECK_EQUAL(msg.get("result")->get("chat")->get("id")->as_int().value_or(-1),
-                  5000000001);
+  CAF_CHECK_EQUAL(
+    msg.get("result")->get("chat")->get("id")->as_int().value_or(-1),
+    5000000001);
   // Form encoding, as some clients send it.
-  res = c.call(verb::post, url("sendMessage"),
-               "chat_id=7&text=plain+text%21", {},
-               "application/x-www-form-urlencoded");
+  res = c.call(verb::post, url("sendMessage"), "chat_id=7&text=plain+text%21",
+               {}, "application/x-www-form-urlencoded");
   CAF_REQUIRE(res);
   CAF_CHECK_EQUAL(res->result_int(), 200u);
   CAF_REQUIRE(tg.wait_for_sent(2, seconds(1)));
   auto sent = tg.sent();
   CAF_CHECK_EQUAL(sent[0].chat_id, 5000000001);
   CAF_CHECK_EQUAL(sent[0].parse_mode, "HTML");
-  CAF_CHECK_EQUAL(sent[0].reply_markup,
-                  R"({"inline_keyboard":[[{"text":"Retry","callback_data":"z1:r:x"}]]})");
+  CAF_CHECK_EQUAL(
+    sent[0].reply_markup,
+    R"({"inline_keyboard":[[{"text":"Retry","callback_data":"z1:r:x"}]]})");
   CAF_CHECK(sent[0].at >= before);
   CAF_CHECK_EQUAL(sent[1].text, "plain text!");
   CAF_CHECK(sent[1].message_id > first_id);
@@ -312,8 +316,7 @@ struct gateway_fixture {
 
   static std::string chat_body(std::string_view user, std::string_view text) {
     return R"({"model":"openclaw","user":)" + json_string(user)
-           + R"(,"messages":[{"role":"user","content":)" + json_string(text)
-           + "}]}";
+      + R"(,"messages":[{"role":"user","content":)" + json_string(text) + "}]}";
   }
 
   std::optional<sync_client::response_type>
@@ -349,14 +352,16 @@ CAF_TEST(gateway echoes with OpenAI shape and checks the bearer token) {
   res = chat(c, "42", "again", "wrong");
   CAF_REQUIRE(res);
   CAF_CHECK_EQUAL(res->result_int(), 401u);
-  CAF_CHECK_EQUAL(res->body(),
-                  R"({"error":{"message":"Unauthorized","type":"unauthorized"}})");
+  CAF_CHECK_EQUAL(
+    res->body(),
+    R"({"error":{"message":"Unauthorized","type":"unauthorized"}})");
   res = c.call(verb::post, "/v1/chat/completions", "{not json",
                "gateway-token");
   CAF_CHECK_EQUAL(res->result_int(), 400u);
-  res = c.call(verb::post, "/v1/chat/completions",
-               R"({"model":"gpt-4","messages":[{"role":"user","content":"x"}]})",
-               "gateway-token");
+  res
+    = c.call(verb::post, "/v1/chat/completions",
+             R"({"model":"gpt-4","messages":[{"role":"user","content":"x"}]})",
+             "gateway-token");
   CAF_CHECK_EQUAL(res->result_int(), 400u);
   gw.behavior().set_user_token("43", "own-token");
   CAF_CHECK_EQUAL(chat(c, "43", "x")->result_int(), 401u);
@@ -384,8 +389,10 @@ CAF_TEST(gateway failure injection and markers) {
   CAF_CHECK_EQUAL(res->result_int(), 408u);
   res = chat(c, "1", "gw:locked");
   CAF_CHECK_EQUAL(res->result_int(), 500u);
-  CAF_CHECK(parse(res->body()).get("error")->get("message")->text.find(
-              "session file locked (timeout 10000ms)")
+  CAF_CHECK(parse(res->body())
+              .get("error")
+              ->get("message")
+              ->text.find("session file locked (timeout 10000ms)")
             == 0);
   res = chat(c, "1", "gw:flaky=1 once");
   CAF_CHECK_EQUAL(res->result_int(), 502u);
@@ -452,7 +459,7 @@ CAF_TEST(gateway counts overlapping requests of one user) {
   CAF_CHECK_EQUAL(gw.stats().overlap_violations, 0u);
 }
 
-CAF_TEST(gateway detects out-of-order and misrouted messages) {
+CAF_TEST(gateway detects out - of - order and misrouted messages) {
   sync_client c{port};
   chat(c, "5", "u5-m1");
   chat(c, "5", "u5-m3");
@@ -651,7 +658,7 @@ CAF_TEST(test gateway chats probes logs and exits cleanly on sigterm) {
   CAF_CHECK_EQUAL(run_gateway({"--probe", "--port", std::to_string(port)}), 1);
 }
 
-CAF_TEST(test gateway crashes on gw:crash and after N requests) {
+CAF_TEST(test gateway crashes on gw : crash and after N requests) {
   auto port = free_port();
   gateway_process gw{{"--port", std::to_string(port)}, "/dev/null"};
   CAF_REQUIRE(gw.wait_listening(port));
@@ -687,8 +694,7 @@ CAF_TEST(test gateway starts slowly or hangs on request) {
   CAF_CHECK_EQUAL(c.call(verb::get, "/startupz")->result_int(), 200u);
   CAF_CHECK_EQUAL(c.call(verb::get, "/readyz")->result_int(), 200u);
   port = free_port();
-  gateway_process hung{{"--port", std::to_string(port), "--hang"},
-                       "/dev/null"};
+  gateway_process hung{{"--port", std::to_string(port), "--hang"}, "/dev/null"};
   CAF_REQUIRE(hung.wait_listening(port));
   sync_client h{port};
   CAF_CHECK(!h.call(verb::get, "/healthz", {}, {}, {}, milliseconds(300)));

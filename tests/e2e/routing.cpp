@@ -129,8 +129,7 @@ CAF_TEST(replies go to the chat of the sender) {
   CAF_CHECK_EQUAL(texts_to(f, 7001),
                   std::vector<std::string>{"echo: u7001-m1 hello from one"});
   CAF_CHECK_EQUAL(texts_to(f, 7002),
-                  std::vector<std::string>{
-                    "echo: u7002-m1 Привет 🌊 from two"});
+                  std::vector<std::string>{"echo: u7002-m1 Привет 🌊 from two"});
   // The gateway saw each user under their own id and token.
   CAF_CHECK_EQUAL(f.gateway.behavior().received("7001").size(), 1u);
   CAF_CHECK_EQUAL(f.gateway.behavior().received("7002").size(), 1u);
@@ -251,13 +250,13 @@ CAF_TEST(a 429 from sendMessage delays the reply but does not drop it) {
   f.telegram.push_text(7001, "u7001-m1");
   f.telegram.push_text(7001, "u7001-m2");
   CAF_REQUIRE(f.telegram.wait_for_sent_to(7001, 2, seconds(10)));
-  auto took = duration_cast<milliseconds>(f.telegram.sent_to(7001)[0].at - t0)
-                .count();
+  auto took
+    = duration_cast<milliseconds>(f.telegram.sent_to(7001)[0].at - t0).count();
   CAF_MESSAGE("first reply after " << took << " ms");
   CAF_CHECK_GREATER_OR_EQUAL(took, 1000);
-  CAF_CHECK_EQUAL(texts_to(f, 7001),
-                  (std::vector<std::string>{"echo: u7001-m1",
-                                            "echo: u7001-m2"}));
+  CAF_CHECK_EQUAL(
+    texts_to(f, 7001),
+    (std::vector<std::string>{"echo: u7001-m1", "echo: u7001-m2"}));
   CAF_CHECK_EQUAL(f.telegram.method_calls("sendMessage"), 3u);
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
@@ -312,10 +311,15 @@ CAF_TEST(a crash of a busy user actor loses none of its messages) {
   bool crashed = false;
   {
     caf::scoped_actor self{f.system()};
-    self->request(user_supervisor_of(f), seconds(5), crash_atom_v,
-                  int64_t{7001})
-      .receive([&](bool ok) { crashed = ok; },
-               [&](caf::error& e) { CAF_FAIL(f.system().render(e)); });
+    self
+      ->request(user_supervisor_of(f), seconds(5), crash_atom_v, int64_t{7001})
+      .receive(
+        [&](bool ok) {
+          crashed = ok;
+        },
+        [&](caf::error& e) {
+          CAF_FAIL(f.system().render(e));
+        });
   }
   CAF_CHECK(crashed);
   CAF_REQUIRE(f.telegram.wait_for_sent_to(7001, 3, seconds(10)));
@@ -325,10 +329,9 @@ CAF_TEST(a crash of a busy user actor loses none of its messages) {
                                             "echo: u7001-m2",
                                             "echo: u7001-m3"}));
   auto st = f.gateway.stats();
-  CAF_MESSAGE("gateway after crash: requests=" << st.chat_requests
-                                               << " repeats=" << st.repeats
-                                               << " overlaps="
-                                               << st.overlap_violations);
+  CAF_MESSAGE("gateway after crash: requests="
+              << st.chat_requests << " repeats=" << st.repeats
+              << " overlaps=" << st.overlap_violations);
   CAF_CHECK_EQUAL(st.order_violations, 0u);
   // The abandoned call was cancelled (disconnect) before the replay began.
   CAF_CHECK_EQUAL(st.overlap_violations, 0u);
@@ -342,8 +345,9 @@ CAF_TEST(malformed and non text updates are confirmed and never routed) {
   f.telegram.push_raw(R"({"message":{"message_id":1,"from":{"id":7001},)"
                       R"("chat":{"id":7001,"type":"private"},"date":1,)"
                       R"("sticker":{"file_id":"x","emoji":"😀"}}})");
-  f.telegram.push_raw(R"({"edited_message":{"message_id":1,"from":{"id":7001},)"
-                      R"("chat":{"id":7001},"date":1,"edit_date":2,"text":"e"}})");
+  f.telegram.push_raw(
+    R"({"edited_message":{"message_id":1,"from":{"id":7001},)"
+    R"("chat":{"id":7001},"date":1,"edit_date":2,"text":"e"}})");
   f.telegram.push_raw(R"({"message":{"message_id":2,"from":{"id":-1},)"
                       R"("chat":{"id":7001},"new_chat_members":[{"id":9}]}})");
   f.telegram.push_raw(R"({"message":{"message_id":3,"from":{"id":"bad"},)"

@@ -54,11 +54,11 @@ bool make_read_only(const std::string& dir) {
   if (::geteuid() != 0)
     return ::chmod(dir.c_str(), 0555) == 0;
   return ::unshare(CLONE_NEWNS) == 0
-         && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0
-         && ::mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) == 0
-         && ::mount(nullptr, dir.c_str(), nullptr,
-                    MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr)
-              == 0;
+    && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0
+    && ::mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) == 0
+    && ::mount(nullptr, dir.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY,
+               nullptr)
+    == 0;
 }
 
 } // namespace
@@ -82,11 +82,13 @@ CAF_TEST(a read only data root fails readiness and tells the user) {
   user_map users{{rec.user_id, rec}};
   CAF_REQUIRE_EQUAL(save_users_file(dir + "/users.json", users), "");
   auto admin_port = free_port();
-  std::vector<std::string> args{
-    "run", "--telegram.api-root=" + tg.api_root(), "--telegram.poll-timeout=1s",
-    "--store.users-file=" + dir + "/users.json",
-    "--store.data-root=" + dir + "/data",
-    "--admin.address=127.0.0.1:" + std::to_string(admin_port)};
+  std::vector<std::string> args{"run",
+                                "--telegram.api-root=" + tg.api_root(),
+                                "--telegram.poll-timeout=1s",
+                                "--store.users-file=" + dir + "/users.json",
+                                "--store.data-root=" + dir + "/data",
+                                "--admin.address=127.0.0.1:"
+                                  + std::to_string(admin_port)};
   auto exe = self_exe_dir() + "/zaki-router";
   auto pid = ::fork();
   if (pid == 0) {

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <sqlite3.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -294,7 +294,7 @@ CAF_TEST(a running router answers the CLI and reimports on SIGHUP) {
   CAF_CHECK(!contains(w.router_log(), tg.token()));
 }
 
-CAF_TEST(kill -9 during imports and usage updates loses nothing committed) {
+CAF_TEST(kill - 9 during imports and usage updates loses nothing committed) {
   fakes::fake_telegram tg;
   tg.start();
   fakes::fake_gateway_options gopts;

@@ -64,7 +64,7 @@ struct fixture : router_fixture {
 /// A user text whose echo is long enough to stream for about `seconds_`.
 std::string slow_text(const std::string& tag, int events, int gap_ms) {
   std::string text = tag + " gw:slow=" + std::to_string(gap_ms)
-                     + " gw:piece=10 ";
+    + " gw:piece=10 ";
   while (text.size() < static_cast<size_t>(events) * 10)
     text += "words flow ";
   text += "end";
@@ -89,13 +89,17 @@ CAF_TEST(a slow answer grows in one message and ends exact) {
   start();
   auto text = slow_text("u7001-m1", 30, 100); // about 3 s
   telegram.push_text(user, text);
-  CAF_REQUIRE(eventually([&] { return telegram.sent_to(user).size() >= 1; }));
+  CAF_REQUIRE(eventually([&] {
+    return telegram.sent_to(user).size() >= 1;
+  }));
   auto preview = telegram.sent_to(user).front();
   auto answer = "echo: " + text;
   // The preview is plain text: the beginning of the answer.
   CAF_CHECK_EQUAL(answer.compare(0, preview.text.size(), preview.text), 0);
   CAF_CHECK_LESS(preview.text.size(), answer.size());
-  CAF_CHECK(eventually([&] { return first_message_text() == answer; }));
+  CAF_CHECK(eventually([&] {
+    return first_message_text() == answer;
+  }));
   CAF_CHECK_EQUAL(first_message_text(), answer);
   // One message, grown by edits; never two edits within a second.
   CAF_CHECK_EQUAL(telegram.sent_to(user).size(), 1u);
@@ -215,7 +219,7 @@ CAF_TEST(typing goes on until the first preview) {
   auto preview_at = telegram.sent_to(user).front().at;
   CAF_CHECK(eventually([&] {
     return first_message_text()
-           == "echo: u7001-m1 gw:slow=150 gw:piece=3 typing until preview";
+      == "echo: u7001-m1 gw:slow=150 gw:piece=3 typing until preview";
   }));
   size_t before = 0;
   size_t after = 0;
@@ -237,8 +241,11 @@ CAF_TEST(stop closes the gateway request and keeps the text) {
   CAF_REQUIRE(contains(data, "z1:s:"));
   telegram.push_callback(user, data, preview.message_id);
   // The gateway sees the client go away (OpenClaw cancels the run).
-  CAF_CHECK(eventually([&] { return gateway.stats().in_flight == 0; },
-                       seconds(5)));
+  CAF_CHECK(eventually(
+    [&] {
+      return gateway.stats().in_flight == 0;
+    },
+    seconds(5)));
   CAF_CHECK(eventually([&] {
     return contains(first_message_text(), "Stopped");
   }));
@@ -268,7 +275,9 @@ CAF_TEST(slash stop works as the button) {
   CAF_CHECK(eventually([&] {
     return contains(first_message_text(), "Stopped");
   }));
-  CAF_CHECK(eventually([&] { return gateway.stats().in_flight == 0; }));
+  CAF_CHECK(eventually([&] {
+    return gateway.stats().in_flight == 0;
+  }));
   CAF_CHECK_EQUAL(stop(), 0);
 }
 

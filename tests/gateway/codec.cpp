@@ -49,18 +49,21 @@ CAF_TEST(a photo goes as content parts) {
 }
 
 CAF_TEST(answers) {
-  auto a = classify(status(200, R"({"id":"chatcmpl-1","object":"chat.completion",)"
-                                R"("created":1,"model":"openclaw","choices":[{"index":0,)"
-                                R"("message":{"role":"assistant","content":"Hi 👋\nthere"},)"
-                                R"("finish_reason":"stop"}],"usage":{"prompt_tokens":1}})"));
+  auto a = classify(
+    status(200,
+           R"({"id":"chatcmpl-1","object":"chat.completion",)"
+           R"("created":1,"model":"openclaw","choices":[{"index":0,)"
+           R"("message":{"role":"assistant","content":"Hi 👋\nthere"},)"
+           R"("finish_reason":"stop"}],"usage":{"prompt_tokens":1}})"));
   CAF_CHECK(a.outcome == gateway_outcome::answered);
   CAF_CHECK_EQUAL(a.content, "Hi 👋\nthere");
   // The usage goes with the answer (records of usage).
   CAF_CHECK_EQUAL(a.prompt_tokens, 1);
   CAF_CHECK_EQUAL(a.completion_tokens, -1);
   // Key order does not matter.
-  a = classify(status(200, R"({"choices":[{"finish_reason":"stop","message":)"
-                           R"({"content":"x","role":"assistant"}}]})"));
+  a = classify(status(200,
+                      R"({"choices":[{"finish_reason":"stop","message":)"
+                      R"({"content":"x","role":"assistant"}}]})"));
   CAF_CHECK(a.outcome == gateway_outcome::answered);
   CAF_CHECK_EQUAL(a.content, "x");
   a = classify(status(200, R"({"choices":[{"message":{"content":""}}]})"));
@@ -87,26 +90,34 @@ CAF_TEST(retryable failures) {
   CAF_CHECK_EQUAL(a.error_message, "connect: Connection refused");
   for (int code : {500, 502, 503, 504, 408, 429})
     CAF_CHECK(classify(status(code, "")).outcome == gateway_outcome::retryable);
-  a = classify(status(503, R"({"error":{"message":"overloaded","type":"server_error"}})"));
+  a = classify(
+    status(503, R"({"error":{"message":"overloaded","type":"server_error"}})"));
   CAF_CHECK(a.outcome == gateway_outcome::retryable);
   CAF_CHECK_EQUAL(a.error_message, "overloaded");
   CAF_CHECK_EQUAL(a.error_type, "server_error");
 }
 
 CAF_TEST(failures another attempt cannot fix) {
-  CAF_CHECK(classify(status(400, R"({"error":{"message":"bad","type":"invalid_request_error"}})"))
-              .outcome
-            == gateway_outcome::rejected);
+  CAF_CHECK(
+    classify(
+      status(400,
+             R"({"error":{"message":"bad","type":"invalid_request_error"}})"))
+      .outcome
+    == gateway_outcome::rejected);
   CAF_CHECK(classify(status(404)).outcome == gateway_outcome::rejected);
   CAF_CHECK(classify(status(413, "too large")).outcome
             == gateway_outcome::rejected);
-  auto u = classify(status(401, R"({"error":{"message":"Unauthorized","type":"unauthorized"}})"));
+  auto u = classify(status(
+    401, R"({"error":{"message":"Unauthorized","type":"unauthorized"}})"));
   CAF_CHECK(u.outcome == gateway_outcome::unauthorized);
-  auto p = classify(status(401, R"({"error":{"type":"authentication_error",)"
-                                R"("message":"invalid x-api-key"}})"));
+  auto p = classify(status(401,
+                           R"({"error":{"type":"authentication_error",)"
+                           R"("message":"invalid x-api-key"}})"));
   CAF_CHECK(p.outcome == gateway_outcome::provider_auth);
-  auto l = classify(status(500, R"({"error":{"message":"session file locked )"
-                                R"((timeout 10000ms): pid=1","type":"server_error"}})"));
+  auto l
+    = classify(status(500,
+                      R"({"error":{"message":"session file locked )"
+                      R"((timeout 10000ms): pid=1","type":"server_error"}})"));
   CAF_CHECK(l.outcome == gateway_outcome::session_locked);
   // A 401 without a body is the gateway's own refusal.
   CAF_CHECK(classify(status(401)).outcome == gateway_outcome::unauthorized);
@@ -117,8 +128,9 @@ CAF_TEST(failures another attempt cannot fix) {
 // that text to the user.
 CAF_TEST(a broken body carries no text) {
   auto answer = classify(status(
-    200, R"({"id":"chattion","reated":1,"model":"openclaw","choices":[{"index":0,"message":{"r":"assistant","content":"Hi 👋\nthere"},"finish_reason"pid"op"}],"usa)"
-         R"(ge":;"promcmpl-1","object":"chat.completion","reated":1,"model":"openclaw","choices":,{"index":0,"message":{"r":"assistant","content":"Hi 👋\nthere"},"finish_reason"pid"op"}],"usage":;"prompt_tokens":1}})"));
+    200,
+    R"({"id":"chattion","reated":1,"model":"openclaw","choices":[{"index":0,"message":{"r":"assistant","content":"Hi 👋\nthere"},"finish_reason"pid"op"}],"usa)"
+    R"(ge":;"promcmpl-1","object":"chat.completion","reated":1,"model":"openclaw","choices":,{"index":0,"message":{"r":"assistant","content":"Hi 👋\nthere"},"finish_reason"pid"op"}],"usage":;"prompt_tokens":1}})"));
   CAF_CHECK(answer.outcome != gateway_outcome::answered);
   CAF_CHECK(answer.content.empty());
 }

@@ -100,12 +100,15 @@ CAF_TEST(each failure gets its own accurate message) {
   }
   CAF_CHECK(gateway_error_code(transport(http_failure::connect))
             == error_code::container_down);
-  CAF_CHECK(gateway_error_code(answered(500, {}, gateway_outcome::session_locked))
-            == error_code::session_lock_timeout);
+  CAF_CHECK(
+    gateway_error_code(answered(500, {}, gateway_outcome::session_locked))
+    == error_code::session_lock_timeout);
   // None of them is the generic "something went wrong on our side".
-  for (auto code : {error_code::gateway_interrupted, error_code::gateway_rejected,
-                    error_code::gateway_answer_too_large})
-    CAF_CHECK_NOT_EQUAL(describe(code).title, describe(error_code::internal).title);
+  for (auto code :
+       {error_code::gateway_interrupted, error_code::gateway_rejected,
+        error_code::gateway_answer_too_large})
+    CAF_CHECK_NOT_EQUAL(describe(code).title,
+                        describe(error_code::internal).title);
 }
 
 CAF_TEST(reasons have names for the logs) {

@@ -27,7 +27,9 @@ const std::string stream_text
 std::vector<std::string> read_in_pieces(const std::string& text, size_t cut) {
   std::vector<std::string> events;
   sse_reader reader;
-  auto on_event = [&](std::string_view data) { events.emplace_back(data); };
+  auto on_event = [&](std::string_view data) {
+    events.emplace_back(data);
+  };
   if (cut == 0) {
     reader.feed(text, on_event);
   } else {
@@ -50,7 +52,9 @@ CAF_TEST(events at once and split at every byte) {
   for (size_t at = 1; at < stream_text.size(); ++at) {
     std::vector<std::string> events;
     sse_reader reader;
-    auto on_event = [&](std::string_view data) { events.emplace_back(data); };
+    auto on_event = [&](std::string_view data) {
+      events.emplace_back(data);
+    };
     reader.feed(stream_text.substr(0, at), on_event);
     reader.feed(stream_text.substr(at), on_event);
     CAF_CHECK_EQUAL(events, whole);
@@ -60,7 +64,9 @@ CAF_TEST(events at once and split at every byte) {
 CAF_TEST(an event is dispatched only at its blank line) {
   std::vector<std::string> events;
   sse_reader reader;
-  auto on_event = [&](std::string_view data) { events.emplace_back(data); };
+  auto on_event = [&](std::string_view data) {
+    events.emplace_back(data);
+  };
   reader.feed("data: a\n", on_event);
   CAF_CHECK(events.empty());
   reader.feed("\n", on_event);
@@ -73,7 +79,9 @@ CAF_TEST(an event is dispatched only at its blank line) {
 CAF_TEST(a 10 MB event is refused by the limit) {
   sse_reader reader{1 << 20};
   size_t events = 0;
-  auto on_event = [&](std::string_view) { ++events; };
+  auto on_event = [&](std::string_view) {
+    ++events;
+  };
   CAF_CHECK(reader.feed("data: ok\n\n", on_event));
   std::string big(64 * 1024, 'x');
   bool ok = reader.feed("data: ", on_event);
@@ -158,7 +166,7 @@ CAF_TEST(a streamed answer becomes deltas and an answer with usage) {
 CAF_TEST(text is handed over on demand and at the urgent size) {
   auto event = [](const std::string& text) {
     return "data: {\"choices\":[{\"delta\":{\"content\":\"" + text
-           + "\"}}]}\n\n";
+      + "\"}}]}\n\n";
   };
   gateway_stream stream;
   stream.urgent_at(12);
@@ -218,8 +226,8 @@ CAF_TEST(an error event or an early end is no answer) {
 CAF_TEST(a gateway that ignores stream true still answers) {
   gateway_stream stream;
   std::string delta;
-  CAF_CHECK(stream.feed(R"({"choices":[{"message":{"content":"plain"}}]})",
-                        delta));
+  CAF_CHECK(
+    stream.feed(R"({"choices":[{"message":{"content":"plain"}}]})", delta));
   CAF_CHECK(delta.empty());
   http_result res;
   res.status = 200;

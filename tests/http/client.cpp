@@ -16,8 +16,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include "runtime/io_runtime.hpp"
 #include "emulators/fake_gateway.hpp"
+#include "runtime/io_runtime.hpp"
 
 // The HTTP client against a loopback server: keep-alive reuse, reconnecting
 // after the server closed an idle connection, the per-request deadline, the
@@ -42,8 +42,7 @@ struct server_fixture {
   using handler_fn
     = std::function<void(fk::request&, std::shared_ptr<fk::responder>)>;
 
-  explicit server_fixture(milliseconds idle_timeout = seconds(30))
-    : runner(1) {
+  explicit server_fixture(milliseconds idle_timeout = seconds(30)) : runner(1) {
     fk::server_options opts;
     opts.read_timeout = idle_timeout;
     server = std::make_unique<fk::mini_http_server>(
@@ -54,9 +53,9 @@ struct server_fixture {
           std::lock_guard<std::mutex> guard{mtx};
           targets.push_back(std::string{fk::to_sv(req.target())});
           auto auth = req.find(boost::beast::http::field::authorization);
-          authorizations.push_back(
-            auth == req.end() ? std::string{}
-                              : std::string{fk::to_sv(auth->value())});
+          authorizations.push_back(auth == req.end()
+                                     ? std::string{}
+                                     : std::string{fk::to_sv(auth->value())});
           bodies.push_back(req.body());
           h = on_request;
         }
@@ -95,8 +94,9 @@ struct server_fixture {
 http_result fetch(http_client& client, http_request_spec req) {
   auto p = std::make_shared<std::promise<http_result>>();
   auto f = p->get_future();
-  client.async_request(std::move(req),
-                       [p](http_result res) { p->set_value(std::move(res)); });
+  client.async_request(std::move(req), [p](http_result res) {
+    p->set_value(std::move(res));
+  });
   if (f.wait_for(seconds(10)) != std::future_status::ready) {
     CAF_FAIL("no result within 10 s");
   }
@@ -303,11 +303,13 @@ CAF_TEST(responses read in pieces or chunked or ended by the close) {
   std::string big(100000, 'b'); // more than one read of 64 KiB
   std::string chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                         "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
-  std::string sized = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size())
-                      + "\r\n\r\n" + big;
-  std::string until_close = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end";
+  std::string sized = "HTTP/1.1 200 OK\r\nContent-Length: "
+    + std::to_string(big.size()) + "\r\n\r\n" + big;
+  std::string until_close
+    = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end";
   scripted_server srv{{
-    {scripted_server::cut("HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nabcd", 1)},
+    {scripted_server::cut(
+      "HTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\nabcd", 1)},
     {scripted_server::cut(chunked, 7)},
     {scripted_server::cut(sized, 30000)},
     {scripted_server::cut(until_close, 5), true},
@@ -392,7 +394,7 @@ CAF_TEST(deadline) {
 // One timer per connection watches the deadline lazily: an exchange with
 // an earlier deadline than the pending wait moves the timer, and a wait
 // that fires during a later exchange waits again for that one's deadline.
-CAF_TEST(the deadline follows each exchange of a kept-alive connection) {
+CAF_TEST(the deadline follows each exchange of a kept - alive connection) {
   server_fixture srv;
   srv.on_request = [](fk::request& req, std::shared_ptr<fk::responder> res) {
     auto target = std::string{fk::to_sv(req.target())};
@@ -542,7 +544,9 @@ void stream_parts(boost::asio::io_context& ioc,
     chunk += "\r\n" + parts[i] + "\r\n";
     res->send_part(std::move(chunk), false);
     timer->expires_after(gap);
-    timer->async_wait([next, i](boost::system::error_code) { (*next)(i + 1); });
+    timer->async_wait([next, i](boost::system::error_code) {
+      (*next)(i + 1);
+    });
   };
   (*next)(0);
 }
@@ -552,8 +556,8 @@ void stream_parts(boost::asio::io_context& ioc,
 CAF_TEST(a streamed body reaches the callback piece by piece) {
   server_fixture srv;
   srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
-    stream_parts(srv.runner.context(), res, {"data: a\n\n", "data: b\n\n",
-                                             "data: c\n\n"},
+    stream_parts(srv.runner.context(), res,
+                 {"data: a\n\n", "data: b\n\n", "data: c\n\n"},
                  milliseconds(100), false);
   };
   auto client = http_client::make(io.context(), srv.where(), {});
@@ -590,7 +594,9 @@ CAF_TEST(a stalled stream times out while a steady one runs past the idle) {
   auto client = http_client::make(io.context(), srv.where(), {});
   auto req = post("/stream");
   req.idle_timeout = milliseconds(300);
-  req.on_body = [](std::string_view) { return true; };
+  req.on_body = [](std::string_view) {
+    return true;
+  };
   // Eight parts 100 ms apart: 800 ms in all, past the 300 ms idle timeout.
   auto res = fetch(*client, req);
   CAF_CHECK_EQUAL(res.status, 200);
@@ -611,7 +617,9 @@ CAF_TEST(the body callback can abort the exchange) {
   };
   auto client = http_client::make(io.context(), srv.where(), {});
   auto req = post("/stream");
-  req.on_body = [](std::string_view) { return false; };
+  req.on_body = [](std::string_view) {
+    return false;
+  };
   auto res = fetch(*client, req);
   CAF_CHECK_EQUAL(res.status, 0);
   CAF_CHECK(res.failure == http_failure::cancelled);

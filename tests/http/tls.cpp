@@ -70,16 +70,18 @@ cert_ptr make_cert(EVP_PKEY* key, const char* cn, X509* issuer,
   X509_set_pubkey(cert.get(), key);
   auto name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn), -1,
-                             -1, 0);
+                             reinterpret_cast<const unsigned char*>(cn), -1, -1,
+                             0);
   auto issuer_cert = issuer ? issuer : cert.get();
   X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer_cert));
   if (ca) {
     add_ext(cert.get(), issuer_cert, NID_basic_constraints, "critical,CA:TRUE");
-    add_ext(cert.get(), issuer_cert, NID_key_usage, "critical,keyCertSign,cRLSign");
+    add_ext(cert.get(), issuer_cert, NID_key_usage,
+            "critical,keyCertSign,cRLSign");
     add_ext(cert.get(), issuer_cert, NID_subject_key_identifier, "hash");
   } else {
-    add_ext(cert.get(), issuer_cert, NID_basic_constraints, "critical,CA:FALSE");
+    add_ext(cert.get(), issuer_cert, NID_basic_constraints,
+            "critical,CA:FALSE");
     add_ext(cert.get(), issuer_cert, NID_key_usage,
             "critical,digitalSignature,keyEncipherment");
     add_ext(cert.get(), issuer_cert, NID_ext_key_usage, "serverAuth");
@@ -123,7 +125,9 @@ public:
     SSL_CTX_set_tlsext_servername_callback(ctx_.native_handle(), &on_sni);
     SSL_CTX_set_tlsext_servername_arg(ctx_.native_handle(), this);
     accept();
-    thread_ = std::thread{[this] { ioc_.run(); }};
+    thread_ = std::thread{[this] {
+      ioc_.run();
+    }};
   }
 
   ~tls_server() {
@@ -225,9 +229,8 @@ private:
 
 struct fixture {
   fixture()
-    : ca_key(make_key()),
-      ca(make_cert(ca_key.get(), "zaki test CA", nullptr, ca_key.get(), true,
-                   nullptr)),
+    : ca_key(make_key()), ca(make_cert(ca_key.get(), "zaki test CA", nullptr,
+                                       ca_key.get(), true, nullptr)),
       other_key(make_key()),
       other_ca(make_cert(other_key.get(), "zaki other CA", nullptr,
                          other_key.get(), true, nullptr)),
@@ -236,7 +239,7 @@ struct fixture {
                             ca_key.get(), false,
                             "DNS:localhost,IP:127.0.0.1")) {
     dir = std::filesystem::temp_directory_path()
-          / ("zaki-tls-" + std::to_string(::getpid()));
+      / ("zaki-tls-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     ca_file = (dir / "ca.pem").string();
     other_ca_file = (dir / "other-ca.pem").string();
@@ -264,7 +267,9 @@ struct fixture {
     req.timeout = seconds(5);
     auto p = std::make_shared<std::promise<http_result>>();
     auto f = p->get_future();
-    client->async_request(req, [p](http_result r) { p->set_value(r); });
+    client->async_request(req, [p](http_result r) {
+      p->set_value(r);
+    });
     if (f.wait_for(seconds(10)) != std::future_status::ready) {
       CAF_FAIL("no TLS result within 10 s");
     }
@@ -273,7 +278,9 @@ struct fixture {
     if (res.ok()) {
       auto p2 = std::make_shared<std::promise<http_result>>();
       auto f2 = p2->get_future();
-      client->async_request(req, [p2](http_result r) { p2->set_value(r); });
+      client->async_request(req, [p2](http_result r) {
+        p2->set_value(r);
+      });
       CAF_REQUIRE(f2.wait_for(seconds(10)) == std::future_status::ready);
       CAF_CHECK_EQUAL(f2.get().status, 200);
     }
@@ -331,8 +338,8 @@ CAF_TEST(a wrong CA is refused) {
 
 CAF_TEST(a certificate for another name is refused) {
   auto key = make_key();
-  auto cert = make_cert(key.get(), "example.org", ca.get(), ca_key.get(),
-                        false, "DNS:example.org");
+  auto cert = make_cert(key.get(), "example.org", ca.get(), ca_key.get(), false,
+                        "DNS:example.org");
   tls_server srv{pem(cert.get()), pem(key.get())};
   auto res = fetch("localhost", srv.port(), make_tls_client_context(ca_file));
   CAF_MESSAGE("refused: " << res.error);

@@ -54,31 +54,34 @@ boost::beast::error_code feed(response_reader& r, std::string_view wire,
 
 CAF_TEST(request head with a body) {
   std::string out = "left over";
-  request_head head{http::verb::post, "/v1/chat/completions", "127.0.0.1",
-                    "Bearer gw-secret", "application/json", 17};
+  request_head head{http::verb::post,   "/v1/chat/completions", "127.0.0.1",
+                    "Bearer gw-secret", "application/json",     17};
   write_request_head(head, out);
-  CAF_CHECK_EQUAL(out, "POST /v1/chat/completions HTTP/1.1\r\n"
-                       "Host: 127.0.0.1\r\n"
-                       "User-Agent: zaki-router\r\n"
-                       "Authorization: Bearer gw-secret\r\n"
-                       "Content-Type: application/json\r\n"
-                       "Content-Length: 17\r\n"
-                       "\r\n");
+  CAF_CHECK_EQUAL(out,
+                  "POST /v1/chat/completions HTTP/1.1\r\n"
+                  "Host: 127.0.0.1\r\n"
+                  "User-Agent: zaki-router\r\n"
+                  "Authorization: Bearer gw-secret\r\n"
+                  "Content-Type: application/json\r\n"
+                  "Content-Length: 17\r\n"
+                  "\r\n");
 }
 
 CAF_TEST(request head without a body) {
   std::string out;
   write_request_head({http::verb::get, "/health", "gw", "", "text/plain", 0},
                      out);
-  CAF_CHECK_EQUAL(out, "GET /health HTTP/1.1\r\nHost: gw\r\n"
-                       "User-Agent: zaki-router\r\n\r\n");
+  CAF_CHECK_EQUAL(out,
+                  "GET /health HTTP/1.1\r\nHost: gw\r\n"
+                  "User-Agent: zaki-router\r\n\r\n");
   // A POST always states its length, even an empty one.
   write_request_head({http::verb::post, "/x", "gw", "", "application/json", 0},
                      out);
-  CAF_CHECK_EQUAL(out, "POST /x HTTP/1.1\r\nHost: gw\r\n"
-                       "User-Agent: zaki-router\r\n"
-                       "Content-Type: application/json\r\n"
-                       "Content-Length: 0\r\n\r\n");
+  CAF_CHECK_EQUAL(out,
+                  "POST /x HTTP/1.1\r\nHost: gw\r\n"
+                  "User-Agent: zaki-router\r\n"
+                  "Content-Type: application/json\r\n"
+                  "Content-Length: 0\r\n\r\n");
 }
 
 CAF_TEST(values that would split the head are refused) {

@@ -49,8 +49,7 @@ CAF_TEST(escaping) {
   CAF_CHECK_EQUAL(escaped("Привет 🌊 / <b>"), "Привет 🌊 / <b>");
   CAF_CHECK_EQUAL(escaped("\x7f"), "\x7f");
   // Escapes at the start and end of the text and between plain runs.
-  CAF_CHECK_EQUAL(escaped("\"one\ntwo\tthree\""),
-                  "\\\"one\\ntwo\\tthree\\\"");
+  CAF_CHECK_EQUAL(escaped("\"one\ntwo\tthree\""), "\\\"one\\ntwo\\tthree\\\"");
   CAF_CHECK_EQUAL(escaped(""), "");
   std::string appended = "kept:";
   append_json_escaped(appended, "a\\");
@@ -74,10 +73,10 @@ CAF_TEST(escaping at every position of long text) {
         char buf[8];
         std::snprintf(buf, sizeof(buf), "\\u%04x", c);
         out += c == '\r' ? "\\r"
-               : c == '\t' ? "\\t"
-               : c == '\b' ? "\\b"
-               : c == '\f' ? "\\f"
-                           : buf;
+          : c == '\t'    ? "\\t"
+          : c == '\b'    ? "\\b"
+          : c == '\f'    ? "\\f"
+                         : buf;
       } else
         out += static_cast<char>(c);
     }
@@ -97,7 +96,8 @@ CAF_TEST(escaping at every position of long text) {
       }
     }
   }
-  auto mixed = std::string(40, '\x7f') + "\"" + std::string(20, '\xff') + "\x1f";
+  auto mixed = std::string(40, '\x7f') + "\"" + std::string(20, '\xff')
+    + "\x1f";
   CAF_CHECK_EQUAL(escaped(mixed), reference(mixed));
 }
 
@@ -109,8 +109,9 @@ CAF_TEST(nesting and commas) {
   w.value(true).value(false).end_array();
   w.key("o").begin_object().field("n", 1.5).end_object();
   w.end_object();
-  CAF_CHECK_EQUAL(w.str(), R"({"a":1,"b":"x","arr":[-1,2,{},[],null,true,)"
-                           R"(false],"o":{"n":1.5}})");
+  CAF_CHECK_EQUAL(w.str(),
+                  R"({"a":1,"b":"x","arr":[-1,2,{},[],null,true,)"
+                  R"(false],"o":{"n":1.5}})");
   auto text = w.take();
   CAF_CHECK(w.str().empty());
   // The writer is reusable after take.
@@ -143,8 +144,7 @@ CAF_TEST(raw values and escaped keys) {
   json_writer w;
   w.begin_object().key("m\"k").raw(R"({"inline_keyboard":[]})");
   w.field("z", 0).end_object();
-  CAF_CHECK_EQUAL(w.take(),
-                  R"({"m\"k":{"inline_keyboard":[]},"z":0})");
+  CAF_CHECK_EQUAL(w.take(), R"({"m\"k":{"inline_keyboard":[]},"z":0})");
 }
 
 CAF_TEST(round trip through a real parser) {

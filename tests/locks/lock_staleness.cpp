@@ -52,7 +52,8 @@ CAF_TEST(owner json round trip and OpenClaw format) {
   auto o = owner_at(4242, now, 114122, "box");
   o.instance = "zr-1-\"quoted\"";
   auto text = format_lock_owner(o);
-  CAF_CHECK_NOT_EQUAL(text.find("\"createdAt\":\"2025-11-22T"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(text.find("\"createdAt\":\"2025-11-22T"),
+                      std::string::npos);
   auto back = parse_lock_owner(text);
   CAF_CHECK_EQUAL(back.pid, 4242);
   CAF_CHECK_EQUAL(back.created_at, o.created_at);
@@ -88,7 +89,8 @@ CAF_TEST(garbage empty and wrong types never fail) {
 }
 
 CAF_TEST(a live fresh lock is not stale) {
-  auto v = judge_lock(owner_at(10, now - seconds{3}), alive, now, now, policy());
+  auto v = judge_lock(owner_at(10, now - seconds{3}), alive, now, now,
+                      policy());
   CAF_CHECK(!v.stale);
   CAF_CHECK_EQUAL(v.reasons, 0);
   CAF_CHECK(v.age == milliseconds{3000});
@@ -130,7 +132,8 @@ CAF_TEST(missing pid or createdAt waits for an old mtime) {
   // The guard is min(max_age, 5 s).
   auto short_policy = policy();
   short_policy.max_age = seconds{1};
-  CAF_CHECK(judge_lock(garbage, dead, now, now - seconds{2}, short_policy).stale);
+  CAF_CHECK(
+    judge_lock(garbage, dead, now, now - seconds{2}, short_policy).stale);
   // A live pid with an invalid createdAt: the same mtime rule.
   auto o = owner_at(10, now);
   o.created_at = "yesterday";
@@ -155,7 +158,8 @@ CAF_TEST(another host is judged by age only) {
   auto age_only = policy();
   age_only.age_only = true;
   CAF_CHECK(!needs_probe(owner_at(10, now, 1, ""), age_only));
-  CAF_CHECK(!judge_lock(owner_at(10, now, 1, ""), dead, now, now, age_only).stale);
+  CAF_CHECK(
+    !judge_lock(owner_at(10, now, 1, ""), dead, now, now, age_only).stale);
 }
 
 CAF_TEST(the real probe) {

@@ -19,8 +19,8 @@ std::map<std::string, std::string> summary(const sweep_report& report) {
   std::map<std::string, std::string> out;
   for (auto& e : report.locks)
     out[e.path] = !e.error.empty() ? "error"
-                  : e.verdict.stale ? "stale:" + e.verdict.reasons_text()
-                                    : "kept";
+      : e.verdict.stale            ? "stale:" + e.verdict.reasons_text()
+                                   : "kept";
   return out;
 }
 
@@ -71,7 +71,8 @@ CAF_TEST(list judges every lock and reports bad entries) {
   // Five errors: user-4, user-abc, user-6's agent, user-5's lock, the FIFO.
   CAF_CHECK_EQUAL(report.errors(), 5u);
   for (auto& p : report.problems)
-    CAF_MESSAGE((p.is_error ? "error: " : "note: ") << p.path << ": " << p.message);
+    CAF_MESSAGE((p.is_error ? "error: " : "note: ")
+                << p.path << ": " << p.message);
   for (auto& e : report.locks)
     if (!e.error.empty())
       CAF_MESSAGE("error: " << e.error);
@@ -97,8 +98,8 @@ CAF_TEST(clean removes only stale locks) {
   auto report = sweep_data_root(tree.tmp.root, opts);
   CAF_CHECK_EQUAL(report.removed(), 4u);
   CAF_CHECK_EQUAL(lock_counters_snapshot().reclaims, before + 4);
-  for (auto* path : {&tree.u1_lock, &tree.abc_lock, &tree.store_lock,
-                     &tree.old_garbage})
+  for (auto* path :
+       {&tree.u1_lock, &tree.abc_lock, &tree.store_lock, &tree.old_garbage})
     CAF_CHECK(!test::exists(*path));
   for (auto* path : {&tree.u2_lock, &tree.live_lock, &tree.fresh_garbage,
                      &tree.abc_data, &tree.outside_lock, &tree.outside_file,
@@ -139,13 +140,17 @@ CAF_TEST(legacy locks by age only and an injected probe) {
   CAF_CHECK_EQUAL(s[tree.store_lock], "stale:too-old");
   CAF_CHECK_EQUAL(s[tree.u1_lock], "stale:dead-pid"); // Router locks: pids.
   opts = sweep_options{};
-  opts.probe = [](int64_t) { return process_facts{true, 1}; };
+  opts.probe = [](int64_t) {
+    return process_facts{true, 1};
+  };
   s = summary(sweep_data_root(tree.tmp.root, opts));
   CAF_CHECK_EQUAL(s[tree.u1_lock], "kept");
   CAF_CHECK_EQUAL(s[tree.live_lock], "stale:recycled-pid");
   // A legacy probe applies to OpenClaw's locks only.
   opts.probe = nullptr;
-  opts.legacy_probe = [](int64_t) { return process_facts{true, -1}; };
+  opts.legacy_probe = [](int64_t) {
+    return process_facts{true, -1};
+  };
   s = summary(sweep_data_root(tree.tmp.root, opts));
   CAF_CHECK_EQUAL(s[tree.abc_lock], "kept");
   CAF_CHECK_EQUAL(s[tree.u1_lock], "stale:dead-pid");
@@ -194,7 +199,8 @@ CAF_TEST(missing roots and permission errors) {
   ::close(fds[0]);
   ::chmod((tree.users + "/user-1").c_str(), 0700);
   CAF_MESSAGE("as an unprivileged user: " << msg);
-  CAF_CHECK_NOT_EQUAL(msg.find(tree.users + "/user-1: cannot open"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(msg.find(tree.users + "/user-1: cannot open"),
+                      std::string::npos);
   CAF_CHECK_NOT_EQUAL(msg.find("Permission denied"), std::string::npos);
   CAF_CHECK(test::exists(tree.u1_lock));
 }

@@ -42,7 +42,8 @@ struct fixture {
     CAF_CHECK_EQUAL(to_string(r.state), std::string{"acquired"});
     CAF_CHECK_EQUAL(r.reclaimed, reason);
     CAF_CHECK_EQUAL(lock_counters_snapshot().reclaims, before + 1);
-    CAF_CHECK_EQUAL(parse_lock_owner(test::read_file(lock_path)).pid, ::getpid());
+    CAF_CHECK_EQUAL(parse_lock_owner(test::read_file(lock_path)).pid,
+                    ::getpid());
   }
 
   // Expects the planted lock to be respected; returns the reported owner.
@@ -250,15 +251,13 @@ CAF_TEST(symlinks are never followed nor removed) {
   CAF_CHECK_EQUAL(test::read_file(target), content);
   // A dangling symlink is not followed into creating its target either.
   ::unlink(lock_path.c_str());
-  CAF_REQUIRE_EQUAL(::symlink((outside.root + "/new").c_str(),
-                              lock_path.c_str()),
-                    0);
+  CAF_REQUIRE_EQUAL(
+    ::symlink((outside.root + "/new").c_str(), lock_path.c_str()), 0);
   CAF_CHECK(lk.try_acquire().state == acquire_state::error);
   CAF_CHECK(!test::exists(outside.root + "/new"));
   // A symlinked user dir.
-  CAF_REQUIRE_EQUAL(::symlink(outside.root.c_str(),
-                              (tmp.root + "/users/user-2").c_str()),
-                    0);
+  CAF_REQUIRE_EQUAL(
+    ::symlink(outside.root.c_str(), (tmp.root + "/users/user-2").c_str()), 0);
   session_lock via_link{tmp.root, 2};
   r = via_link.try_acquire();
   CAF_CHECK(r.state == acquire_state::error);
@@ -450,7 +449,8 @@ void compete(const std::string& root, arena* a, steady_clock::time_point end) {
     if (r.state == acquire_state::acquired) {
       int now_in = a->holders.fetch_add(1) + 1;
       int seen = a->max_holders.load();
-      while (now_in > seen && !a->max_holders.compare_exchange_weak(seen, now_in))
+      while (now_in > seen
+             && !a->max_holders.compare_exchange_weak(seen, now_in))
         ; // retry
       a->unprotected = a->unprotected + 1;
       a->acquisitions.fetch_add(1);
@@ -494,15 +494,16 @@ CAF_TEST(real processes competing never hold the lock together) {
   }
   auto acquisitions = a->acquisitions.load();
   CAF_MESSAGE(n << " processes: " << acquisitions << " acquisitions in "
-                << duration.count() << " ms = "
-                << acquisitions * 1000 / duration.count()
+                << duration.count()
+                << " ms = " << acquisitions * 1000 / duration.count()
                 << "/s, held results: " << a->held.load());
   CAF_CHECK_EQUAL(a->max_holders.load(), 1);
   CAF_CHECK_EQUAL(static_cast<uint64_t>(a->unprotected), acquisitions);
   CAF_CHECK_GREATER(acquisitions, 100u);
   CAF_CHECK_GREATER(a->held.load(), 0u);
   CAF_CHECK_EQUAL(a->errors.load(), 0u);
-  CAF_CHECK_EQUAL(a->reclaims.load(), 0u); // No live lock was ever judged stale.
+  CAF_CHECK_EQUAL(a->reclaims.load(),
+                  0u); // No live lock was ever judged stale.
   CAF_CHECK(!test::exists(tmp.root + "/users/user-1/router.session.lock"));
   ::munmap(mem, sizeof(arena));
 }

@@ -71,9 +71,9 @@ CAF_TEST(both names of the gateway idle timeout work) {
   {
     // The older name overrides when set.
     config cfg;
-    CAF_CHECK_EQUAL(parse(cfg, {"--gateway.idle-timeout=30s",
-                                "--stream.idle-timeout=45s"}),
-                    -1);
+    CAF_CHECK_EQUAL(
+      parse(cfg, {"--gateway.idle-timeout=30s", "--stream.idle-timeout=45s"}),
+      -1);
     CAF_CHECK(gateway_idle_timeout(cfg.values) == seconds(45));
   }
   {

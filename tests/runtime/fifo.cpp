@@ -81,10 +81,14 @@ CAF_TEST(remove_if keeps the order of the rest) {
   for (int i = 0; i < 10; ++i)
     q.push_back(i);
   q.pop_front();
-  q.remove_if([](int x) { return x % 3 == 0; });
+  q.remove_if([](int x) {
+    return x % 3 == 0;
+  });
   CAF_CHECK_EQUAL(drain(q), (std::vector<int>{1, 2, 4, 5, 7, 8}));
   q.push_back(3);
-  q.remove_if([](int) { return true; });
+  q.remove_if([](int) {
+    return true;
+  });
   CAF_CHECK(q.empty());
   q.push_back(4);
   CAF_CHECK_EQUAL(drain(q), (std::vector<int>{4}));

@@ -158,7 +158,13 @@ CAF_TEST(answered requests leave no timeout behind) {
     auto errors = std::make_shared<int>(0);
     for (int i = 0; i < 1000; ++i)
       self->request(s, std::chrono::milliseconds(50), caf::get_atom_v)
-        .then([=](int) { ++*answers; }, [=](caf::error&) { ++*errors; });
+        .then(
+          [=](int) {
+            ++*answers;
+          },
+          [=](caf::error&) {
+            ++*errors;
+          });
     // Well past every deadline: a timeout that fired would have counted.
     self->delayed_send(self, std::chrono::milliseconds(200), caf::ok_atom_v);
     return {

@@ -141,7 +141,9 @@ CAF_TEST(io handlers get their turn while actors keep each other busy) {
   caf::anon_send(a, caf::ok_atom_v, b);
   std::promise<void> ran;
   auto handler_ran = ran.get_future();
-  boost::asio::post(io->context(), [&ran] { ran.set_value(); });
+  boost::asio::post(io->context(), [&ran] {
+    ran.set_value();
+  });
   auto ok = ready_within(handler_ran, seconds(30));
   *stop = true;
   CAF_CHECK(ok);

@@ -19,7 +19,8 @@ using namespace zaki;
 
 namespace {
 
-const std::string bot_token = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw-_x";
+const std::string bot_token
+  = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw-_x";
 
 std::string read_file(const std::string& path) {
   std::ifstream in{path};
@@ -39,8 +40,7 @@ CAF_TEST(mask token like) {
   CAF_CHECK_EQUAL(masked(bot_token), "***");
   CAF_CHECK_EQUAL(masked("GET /bot" + bot_token + "/getUpdates failed"),
                   "GET /bot***/getUpdates failed");
-  CAF_CHECK_EQUAL(masked("a=" + bot_token + " b=" + bot_token),
-                  "a=*** b=***");
+  CAF_CHECK_EQUAL(masked("a=" + bot_token + " b=" + bot_token), "a=*** b=***");
   CAF_CHECK_EQUAL(masked("url=https://x/bot" + bot_token),
                   "url=https://x/bot***");
   // Look-alikes that are no tokens stay: times, short secrets, ports.
@@ -86,7 +86,7 @@ CAF_TEST(log value quoting and cutting) {
 
 CAF_TEST(the sink masks what slips through) {
   auto dir = std::filesystem::temp_directory_path()
-             / ("zaki-logging-" + std::to_string(::getpid()));
+    / ("zaki-logging-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   settings s;
   s.log.file = (dir / "log.txt").string();
@@ -107,7 +107,8 @@ CAF_TEST(the sink masks what slips through) {
   shutdown_logging();
   auto text = read_file(s.log.file);
   CAF_MESSAGE("log output:\n" << text);
-  CAF_CHECK(text.find("event=oops url=/bot***/getUpdates") != std::string::npos);
+  CAF_CHECK(text.find("event=oops url=/bot***/getUpdates")
+            != std::string::npos);
   CAF_CHECK(text.find("token=***") != std::string::npos);
   CAF_CHECK(text.find("event=plain n=42") != std::string::npos);
   CAF_CHECK(text.find("logger=test") != std::string::npos);

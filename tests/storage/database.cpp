@@ -26,8 +26,7 @@ struct temp_dir {
   temp_dir() {
     static int n = 0;
     path = fs::temp_directory_path()
-           / ("zaki-db-" + std::to_string(::getpid()) + "-"
-              + std::to_string(++n));
+      / ("zaki-db-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
     fs::create_directories(path);
   }
   ~temp_dir() {
@@ -93,10 +92,9 @@ CAF_TEST(a new database is private and in WAL mode at the latest schema) {
   CAF_CHECK_EQUAL(pragma_int(*db, "PRAGMA user_version"),
                   latest_schema_version());
   for (auto table : {"users", "access", "usage", "conversation", "bots", "kv"})
-    CAF_CHECK_EQUAL(pragma_int(*db, (std::string{"SELECT count(*) FROM "}
-                                     + table)
-                                      .c_str()),
-                    0);
+    CAF_CHECK_EQUAL(
+      pragma_int(*db, (std::string{"SELECT count(*) FROM "} + table).c_str()),
+      0);
   db.reset();
   // Reopening applies nothing twice.
   db = open_ok(path);
@@ -137,8 +135,8 @@ CAF_TEST(users round trip and page by id and status) {
   temp_dir dir;
   auto db = open_ok(dir.file("zaki.db"));
   for (int64_t id = 1; id <= 25; ++id)
-    CAF_REQUIRE_EQUAL(db->put_user(make_user(id, static_cast<uint16_t>(
-                                                   19000 + id),
+    CAF_REQUIRE_EQUAL(db->put_user(make_user(id,
+                                             static_cast<uint16_t>(19000 + id),
                                              id % 5 == 0 ? "stopped" : "")),
                       "");
   std::string err;
@@ -195,10 +193,8 @@ CAF_TEST(transcripts keep the newest entries and forget deletes them) {
   temp_dir dir;
   auto db = open_ok(dir.file("zaki.db"));
   for (int i = 0; i < 30; ++i) {
-    CAF_REQUIRE_EQUAL(db->add_transcript({1, i, "in", "m" + std::to_string(i),
-                                          "r"},
-                                         10),
-                      "");
+    CAF_REQUIRE_EQUAL(
+      db->add_transcript({1, i, "in", "m" + std::to_string(i), "r"}, 10), "");
     CAF_REQUIRE_EQUAL(db->add_transcript({2, i, "out", "x", "r"}, 10), "");
   }
   std::string err;
@@ -221,8 +217,7 @@ CAF_TEST(usage adds up per user and day) {
   CAF_CHECK_EQUAL(db->add_usage({1, 2, 5, 7}, "2026-01-01"), "");
   CAF_CHECK_EQUAL(db->add_usage({1, 1, 1, 1}, "2026-01-02"), "");
   std::string err;
-  CAF_CHECK(db->usage_of(1, "2026-01-01", err)
-            == (usage_record{1, 3, 15, 27}));
+  CAF_CHECK(db->usage_of(1, "2026-01-01", err) == (usage_record{1, 3, 15, 27}));
   CAF_CHECK(db->usage_of(1, "2026-01-02", err) == (usage_record{1, 1, 1, 1}));
   CAF_CHECK(db->usage_of(2, "2026-01-01", err) == (usage_record{2, 0, 0, 0}));
 }

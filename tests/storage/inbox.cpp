@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <filesystem>
-#include <future>
 #include <fstream>
+#include <future>
 #include <unistd.h>
 
 using namespace zaki;
@@ -73,7 +73,9 @@ CAF_TEST(without a journal a batch counts as written at once) {
   inbox box;
   CAF_CHECK(!box.durable());
   bool written = false;
-  box.append({make(1, 7)}, [&] { written = true; });
+  box.append({make(1, 7)}, [&] {
+    written = true;
+  });
   CAF_CHECK(written);
   CAF_CHECK(!box.mark_done(1)); // nothing to flush, no timer needed
   CAF_CHECK(box.take_recovered().empty());
@@ -86,8 +88,12 @@ CAF_TEST(an unfinished batch is recovered by the next run) {
     auto box = open();
     CAF_CHECK(box.take_recovered().empty());
     std::atomic<int> written{0};
-    box.append({make(1, 7), make(2, 8)}, [&] { ++written; });
-    box.append({make(3, 7)}, [&] { ++written; });
+    box.append({make(1, 7), make(2, 8)}, [&] {
+      ++written;
+    });
+    box.append({make(3, 7)}, [&] {
+      ++written;
+    });
     // Only the first finished message gets a timer; the rest ride along.
     CAF_CHECK(box.mark_done(2));
     CAF_CHECK(!box.mark_done(3));
@@ -113,7 +119,9 @@ CAF_TEST(done marks go out with the next append) {
     // The flush timer has not fired; the next batch carries the mark.
     std::promise<void> written;
     auto done = written.get_future();
-    box.append({make(2, 7)}, [&] { written.set_value(); });
+    box.append({make(2, 7)}, [&] {
+      written.set_value();
+    });
     done.wait();
     CAF_CHECK_EQUAL(box.journal()->pending_count(), 1u);
     // A flush after that has nothing left to write.
@@ -143,7 +151,9 @@ CAF_TEST(a recorded answer and its marks are recovered with the message) {
     std::promise<void> recorded;
     auto done = recorded.get_future();
     CAF_CHECK(box.mark_progress({2, 0, 55}));
-    box.record_answer(1, "the answer", [&] { recorded.set_value(); });
+    box.record_answer(1, "the answer", [&] {
+      recorded.set_value();
+    });
     done.wait();
     // The mark collected before went out with the answer's task.
     box.mark_progress({1, 1, 0}); // rides on the armed flush

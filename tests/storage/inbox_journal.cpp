@@ -43,7 +43,7 @@ struct fixture {
 
 CAF_TEST_FIXTURE_SCOPE(inbox_journal_tests, fixture)
 
-CAF_TEST(pending messages survive a reopen and done ones do not) {
+CAF_TEST(pending messages survive a reopen and done ones do not ) {
   std::string error;
   {
     auto journal = inbox_journal::open(path, error);
@@ -168,8 +168,8 @@ CAF_TEST(compaction keeps lines longer than its buffer whole) {
         // Lengths vary so that lines fall across chunk edges everywhere;
         // every 5,000th message is 150 KB, over two chunks.
         auto len = id % 5000 == 0 ? 150000 : static_cast<size_t>(id % 97);
-        batch.push_back(make(id, id % 7 + 1,
-                             std::string(len, static_cast<char>('a' + id % 26))));
+        batch.push_back(make(
+          id, id % 7 + 1, std::string(len, static_cast<char>('a' + id % 26))));
       }
       CAF_REQUIRE(journal->append(batch, error));
       for (auto& msg : batch) {
@@ -237,8 +237,8 @@ CAF_TEST(a recorded answer and its marks come back with the message) {
     CAF_REQUIRE(journal->record_answer(1, "answer \"one\"\nПривет", error));
     CAF_REQUIRE(journal->record_answer(2, "two", error));
     CAF_REQUIRE(journal->record_answer(3, "", error));
-    CAF_REQUIRE(journal->mark_progress({{1, 2, 0}, {1, 1, 0}, {3, 0, 4711}},
-                                       error));
+    CAF_REQUIRE(
+      journal->mark_progress({{1, 2, 0}, {1, 1, 0}, {3, 0, 4711}}, error));
     CAF_REQUIRE(journal->mark_done(2, error));
     // Progress of a message done already is not written at all.
     CAF_REQUIRE(journal->mark_progress({{2, 5, 99}}, error));
@@ -294,8 +294,8 @@ CAF_TEST(a journal of long answers compacts by size) {
 
 CAF_TEST(answer and mark lines decode on their own) {
   std::map<int64_t, inbound_message> pending;
-  CAF_REQUIRE(apply_journal_line(encode_journal_entry(make(5, 2, "q")),
-                                 pending));
+  CAF_REQUIRE(
+    apply_journal_line(encode_journal_entry(make(5, 2, "q")), pending));
   std::string lines;
   append_answer_entry(5, "a\tb", lines);
   CAF_CHECK_EQUAL(append_mark_entry({5, 3, 12}, lines), 2u);

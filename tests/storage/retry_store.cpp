@@ -45,8 +45,8 @@ struct fixture {
   }
 
   std::string file_of(const retry_record& rec) const {
-    return root + "/users/user-" + std::to_string(rec.user_id)
-           + "/.zaki-retry/" + rec.request_id + ".json";
+    return root + "/users/user-" + std::to_string(rec.user_id) + "/.zaki-retry/"
+      + rec.request_id + ".json";
   }
 
   std::string root;

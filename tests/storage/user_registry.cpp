@@ -29,7 +29,8 @@ user_record minimal(int64_t id, uint16_t port, std::string token) {
 /// Records with every kind of field: defaults, others, empty, long.
 std::vector<user_record> samples() {
   std::vector<user_record> out;
-  out.push_back(minimal(123456, 19001, "3f9a0c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081"));
+  out.push_back(
+    minimal(123456, 19001, "3f9a0c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081"));
   auto custom = minimal(7012345678, 19002, "t");
   custom.host = "10.1.2.3";
   custom.container = "my-own-container";
@@ -105,10 +106,9 @@ CAF_TEST(saved and loaded again) {
   for (auto& rec : samples())
     reg.put(rec);
   CAF_REQUIRE_EQUAL(save_users_file(path, reg), "");
-  CAF_CHECK_EQUAL(std::filesystem::status(path).permissions()
-                    & std::filesystem::perms::all,
-                  std::filesystem::perms::owner_read
-                    | std::filesystem::perms::owner_write);
+  CAF_CHECK_EQUAL(
+    std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+    std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   user_registry loaded;
   auto res = load_user_registry(path, loaded);
   CAF_REQUIRE(res.ok);

@@ -28,8 +28,8 @@ struct temp_dir {
   temp_dir() {
     static int n = 0;
     path = fs::temp_directory_path()
-           / ("zaki-users-" + std::to_string(::getpid()) + "-"
-              + std::to_string(++n));
+      / ("zaki-users-" + std::to_string(::getpid()) + "-"
+         + std::to_string(++n));
     fs::create_directories(path);
   }
   ~temp_dir() {
@@ -80,11 +80,12 @@ CAF_TEST(a file with only port token and container loads) {
 }
 
 CAF_TEST(optional and unknown fields) {
-  auto res = parse_users(R"({"version":2,"users":{"5":{"container":"c5",)"
-                         R"("status":"running","data_dir":"/d/5","token":"t",)"
-                         R"("created_at":"2026-01-01T00:00:00Z","quota":{"mem":"1g"},)"
-                         R"("host":"10.0.0.5","port":19005},)"
-                         R"("6":{"port":19006}}})");
+  auto res = parse_users(
+    R"({"version":2,"users":{"5":{"container":"c5",)"
+    R"("status":"running","data_dir":"/d/5","token":"t",)"
+    R"("created_at":"2026-01-01T00:00:00Z","quota":{"mem":"1g"},)"
+    R"("host":"10.0.0.5","port":19005},)"
+    R"("6":{"port":19006}}})");
   CAF_REQUIRE(res.ok);
   auto& r = res.users.at(5);
   CAF_CHECK_EQUAL(r.status, "running");
@@ -97,10 +98,11 @@ CAF_TEST(optional and unknown fields) {
 }
 
 CAF_TEST(bad entries are skipped with a reason not half loaded) {
-  auto res = parse_users(R"({"users":{"abc":{"port":1},"-5":{"port":2},)"
-                         R"("7":{"port":0},"8":{"port":70000},"9":{"token":"x"},)"
-                         R"("10":"not an object","11":{"port":"19011"},)"
-                         R"("12":{"port":19012,"token":"ok"}}})");
+  auto res = parse_users(
+    R"({"users":{"abc":{"port":1},"-5":{"port":2},)"
+    R"("7":{"port":0},"8":{"port":70000},"9":{"token":"x"},)"
+    R"("10":"not an object","11":{"port":"19011"},)"
+    R"("12":{"port":19012,"token":"ok"}}})");
   CAF_REQUIRE(res.ok);
   CAF_CHECK_EQUAL(res.users.size(), 1u);
   CAF_CHECK_EQUAL(res.users.count(12), 1u);
@@ -255,15 +257,25 @@ CAF_TEST(store reload keeps the old mapping on error) {
     auto lookup = [&](int64_t id) {
       user_lookup out;
       self->request(st, std::chrono::seconds(5), get_atom_v, id)
-        .receive([&](const user_lookup& x) { out = x; },
-                 [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+        .receive(
+          [&](const user_lookup& x) {
+            out = x;
+          },
+          [&](caf::error& e) {
+            CAF_FAIL(sys.render(e));
+          });
       return out;
     };
     auto reload = [&] {
       uint64_t n = 0;
       self->request(st, std::chrono::seconds(5), reload_atom_v)
-        .receive([&](uint64_t x) { n = x; },
-                 [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+        .receive(
+          [&](uint64_t x) {
+            n = x;
+          },
+          [&](caf::error& e) {
+            CAF_FAIL(sys.render(e));
+          });
       return n;
     };
     CAF_CHECK(lookup(123456).found);
@@ -276,10 +288,14 @@ CAF_TEST(store reload keeps the old mapping on error) {
     CAF_CHECK(!lookup(99).found);
     std::string detail;
     self->request(st, std::chrono::seconds(5), status_atom_v)
-      .receive([&](const status_node& n) {
-        CAF_CHECK_EQUAL(n.state, "degraded");
-        detail = n.detail_json;
-      }, [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+      .receive(
+        [&](const status_node& n) {
+          CAF_CHECK_EQUAL(n.state, "degraded");
+          detail = n.detail_json;
+        },
+        [&](caf::error& e) {
+          CAF_FAIL(sys.render(e));
+        });
     CAF_CHECK(detail.find("line 1, column") != std::string::npos);
     // A good file again: its users are upserted into the database (users
     // absent from the file stay; `users remove` removes them).
@@ -299,21 +315,36 @@ CAF_TEST(store reload keeps the old mapping on error) {
     rec.container = "zaki-user-555";
     bool ok = false;
     self->request(st, std::chrono::seconds(5), put_atom_v, rec)
-      .receive([&](bool x) { ok = x; },
-               [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+      .receive(
+        [&](bool x) {
+          ok = x;
+        },
+        [&](caf::error& e) {
+          CAF_FAIL(sys.render(e));
+        });
     CAF_CHECK(ok);
     CAF_CHECK(lookup(555).record == rec);
     CAF_CHECK(!fs::exists(path));
     self->request(st, std::chrono::seconds(5), remove_atom_v, int64_t{99})
-      .receive([&](bool x) { ok = x; },
-               [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+      .receive(
+        [&](bool x) {
+          ok = x;
+        },
+        [&](caf::error& e) {
+          CAF_FAIL(sys.render(e));
+        });
     CAF_CHECK(ok);
     CAF_CHECK(!lookup(99).found);
     // The export writes the seed's format atomically with mode 0600.
     uint64_t exported = 0;
     self->request(st, std::chrono::seconds(5), export_atom_v, path)
-      .receive([&](uint64_t n) { exported = n; },
-               [&](caf::error& e) { CAF_FAIL(sys.render(e)); });
+      .receive(
+        [&](uint64_t n) {
+          exported = n;
+        },
+        [&](caf::error& e) {
+          CAF_FAIL(sys.render(e));
+        });
     CAF_CHECK_EQUAL(exported, 3u);
     auto on_disk = load_users_file(path);
     CAF_REQUIRE(on_disk.ok);

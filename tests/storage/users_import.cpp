@@ -26,8 +26,8 @@ struct temp_dir {
   temp_dir() {
     static int n = 0;
     path = fs::temp_directory_path()
-           / ("zaki-import-" + std::to_string(::getpid()) + "-"
-              + std::to_string(++n));
+      / ("zaki-import-" + std::to_string(::getpid()) + "-"
+         + std::to_string(++n));
     fs::create_directories(path);
   }
   ~temp_dir() {
@@ -99,8 +99,9 @@ CAF_TEST(import upserts and remembers the time of the file) {
 CAF_TEST(a file that does not parse imports nothing) {
   write_file(json, two_users);
   CAF_REQUIRE(import_users(*db, json, true).ok);
-  write_file(json, "{\"users\": {\"5\": {\"port\": 19005, \"token\": \"x\"},\n"
-                   "\"6\": {\"port\": }}}");
+  write_file(json,
+             "{\"users\": {\"5\": {\"port\": 19005, \"token\": \"x\"},\n"
+             "\"6\": {\"port\": }}}");
   auto rep = import_users(*db, json, true);
   CAF_CHECK(!rep.ok);
   CAF_CHECK(rep.error.find("line 2, column") != std::string::npos);

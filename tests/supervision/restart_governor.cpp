@@ -21,7 +21,7 @@ CAF_TEST(restart backoff doubles from one second and caps at five minutes) {
     CAF_REQUIRE(d.restart);
     delays.push_back(d.delay.count());
   }
-  std::vector<int64_t> want{1000,  2000,  4000,   8000,   16000, 32000,
+  std::vector<int64_t> want{1000,  2000,   4000,   8000,   16000, 32000,
                             64000, 128000, 256000, 300000, 300000};
   CAF_CHECK_EQUAL(delays, want);
 }

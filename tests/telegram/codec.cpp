@@ -21,13 +21,13 @@ std::string wrap(const std::string& updates) {
 std::string text_update(int64_t update_id, int64_t user, const char* text) {
   auto u = std::to_string(user);
   return R"({"update_id":)" + std::to_string(update_id)
-         + R"(,"message":{"message_id":17,"from":{"id":)" + u
-         + R"(,"is_bot":false,"first_name":"Ана","username":"ana_k",)"
-           R"("language_code":"ru","is_premium":true},"chat":{"id":)"
-         + u
-         + R"(,"first_name":"Ана","username":"ana_k","type":"private"},)"
-           R"("date":1732280000,"text":")"
-         + text + R"("}})";
+    + R"(,"message":{"message_id":17,"from":{"id":)" + u
+    + R"(,"is_bot":false,"first_name":"Ана","username":"ana_k",)"
+      R"("language_code":"ru","is_premium":true},"chat":{"id":)"
+    + u
+    + R"(,"first_name":"Ана","username":"ana_k","type":"private"},)"
+      R"("date":1732280000,"text":")"
+    + text + R"("}})";
 }
 
 decoded_updates decode(std::string body) {
@@ -36,7 +36,7 @@ decoded_updates decode(std::string body) {
 
 } // namespace
 
-CAF_TEST(a real text message with ids above 2^32) {
+CAF_TEST(a real text message with ids above 2 ^ 32) {
   auto d = decode(wrap(text_update(905120001, 7012345678, "hello")));
   CAF_REQUIRE(d.ok);
   CAF_REQUIRE_EQUAL(d.messages.size(), 1u);
@@ -57,22 +57,23 @@ CAF_TEST(a real text message with ids above 2^32) {
 }
 
 CAF_TEST(emoji cyrillic and escapes in text) {
-  auto d = decode(wrap(
-    text_update(5, 42, R"(Привет 🌊 \"quoted\" \\ tab\t line\nnext \ud83d\ude00 \u0416)")));
+  auto d = decode(wrap(text_update(
+    5, 42, R"(Привет 🌊 \"quoted\" \\ tab\t line\nnext \ud83d\ude00 \u0416)")));
   CAF_REQUIRE_EQUAL(d.messages.size(), 1u);
   CAF_CHECK_EQUAL(d.messages[0].text,
                   "Привет 🌊 \"quoted\" \\ tab\t line\nnext 😀 Ж");
 }
 
 CAF_TEST(field order and unknown fields do not matter) {
-  std::string body = R"({"result":[{"message":{"text":"late id",)"
-                     R"("entities":[{"offset":0,"length":4,"type":"bold"}],)"
-                     R"("chat":{"type":"private","id":99},)"
-                     R"("reply_to_message":{"message_id":1,"from":{"id":5},)"
-                     R"("chat":{"id":5},"text":"inner"},)"
-                     R"("from":{"first_name":"B","id":99},"message_id":3},)"
-                     R"("update_id":12,"future_field":{"a":[1,2,{"b":null}]}}],)"
-                     R"("ok":true,"extra":1.5})";
+  std::string body
+    = R"({"result":[{"message":{"text":"late id",)"
+      R"("entities":[{"offset":0,"length":4,"type":"bold"}],)"
+      R"("chat":{"type":"private","id":99},)"
+      R"("reply_to_message":{"message_id":1,"from":{"id":5},)"
+      R"("chat":{"id":5},"text":"inner"},)"
+      R"("from":{"first_name":"B","id":99},"message_id":3},)"
+      R"("update_id":12,"future_field":{"a":[1,2,{"b":null}]}}],)"
+      R"("ok":true,"extra":1.5})";
   auto d = decode(body);
   CAF_REQUIRE(d.ok);
   CAF_REQUIRE_EQUAL(d.messages.size(), 1u);
@@ -103,7 +104,7 @@ CAF_TEST(joins member changes and channel posts are skipped but counted) {
       R"({"update_id":44,"channel_post":{"message_id":4,"chat":{"id":-1001,"type":"channel"},"date":1,"text":"news"}},)"
       R"({"update_id":46,"message":{"message_id":5,"sender_chat":{"id":-1001},"from":{"id":136817688},)"
       R"("chat":{"id":-1001,"type":"channel"},"date":1,"text":"signed"}},)"
-      + text_update(45, 7, "real text");
+    + text_update(45, 7, "real text");
   auto d = decode(wrap(updates));
   CAF_REQUIRE(d.ok);
   CAF_CHECK_EQUAL(d.skipped, 4u);
@@ -123,30 +124,46 @@ CAF_TEST(joins member changes and channel posts are skipped but counted) {
 CAF_TEST(every kind a user can send is decoded and routed) {
   auto msg = [](int id, const char* body) {
     return R"({"update_id":)" + std::to_string(id)
-           + R"(,"message":{"message_id":)" + std::to_string(id)
-           + R"(,"from":{"id":7,"is_bot":false},"chat":{"id":7,"type":"private"},"date":1,)"
-           + body + "}}";
+      + R"(,"message":{"message_id":)" + std::to_string(id)
+      + R"(,"from":{"id":7,"is_bot":false},"chat":{"id":7,"type":"private"},"date":1,)"
+      + body + "}}";
   };
   std::string updates
-    = msg(1, R"("sticker":{"file_id":"CAACAgIAAxkBAAE","width":512,"height":512,"emoji":"😀","is_animated":false})")
-      + "," + msg(2, R"("location":{"latitude":52.5,"longitude":13.4})")
-      + "," + msg(3, R"("contact":{"phone_number":"+49","first_name":"A"})")
-      + "," + msg(4, R"("poll":{"id":"1","question":"Q?","options":[]})")
-      + "," + msg(5, R"("dice":{"emoji":"🎲","value":4})")
-      + "," + msg(6, R"("document":{"file_name":"report.pdf","mime_type":"application/pdf","file_id":"DOC","file_unique_id":"u","file_size":12345},"caption":"read this")")
-      + "," + msg(7, R"("audio":{"duration":3,"file_name":"song.mp3","file_id":"AUD","file_size":99})")
-      + "," + msg(8, R"("video":{"duration":3,"width":1,"height":1,"file_id":"VID","file_size":7})")
-      + "," + msg(9, R"("voice":{"duration":2,"mime_type":"audio/ogg","file_id":"VOI","file_unique_id":"v","file_size":4000})")
-      + "," + msg(10, R"("venue":{"location":{"latitude":1,"longitude":2},"title":"Cafe"},"location":{"latitude":1,"longitude":2})");
+    = msg(
+        1,
+        R"("sticker":{"file_id":"CAACAgIAAxkBAAE","width":512,"height":512,"emoji":"😀","is_animated":false})")
+    + "," + msg(2, R"("location":{"latitude":52.5,"longitude":13.4})") + ","
+    + msg(3, R"("contact":{"phone_number":"+49","first_name":"A"})") + ","
+    + msg(4, R"("poll":{"id":"1","question":"Q?","options":[]})") + ","
+    + msg(5, R"("dice":{"emoji":"🎲","value":4})") + ","
+    + msg(
+        6,
+        R"("document":{"file_name":"report.pdf","mime_type":"application/pdf","file_id":"DOC","file_unique_id":"u","file_size":12345},"caption":"read this")")
+    + ","
+    + msg(
+        7,
+        R"("audio":{"duration":3,"file_name":"song.mp3","file_id":"AUD","file_size":99})")
+    + ","
+    + msg(
+        8,
+        R"("video":{"duration":3,"width":1,"height":1,"file_id":"VID","file_size":7})")
+    + ","
+    + msg(
+        9,
+        R"("voice":{"duration":2,"mime_type":"audio/ogg","file_id":"VOI","file_unique_id":"v","file_size":4000})")
+    + ","
+    + msg(
+        10,
+        R"("venue":{"location":{"latitude":1,"longitude":2},"title":"Cafe"},"location":{"latitude":1,"longitude":2})");
   auto d = decode(wrap(updates));
   CAF_REQUIRE(d.ok);
   CAF_CHECK_EQUAL(d.skipped, 0u);
   CAF_CHECK_EQUAL(d.malformed, 0u);
   CAF_REQUIRE_EQUAL(d.messages.size(), 10u);
   using k = inbound_kind;
-  std::vector<k> kinds{k::sticker,  k::location, k::contact, k::poll,
-                       k::dice,     k::document, k::audio,   k::video,
-                       k::voice,    k::location};
+  std::vector<k> kinds{k::sticker, k::location, k::contact, k::poll,
+                       k::dice,    k::document, k::audio,   k::video,
+                       k::voice,   k::location};
   for (size_t i = 0; i < kinds.size(); ++i)
     CAF_CHECK_EQUAL(to_string(d.messages[i].kind), to_string(kinds[i]));
   CAF_CHECK(d.messages[0].text.empty());
@@ -268,7 +285,7 @@ CAF_TEST(missing and mistyped fields make an update malformed not fatal) {
       R"("garbage",)"
       // no update_id: cannot be confirmed by id, counted as malformed
       R"({"message":{"message_id":1,"from":{"id":7},"chat":{"id":7},"text":"t"}},)"
-      + text_update(76, 7, "survivor");
+    + text_update(76, 7, "survivor");
   auto d = decode(wrap(updates));
   CAF_REQUIRE(d.ok);
   CAF_CHECK_EQUAL(d.malformed, 8u);
@@ -298,9 +315,10 @@ CAF_TEST(empty and broken answers) {
   CAF_CHECK(d.ok);
   CAF_CHECK(d.messages.empty());
   CAF_CHECK_EQUAL(d.max_update_id, 0);
-  for (auto body : {"", "not json", "{", R"({"ok":true,"result":[{"update_id":1,)",
-                    R"({"ok":true,"result":{}})", R"({"ok":"yes","result":[]})",
-                    R"({"ok":true})", "[1,2,3]", "null"}) {
+  for (auto body :
+       {"", "not json", "{", R"({"ok":true,"result":[{"update_id":1,)",
+        R"({"ok":true,"result":{}})", R"({"ok":"yes","result":[]})",
+        R"({"ok":true})", "[1,2,3]", "null"}) {
     auto x = decode(body);
     CAF_CHECK(!x.ok);
     CAF_CHECK(!x.error.empty());
@@ -310,9 +328,10 @@ CAF_TEST(empty and broken answers) {
   // the chat of the second update (which then lacks its text and would be
   // confirmed as "skipped") as much as inside a string or a number. With a
   // button press second, a cut can also end the document in `]}`.
-  auto callback = R"({"update_id":3,"callback_query":{"id":"q1","from":{"id":7},)"
-                  R"("message":{"message_id":5,"chat":{"id":7},"entities":[{"offset":0}]},)"
-                  R"("data":"retry:abc"}})";
+  auto callback
+    = R"({"update_id":3,"callback_query":{"id":"q1","from":{"id":7},)"
+      R"("message":{"message_id":5,"chat":{"id":7},"entities":[{"offset":0}]},)"
+      R"("data":"retry:abc"}})";
   for (auto second : {text_update(2, 7, "b"), std::string{callback}}) {
     auto full = wrap(text_update(1, 7, "a") + "," + second);
     CAF_REQUIRE(decode(full).ok);
@@ -337,15 +356,17 @@ CAF_TEST(ok false answers carry the api error) {
 }
 
 CAF_TEST(error bodies with retry after and migration) {
-  std::string body = R"({"ok":false,"error_code":429,"description":"Too Many )"
-                     R"(Requests: retry after 7","parameters":{"retry_after":7}})";
+  std::string body
+    = R"({"ok":false,"error_code":429,"description":"Too Many )"
+      R"(Requests: retry after 7","parameters":{"retry_after":7}})";
   bot_api_error e;
   CAF_CHECK(decode_api_error(body, e));
   CAF_CHECK_EQUAL(e.error_code, 429);
   CAF_CHECK_EQUAL(e.retry_after, 7);
   CAF_CHECK_EQUAL(e.description, "Too Many Requests: retry after 7");
-  body = R"({"parameters":{"migrate_to_chat_id":-1001987654321},"ok":false,)"
-         R"("description":"Bad Request: group chat was upgraded to a supergroup chat","error_code":400})";
+  body
+    = R"({"parameters":{"migrate_to_chat_id":-1001987654321},"ok":false,)"
+      R"("description":"Bad Request: group chat was upgraded to a supergroup chat","error_code":400})";
   bot_api_error m;
   CAF_CHECK(decode_api_error(body, m));
   CAF_CHECK_EQUAL(m.error_code, 400);
@@ -373,15 +394,17 @@ CAF_TEST(sent message id) {
 }
 
 CAF_TEST(encoded calls) {
-  CAF_CHECK_EQUAL(encode_get_updates(101, 100, 30),
-                  R"({"offset":101,"limit":100,"timeout":30,)"
-                  R"("allowed_updates":["message","callback_query","edited_message"]})");
+  CAF_CHECK_EQUAL(
+    encode_get_updates(101, 100, 30),
+    R"({"offset":101,"limit":100,"timeout":30,)"
+    R"("allowed_updates":["message","callback_query","edited_message"]})");
   // No offset on the very first poll.
   CAF_CHECK_EQUAL(encode_get_updates(0, 1, 0).find("offset"),
                   std::string::npos);
   auto send = encode_send_message(-1001234567890, "a \"q\" \\ \n 🌊", "", "");
-  CAF_CHECK_EQUAL(send, R"({"chat_id":-1001234567890,"text":"a \"q\" \\ \n 🌊",)"
-                        R"("link_preview_options":{"is_disabled":true}})");
+  CAF_CHECK_EQUAL(send,
+                  R"({"chat_id":-1001234567890,"text":"a \"q\" \\ \n 🌊",)"
+                  R"("link_preview_options":{"is_disabled":true}})");
   auto html = encode_send_message(7, "<b>x</b>", "HTML",
                                   R"({"inline_keyboard":[]})");
   CAF_CHECK(html.find(R"("parse_mode":"HTML")") != std::string::npos);
@@ -403,8 +426,7 @@ CAF_TEST(update ids that no offset can confirm are unusable) {
                              R"("chat":{"id":7},"text":"t"})"};
   for (auto id : {R"("update_id":"12",)", "", R"("update_id":-5,)",
                   R"("update_id":18446744073709551616,)",
-                  R"("update_id":9223372036854775807,)",
-                  R"("update_id":0,)"}) {
+                  R"("update_id":9223372036854775807,)", R"("update_id":0,)"}) {
     CAF_MESSAGE("update " << id);
     auto d = decode(wrap("{" + std::string{id} + message + "}"));
     CAF_REQUIRE(d.ok);

@@ -28,7 +28,8 @@ CAF_TEST(escaping) {
   // Invalid UTF-8 (a lone continuation byte, a cut 4-byte sequence, an
   // encoded surrogate, an overlong '/') becomes U+FFFD, byte by byte.
   CAF_CHECK_EQUAL(html_escape("a\x80z"), "a\xEF\xBF\xBDz");
-  CAF_CHECK_EQUAL(html_escape("\xF0\x9F\x98"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  CAF_CHECK_EQUAL(html_escape("\xF0\x9F\x98"),
+                  "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   CAF_CHECK_EQUAL(html_escape("\xED\xA0\x80").size(), 9u);
   CAF_CHECK_EQUAL(html_escape("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   CAF_CHECK(is_balanced_telegram_html(html_escape("<b>\xFF</b>")));
@@ -37,20 +38,21 @@ CAF_TEST(escaping) {
 CAF_TEST(utf16 length) {
   CAF_CHECK_EQUAL(utf16_length(""), 0u);
   CAF_CHECK_EQUAL(utf16_length("abc"), 3u);
-  CAF_CHECK_EQUAL(utf16_length("Привет"), 6u);       // 2-byte sequences
-  CAF_CHECK_EQUAL(utf16_length("€"), 1u);            // 3 bytes, BMP
-  CAF_CHECK_EQUAL(utf16_length("😀"), 2u);           // surrogate pair
+  CAF_CHECK_EQUAL(utf16_length("Привет"), 6u); // 2-byte sequences
+  CAF_CHECK_EQUAL(utf16_length("€"), 1u);      // 3 bytes, BMP
+  CAF_CHECK_EQUAL(utf16_length("😀"), 2u);      // surrogate pair
   CAF_CHECK_EQUAL(utf16_length("a😀b"), 4u);
-  CAF_CHECK_EQUAL(utf16_length("👍🏽"), 4u);          // emoji + skin tone
-  CAF_CHECK_EQUAL(utf16_length("👨‍👩‍👧"), 8u);         // ZWJ family: 3*2 + 2
+  CAF_CHECK_EQUAL(utf16_length("👍🏽"), 4u); // emoji + skin tone
+  CAF_CHECK_EQUAL(utf16_length("👨‍👩‍👧"),
+                  8u); // ZWJ family: 3*2 + 2
 }
 
 CAF_TEST(parsed length of html) {
   CAF_CHECK_EQUAL(html_text_utf16_length("<b>ab</b>"), 2u);
   CAF_CHECK_EQUAL(html_text_utf16_length("&lt;&amp;&gt;&quot;"), 4u);
   CAF_CHECK_EQUAL(html_text_utf16_length("&#128512;&#x1F600;&#65;"), 5u);
-  CAF_CHECK_EQUAL(html_text_utf16_length("<a href=\"https://e.com/?a=1&amp;b\">x</a>"),
-                  1u);
+  CAF_CHECK_EQUAL(
+    html_text_utf16_length("<a href=\"https://e.com/?a=1&amp;b\">x</a>"), 1u);
   CAF_CHECK_EQUAL(html_text_utf16_length("😀 <i>Привет</i>"), 9u);
   std::string big(4096, 'x');
   CAF_CHECK(html_fits(big));
@@ -86,7 +88,8 @@ CAF_TEST(emphasis) {
   CAF_CHECK_EQUAL(md("***both***"), "<i><b>both</b></i>");
   // GitHub's strikethrough takes one tilde as well as two.
   CAF_CHECK_EQUAL(md("~~gone~~ ~also~"), "<s>gone</s> <s>also</s>");
-  CAF_CHECK_EQUAL(md("**nested *it* inside**"), "<b>nested <i>it</i> inside</b>");
+  CAF_CHECK_EQUAL(md("**nested *it* inside**"),
+                  "<b>nested <i>it</i> inside</b>");
   CAF_CHECK_EQUAL(md("*a **b** c*"), "<i>a <b>b</b> c</i>");
   // Same kind inside same kind: the inner markers vanish, no <b><b>.
   CAF_CHECK_EQUAL(md("**a __b__ c**"), "<b>a b c</b>");
@@ -156,8 +159,9 @@ CAF_TEST(code) {
   // A language with odd characters is dropped, not escaped into the class.
   CAF_CHECK_EQUAL(md("```a\"b onclick=x\ncode\n```"), "<pre>code</pre>");
   // An unclosed fence (a chunk cut inside a block) runs to the end.
-  CAF_CHECK_EQUAL(md("text\n```js\nlet a = 1;"),
-                  "text\n\n<pre><code class=\"language-js\">let a = 1;</code></pre>");
+  CAF_CHECK_EQUAL(
+    md("text\n```js\nlet a = 1;"),
+    "text\n\n<pre><code class=\"language-js\">let a = 1;</code></pre>");
   CAF_CHECK_EQUAL(md("```\n```"), "");
   CAF_CHECK_EQUAL(md("  ```\n  indented\n    more\n  ```"),
                   "<pre>indented\n  more</pre>");
@@ -178,7 +182,8 @@ CAF_TEST(links) {
   CAF_CHECK_EQUAL(md("[x](javascript:alert(1))"), "[x](javascript:alert(1))");
   CAF_CHECK_EQUAL(md("[*x*](JAVASCRIPT:alert(1))"),
                   "[<i>x</i>](JAVASCRIPT:alert(1))");
-  CAF_CHECK_EQUAL(md("[x](data:text/html,<b>)"), "[x](data:text/html,&lt;b&gt;)");
+  CAF_CHECK_EQUAL(md("[x](data:text/html,<b>)"),
+                  "[x](data:text/html,&lt;b&gt;)");
   CAF_CHECK_EQUAL(md("[`code`](https://e.com)"),
                   "<a href=\"https://e.com\">code</a>");
   CAF_CHECK_EQUAL(md("<https://e.com/a_b_>"),
@@ -227,40 +232,72 @@ CAF_TEST(non ascii text) {
 
 CAF_TEST(the checker accepts telegram html) {
   for (std::string_view ok : {
-         "", "plain", "<b>b</b><strong>s</strong><i>i</i><em>e</em>",
+         "",
+         "plain",
+         "<b>b</b><strong>s</strong><i>i</i><em>e</em>",
          "<u>u</u><ins>i</ins><s>s</s><strike>s</strike><del>d</del>",
          "<span class=\"tg-spoiler\">x</span><tg-spoiler>y</tg-spoiler>",
          "<a href=\"https://e.com/?a=1&amp;b=&quot;\">x</a>",
-         "<code>x</code>", "<pre>x</pre>",
+         "<code>x</code>",
+         "<pre>x</pre>",
          "<pre><code class=\"language-python\">x</code></pre>",
          "<blockquote>q <b>b</b></blockquote>",
          "<blockquote expandable>q</blockquote>",
-         "<b>a <i>b <s>c</s></i></b>", "&lt;&gt;&amp;&quot;&#65;&#x1F600;",
+         "<b>a <i>b <s>c</s></i></b>",
+         "&lt;&gt;&amp;&quot;&#65;&#x1F600;",
          "<tg-emoji emoji-id=\"5368324170671202286\">👍</tg-emoji>",
-         "\"quotes\" and 'apostrophes'", "<b><code>x</code></b>",
+         "\"quotes\" and 'apostrophes'",
+         "<b><code>x</code></b>",
        })
     CAF_CHECK(is_balanced_telegram_html(ok));
 }
 
 CAF_TEST(the checker rejects what telegram would reject or mangle) {
   for (std::string_view bad : {
-         "<b>x", "x</b>", "<b><i>x</b></i>", "<script>x</script>",
-         "<p>x</p>", "<br>", "<b/>", "</>", "<>", "a < b", "a > b",
-         "a & b", "&nbsp;", "&#;", "&#xZZ;", "&#0;", "&#xD800;",
-         "&#1114112;", "<b class=\"x\">y</b>", "<a>x</a>",
-         "<a href=\"javascript:alert(1)\">x</a>", "<a href='https://e.com'>x</a>",
+         "<b>x",
+         "x</b>",
+         "<b><i>x</b></i>",
+         "<script>x</script>",
+         "<p>x</p>",
+         "<br>",
+         "<b/>",
+         "</>",
+         "<>",
+         "a < b",
+         "a > b",
+         "a & b",
+         "&nbsp;",
+         "&#;",
+         "&#xZZ;",
+         "&#0;",
+         "&#xD800;",
+         "&#1114112;",
+         "<b class=\"x\">y</b>",
+         "<a>x</a>",
+         "<a href=\"javascript:alert(1)\">x</a>",
+         "<a href='https://e.com'>x</a>",
          "<a href=\"https://e.com\" title=\"t\">x</a>",
-         "<span>x</span>", "<span class=\"other\">x</span>",
+         "<span>x</span>",
+         "<span class=\"other\">x</span>",
          "<code class=\"python\">x</code>",
          "<code class=\"language-a&quot;b\">x</code>",
-         "<b><b>x</b></b>", "<b><strong>x</strong></b>",
-         "<code><b>x</b></code>", "<pre><b>x</b></pre>",
-         "<pre>a<code>x</code></pre>", "<pre><code>x</code>b</pre>",
-         "<b><pre>x</pre></b>", "<blockquote><blockquote>x</blockquote></blockquote>",
+         "<b><b>x</b></b>",
+         "<b><strong>x</strong></b>",
+         "<code><b>x</b></code>",
+         "<pre><b>x</b></pre>",
+         "<pre>a<code>x</code></pre>",
+         "<pre><code>x</code>b</pre>",
+         "<b><pre>x</pre></b>",
+         "<blockquote><blockquote>x</blockquote></blockquote>",
          "<a href=\"https://e.com\"><a href=\"https://e.com\">x</a></a>",
          "<a href=\"https://e.com\"><code>x</code></a>",
          "<blockquote><code>x</code></blockquote>",
-         "<B>x</B>", "<b >x</b>", "</b >", "<b", "\xFF", "a\xC3",
+         "<B>x</B>",
+         "<b >x</b>",
+         "</b >",
+         "<b",
+         "\xFF",
+         "a\xC3",
        })
     CAF_CHECK(!is_balanced_telegram_html(bad));
 }
@@ -268,19 +305,60 @@ CAF_TEST(the checker rejects what telegram would reject or mangle) {
 CAF_TEST(random markdown always converts to balanced html) {
   // A fixed seed keeps failures reproducible; the alphabet is dense in
   // Markdown and HTML syntax so that odd combinations are common.
-  const std::string_view pieces[] = {
-    "*", "**", "***", "_", "__", "~", "~~", "`", "``", "```", "```py\n",
-    "[", "]", "(", ")", "](", "](https://e.com)", "](javascript:x)", "<",
-    ">", "&", "\"", "'", "\\", "#", "# ", "> ", "- ", "\n", "\n\n", " ",
-    "a", "b", "word", "snake_case", "2*3", "Привет", "😀", "https://e.com/_",
-    "<https://e.com>", "&amp;", "<b>", "</i>", "\t", "\r\n", "\xC3", "|"};
+  const std::string_view pieces[] = {"*",
+                                     "**",
+                                     "***",
+                                     "_",
+                                     "__",
+                                     "~",
+                                     "~~",
+                                     "`",
+                                     "``",
+                                     "```",
+                                     "```py\n",
+                                     "[",
+                                     "]",
+                                     "(",
+                                     ")",
+                                     "](",
+                                     "](https://e.com)",
+                                     "](javascript:x)",
+                                     "<",
+                                     ">",
+                                     "&",
+                                     "\"",
+                                     "'",
+                                     "\\",
+                                     "#",
+                                     "# ",
+                                     "> ",
+                                     "- ",
+                                     "\n",
+                                     "\n\n",
+                                     " ",
+                                     "a",
+                                     "b",
+                                     "word",
+                                     "snake_case",
+                                     "2*3",
+                                     "Привет",
+                                     "😀",
+                                     "https://e.com/_",
+                                     "<https://e.com>",
+                                     "&amp;",
+                                     "<b>",
+                                     "</i>",
+                                     "\t",
+                                     "\r\n",
+                                     "\xC3",
+                                     "|"};
   std::mt19937 rng{20240611};
   std::uniform_int_distribution<size_t> pick{0, std::size(pieces) - 1};
   std::uniform_int_distribution<int> len{0, 60};
   int failures = 0;
   // How often each tag appeared, to show that the input exercises them.
-  std::string_view tags[] = {"<b>", "<i>", "<s>", "<code>", "<pre>",
-                             "<a href", "<blockquote>"};
+  std::string_view tags[] = {"<b>",   "<i>",     "<s>",         "<code>",
+                             "<pre>", "<a href", "<blockquote>"};
   int seen[std::size(tags)] = {};
   for (int round = 0; round < 20000; ++round) {
     std::string in;

@@ -63,8 +63,8 @@ void check_chunks(const std::string& text, const std::vector<std::string>& xs,
 CAF_TEST(utf16 units count surrogate pairs twice) {
   CAF_CHECK_EQUAL(utf16_length(""), 0u);
   CAF_CHECK_EQUAL(utf16_length("abc"), 3u);
-  CAF_CHECK_EQUAL(utf16_length("Привет"), 6u);  // 2-byte sequences
-  CAF_CHECK_EQUAL(utf16_length("€"), 1u);       // 3 bytes, 1 unit
+  CAF_CHECK_EQUAL(utf16_length("Привет"), 6u); // 2-byte sequences
+  CAF_CHECK_EQUAL(utf16_length("€"), 1u);      // 3 bytes, 1 unit
   CAF_CHECK_EQUAL(utf16_length("🌊"), 2u);      // 4 bytes, a surrogate pair
   CAF_CHECK_EQUAL(utf16_length("a🌊b"), 4u);
 }
@@ -100,7 +100,7 @@ CAF_TEST(prefers paragraph then line then word boundaries) {
   check_chunks(words, xs, 32);
 }
 
-CAF_TEST(never splits a surrogate pair or a UTF-8 sequence) {
+CAF_TEST(never splits a surrogate pair or a UTF - 8 sequence) {
   // 4097 units of emoji without spaces: every cut is a hard cut.
   std::string emoji = repeat("🌊", 3000);
   auto xs = split_message(emoji);

@@ -60,11 +60,12 @@ CAF_TEST(deltas appended show the same text as whole updates) {
   now += 1s;
   c = next();
   CAF_CHECK_EQUAL(c.kind, kind::edit_preview);
-  CAF_CHECK_EQUAL(c.text, "Hello, this is an answer that is long enough"
-                          "\n\nMore.");
+  CAF_CHECK_EQUAL(c.text,
+                  "Hello, this is an answer that is long enough"
+                  "\n\nMore.");
 }
 
-CAF_TEST(or goes out after first-preview with any text) {
+CAF_TEST(or goes out after first - preview with any text) {
   CAF_CHECK(loop.due() == clock_type::time_point::max());
   loop.update("Hi");
   now += 999ms;

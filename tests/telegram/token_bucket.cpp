@@ -12,7 +12,7 @@ using namespace std::chrono;
 namespace {
 
 token_bucket::clock::time_point t0 = token_bucket::clock::time_point{}
-                                     + hours(1);
+  + hours(1);
 
 } // namespace
 

@@ -222,7 +222,9 @@ int main(int argc, char** argv) {
   opts.token = st.token;
   opts.http.address = st.bind;
   opts.http.port = port;
-  opts.on_crash = [] { crash("gw:crash or --crash-after"); };
+  opts.on_crash = [] {
+    crash("gw:crash or --crash-after");
+  };
   opts.log = log_line;
   fk::fake_gateway gw{ioc, opts};
   auto& b = gw.behavior();
