@@ -262,6 +262,14 @@ CAF_TEST(long markdown is split first and every chunk is safe) {
 // -- errors from real failures ---------------------------------------------------
 
 CAF_TEST(a session lock held by another process yields the lock error) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The lock holder is a fork()ed child that allocates; under
+  // AddressSanitizer a fork taken while another thread held the
+  // sanitizer's allocator lock deadlocks the child (seen once in the
+  // sanitizer pass). The normal build runs this test.
+  CAF_MESSAGE("not run under AddressSanitizer (fork without exec)");
+  return;
+#endif
   router_fixture f;
   common_settings(f);
   f.cfg().lock.timeout = milliseconds(800);
