@@ -1,5 +1,6 @@
 #include "actors/store.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "json/writer.hpp"
@@ -473,12 +474,21 @@ store(store_actor::stateful_pointer<store_state> self, context_ptr ctx,
       if (!self->state.worker)
         return unavailable(self);
       auto rp = self->make_response_promise<uint64_t>();
+      // Entries still waiting for the next batched commit are forgotten
+      // too: written after the delete, they would outlive it.
+      auto& pending = self->state.pending_transcripts;
+      auto kept = std::remove_if(pending.begin(), pending.end(),
+                                 [user_id](const transcript_entry& e) {
+                                   return e.user_id == user_id;
+                                 });
+      auto unwritten = static_cast<uint64_t>(pending.end() - kept);
+      pending.erase(kept, pending.end());
       submit(
         self,
-        [user_id](database& db) {
+        [user_id, unwritten](database& db) {
           uint64_t n = 0;
           auto err = db.forget(user_id, n);
-          return std::make_pair(n, err);
+          return std::make_pair(n + unwritten, err);
         },
         [self, rp, user_id](uint64_t n, const std::string& err) mutable {
           note_write(self, err, "forget");

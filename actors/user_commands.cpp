@@ -156,11 +156,11 @@ void handle_restart_command(user_self self) {
   send_and_finish(self, std::move(out));
 }
 
-/// Deletes the user's transcript in the store (what the dashboard shows);
-/// the assistant's own memory in its container is not touched.
-void handle_forget_command(user_self self) {
+/// Replies `text` to the current message and finishes it, unless a newer
+/// message took its place meanwhile.
+std::function<void(std::string)> replier(user_self self) {
   auto seq = self->state.seq;
-  auto reply = [self, seq](std::string text) {
+  return [self, seq](std::string text) {
     auto& st = self->state;
     if (st.seq != seq || !st.current)
       return;
@@ -170,7 +170,13 @@ void handle_forget_command(user_self self) {
     out.text = std::move(text);
     send_and_finish(self, std::move(out));
   };
-  auto store = self->system().registry().get<store_actor>(names::store);
+}
+
+/// Deletes the user's transcript in the store (what the dashboard shows);
+/// the assistant's own memory in its container is not touched.
+void handle_forget_command(user_self self) {
+  auto reply = replier(self);
+  auto store = peer<store_actor>(self);
   if (!store)
     return reply("I could not delete your transcript right now; please try "
                  "again later.");
@@ -205,22 +211,6 @@ bool sender_is_admin(user_self self) {
   auto ids = parse_admin_ids(self->state.ctx->cfg.access.admins, bad);
   return ids
     && std::find(ids->begin(), ids->end(), self->state.user_id) != ids->end();
-}
-
-/// Replies `text` to the current message and finishes it, unless a newer
-/// message took its place meanwhile.
-std::function<void(std::string)> replier(user_self self) {
-  auto seq = self->state.seq;
-  return [self, seq](std::string text) {
-    auto& st = self->state;
-    if (st.seq != seq || !st.current)
-      return;
-    outgoing_text out;
-    out.chat_id = st.current->chat_id;
-    out.request_id = st.current->request_id;
-    out.text = std::move(text);
-    send_and_finish(self, std::move(out));
-  };
 }
 
 void list_users(user_self self, std::string status) {

@@ -361,3 +361,30 @@ CAF_TEST(routing goes on while 100000 users are imported) {
   CAF_CHECK(log_shows(w, "event=reloaded"));
   CAF_CHECK_EQUAL(w.stop_router(SIGTERM), 0);
 }
+
+CAF_TEST(forget deletes the transcript of the user who asks) {
+  fakes::fake_telegram tg;
+  tg.start();
+  fakes::fake_gateway_options gopts;
+  gopts.token = "gw-secret-forget";
+  fakes::fake_gateway gw{gopts};
+  auto port = gw.start();
+  world w;
+  w.write_users(5000000001, 2, port, gopts.token);
+  w.start_router(tg.api_root(), tg.token());
+  tg.push_text(5000000001, "remember this");
+  tg.push_text(5000000002, "and this");
+  CAF_REQUIRE(tg.wait_for_sent_to(5000000001, 1, seconds(15)));
+  CAF_REQUIRE(tg.wait_for_sent_to(5000000002, 1, seconds(15)));
+  tg.push_text(5000000001, "/forget");
+  CAF_REQUIRE(tg.wait_for_sent_to(5000000001, 2, seconds(15)));
+  auto reply = tg.sent_to(5000000001).at(1).text;
+  CAF_MESSAGE("reply: " << reply);
+  CAF_CHECK(contains(reply, "deleted the 2 messages"));
+  CAF_CHECK_EQUAL(w.stop_router(SIGTERM), 0);
+  std::string err;
+  auto db = database::open(w.db_path(), err);
+  CAF_REQUIRE(db != nullptr);
+  CAF_CHECK(db->transcript_of(5000000001, err).empty());
+  CAF_CHECK_EQUAL(db->transcript_of(5000000002, err).size(), 2u);
+}
