@@ -110,6 +110,20 @@ void start_existing(self_ptr self, const container_spec& spec,
        });
 }
 
+/// Thaws a container paused by an idle check (the Engine refuses to start
+/// a paused one): a router that restarted finds it so.
+void unpause_existing(self_ptr self, const container_spec& spec,
+                      info_promise rp) {
+  call(self, verb::post, "/containers/" + spec.name + "/unpause", {},
+       [self, spec, rp](http_result& res) mutable {
+         if (res.status != 204) {
+           rp.deliver(fail(self, "unpause " + spec.name, res));
+           return;
+         }
+         answer_inspect(self, spec, rp);
+       });
+}
+
 void create(self_ptr self, const container_spec& spec, info_promise rp,
             bool with_storage) {
   auto& c = self->state.ctx->cfg.containers;
@@ -256,6 +270,8 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
                    + " belongs to a container not managed by zaki")));
              if (info.state == "running")
                return answer_inspect(self, spec, rp);
+             if (info.state == "paused")
+               return unpause_existing(self, spec, rp);
              start_existing(self, spec, rp);
            });
       return rp;
@@ -303,6 +319,19 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
              if (res.status == 204 || res.status == 404)
                return void(rp.deliver(true));
              rp.deliver(fail(self, "remove " + container_name(user), res));
+           });
+      return rp;
+    },
+    [self](caf::idle_atom, int64_t user, bool pause) {
+      // The Engine freezes the container's cgroup: it keeps its memory and
+      // resumes at once.
+      auto rp = self->make_response_promise<bool>();
+      auto what = std::string{pause ? "pause" : "unpause"};
+      call(self, verb::post, "/containers/" + container_name(user) + "/" + what,
+           {}, [self, user, rp, what](http_result& res) mutable {
+             if (res.status == 204)
+               return void(rp.deliver(true));
+             rp.deliver(fail(self, what + " " + container_name(user), res));
            });
       return rp;
     },

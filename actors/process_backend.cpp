@@ -77,7 +77,9 @@ container_info info_of(const process_child& c) {
   container_info info;
   info.user_id = c.spec.user_id;
   info.name = c.spec.name;
-  info.state = to_string(c.state);
+  info.state = c.paused && c.state == process_state::running
+    ? "paused"
+    : to_string(c.state);
   info.pid = c.state == process_state::running ? c.pid : 0;
   info.port = c.spec.port;
   info.exit_code = c.last_exit;
@@ -186,6 +188,7 @@ caf::expected<container_info> do_start(self_ptr self,
   c.own = true;
   c.generation = ++st.next_generation;
   c.state = process_state::running;
+  c.paused = false;
   c.stopping = false;
   c.last_oom = false;
   c.last_error.clear();
@@ -267,8 +270,10 @@ void stop_then(self_ptr self, process_child& c, std::function<void()> then) {
     return;
   c.stopping = true;
   signal_all(c, SIGTERM);
-  // A stopped (hung by SIGSTOP) process handles SIGTERM only once resumed.
+  // A stopped (hung, or paused by us with SIGSTOP) process handles SIGTERM
+  // only once resumed.
   signal_all(c, SIGCONT);
+  c.paused = false;
   self->delayed_send(self, self->state.ctx->cfg.containers.stop_timeout,
                      internal_atom_v, timeout_atom_v, c.spec.user_id,
                      c.generation);
@@ -321,6 +326,10 @@ std::vector<container_info> adopt_leftovers(self_ptr self) {
     c.own = false;
     c.generation = ++st.next_generation;
     c.state = process_state::running;
+    // A gateway the previous router paused (idle-action=pause) would fail
+    // every probe: thaw it; the idle check pauses it again later.
+    ::kill(-c.pid, SIGCONT);
+    ::kill(c.pid, SIGCONT);
     quota_request q{st.ctx->cfg.containers.memory_mb,
                     st.ctx->cfg.containers.cpus, st.ctx->cfg.containers.pids};
     c.cgroup = prepare_cgroup(
@@ -412,6 +421,24 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
       i->second.stop_waiters.push_back(rp);
       stop_then(self, i->second, nullptr);
       return rp;
+    },
+    [self](caf::idle_atom, int64_t user, bool pause) -> caf::result<bool> {
+      // SIGSTOP freezes the whole process group (and the stragglers of its
+      // cgroup): the gateway keeps its memory, and SIGCONT resumes it at
+      // once, without a new start-up.
+      auto i = self->state.children.find(user);
+      if (i == self->state.children.end()
+          || i->second.state != process_state::running || i->second.stopping)
+        return make_error(errc::container_down,
+                          "no running gateway to "
+                            + std::string{pause ? "pause" : "resume"});
+      auto& c = i->second;
+      signal_all(c, pause ? SIGSTOP : SIGCONT);
+      c.paused = pause;
+      logger("provisioner")
+        ->info("event={} user={} pid={}", pause ? "paused" : "resumed", user,
+               c.pid);
+      return true;
     },
     [self](restart_atom,
            const container_spec& spec) -> caf::result<container_info> {

@@ -45,6 +45,8 @@ struct process_child {
   uint64_t generation = 0;
   process_state state = process_state::missing;
   bool stopping = false;
+  /// Frozen with SIGSTOP (`containers.idle-action=pause`).
+  bool paused = false;
   std::vector<caf::typed_response_promise<bool>> stop_waiters;
   /// Runs once a stop completed (restart, remove).
   std::vector<std::function<void()>> after_stop;

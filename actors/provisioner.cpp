@@ -149,6 +149,7 @@ void launch(self_ptr self, int64_t user, bool fresh) {
              user, e.record.port, e.record.container);
   }
   e.state = container_phase::starting;
+  e.container_removed = false;
   ++e.starts;
   auto spec = spec_of(st.ctx, e.record);
   self
@@ -303,6 +304,42 @@ bool hold(self_ptr self, provisioned& e,
   return true;
 }
 
+void stop_container(self_ptr self, int64_t user,
+                    std::function<void(bool)> then);
+
+/// Thaws a paused container for a message that waits: the gateway never
+/// stopped, so the startup probe passes at once (the time it took is
+/// logged as resume_ms). If the backend cannot thaw it, it is stopped and
+/// started again instead.
+void resume_container(self_ptr self, int64_t user) {
+  auto& st = self->state;
+  auto& e = st.users[user];
+  e.state = container_phase::starting;
+  auto t0 = steady_clock::now();
+  self
+    ->request(st.backend, st.ctx->cfg.containers.docker_timeout,
+              caf::idle_atom_v, user, false)
+    .then(
+      [self, user, t0](bool) {
+        watch_startup(self, user, false, [user, t0](bool ok) {
+          auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+            steady_clock::now() - t0);
+          logger("provisioner")
+            ->info("event=resume user={} ok={} resume_ms={}", user, ok,
+                   took.count());
+        });
+      },
+      [self, user](caf::error& err) {
+        auto& e = self->state.users[user];
+        e.last_error = self->system().render(err);
+        logger("provisioner")
+          ->warn("event=resume_failed user={} error={} action=restart", user,
+                 log_value(e.last_error, 300));
+        // stop_container starts it again for the waiting messages.
+        stop_container(self, user, [](bool) {});
+      });
+}
+
 caf::result<user_record> ensure(self_ptr self, int64_t user) {
   auto& st = self->state;
   auto now = steady_clock::now();
@@ -322,6 +359,8 @@ caf::result<user_record> ensure(self_ptr self, int64_t user) {
     if (e.state == container_phase::failed)
       logger("provisioner")->info("event=retry_failed user={}", user);
     begin_start(self, user, true);
+  } else if (e.state == container_phase::paused) {
+    resume_container(self, user);
   }
   return rp;
 }
@@ -484,6 +523,9 @@ status_node status_of(self_ptr self) {
   w.field("provisioned", st.provisioned_total);
   w.field("capacity_refusals", st.capacity_refusals);
   w.field("idle_stops", st.idle_stops);
+  w.field("idle_action", st.ctx->cfg.containers.idle_action);
+  w.field("idle_pauses", st.idle_pauses);
+  w.field("idle_removals", st.idle_removals);
   w.key("containers").begin_array();
   auto now = steady_clock::now();
   for (auto& [id, e] : st.users) {
@@ -573,23 +615,117 @@ caf::result<bool> remove_user(self_ptr self, int64_t user) {
   return rp;
 }
 
-/// Stops the containers nobody used for `containers.idle-timeout`.
+/// Freezes an idle container (`containers.idle-action=pause`): the health
+/// supervisor lets go first (a frozen gateway fails every probe). If the
+/// backend cannot pause it, it is stopped instead.
+void pause_container(self_ptr self, int64_t user) {
+  auto& st = self->state;
+  auto& e = st.users[user];
+  e.state = container_phase::paused;
+  if (auto health = peer<health_actor>(self))
+    self->send(health, unwatch_atom_v, user);
+  self
+    ->request(st.backend, st.ctx->cfg.containers.docker_timeout,
+              caf::idle_atom_v, user, true)
+    .then(
+      [self, user](bool) {
+        ++self->state.idle_pauses;
+        // The user's actor hears "stopped" from the health supervisor's
+        // letting go; tell it what really happened.
+        if (auto sup = peer<user_supervisor_actor>(self))
+          self->send(sup, container_atom_v, user, std::string{"paused"});
+        auto& e = self->state.users[user];
+        // A message that came while the pause was under way.
+        if (!e.waiters.empty() && e.state == container_phase::paused)
+          resume_container(self, user);
+      },
+      [self, user](caf::error& err) {
+        auto& e = self->state.users[user];
+        e.last_error = self->system().render(err);
+        logger("provisioner")
+          ->warn("event=pause_failed user={} error={} action=stop", user,
+                 log_value(e.last_error, 300));
+        stop_container(self, user, [](bool) {});
+      });
+}
+
+/// Removes the container of a user without a message for
+/// `containers.remove-after` days (their data, record and port stay: the
+/// next message creates the container again).
+void remove_container(self_ptr self, int64_t user) {
+  auto& st = self->state;
+  auto& e = st.users[user];
+  e.state = container_phase::removing;
+  if (auto health = peer<health_actor>(self))
+    self->send(health, unwatch_atom_v, user);
+  self
+    ->request(st.backend,
+              st.ctx->cfg.containers.stop_timeout
+                + st.ctx->cfg.containers.docker_timeout,
+              remove_atom_v, user)
+    .then(
+      [self, user](bool) {
+        auto& e = self->state.users[user];
+        e.state = container_phase::stopped;
+        e.container_removed = true;
+        ++self->state.idle_removals;
+        if (!e.waiters.empty())
+          begin_start(self, user, true);
+      },
+      [self, user](caf::error& err) {
+        auto& e = self->state.users[user];
+        e.state = container_phase::stopped;
+        e.last_error = self->system().render(err);
+        logger("provisioner")
+          ->warn("event=idle_remove_failed user={} error={}", user,
+                 log_value(e.last_error, 300));
+        if (!e.waiters.empty())
+          begin_start(self, user, true);
+      });
+}
+
+/// Stops (or pauses) the containers nobody used for
+/// `containers.idle-timeout`, and removes those idle for
+/// `containers.remove-after` days.
 void stop_idle(self_ptr self) {
   auto& st = self->state;
+  auto& c = st.ctx->cfg.containers;
   auto now = steady_clock::now();
+  bool pause = c.idle_action == "pause";
+  auto remove_after = std::chrono::duration_cast<steady_clock::duration>(
+    std::chrono::duration<double, std::ratio<86400>>{c.remove_after});
   std::vector<int64_t> idle;
-  for (auto& [id, e] : st.users)
+  std::vector<int64_t> stale;
+  for (auto& [id, e] : st.users) {
+    auto quiet = now - e.last_ensure;
     if ((e.state == container_phase::running
          || e.state == container_phase::not_ready)
-        && now - e.last_ensure >= st.ctx->cfg.containers.idle_timeout)
+        && quiet >= c.idle_timeout)
       idle.push_back(id);
-  for (auto id : idle) {
-    logger("provisioner")->info("event=idle_stop user={}", id);
-    ++st.idle_stops;
-    stop_container(self, id, [](bool) {});
+    else if (c.remove_after > 0 && e.record.port != 0 && !e.container_removed
+             && e.waiters.empty()
+             && (e.state == container_phase::stopped
+                 || e.state == container_phase::paused
+                 || e.state == container_phase::failed)
+             && quiet >= remove_after)
+      stale.push_back(id);
   }
-  self->delayed_send(self, st.ctx->cfg.containers.idle_check, internal_atom_v,
-                     idle_check_atom_v);
+  auto log = logger("provisioner");
+  for (auto id : idle) {
+    ++st.idle_stops;
+    if (pause) {
+      log->info("event=idle_pause user={}", id);
+      pause_container(self, id);
+    } else {
+      log->info("event=idle_stop user={}", id);
+      stop_container(self, id, [](bool) {});
+    }
+  }
+  for (auto id : stale) {
+    log->info("event=idle_remove user={} days={}", id, c.remove_after);
+    remove_container(self, id);
+  }
+  self->delayed_send(self, c.idle_check, internal_atom_v, idle_check_atom_v);
 }
 
 caf::typed_response_promise<status_node> tree_status(self_ptr self) {
@@ -621,6 +757,9 @@ provisioner(provisioner_impl_actor::stateful_pointer<provisioner_state> self,
     e.record = std::move(rec);
     e.persisted = true;
     e.state = container_phase::stopped;
+    // remove-after counts from the router's start for users it has not
+    // seen a message of yet (the database keeps no last-message time).
+    e.last_ensure = steady_clock::now();
   }
   auto& kind = ctx->cfg.backend.kind;
   if (kind == "process")

@@ -32,6 +32,9 @@ struct provisioned {
   container_info info;
   std::string last_error;
   uint32_t starts = 0;
+  /// The idle check removed the container (remove-after); the next start
+  /// creates it again.
+  bool container_removed = false;
 };
 
 /// State of the PROVISIONER actor.
@@ -47,7 +50,11 @@ struct provisioner_state {
   provisioning_queue launches{1};
   uint64_t provisioned_total = 0;
   uint64_t capacity_refusals = 0;
+  /// Idle containers stopped or paused (idle_pauses of them paused).
   uint64_t idle_stops = 0;
+  uint64_t idle_pauses = 0;
+  /// Containers removed after `containers.remove-after` days.
+  uint64_t idle_removals = 0;
 };
 
 /// Spawns the provisioner. `known` seeds it with users.json (ports in use,

@@ -7,7 +7,7 @@ namespace zaki {
 
 namespace {
 
-constexpr std::array<std::pair<container_phase, const char*>, 10> names{{
+constexpr std::array<std::pair<container_phase, const char*>, 11> names{{
   {container_phase::none, "none"},
   {container_phase::queued, "queued"},
   {container_phase::starting, "starting"},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<container_phase, const char*>, 10> names{{
   {container_phase::stopped, "stopped"},
   {container_phase::failed, "failed"},
   {container_phase::removing, "removing"},
+  {container_phase::paused, "paused"},
 }};
 
 } // namespace
@@ -42,7 +43,8 @@ bool holds_resources(container_phase x) {
     case container_phase::running:
     case container_phase::not_ready:
     case container_phase::restarting:
-    case container_phase::stopping: return true;
+    case container_phase::stopping:
+    case container_phase::paused: return true;
     default: return false;
   }
 }

@@ -30,6 +30,9 @@ enum class container_phase : uint8_t {
   failed,
   /// Being removed with its user.
   removing,
+  /// Frozen by us when idle (`containers.idle-action=pause`): it keeps its
+  /// memory and resumes on the next message.
+  paused,
 };
 
 /// Returns the name of `x`, e.g. "not_ready".
@@ -52,7 +55,7 @@ inline bool is_down(container_phase x) {
 /// report of the health supervisor is then only it letting go).
 inline bool stopped_by_us(container_phase x) {
   return x == container_phase::stopping || x == container_phase::removing
-    || x == container_phase::stopped;
+    || x == container_phase::stopped || x == container_phase::paused;
 }
 
 } // namespace zaki

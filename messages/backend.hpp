@@ -83,6 +83,10 @@ using backend_actor = caf::typed_actor<
   caf::replies_to<restart_atom, container_spec>::with<container_info>,
   // Stops and deletes the container (the data dir stays).
   caf::replies_to<remove_atom, int64_t>::with<bool>,
+  // Freezes (true) or thaws (false) a running container: an idle container
+  // keeps its memory and resumes in well under a second
+  // (`containers.idle-action=pause`).
+  caf::replies_to<caf::idle_atom, int64_t, bool>::with<bool>,
   // Reports one container.
   caf::replies_to<inspect_atom, int64_t>::with<container_info>,
   // Lists the containers of zaki that exist now (adoption at start-up).

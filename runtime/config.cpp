@@ -93,6 +93,11 @@ config::config() {
     .add(v.containers.idle_timeout, "idle-timeout",
          "stop a container without messages after")
     .add(v.containers.idle_check, "idle-check", "period of the idle check")
+    .add(v.containers.idle_action, "idle-action",
+         "stop|pause: what happens to an idle container")
+    .add(v.containers.remove_after, "remove-after",
+         "days without a message before an idle container is removed "
+         "(data kept; 0: never)")
     .add(v.containers.failed_retry_after, "failed-retry-after",
          "a failed container is retried by a message after")
     .add(v.containers.stop_timeout, "stop-timeout",
@@ -344,6 +349,11 @@ std::string validate_containers(const settings& s) {
     return "containers.max-containers and max-provisioning must be >= 1";
   if (!(c.cpus >= 0))
     return "containers.cpus must not be negative";
+  if (s.containers.idle_action != "stop" && s.containers.idle_action != "pause")
+    return "containers.idle-action must be stop or pause, not '"
+      + s.containers.idle_action + "'";
+  if (!(s.containers.remove_after >= 0))
+    return "containers.remove-after must be a number of days >= 0 (0: never)";
   if (c.docker_port < 1 || c.docker_port > 65535)
     return "containers.docker-port must lie within 1..65535";
   auto& h = s.health;

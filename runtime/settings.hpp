@@ -100,6 +100,14 @@ struct settings {
     caf::timespan idle_timeout = std::chrono::minutes(30);
     /// How often idle containers are looked for.
     caf::timespan idle_check = std::chrono::minutes(1);
+    /// What happens to an idle container: "stop" (its memory is freed, the
+    /// next message starts it again) or "pause" (frozen, memory kept, the
+    /// next message resumes it in well under a second).
+    std::string idle_action = "stop";
+    /// Days without a message after which a stopped, paused or failed
+    /// container is removed (its data dir stays; the next message creates
+    /// it again). 0: never. Fractions are allowed (0.5 = 12 hours).
+    double remove_after = 0;
     /// A failed container is retried by an ensure after this at the
     /// earliest; before, ensure fails with container_failed at once.
     caf::timespan failed_retry_after = std::chrono::minutes(1);

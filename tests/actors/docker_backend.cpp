@@ -118,5 +118,40 @@ CAF_TEST(the docker backend against a real engine) {
     CAF_CHECK_NOT_EQUAL(run("docker inspect " + name + " >/dev/null 2>&1"), 0);
     CAF_MESSAGE("states: " << w.states->trail(user));
   }
+  {
+    // Idle pause: the Engine freezes the container, the next message thaws
+    // it without a start-up.
+    container_world w{[&](settings& s) {
+      s.backend.kind = "docker";
+      s.containers.docker_image = "zaki/gateway-stub:test";
+      s.containers.docker_test_label = label;
+      s.containers.docker_cmd = {"/gateway", "--bind", "0.0.0.0"};
+      s.containers.docker_timeout = 30s;
+      s.containers.idle_action = "pause";
+      s.containers.idle_timeout = 1s;
+      s.containers.idle_check = 200ms;
+      s.health.startup_grace = 20s;
+    }};
+    w.start();
+    auto rec = w.ensure(user + 1, 60s);
+    CAF_REQUIRE(rec);
+    CAF_CHECK(wait_for(
+      [&] {
+        return w.states->count(user + 1, "paused") == 1;
+      },
+      10s));
+    auto paused = "docker inspect -f '{{.State.Paused}}' zaki-user-"
+      + std::to_string(user + 1) + " | grep -q true";
+    CAF_CHECK_EQUAL(run(paused), 0);
+    auto t0 = std::chrono::steady_clock::now();
+    auto back = w.ensure(user + 1, 30s);
+    CAF_REQUIRE(back);
+    CAF_MESSAGE("docker unpause to ready (idle-action=pause): " << ms_since(t0)
+                                                                << " ms");
+    CAF_CHECK_NOT_EQUAL(run(paused), 0);
+    CAF_CHECK_EQUAL(chat(*back, "hello after a pause"), 200);
+    CAF_CHECK_EQUAL(w.states->count(user + 1, "restarting"), 0u);
+    CAF_CHECK(w.admin(remove_atom_v, user + 1));
+  }
   CAF_CHECK_EQUAL(run(script + " down " + dir + " " + label), 0);
 }

@@ -28,6 +28,19 @@ bool alive(pid_t pid) {
   return pid > 0 && ::kill(pid, 0) == 0;
 }
 
+/// Returns the state letter of /proc/PID/stat ('T': stopped by a signal),
+/// or 0 if there is no such process.
+char proc_state(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string line;
+  if (!std::getline(in, line))
+    return 0;
+  // "pid (comm) S ...": the command may hold spaces and parentheses.
+  auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() ? line[close + 2]
+                                                               : 0;
+}
+
 } // namespace
 
 CAF_TEST(a new user gets a port a token a data dir and a running gateway) {
@@ -245,6 +258,84 @@ CAF_TEST(idle containers are stopped and started again by the next ensure) {
   CAF_CHECK_EQUAL(back->port, rec->port);
   CAF_CHECK_EQUAL(back->token, rec->token);
   CAF_CHECK_EQUAL(healthz(back->port), 200);
+}
+
+CAF_TEST(idle containers are paused and resumed by the next ensure) {
+  container_world w{[](settings& s) {
+    s.containers.idle_timeout = 400ms;
+    s.containers.idle_check = 100ms;
+    s.containers.idle_action = "pause";
+  }};
+  w.start();
+  auto rec = w.ensure(6101);
+  CAF_REQUIRE(rec);
+  auto pid = w.gateway_pid(6101);
+  CAF_REQUIRE(alive(pid));
+  CAF_CHECK(wait_for(
+    [&] {
+      return proc_state(pid) == 'T';
+    },
+    3s));
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.states->count(6101, "paused") == 1;
+    },
+    3s));
+  // Frozen, not stopped: the same process, its memory kept.
+  CAF_CHECK(alive(pid));
+  CAF_CHECK(w.status(w.prov_hdl).find(R"("state":"paused")")
+            != std::string::npos);
+  auto t0 = std::chrono::steady_clock::now();
+  auto back = w.ensure(6101);
+  auto took = ms_since(t0);
+  CAF_REQUIRE(back);
+  CAF_MESSAGE("resume of a paused gateway (process backend): " << took
+                                                               << " ms");
+  CAF_CHECK_EQUAL(w.gateway_pid(6101), pid);
+  CAF_CHECK_NOT_EQUAL(proc_state(pid), 'T');
+  CAF_CHECK_EQUAL(back->port, rec->port);
+  CAF_CHECK_EQUAL(chat(*back, "hello again"), 200);
+  CAF_CHECK_EQUAL(w.states->count(6101, "restarting"), 0u);
+  CAF_CHECK(w.status(w.prov_hdl).find(R"("idle_pauses":1)")
+            != std::string::npos);
+}
+
+CAF_TEST(remove after removes an idle container and keeps its data) {
+  container_world w{[](settings& s) {
+    s.containers.idle_timeout = 300ms;
+    s.containers.idle_check = 100ms;
+    // 0.8 s, in days.
+    s.containers.remove_after = 0.8 / 86400;
+  }};
+  w.start();
+  auto rec = w.ensure(6201);
+  CAF_REQUIRE(rec);
+  auto pid = w.gateway_pid(6201);
+  std::ofstream{rec->data_dir + "/notes.txt"} << "kept";
+  CAF_CHECK(wait_for(
+    [&] {
+      return w.status(w.prov_hdl).find(R"("idle_removals":1)")
+        != std::string::npos;
+    },
+    5s));
+  CAF_CHECK(!alive(pid));
+  // The backend forgot the container; the data stays.
+  CAF_CHECK(w.status(w.prov_hdl).find(R"("user":6201,"state":"stopped")")
+            != std::string::npos);
+  std::ifstream notes{rec->data_dir + "/notes.txt"};
+  std::string kept;
+  notes >> kept;
+  CAF_CHECK_EQUAL(kept, "kept");
+  // Removed once, not again and again.
+  std::this_thread::sleep_for(500ms);
+  CAF_CHECK(w.status(w.prov_hdl).find(R"("idle_removals":1)")
+            != std::string::npos);
+  // The next message creates it again, with the same port and token.
+  auto back = w.ensure(6201);
+  CAF_REQUIRE(back);
+  CAF_CHECK_EQUAL(back->port, rec->port);
+  CAF_CHECK_EQUAL(back->token, rec->token);
+  CAF_CHECK_EQUAL(chat(*back, "hello"), 200);
 }
 
 CAF_TEST(capacity and bad input give clear errors) {

@@ -352,3 +352,54 @@ CAF_TEST(engine events parse) {
   CAF_CHECK_EQUAL(docker_error_message(R"({"message":"boom"})"), "boom");
   CAF_CHECK_EQUAL(docker_error_message("plain"), "plain");
 }
+
+CAF_TEST(pause and unpause freeze a container and a paused one is thawed) {
+  docker_world w;
+  const std::string pause = "POST /v1.41/containers/zaki-user-1/pause";
+  const std::string unpause = "POST /v1.41/containers/zaki-user-1/unpause";
+  w.fake->on(pause, {204, ""});
+  w.fake->queue(unpause, {204, ""});
+  w.fake->queue(unpause, {409, R"({"message":"not paused"})"});
+  auto call = [&](bool freeze) {
+    caf::scoped_actor self{*w.base.sys};
+    std::string out;
+    self->request(w.backend, 10s, caf::idle_atom_v, int64_t{1}, freeze)
+      .receive(
+        [&](bool) {
+          out = "ok";
+        },
+        [&](caf::error& err) {
+          out = w.render(err);
+        });
+    return out;
+  };
+  CAF_CHECK_EQUAL(call(true), "ok");
+  CAF_CHECK_EQUAL(call(false), "ok");
+  // The Engine refusing is a clear error naming what failed.
+  auto refused = call(false);
+  CAF_MESSAGE("refused unpause: " << refused);
+  CAF_CHECK(refused.find("unpause zaki-user-1") != std::string::npos);
+  // A router that restarted finds a paused container: start thaws it
+  // (the Engine refuses to start a paused one).
+  auto paused_json = running_json;
+  paused_json.replace(paused_json.find(R"("Status":"running")"),
+                      std::string{R"("Status":"running")"}.size(),
+                      R"("Status":"paused")");
+  w.fake->queue(inspect, {200, paused_json});
+  w.fake->queue(inspect, {200, running_json});
+  w.fake->on(unpause, {204, ""});
+  auto info = w.start(1);
+  CAF_REQUIRE(info);
+  CAF_CHECK_EQUAL(info->state, "running");
+  size_t pauses = 0;
+  size_t unpauses = 0;
+  size_t starts = 0;
+  for (auto& r : w.fake->requests()) {
+    pauses += r.rfind(pause, 0) == 0;
+    unpauses += r.rfind(unpause, 0) == 0;
+    starts += r.rfind(start, 0) == 0;
+  }
+  CAF_CHECK_EQUAL(pauses, 1u);
+  CAF_CHECK_EQUAL(unpauses, 3u);
+  CAF_CHECK_EQUAL(starts, 0u);
+}

@@ -81,3 +81,29 @@ CAF_TEST(both names of the gateway idle timeout work) {
     CAF_CHECK_EQUAL(parse(cfg, {"--gateway.idle-timeout=0s"}), 2);
   }
 }
+
+CAF_TEST(idle action and remove after are checked) {
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg,
+                          {"--containers.idle-action=pause",
+                           "--containers.remove-after=0.5"}),
+                    -1);
+    CAF_CHECK_EQUAL(cfg.values.containers.idle_action, "pause");
+    CAF_CHECK_EQUAL(cfg.values.containers.remove_after, 0.5);
+  }
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {}), -1);
+    CAF_CHECK_EQUAL(cfg.values.containers.idle_action, "stop");
+    CAF_CHECK_EQUAL(cfg.values.containers.remove_after, 0.0);
+  }
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--containers.idle-action=sleep"}), 2);
+  }
+  {
+    config cfg;
+    CAF_CHECK_EQUAL(parse(cfg, {"--containers.remove-after=-1"}), 2);
+  }
+}
