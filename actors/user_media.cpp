@@ -143,6 +143,9 @@ bool fetch_media(user_self self) {
     req.save_name = inbox_file_name(std::time(nullptr),
                                     sanitize_file_name(msg.file_name, msg.kind,
                                                        msg.mime_type));
+    // The user's storage quota covers their whole data dir.
+    req.quota_bytes = st.ctx->cfg.containers.storage_mb << 20;
+    req.quota_dir = user_data_dir(st.ctx->cfg.store.data_root, st.user_id);
   }
   st.phase = "fetching";
   ++st.seq;
@@ -175,6 +178,18 @@ void on_fetched(user_self self, uint64_t seq, http_result& res) {
     notice(self,
            "This file is too large: I can pass on files up to "
              + human_size(limit) + ". Nothing was saved.");
+    return user_finish(self);
+  }
+  if (res.status == fetch_status::over_quota) {
+    log->warn("event=media_over_quota user={} kind={} detail={} "
+              "request_id={}",
+              st.user_id, to_string(msg.kind), log_value(res.error),
+              msg.request_id);
+    notice(self,
+           "Your storage is full: your files use up your "
+             + human_size(st.ctx->cfg.containers.storage_mb << 20)
+             + ", so this file was not saved. Ask your assistant to delete "
+               "files you no longer need, then send it again.");
     return user_finish(self);
   }
   if (res.status == fetch_status::save_failed) {

@@ -4,12 +4,15 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <openssl/evp.h>
 #include <simdjson.h>
 
@@ -66,6 +69,14 @@ private:
   uint64_t running_ = 0;
   std::deque<std::function<void()>> waiting_;
 };
+
+/// Saved files are written here, off the I/O threads: a 20 MB write and
+/// its fsync would stall every connection of the thread meanwhile. One
+/// thread: saves are rare and the disk does one at a time anyway.
+boost::asio::thread_pool& file_writer() {
+  static boost::asio::thread_pool pool{1};
+  return pool;
+}
 
 struct getfile_answer {
   bool ok = false;
@@ -199,10 +210,32 @@ struct fetch_job : std::enable_shared_from_this<fetch_job> {
     }
     if (req.save_dir.empty())
       return finish(std::move(res));
-    std::string error;
-    auto name = save_file_atomically(req.save_dir, req.save_name, res.body,
-                                     error);
+    boost::asio::post(
+      file_writer(),
+      [self = shared_from_this(), body = std::move(res.body)]() mutable {
+        auto out = self->save(body);
+        // Back on the I/O thread: the job and its client end there.
+        boost::asio::post(*self->ioc, [self, out = std::move(out)]() mutable {
+          self->finish(std::move(out));
+        });
+      });
+  }
+
+  /// Checks the quota and saves the file (on the file writer's thread).
+  http_result save(const std::string& body) {
     http_result out;
+    if (req.quota_bytes > 0) {
+      auto used = dir_size(req.quota_dir);
+      if (used + body.size() > req.quota_bytes) {
+        out.status = fetch_status::over_quota;
+        out.error = "storage quota: " + std::to_string(used) + " of "
+          + std::to_string(req.quota_bytes) + " bytes used, the file has "
+          + std::to_string(body.size());
+        return out;
+      }
+    }
+    std::string error;
+    auto name = save_file_atomically(req.save_dir, req.save_name, body, error);
     if (name.empty()) {
       out.status = fetch_status::save_failed;
       out.error = error;
@@ -210,8 +243,10 @@ struct fetch_job : std::enable_shared_from_this<fetch_job> {
       out.status = 200;
       out.body = std::move(name);
     }
-    finish(std::move(out));
+    return out;
   }
+
+  boost::asio::io_context* ioc = nullptr;
 };
 
 bool make_dirs(const std::string& dir) {
@@ -296,6 +331,23 @@ std::string save_file_atomically(const std::string& dir,
   return {};
 }
 
+uint64_t dir_size(const std::string& dir) {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  fs::recursive_directory_iterator it{
+    dir, fs::directory_options::skip_permission_denied, ec};
+  for (; !ec && it != fs::recursive_directory_iterator{}; it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      auto n = it->file_size(size_ec);
+      if (!size_ec)
+        total += n;
+    }
+  }
+  return total;
+}
+
 std::string base64_encode(std::string_view bytes) {
   std::string out;
   out.resize(4 * ((bytes.size() + 2) / 3));
@@ -319,6 +371,7 @@ void fetch_file(boost::asio::io_context& ioc,
     return;
   }
   auto job = std::make_shared<fetch_job>();
+  job->ioc = &ioc;
   http_client_options opts;
   opts.max_connections = 1;
   // The getFile answer is small; the file is bounded by the limit.

@@ -22,6 +22,8 @@ constexpr int too_large = 413;
 constexpr int forged_path = 422;
 /// Writing the file failed (disk full, permissions): nothing was kept.
 constexpr int save_failed = 507;
+/// Saving the file would exceed the user's storage quota: nothing was kept.
+constexpr int over_quota = 509;
 } // namespace fetch_status
 
 /// What to fetch and where to put it.
@@ -38,7 +40,15 @@ struct fetch_request {
   /// then holds the final file name (a suffix is added if taken).
   std::string save_dir;
   std::string save_name;
+  /// The user's storage quota in bytes (0: none), counted over every file
+  /// below `quota_dir` (the user's data dir) plus the new one.
+  uint64_t quota_bytes = 0;
+  std::string quota_dir;
 };
+
+/// Returns the bytes of the regular files below `dir` (symlinks are not
+/// followed; unreadable parts count as empty).
+uint64_t dir_size(const std::string& dir);
 
 /// Fetches a file the way the Bot API serves them: getFile for its path,
 /// then `{api_root}/file/bot{token}/{file_path}`, on the I/O threads, with

@@ -272,6 +272,31 @@ CAF_TEST(bad files are refused with a reason and nothing is saved) {
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
 
+CAF_TEST(a file over the storage quota is refused and nothing is saved) {
+  router_fixture f;
+  f.add_user(alice);
+  // 1 MiB for the whole data dir: the first file fits, the second not.
+  f.cfg().containers.storage_mb = 1;
+  f.telegram.add_file("A", std::string(700 * 1024, 'a'), "documents/a.bin");
+  f.telegram.add_file("B", std::string(400 * 1024, 'b'), "documents/b.bin");
+  f.start();
+  f.telegram.push_raw(
+    private_message(40, document("document", "A", "a.bin", 700 * 1024)));
+  f.telegram.push_raw(
+    private_message(41, document("document", "B", "b.bin", 400 * 1024)));
+  sync(f, "after the files", 3);
+  auto texts = texts_to(f, alice);
+  CAF_CHECK(contains(texts[0], "It is saved at"));
+  CAF_CHECK(contains(texts[1], "Your storage is full"));
+  CAF_CHECK(contains(texts[1], "1 MB"));
+  auto names = files_in(inbox(f, alice));
+  CAF_REQUIRE_EQUAL(names.size(), 1u);
+  CAF_CHECK(contains(names[0], "-a.bin"));
+  // The refused file reached no gateway: the two texts and the first file.
+  CAF_CHECK_EQUAL(f.gateway.stats().chat_requests, 2u);
+  CAF_CHECK_EQUAL(f.stop(), 0);
+}
+
 CAF_TEST(groups are ignored with one pointer to the private chat) {
   router_fixture f;
   f.add_user(alice);
