@@ -85,7 +85,9 @@ std::string budget_spent_text(uint64_t limit, uint64_t used,
 }
 
 bool daily_budget::known(time_point now) const {
-  return day_ == utc_day_number(now);
+  // A later day than the one counted is known too: it started at 0 while
+  // this budget was counting (the user's answers all pass here).
+  return day_ >= 0 && utc_day_number(now) >= day_;
 }
 
 void daily_budget::seed(time_point now, uint64_t used) {
@@ -97,7 +99,7 @@ void daily_budget::seed(time_point now, uint64_t used) {
 
 void daily_budget::roll(time_point now) {
   auto day = utc_day_number(now);
-  if (day_ >= 0 && day != day_) {
+  if (day_ >= 0 && day > day_) {
     // A new day: nothing of it was used before this actor counted it.
     day_ = day;
     used_ = 0;
@@ -110,7 +112,7 @@ void daily_budget::add(time_point now, uint64_t tokens) {
 }
 
 uint64_t daily_budget::used(time_point now) const {
-  return known(now) ? used_ : 0;
+  return day_ >= 0 && utc_day_number(now) == day_ ? used_ : 0;
 }
 
 uint64_t daily_budget::left(time_point now) const {
@@ -119,7 +121,7 @@ uint64_t daily_budget::left(time_point now) const {
 }
 
 bool daily_budget::exhausted(time_point now) const {
-  return enabled() && known(now) && used_ >= limit_;
+  return enabled() && used(now) >= limit_;
 }
 
 } // namespace zaki

@@ -59,7 +59,8 @@ public:
     return limit_;
   }
 
-  /// Returns whether today's count is known at `now`.
+  /// Returns whether today's count is known at `now`: seeded today, or
+  /// counted since an earlier day (a new day starts at 0).
   bool known(time_point now) const;
 
   /// Sets today's count (from the store) unless already known.

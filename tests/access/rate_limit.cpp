@@ -157,10 +157,14 @@ CAF_TEST(the daily budget counts a day and starts over at midnight) {
   // The next UTC day: spent no more; an answer then counts for that day.
   auto tomorrow = t + minutes(31);
   CAF_CHECK(!b.exhausted(tomorrow));
-  b.add(tomorrow, 5);
   CAF_CHECK(b.known(tomorrow));
+  CAF_CHECK_EQUAL(b.used(tomorrow), 0u);
+  CAF_CHECK_EQUAL(b.left(tomorrow), 100u);
+  b.add(tomorrow, 5);
   CAF_CHECK_EQUAL(b.used(tomorrow), 5u);
   CAF_CHECK(!b.exhausted(tomorrow));
+  // A clock set back to an earlier day asks the store again.
+  CAF_CHECK(!b.known(t - hours(24)));
   daily_budget none{0};
   CAF_CHECK(!none.enabled());
   none.seed(t, 1'000'000);
