@@ -9,6 +9,7 @@
 #include "access/texts.hpp"
 #include "actors/store_client.hpp"
 #include "actors/user_commands.hpp"
+#include "actors/user_limits.hpp"
 #include "actors/user_media.hpp"
 #include "actors/user_reply.hpp"
 #include "actors/user_stream.hpp"
@@ -149,6 +150,8 @@ void schedule_tick(self_ptr self) {
       consider(*st.working_notice_due);
   } else if (st.queue.empty()) {
     consider(st.idle_since + st.ctx->cfg.user.idle_timeout);
+  } else if (st.rate_due) {
+    consider(*st.rate_due);
   }
   if (need)
     arm_tick(self, *need);
@@ -299,6 +302,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
     answer.content = send_answer_files(self, std::move(answer.content));
     record_answer(self->system(), st.ctx->cfg.store.transcripts, st.user_id,
                   msg.request_id, msg.text, answer);
+    count_answer_tokens(self, answer);
     // Into the inbox journal before Telegram sees any of it: a replay
     // after a crash then re-sends this answer instead of asking again.
     return journal_answer_then(self, answer.content, [self, answer]() mutable {
@@ -426,6 +430,8 @@ void route_to_record(self_ptr self) {
 
 void proceed(self_ptr self);
 
+void lookup(self_ptr self);
+
 /// Asks the access actor once per actor life whether this user may use the
 /// bot, before anything reaches a container or gateway. A held message
 /// goes back to the front of the queue, which waits for the decision.
@@ -510,6 +516,8 @@ void on_access(self_ptr self, const std::string& status) {
     // They were told once; what they sent meanwhile is not answered.
     st.held = false;
     st.queue.clear();
+    st.rate_due.reset();
+    st.front_waited = false;
     st.idle_since = self->clock().now();
     schedule_tick(self);
   }
@@ -519,6 +527,9 @@ void start_next(self_ptr self) {
   auto& st = self->state;
   if (st.current || st.queue.empty() || st.held)
     return;
+  // Over the rate the message stays queued until the tick (`rate_due`).
+  if (!rate_allows(self))
+    return schedule_tick(self);
   st.current = std::move(st.queue.front());
   st.queue.erase(st.queue.begin());
   auto& msg = *st.current;
@@ -545,9 +556,17 @@ void start_next(self_ptr self) {
 
 /// The user may use the bot: commands, then the container and gateway.
 void proceed(self_ptr self) {
-  auto& st = self->state;
   if (handle_locally(self))
     return;
+  // Over the daily token budget nothing reaches a container.
+  if (!budget_allows(self))
+    return;
+  lookup(self);
+}
+
+/// Finds the user's container (provisioner or store), then routes to it.
+void lookup(self_ptr self) {
+  auto& st = self->state;
   st.phase = "lookup";
   st.setup_notice_sent = false;
   st.typing_due.reset();
@@ -620,6 +639,12 @@ void on_tick(self_ptr self, uint64_t due_count) {
     st.lock.release();
   }
   if (!st.current) {
+    if (st.rate_due && now >= *st.rate_due) {
+      // A token for the message waiting at the front of the queue.
+      st.rate_due.reset();
+      start_next(self);
+      return schedule_tick(self);
+    }
     if (st.queue.empty()
         && now - st.idle_since >= st.ctx->cfg.user.idle_timeout) {
       logger("user")->debug("event=idle_stop user={}", st.user_id);
@@ -670,6 +695,10 @@ void user_media_continue(user_self self) {
   acquire_lock_then_call(self);
 }
 
+void user_budget_continue(user_self self) {
+  lookup(self);
+}
+
 user_actor::behavior_type user(self_ptr self, context_ptr ctx,
                                int64_t user_id) {
   self->state.ctx = ctx;
@@ -683,6 +712,7 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
   // The idle stop is a deadline of the actor's tick, not a receive timeout
   // (CAF re-arms that timer after every activation).
   self->state.idle_since = self->clock().now();
+  init_limits(self);
   schedule_tick(self);
   self->set_exception_handler([self](std::exception_ptr& eptr) -> caf::error {
     std::string what = "unknown exception";

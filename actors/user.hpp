@@ -9,6 +9,8 @@
 
 #include <caf/actor_clock.hpp>
 
+#include "access/budget.hpp"
+#include "access/rate_limit.hpp"
 #include "gateway/stream_reader.hpp"
 #include "http/client.hpp"
 #include "locks/session_lock.hpp"
@@ -128,6 +130,21 @@ struct user_state {
   bool admitted = false;
   bool held = false;
   bool held_overflow_told = false;
+
+  /// Limits (issue 23; actors/user_limits.hpp): the message rate bucket
+  /// and the daily token budget of this user.
+  rate_limit rate;
+  daily_budget budget;
+  /// When the next token lets the front of the queue go (the tick starts
+  /// it then); empty while nothing waits for the rate.
+  std::optional<tick_time> rate_due;
+  /// Whether the front of the queue waited for a token (counted once).
+  bool front_waited = false;
+  /// Whether this user is an admin (exempt from the budget).
+  bool is_admin = false;
+  /// Messages held by the rate limit, and refused over the budget.
+  uint64_t rate_held = 0;
+  uint64_t budget_refused = 0;
 
   ~user_state();
 };

@@ -8,6 +8,7 @@
 
 #include "access/policy.hpp"
 #include "access/texts.hpp"
+#include "actors/user_limits.hpp"
 #include "chat/request_id.hpp"
 #include "json/writer.hpp"
 #include "media/retry_text.hpp"
@@ -483,7 +484,8 @@ void handle_usage_command(user_self self) {
   auto store = peer<store_actor>(self);
   if (!store)
     return reply("Your usage is not available right now.");
-  auto today = utc_day();
+  // The budget's clock, so /usage and the budget agree on the day.
+  auto today = utc_day_text(wall_now(self));
   auto month = today.substr(0, 8) + "01";
   auto user_id = self->state.user_id;
   self
@@ -495,9 +497,12 @@ void handle_usage_command(user_self self) {
           ->request(store, std::chrono::seconds(10), usage_atom_v, user_id,
                     month, today)
           .then(
-            [reply, day](const usage_record& all) {
+            [self, reply, day](const usage_record& all) {
+              auto tokens = std::max<int64_t>(day.prompt_tokens, 0)
+                + std::max<int64_t>(day.completion_tokens, 0);
               reply("\xF0\x9F\x93\x88 Your usage\n\n" + usage_line("Today", day)
-                    + "\n" + usage_line("This month", all));
+                    + "\n" + usage_line("This month", all) + "\n\n"
+                    + limits_usage_text(self, static_cast<uint64_t>(tokens)));
             },
             [reply](caf::error&) {
               reply("Your usage is not available right now.");

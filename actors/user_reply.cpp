@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/user_limits.hpp"
 #include "actors/user_stream.hpp"
 
 #include "chat/error_render.hpp"
@@ -345,6 +346,7 @@ status_node user_status(user_self self) {
   // Read live: text arriving between polls is counted on the I/O side.
   w.field("stream_chars",
           st.stream ? uint64_t{st.stream->received()} : st.stream_chars);
+  write_limits_status(self, w);
   node.detail_json = w.end_object().take();
   return node;
 }

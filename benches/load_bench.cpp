@@ -324,6 +324,8 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
     "--log.level=" + o.log_level,
     "--io.threads=" + o.io_threads,
     "--shutdown.grace=10s",
+    // Throughput, not the per-user rate limit.
+    "--access.rate=0",
   };
   argv.insert(argv.end(), s.router_args.begin(), s.router_args.end());
   argv.insert(argv.end(), o.router_args.begin(), o.router_args.end());

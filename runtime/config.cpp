@@ -10,6 +10,7 @@
 #include <caf/settings.hpp>
 
 #include "access/policy.hpp"
+#include "access/rate_limit.hpp"
 #include "messages/interfaces.hpp"
 
 namespace zaki {
@@ -203,7 +204,11 @@ config::config() {
     .add(v.access.max_pending, "max-pending",
          "strangers waiting for approval at most")
     .add(v.access.max_pending_messages, "max-pending-messages",
-         "messages of a pending user kept until the decision");
+         "messages of a pending user kept until the decision")
+    .add(v.access.rate, "rate",
+         "messages a user may send: N/sec|min|hour (0: no limit)")
+    .add(v.access.daily_tokens, "daily-tokens",
+         "tokens a user may spend per UTC day; admins exempt (0: none)");
   opt_group{custom_options_, "stream"}
     .add(v.stream.mode, "mode", "edit|draft|off: how Telegram shows a stream")
     .add(v.stream.edit_interval, "edit-interval",
@@ -422,6 +427,9 @@ std::string validate(const settings& s) {
   if (s.access.max_pending < 1 || s.access.max_pending_messages < 1)
     return "access.max-pending and access.max-pending-messages must be at "
            "least 1";
+  if (!parse_rate(s.access.rate))
+    return "access.rate must be N/sec, N/min or N/hour (0: no limit), not '"
+      + s.access.rate + "'";
   if (s.root.restart_window <= std::chrono::seconds(0)
       || s.root.restart_delay < std::chrono::seconds(0))
     return "root.restart-window must be positive and root.restart-delay "

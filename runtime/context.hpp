@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,11 @@ struct service_context {
   /// Steady-clock start of the process, for uptime.
   std::chrono::steady_clock::time_point started_at
     = std::chrono::steady_clock::now();
+  /// The wall clock of the daily token budgets (UTC days); a test sets a
+  /// clock it controls.
+  std::function<std::chrono::system_clock::time_point()> wall_clock = [] {
+    return std::chrono::system_clock::now();
+  };
 };
 
 using context_ptr = std::shared_ptr<service_context>;

@@ -271,6 +271,28 @@ void admin_request(unsigned status) {
   fam.with({std::to_string(status)}).inc();
 }
 
+void rate_limit_held() {
+  static auto& c = metrics().get_counter(rate_held,
+                                         "Messages that waited for their "
+                                         "user's rate limit (access.rate).");
+  c.inc();
+}
+
+void rate_limit_notice() {
+  static auto& c = metrics().get_counter(rate_notices,
+                                         "Slow-down notices sent (one per "
+                                         "burst over access.rate).");
+  c.inc();
+}
+
+void budget_refusal() {
+  static auto& c = metrics().get_counter(budget_refused,
+                                         "Messages not sent to the gateway: "
+                                         "the user's daily token budget was "
+                                         "spent.");
+  c.inc();
+}
+
 } // namespace metric
 
 } // namespace zaki

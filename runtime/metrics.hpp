@@ -278,6 +278,13 @@ constexpr const char* container_restarts = "zaki_container_restarts_total";
 /// Counter of admin HTTP requests by status code (label `code`).
 constexpr const char* admin_requests = "zaki_admin_requests_total";
 
+/// Counter of messages that waited for the per-user rate limit.
+constexpr const char* rate_held = "zaki_rate_limit_held_total";
+/// Counter of "slow down" notices (one per burst).
+constexpr const char* rate_notices = "zaki_rate_limit_notices_total";
+/// Counter of messages refused over the daily token budget.
+constexpr const char* budget_refused = "zaki_budget_refused_total";
+
 /// Records the duration of one gateway request.
 void observe_gateway_latency(std::chrono::microseconds elapsed);
 
@@ -292,6 +299,15 @@ void container_restart();
 
 /// Counts one admin request answered with `status`.
 void admin_request(unsigned status);
+
+/// Counts one message held by the rate limit.
+void rate_limit_held();
+
+/// Counts one "slow down" notice.
+void rate_limit_notice();
+
+/// Counts one message refused over the daily token budget.
+void budget_refusal();
 
 } // namespace metric
 

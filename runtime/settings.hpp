@@ -294,6 +294,12 @@ struct settings {
     uint64_t max_pending = 1000;
     /// Messages of one pending user kept for after the approval.
     uint64_t max_pending_messages = 10;
+    /// Messages a user may send: N/sec, N/min or N/hour (a token bucket
+    /// of N); beyond, they wait in the user's queue. 0: no limit.
+    std::string rate = "20/min";
+    /// Tokens (the gateway's usage) a user may spend per UTC day; admins
+    /// are exempt. 0: no budget.
+    uint64_t daily_tokens = 0;
   } access;
 };
 

@@ -164,6 +164,8 @@ int demo_main(std::vector<std::string> args) {
   // the simulated users are let in as they come (no admin approves them
   // yet; --access.policy=approval shows the waiting),
   d.access.policy = "open";
+  // the simulated users write faster than access.rate's default allows,
+  d.access.rate = "0";
   // and probes quick enough to watch.
   d.health.startup_period = milliseconds(200);
   d.health.period = std::chrono::seconds(5);
