@@ -17,6 +17,8 @@
 
 namespace zaki {
 
+struct operator_pages;
+
 /// State of a USER actor: the queue of one user's messages, the message in
 /// flight, and the resources that belong to this user (gateway connection,
 /// session lock). They are released when CAF destroys the state, also after
@@ -128,6 +130,10 @@ struct user_state {
   bool admitted = false;
   bool held = false;
   bool held_overflow_told = false;
+
+  /// The page buttons of an admin's /users and /containers listings
+  /// (actors/operator_commands.hpp); null until the first listing.
+  std::shared_ptr<operator_pages> pages;
 
   ~user_state();
 };
