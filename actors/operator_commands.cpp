@@ -102,15 +102,19 @@ std::string open_button(user_self self, const page_button& proto,
   return b.nonce;
 }
 
-/// Returns the keyboard of a page (buttons opened for its neighbours).
+/// Returns the keyboard of a page (buttons opened for its neighbours) and
+/// adds the nonces of those buttons to `opened`.
 std::string keyboard_for(user_self self, const page_button& proto,
-                         const rendered_page& r) {
+                         const rendered_page& r,
+                         std::vector<std::string>& opened) {
   std::string prev;
   std::string next;
   if (r.page > 0)
-    prev = open_button(self, proto, static_cast<uint32_t>(r.page - 1));
+    opened.push_back(
+      prev = open_button(self, proto, static_cast<uint32_t>(r.page - 1)));
   if (r.page + 1 < r.pages)
-    next = open_button(self, proto, static_cast<uint32_t>(r.page + 1));
+    opened.push_back(
+      next = open_button(self, proto, static_cast<uint32_t>(r.page + 1)));
   return page_keyboard(prev, next);
 }
 
@@ -264,12 +268,8 @@ void show_listing(user_self self, page_button view) {
       out.text = std::move(r.html);
       // The buttons are opened before the message id is known; the id is
       // filled in when Telegram answers.
-      auto before = pages_of(self).open.size();
-      out.reply_markup = keyboard_for(self, view, r);
       std::vector<std::string> nonces;
-      auto& open = pages_of(self).open;
-      for (auto i = std::min(before, open.size()); i < open.size(); ++i)
-        nonces.push_back(open[i].nonce);
+      out.reply_markup = keyboard_for(self, view, r, nonces);
       self->request(tg, std::chrono::seconds(60), send_atom_v, std::move(out))
         .then(
           [self, nonces](int64_t message_id) {
@@ -472,7 +472,8 @@ void press_page(user_self self, const callback_action& action) {
     [self, tg, view, chat_id, message_id, callback_id](rendered_page r) {
       auto proto = view;
       proto.message_id = message_id;
-      auto markup = keyboard_for(self, proto, r);
+      std::vector<std::string> opened;
+      auto markup = keyboard_for(self, proto, r, opened);
       auto toast = "Page " + std::to_string(r.page + 1) + " of "
         + std::to_string(r.pages);
       self

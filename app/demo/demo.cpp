@@ -61,9 +61,9 @@ constexpr uint64_t unset_max_containers = std::numeric_limits<uint64_t>::max();
 // -- setup and teardown -------------------------------------------------------
 
 /// The simulated admin, newcomer and stranger of the approval flow.
-constexpr int64_t demo_admin_id = 100000099;
-constexpr int64_t demo_newcomer_id = 5000000777;
-constexpr int64_t demo_stranger_id = 100000666;
+constexpr int64_t demo_admin_id = 900000001;
+constexpr int64_t demo_newcomer_id = 5900000777;
+constexpr int64_t demo_stranger_id = 900000666;
 
 /// Approves the simulated users (and the one beyond capacity) in the
 /// database before the router starts, as `zaki-router users approve`

@@ -194,11 +194,13 @@ CAF_TEST(a revoke through the API stops the container) {
   CAF_CHECK(contains(texts_to(stranger).back(), "was revoked"));
   CAF_CHECK_EQUAL(gateway.stats().chat_requests, 1u);
   // purge=1 removes the data too.
-  auto purged = post("/admin/users/9101/revoke?purge=1", token);
+  CAF_REQUIRE_EQUAL(post("/admin/users/9102/approve", token).status, 200);
+  auto purged = post("/admin/users/9102/revoke?purge=1", token);
   CAF_CHECK_EQUAL(purged.status, 200);
   CAF_CHECK(eventually([&] {
-    return prov->has("remove:9101");
+    return prov->has("remove:9102");
   }));
+  CAF_CHECK(!prov->has("stop:9102"));
 }
 
 CAF_TEST(unknown and non - numeric ids get clear errors) {
