@@ -105,6 +105,8 @@ std::string bot_commands_json(bool admin) {
     {"approve", "approve ID: let a user in"},
     {"reject", "reject ID: turn a request down"},
     {"revoke", "revoke ID [purge]: stop a user's assistant"},
+    {"containers", "every container's state and restarts"},
+    {"broadcast", "broadcast TEXT: a message to every approved user"},
   };
   json_writer w;
   w.begin_array();

@@ -53,6 +53,8 @@ http_handler make_handler(boost::asio::io_context& ioc, caf::actor_addr addr,
                                   to_sv(req.target()));
     ex->res = res;
     ex->received = clock_type::now();
+    if (ex->route.endpoint == admin_endpoint::broadcast)
+      ex->body = std::move(req.body());
     auto& route = ex->route;
     if (route.endpoint == admin_endpoint::unknown) {
       ex->reply(http::status::not_found, not_found(to_sv(req.target())).body());
@@ -298,6 +300,7 @@ void dispatch(admin_self self, const admin_exchange_ptr& ex) {
     case admin_endpoint::users_export:
       return serve_users_transfer(
         self, ex, ex->route.endpoint == admin_endpoint::users_import);
+    case admin_endpoint::broadcast: return serve_broadcast(self, ex);
     default: ex->fail(http::status::not_found, "no such endpoint");
   }
 }

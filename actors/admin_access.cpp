@@ -2,9 +2,13 @@
 // and the lists of pending, approved, rejected and revoked users. Each asks
 // the access actor, which decides exactly as an admin's button or command.
 
+#include <simdjson.h>
+
 #include "access/texts.hpp"
 #include "actors/admin_endpoints.hpp"
+#include "actors/broadcast.hpp"
 #include "admin/query.hpp"
+#include "json/parse.hpp"
 #include "json/writer.hpp"
 #include "messages/peer.hpp"
 #include "runtime/logging.hpp"
@@ -50,6 +54,36 @@ void serve_user_access(admin_self self, const admin_exchange_ptr& ex) {
         ex->fail(http::status::internal_server_error,
                  self->system().render(err));
       });
+}
+
+void serve_broadcast(admin_self self, const admin_exchange_ptr& ex) {
+  auto& parser = thread_dom_parser();
+  simdjson::dom::element doc;
+  std::string_view text;
+  if (parser.parse(ex->body).get(doc) || doc["text"].get_string().get(text)) {
+    ex->fail(http::status::bad_request,
+             R"(the body must be JSON {"text": "..."})");
+    return;
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    ex->fail(http::status::bad_request, "the text is empty");
+    return;
+  }
+  auto job = std::make_shared<broadcast_job>();
+  job->text = std::string{text};
+  job->on_collected = [ex](int64_t recipients) {
+    if (recipients < 0) {
+      ex->fail(http::status::service_unavailable,
+               "the recipients could not be collected");
+      return;
+    }
+    json_writer w;
+    w.begin_object().field("result", "broadcasting");
+    w.field("recipients", recipients);
+    ex->reply(http::status::accepted, w.end_object().take());
+  };
+  logger("admin")->info("event=admin_broadcast bytes={}", text.size());
+  run_broadcast(self, job);
 }
 
 void serve_access_list(admin_self self, const admin_exchange_ptr& ex,

@@ -53,6 +53,11 @@ void serve_users_list(admin_self self, const admin_exchange_ptr& ex);
 /// data with the revoke): the access actor decides as an admin would.
 void serve_user_access(admin_self self, const admin_exchange_ptr& ex);
 
+/// POST /admin/broadcast with `{"text": "..."}`: sends the text to every
+/// approved user (paced like /broadcast); answers 202 with the number of
+/// recipients once they are known, the final count goes to the log.
+void serve_broadcast(admin_self self, const admin_exchange_ptr& ex);
+
 /// GET /admin/users?status=pending|approved|rejected|revoked: the access
 /// decisions of that status.
 void serve_access_list(admin_self self, const admin_exchange_ptr& ex,

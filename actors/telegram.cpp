@@ -722,6 +722,18 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       dispatch(self, std::move(op), false);
       return rp;
     },
+    [self](edit_atom, int64_t chat_id, int64_t message_id,
+           const std::string& html, const std::string& reply_markup) {
+      auto rp = self->make_response_promise<bool>();
+      telegram_op op;
+      op.method = "editMessageText";
+      op.body = encode_edit_message_text(chat_id, message_id, html, "HTML",
+                                         reply_markup);
+      op.bool_promise = rp;
+      op.has_bool_promise = true;
+      dispatch(self, std::move(op), false);
+      return rp;
+    },
     [self](internal_atom, http_done_atom, uint64_t seq, http_result& res) {
       auto& st = self->state;
       auto i = st.in_flight.find(seq);

@@ -19,6 +19,8 @@
 
 namespace zaki {
 
+struct operator_pages;
+
 /// State of a USER actor: the queue of one user's messages, the message in
 /// flight, and the resources that belong to this user (gateway connection,
 /// session lock). They are released when CAF destroys the state, also after
@@ -145,6 +147,9 @@ struct user_state {
   /// Messages held by the rate limit, and refused over the budget.
   uint64_t rate_held = 0;
   uint64_t budget_refused = 0;
+  /// The page buttons of an admin's /users and /containers listings
+  /// (actors/operator_commands.hpp); null until the first listing.
+  std::shared_ptr<operator_pages> pages;
 
   ~user_state();
 };

@@ -8,6 +8,7 @@
 
 #include "access/policy.hpp"
 #include "access/texts.hpp"
+#include "actors/operator_commands.hpp"
 #include "actors/user_limits.hpp"
 #include "chat/request_id.hpp"
 #include "json/writer.hpp"
@@ -157,8 +158,8 @@ void handle_restart_command(user_self self) {
   send_and_finish(self, std::move(out));
 }
 
-/// Replies `text` to the current message and finishes it, unless a newer
-/// message took its place meanwhile.
+} // namespace
+
 std::function<void(std::string)> replier(user_self self) {
   auto seq = self->state.seq;
   return [self, seq](std::string text) {
@@ -172,6 +173,8 @@ std::function<void(std::string)> replier(user_self self) {
     send_and_finish(self, std::move(out));
   };
 }
+
+namespace {
 
 /// Deletes the user's transcript in the store (what the dashboard shows);
 /// the assistant's own memory in its container is not touched.
@@ -192,279 +195,6 @@ void handle_forget_command(user_self self) {
       [reply](caf::error&) {
         reply("I could not delete your transcript right now; please try "
               "again later.");
-      });
-}
-
-// -- operator commands (issue 23) --------------------------------------------
-
-constexpr std::string_view operator_help_html
-  = "\n\n<b>Operator</b>\n"
-    "/users [pending|approved|rejected|revoked] \xE2\x80\x94 list users\n"
-    "/approve ID \xE2\x80\x94 let a user in\n"
-    "/reject ID \xE2\x80\x94 turn a request down\n"
-    "/revoke ID [purge] \xE2\x80\x94 stop a user's assistant (purge: "
-    "remove its data too)\n"
-    "/restart ID \xE2\x80\x94 restart a user's container\n"
-    "/broadcast TEXT \xE2\x80\x94 a message to every approved user";
-
-bool sender_is_admin(user_self self) {
-  std::string bad;
-  auto ids = parse_admin_ids(self->state.ctx->cfg.access.admins, bad);
-  return ids
-    && std::find(ids->begin(), ids->end(), self->state.user_id) != ids->end();
-}
-
-void list_users(user_self self, std::string status) {
-  auto reply = replier(self);
-  auto gate = peer<access_actor>(self);
-  if (!gate)
-    return reply("Access control is not running.");
-  self->request(gate, std::chrono::seconds(10), list_atom_v, status)
-    .then(
-      [reply, status](const access_list& list) {
-        std::string t = "Users" + (status.empty() ? "" : " (" + status + ")")
-          + ": " + std::to_string(list.size());
-        size_t shown = 0;
-        for (auto& rec : list) {
-          if (++shown > 50) {
-            t += "\n\xE2\x80\xA6";
-            break;
-          }
-          t += "\n" + std::to_string(rec.user_id) + " " + rec.status;
-          if (rec.decided_at != 0)
-            t += " " + format_utc(rec.decided_at);
-        }
-        reply(std::move(t));
-      },
-      [reply](caf::error&) {
-        reply("Could not list the users right now.");
-      });
-}
-
-/// A /broadcast on its way: the recipients and the progress message.
-struct broadcast_job {
-  std::string text;
-  std::vector<int64_t> ids;
-  size_t sent = 0;
-  size_t failed = 0;
-  int64_t chat_id = 0;
-  int64_t progress_id = 0;
-};
-
-void edit_progress(user_self self, const std::shared_ptr<broadcast_job>& job,
-                   bool final) {
-  auto tg = peer<telegram_actor>(self);
-  if (!tg || job->progress_id == 0)
-    return;
-  auto done = job->sent + job->failed;
-  std::string t = final ? "\xF0\x9F\x93\xA3 Broadcast done: "
-                        : "\xF0\x9F\x93\xA3 Broadcasting: ";
-  t += std::to_string(job->sent) + " of " + std::to_string(job->ids.size())
-    + " delivered";
-  if (job->failed > 0)
-    t += ", " + std::to_string(job->failed) + " failed";
-  if (!final)
-    t += " (" + std::to_string(done) + " handled)";
-  self
-    ->request(tg, std::chrono::seconds(60), edit_atom_v, job->chat_id,
-              job->progress_id, t)
-    .then([](bool) {}, [](caf::error&) {});
-}
-
-/// Sends the text to every recipient through the telegram actor, whose
-/// global bucket paces them within Telegram's limits; the progress message
-/// is edited every 25 deliveries and at the end.
-void send_broadcast(user_self self, std::shared_ptr<broadcast_job> job) {
-  auto tg = peer<telegram_actor>(self);
-  if (!tg)
-    return;
-  logger("user")->info("event=broadcast_started by={} recipients={}",
-                       self->state.user_id, job->ids.size());
-  outgoing_text head;
-  head.chat_id = job->chat_id;
-  head.text = "\xF0\x9F\x93\xA3 Broadcasting to "
-    + std::to_string(job->ids.size()) + " users\xE2\x80\xA6";
-  self->request(tg, std::chrono::minutes(5), send_atom_v, std::move(head))
-    .then(
-      [self, job, tg](int64_t id) {
-        job->progress_id = id;
-        for (auto user : job->ids) {
-          outgoing_text out;
-          out.chat_id = user;
-          out.text = job->text;
-          auto step = [self, job](bool ok) {
-            ++(ok ? job->sent : job->failed);
-            auto done = job->sent + job->failed;
-            if (done == job->ids.size()) {
-              logger("user")->info("event=broadcast_done by={} sent={} "
-                                   "failed={}",
-                                   self->state.user_id, job->sent, job->failed);
-              edit_progress(self, job, true);
-            } else if (done % 25 == 0) {
-              edit_progress(self, job, false);
-            }
-          };
-          self
-            ->request(tg, std::chrono::minutes(30), send_atom_v, std::move(out))
-            .then(
-              [step](int64_t) {
-                step(true);
-              },
-              [step](caf::error&) {
-                step(false);
-              });
-        }
-        if (job->ids.empty())
-          edit_progress(self, job, true);
-      },
-      [](caf::error&) {});
-}
-
-/// Collects the recipients: every user with a container (the store's pages)
-/// and every approved one without, except the revoked and rejected.
-void collect_recipients(user_self self, std::shared_ptr<broadcast_job> job,
-                        int64_t after) {
-  auto store = peer<store_actor>(self);
-  auto gate = peer<access_actor>(self);
-  if (!store || !gate)
-    return;
-  self
-    ->request(store, std::chrono::seconds(30), list_atom_v, std::string{},
-              uint32_t{1000}, after)
-    .then(
-      [self, job, gate](const user_page& page) {
-        for (auto& rec : page.users)
-          job->ids.push_back(rec.user_id);
-        if (page.next_after != 0)
-          return collect_recipients(self, job, page.next_after);
-        self
-          ->request(gate, std::chrono::seconds(30), list_atom_v, std::string{})
-          .then(
-            [self, job](const access_list& list) {
-              std::sort(job->ids.begin(), job->ids.end());
-              std::vector<int64_t> excluded;
-              for (auto& rec : list) {
-                if (rec.status == "approved")
-                  job->ids.push_back(rec.user_id);
-                else if (rec.status == "revoked" || rec.status == "rejected")
-                  excluded.push_back(rec.user_id);
-              }
-              std::sort(job->ids.begin(), job->ids.end());
-              job->ids.erase(std::unique(job->ids.begin(), job->ids.end()),
-                             job->ids.end());
-              std::sort(excluded.begin(), excluded.end());
-              std::vector<int64_t> ids;
-              std::set_difference(job->ids.begin(), job->ids.end(),
-                                  excluded.begin(), excluded.end(),
-                                  std::back_inserter(ids));
-              job->ids = std::move(ids);
-              send_broadcast(self, job);
-            },
-            [](caf::error&) {});
-      },
-      [](caf::error&) {});
-}
-
-void start_broadcast(user_self self, std::string text) {
-  auto& st = self->state;
-  auto job = std::make_shared<broadcast_job>();
-  job->text = std::move(text);
-  job->chat_id = st.current->chat_id;
-  collect_recipients(self, job, 0);
-  done_locally(self);
-}
-
-/// "/restart ID" of an admin: the provisioner restarts that container.
-void handle_operator_restart(user_self self) {
-  auto reply = replier(self);
-  std::string_view text = self->state.current->text;
-  auto start = text.find_first_of("0123456789");
-  auto word = text.substr(start);
-  word = word.substr(0, word.find_first_of(" \t\n"));
-  if (word.find_first_not_of("0123456789") != std::string_view::npos
-      || word.size() > 15)
-    return reply("Usage: /restart ID (a numeric Telegram user id)");
-  auto id = std::stoll(std::string{word});
-  auto prov = peer<provisioner_actor>(self);
-  if (!prov)
-    return reply("Containers are run outside this bot: nothing to restart.");
-  self
-    ->request(prov, self->state.ctx->cfg.user.ensure_timeout, restart_atom_v,
-              id)
-    .then(
-      [reply, id](bool ok) {
-        reply("User " + std::to_string(id) + ": "
-              + (ok ? "container restarted." : "restart failed."));
-      },
-      [reply, id, self](caf::error& err) {
-        reply("User " + std::to_string(id) + ": " + self->system().render(err));
-      });
-}
-
-void handle_operator_command(user_self self, user_command cmd) {
-  auto& st = self->state;
-  auto reply = replier(self);
-  if (!sender_is_admin(self)) {
-    logger("user")->info("event=operator_command_refused user={} "
-                         "request_id={}",
-                         st.user_id, st.current->request_id);
-    return reply("Unknown command. /help lists what you can use.");
-  }
-  // The words after the command: an id, then an optional "purge".
-  std::string_view text = st.current->text;
-  std::vector<std::string> words;
-  size_t pos = text.find_first_of(" \t\n");
-  while (pos != std::string_view::npos && pos < text.size()) {
-    auto start = text.find_first_not_of(" \t\n", pos);
-    if (start == std::string_view::npos)
-      break;
-    auto end = text.find_first_of(" \t\n", start);
-    words.emplace_back(text.substr(
-      start,
-      end == std::string_view::npos ? std::string_view::npos : end - start));
-    pos = end;
-  }
-  if (cmd == user_command::broadcast) {
-    auto start = text.find_first_of(" \t\n");
-    auto body = start == std::string_view::npos
-      ? std::string{}
-      : std::string{text.substr(start + 1)};
-    if (body.find_first_not_of(" \t\n") == std::string::npos)
-      return reply("Usage: /broadcast TEXT");
-    return start_broadcast(self, std::move(body));
-  }
-  if (cmd == user_command::users) {
-    auto status = words.empty() ? std::string{} : words[0];
-    if (!status.empty() && status != "pending" && status != "approved"
-        && status != "rejected" && status != "revoked")
-      return reply("Usage: /users [pending|approved|rejected|revoked]");
-    return list_users(self, std::move(status));
-  }
-  const char* name = cmd == user_command::approve ? "approve"
-    : cmd == user_command::reject                 ? "reject"
-                                                  : "revoke";
-  int64_t id = 0;
-  if (words.empty() || words[0].empty()
-      || words[0].find_first_not_of("0123456789") != std::string::npos
-      || words[0].size() > 15 || (id = std::stoll(words[0])) <= 0)
-    return reply(std::string{"Usage: /"} + name + " ID"
-                 + (cmd == user_command::revoke ? " [purge]" : "")
-                 + " (a numeric Telegram user id)");
-  std::string action = name;
-  if (cmd == user_command::revoke && words.size() > 1 && words[1] == "purge")
-    action = "purge";
-  auto gate = peer<access_actor>(self);
-  if (!gate)
-    return reply("Access control is not running.");
-  self
-    ->request(gate, std::chrono::seconds(30), decide_atom_v, id, action,
-              st.user_id)
-    .then(
-      [reply, id](const std::string& what) {
-        reply("User " + std::to_string(id) + ": " + what + ".");
-      },
-      [reply, id, self](caf::error& err) {
-        reply("User " + std::to_string(id) + ": " + self->system().render(err));
       });
 }
 
@@ -555,14 +285,16 @@ bool handle_command(user_self self, user_command cmd) {
       out.parse_mode = "HTML";
       out.text = std::string{help_html};
       if (sender_is_admin(self))
-        out.text += std::string{operator_help_html};
+        out.text += std::string{operator_help_html()};
       send_and_finish(self, std::move(out));
       return true;
     }
     case user_command::status: handle_status(self); return true;
     case user_command::restart:
-      // "/restart ID" is the operator's restart of someone's container.
-      if (msg.text.find_first_of("0123456789") != std::string::npos
+      // "/restart ID" is the operator's restart of someone's container
+      // (any argument: a bad id gets the usage).
+      if (msg.text.find_first_not_of(" \t\n", msg.text.find_first_of(" \t\n"))
+            != std::string::npos
           && sender_is_admin(self)) {
         handle_operator_restart(self);
         return true;
@@ -586,6 +318,7 @@ bool handle_command(user_self self, user_command cmd) {
     case user_command::revoke:
     case user_command::users:
     case user_command::broadcast:
+    case user_command::containers:
       handle_operator_command(self, cmd);
       return true;
     case user_command::none: break;
@@ -749,6 +482,7 @@ bool handle_button(user_self self) {
       return true;
     case callback_kind::approve:
     case callback_kind::reject: press_access(self, *action); return true;
+    case callback_kind::page: press_page(self, *action); return true;
     case callback_kind::stop:
       // A Stop of the answer in flight is taken before the queue
       // (user_stream.cpp); one that waited here came after its answer.
@@ -797,6 +531,8 @@ user_command parse_user_command(std::string_view text) {
     return user_command::users;
   if (name == "broadcast")
     return user_command::broadcast;
+  if (name == "containers")
+    return user_command::containers;
   return user_command::none;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,8 @@ enum class user_command : uint8_t {
   revoke,
   users,
   broadcast,
+  /// Every container's state and restarts (admins only).
+  containers,
 };
 
 /// Parses a command at the start of `text`: "/status", "/status@SomeBot"
@@ -46,6 +49,10 @@ std::string format_uptime(std::chrono::seconds d);
 
 /// How long a /restart confirmation button stays valid.
 constexpr std::chrono::minutes restart_confirm_window{5};
+
+/// Returns a function that replies a plain text to the current message and
+/// finishes it, unless a newer message took its place meanwhile.
+std::function<void(std::string)> replier(user_self self);
 
 /// Tells the user that /start found or set up their assistant, then
 /// finishes the current message.

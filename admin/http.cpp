@@ -34,6 +34,7 @@ const char* to_string(admin_endpoint x) {
     case admin_endpoint::users_export: return "/admin/users/export";
     case admin_endpoint::user_access:
       return "/admin/users/{id}/approve|reject|revoke";
+    case admin_endpoint::broadcast: return "/admin/broadcast";
     default: return "unknown";
   }
 }
@@ -114,6 +115,7 @@ admin_route match_admin_path(std::string_view method, std::string_view target) {
     {"/metrics", admin_endpoint::metrics, "GET"},
     {"/admin/tree", admin_endpoint::tree, "GET"},
     {"/admin/locks/clean", admin_endpoint::locks_clean, "POST"},
+    {"/admin/broadcast", admin_endpoint::broadcast, "POST"},
   };
   for (auto& entry : table)
     if (path == entry.path)

@@ -37,6 +37,8 @@ enum class admin_endpoint : uint8_t {
   users_export,
   /// POST /admin/users/{id}/approve|reject|revoke (issue 23).
   user_access,
+  /// POST /admin/broadcast (issue 23).
+  broadcast,
   unknown,
 };
 
@@ -116,6 +118,8 @@ struct admin_exchange {
   admin_route route;
   std::shared_ptr<http_responder> res;
   std::chrono::steady_clock::time_point received;
+  /// The request body (POST /admin/broadcast); bounded by admin.max-body.
+  std::string body;
 
   /// Answers with `status` and `body`; counts the answer in the metrics.
   /// Returns false when the request was answered already (e.g. by the I/O

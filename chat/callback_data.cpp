@@ -20,6 +20,7 @@ std::string_view tag_of(callback_kind kind) {
     case callback_kind::stop: return "s";
     case callback_kind::approve: return "a";
     case callback_kind::reject: return "x";
+    case callback_kind::page: return "p";
   }
   return {};
 }
@@ -39,6 +40,8 @@ std::optional<callback_kind> kind_of(std::string_view tag) {
     return callback_kind::approve;
   if (tag == "x")
     return callback_kind::reject;
+  if (tag == "p")
+    return callback_kind::page;
   return std::nullopt;
 }
 

@@ -28,6 +28,9 @@ enum class callback_kind : uint8_t {
   approve,
   /// An admin rejects a pending user ("z1:x:<nonce>").
   reject,
+  /// An admin turns a page of /users or /containers ("z1:p:<nonce>"); the
+  /// nonce names the page in the admin's user actor.
+  page,
 };
 
 /// A decoded button press. `id` is a request id for retry/dismiss and a

@@ -234,6 +234,10 @@ public:
   /// Returns the current reply markup of the bot's message `message_id`.
   std::string message_markup(int64_t message_id) const;
 
+  /// Returns the user who pressed the button of callback query `query_id`
+  /// (0: unknown), e.g. to attribute an answerCallbackQuery to a chat.
+  int64_t query_user(const std::string& query_id) const;
+
 private:
   struct state;
 

@@ -90,6 +90,7 @@ int64_t fake_telegram::push_callback(int64_t user_id, std::string data,
     auto qid = std::to_string(state_->bot_id) + "0"
       + std::to_string(state_->next_query_id++);
     state_->queries.insert(qid);
+    state_->query_users[qid] = user_id;
     state_->queue.push_back(
       {id,
        tg::callback_update_json(id, state_->bot_id, qid, user_id, message_id,
@@ -296,6 +297,12 @@ std::optional<std::string> fake_telegram::message_text(int64_t id) const {
   if (i == state_->messages.end())
     return std::nullopt;
   return i->second.text;
+}
+
+int64_t fake_telegram::query_user(const std::string& query_id) const {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  auto i = state_->query_users.find(query_id);
+  return i == state_->query_users.end() ? 0 : i->second;
 }
 
 std::string fake_telegram::message_markup(int64_t id) const {

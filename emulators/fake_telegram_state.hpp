@@ -105,6 +105,8 @@ struct fake_telegram::state : std::enable_shared_from_this<state> {
   std::vector<api_call> calls;
   std::unordered_map<int64_t, detail::stored_message> messages;
   std::unordered_set<std::string> queries;
+  /// Who pressed each button (callback query id to user id).
+  std::unordered_map<std::string, int64_t> query_users;
   std::unordered_map<std::string, uint64_t> method_calls;
   std::vector<detail::fault> faults;
   uint64_t polls = 0;

@@ -74,6 +74,10 @@ using telegram_actor = caf::typed_actor<
   caf::replies_to<delete_atom, int64_t, int64_t>::with<bool>,
   // Replaces the HTML text of a message of the bot and drops its buttons.
   caf::replies_to<edit_atom, int64_t, int64_t, std::string>::with<bool>,
+  // Replaces the HTML text and the buttons (reply_markup JSON) of a
+  // message of the bot (an operator's paged listing).
+  caf::replies_to<edit_atom, int64_t, int64_t, std::string,
+                  std::string>::with<bool>,
   // setMyCommands: (scope JSON, commands JSON); answers whether it took.
   caf::replies_to<commands_atom, std::string, std::string>::with<bool>,
   // Completion of an HTTP request, sent from the I/O threads.

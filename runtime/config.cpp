@@ -193,7 +193,9 @@ config::config() {
   opt_group{custom_options_, "demo"}
     .add(v.demo.duration, "duration", "seconds to run the demo (0: Ctrl-C)")
     .add(v.demo.users, "users", "simulated users")
-    .add(v.demo.interval, "interval", "pause between a user's messages");
+    .add(v.demo.interval, "interval", "pause between a user's messages")
+    .add(v.demo.transcript, "transcript",
+         "write a Telegram-eye transcript of the demo to this file");
   opt_group{custom_options_, "io"}.add(v.io.threads, "threads",
                                        "threads of the network I/O context");
   opt_group{custom_options_, "gateway"}.add(

@@ -230,6 +230,9 @@ struct settings {
     uint64_t duration = 0;
     uint64_t users = 5;
     caf::timespan interval = std::chrono::seconds(2);
+    /// File for a Telegram-eye transcript (one line per Bot API call and
+    /// per simulated user's message or press); empty: none.
+    std::string transcript;
   } demo;
 
   struct io_t {

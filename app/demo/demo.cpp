@@ -9,12 +9,15 @@
 #include <iostream>
 #include <limits>
 #include <mutex>
+#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
 #include <caf/all.hpp>
 
+#include "access/policy.hpp"
+#include "access/texts.hpp"
 #include "actors/admin.hpp"
 #include "actors/process_backend.hpp"
 #include "app/demo/demo_world.hpp"
@@ -56,6 +59,79 @@ using std::chrono::steady_clock;
 constexpr uint64_t unset_max_containers = std::numeric_limits<uint64_t>::max();
 
 // -- setup and teardown -------------------------------------------------------
+
+/// The simulated admin, newcomer and stranger of the approval flow.
+constexpr int64_t demo_admin_id = 900000001;
+constexpr int64_t demo_newcomer_id = 5900000777;
+constexpr int64_t demo_stranger_id = 900000666;
+
+/// Approves the simulated users (and the one beyond capacity) in the
+/// database before the router starts, as `zaki-router users approve`
+/// would: under access.policy=approval only the newcomer and the stranger
+/// wait for the admin.
+void approve_simulated_users(const settings& s, const demo_world& world) {
+  settings offline = s;
+  // Nothing listens there: the command works on the database file and
+  // never reaches another router on this machine.
+  offline.admin.address = "127.0.0.1:1";
+  auto ids = world.users;
+  ids.push_back(world.extra_user);
+  size_t approved = 0;
+  for (auto id : ids) {
+    std::ostringstream out;
+    std::ostringstream err;
+    if (run_users_command(offline, {"approve", std::to_string(id)}, out, err)
+        == users_exit::ok)
+      ++approved;
+    else
+      logger("demo")->warn("event=demo_approve_failed user={} error={}", id,
+                           log_value(err.str()));
+  }
+  logger("demo")->info("event=demo_users_approved count={} admin={} "
+                       "message=\"the simulated users are approved "
+                       "beforehand; a newcomer and a stranger will wait for "
+                       "the admin\"",
+                       approved, world.access.admin);
+}
+
+/// Logs what the approval flow showed, from the Bot API emulator's records.
+void log_access_summary(demo_world& world) {
+  auto& a = world.access;
+  if (!a.enabled)
+    return;
+  auto& tg = world.telegram;
+  auto any_final = [&tg](int64_t chat, auto pred) {
+    for (auto& m : tg.sent_to(chat)) {
+      auto text = tg.message_text(m.message_id).value_or(m.text);
+      if (pred(text))
+        return true;
+    }
+    return false;
+  };
+  auto has = [](const std::string& what) {
+    return [what](const std::string& text) {
+      return text.find(what) != std::string::npos;
+    };
+  };
+  size_t decided = 0;
+  for (auto& m : tg.sent_to(a.admin)) {
+    auto text = tg.message_text(m.message_id).value_or(m.text);
+    if (text.find(" by ") != std::string::npos
+        && text.find("Access request of") != std::string::npos)
+      ++decided;
+  }
+  logger("demo")->info(
+    "event=demo_access_summary admin={} newcomer={} newcomer_told_waiting={} "
+    "newcomer_approved={} newcomer_held_message_answered={} stranger={} "
+    "stranger_rejected={} stranger_messages_received={} "
+    "admin_requests_decided={}",
+    a.admin, a.newcomer,
+    any_final(a.newcomer, has(waiting_for_approval_text())),
+    any_final(a.newcomer, has(approved_text())),
+    any_final(a.newcomer, has(newcomer_text)), a.stranger,
+    any_final(a.stranger, has(rejected_text())), tg.sent_to(a.stranger).size(),
+    decided);
+}
 
 /// Ids above 2^32 are normal on Telegram today.
 int64_t demo_user_id(uint64_t i) {
@@ -161,9 +237,11 @@ int demo_main(std::vector<std::string> args) {
   d.containers.cgroup_prefix = "zaki-demo-user-";
   // as many container places as simulated users (set below),
   d.containers.max_containers = unset_max_containers;
-  // the simulated users are let in as they come (no admin approves them
-  // yet; --access.policy=approval shows the waiting),
-  d.access.policy = "open";
+  // the approval flow: a simulated admin approves a newcomer and rejects a
+  // stranger (the simulated users are approved beforehand; with
+  // --access.policy=open everyone is let in as they come),
+  d.access.policy = "approval";
+  d.access.admins = std::to_string(demo_admin_id);
   // the simulated users write faster than access.rate's default allows,
   d.access.rate = "0";
   // and probes quick enough to watch.
@@ -189,8 +267,20 @@ int demo_main(std::vector<std::string> args) {
   std::filesystem::create_directories(world.data_root);
   for (uint64_t i = 0; i < std::max<uint64_t>(1, s.demo.users); ++i)
     world.users.push_back(demo_user_id(i));
+  if (s.access.policy == "approval") {
+    std::string bad;
+    auto admins = parse_admin_ids(s.access.admins, bad);
+    if (admins && !admins->empty()) {
+      world.access.enabled = true;
+      world.access.admin = admins->front();
+      world.access.newcomer = demo_newcomer_id;
+      world.access.stranger = demo_stranger_id;
+    }
+  }
+  // One place more for the newcomer the admin approves.
   if (s.containers.max_containers == unset_max_containers)
-    s.containers.max_containers = world.users.size();
+    s.containers.max_containers = world.users.size()
+      + (world.access.enabled ? 1 : 0);
   if (s.backend.kind == "process") {
     auto program = gateway_program(s);
     if (::access(program.c_str(), X_OK) == 0) {
@@ -264,6 +354,8 @@ int demo_main(std::vector<std::string> args) {
     std::cerr << "zaki-router demo: " << why << "\n";
     return 2;
   }
+  if (world.access.enabled)
+    approve_simulated_users(s, world);
   user_registry loaded;
   auto code = run_service(cfg, ctx, router_children(ctx, std::move(loaded)),
                           [&](caf::actor_system& sys, root_actor root) {
@@ -274,6 +366,16 @@ int demo_main(std::vector<std::string> args) {
   if (world.process_mode)
     gateways = stop_leftover_gateways(world, s);
   auto sent = world.telegram.sent_count();
+  log_access_summary(world);
+  if (!s.demo.transcript.empty()) {
+    auto lines = write_transcript(world, s.demo.transcript);
+    if (lines < 0)
+      log->error("event=demo_transcript_failed file={}",
+                 log_value(s.demo.transcript));
+    else
+      log->info("event=demo_transcript file={} lines={}",
+                log_value(s.demo.transcript), lines);
+  }
   world.gateways.clear();
   world.gateways_io.stop();
   world.telegram.stop();

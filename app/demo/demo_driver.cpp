@@ -23,6 +23,9 @@ namespace zaki::demo {
 const char* const held_text
   = "Are you still there? I wrote this while your container was down.";
 
+const char* const newcomer_text
+  = "Hi! A friend told me about this bot. Can I use it?";
+
 int64_t ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
            std::chrono::steady_clock::now() - t)
@@ -103,6 +106,8 @@ struct driver_state {
   crash_phase phase = crash_phase::pending;
   pid_t killed_pid = 0;
   bool finished = false;
+  /// Whether the admin decided about the newcomer and the stranger.
+  bool admin_decided = false;
 };
 
 using driver_ptr = caf::stateful_actor<driver_state>*;
@@ -117,7 +122,72 @@ milliseconds step_of(const driver_state& st) {
 void say(driver_ptr self, int64_t user, const std::string& text) {
   logger("demo")->info("event=demo_user_says user={} text={}", user,
                        log_value(text));
+  self->state.world->record_inbound(user, "message", text);
   self->state.world->telegram.push_text(user, text);
+}
+
+/// The newcomer and the stranger write: under access.policy=approval both
+/// are held, told once that they wait, and the admin gets the buttons.
+void strangers_write(driver_ptr self) {
+  auto& access = self->state.world->access;
+  logger("demo")->info(
+    "event=demo_step what=\"a newcomer ({}) and a stranger ({}) write for "
+    "the first time: access.policy=approval holds their messages (no "
+    "container, no gateway), tells each once that an admin decides, and "
+    "sends the admin ({}) Approve/Reject buttons\"",
+    access.newcomer, access.stranger, access.admin);
+  say(self, access.newcomer, newcomer_text);
+  say(self, access.stranger, "Hello? Is this the bot of my bank?");
+}
+
+/// Returns the callback data starting with `prefix` ("z1:a:") of the
+/// approval request about `user` in the admin's chat, and its message id.
+std::pair<std::string, int64_t> find_button(const demo_world& world,
+                                            int64_t admin, int64_t user,
+                                            const std::string& prefix) {
+  for (auto& m : world.telegram.sent_to(admin)) {
+    if (m.text.find("id <code>" + std::to_string(user) + "</code>")
+        == std::string::npos)
+      continue;
+    auto pos = m.reply_markup.find(prefix);
+    if (pos != std::string::npos)
+      return {m.reply_markup.substr(pos, prefix.size() + 12), m.message_id};
+  }
+  return {};
+}
+
+/// The admin presses Approve for the newcomer and Reject for the stranger,
+/// as a real admin would: callback queries through the Bot API. False
+/// when the requests have not reached the admin yet.
+bool admin_decides(driver_ptr self) {
+  auto& world = *self->state.world;
+  auto& access = world.access;
+  auto approve = find_button(world, access.admin, access.newcomer, "z1:a:");
+  auto reject = find_button(world, access.admin, access.stranger, "z1:x:");
+  if (approve.first.empty() || reject.first.empty()) {
+    logger("demo")->info("event=demo_step_postponed what=\"admin decision\" "
+                         "reason=\"the approval requests are not there yet\"");
+    return false;
+  }
+  auto log = logger("demo");
+  log->info("event=demo_step what=\"the admin presses Approve for {}: the "
+            "newcomer is told, gets a container, and the held message is "
+            "answered; both admins' requests say who decided\"",
+            access.newcomer);
+  {
+    std::lock_guard<std::mutex> guard{access.mtx};
+    access.approved_at = steady_clock::now();
+  }
+  world.record_inbound(access.admin, "press",
+                       "\xE2\x9C\x85 Approve (" + approve.first + ")");
+  world.telegram.push_callback(access.admin, approve.first, approve.second);
+  log->info("event=demo_step what=\"the admin presses Reject for {}: the "
+            "stranger is told politely, once\"",
+            access.stranger);
+  world.record_inbound(access.admin, "press",
+                       "\xE2\x9D\x8C Reject (" + reject.first + ")");
+  world.telegram.push_callback(access.admin, reject.first, reject.second);
+  return true;
 }
 
 /// The victim writes while its gateway is down: the provisioner holds the
@@ -239,6 +309,11 @@ void play_step(driver_ptr self) {
   auto user = users[st.next];
   bool process = st.world->process_mode;
   auto victim_index = 1 % users.size();
+  // The admin decides one round after the strangers wrote (retried while
+  // the requests are on their way).
+  if (st.round >= 1 && st.next == 0 && st.world->access.enabled
+      && !st.admin_decided)
+    st.admin_decided = admin_decides(self);
   if (st.round == 0) {
     if (st.next == 0)
       log->info(
@@ -253,6 +328,8 @@ void play_step(driver_ptr self) {
           : "users.json already lists their gateways, so each hears at once "
             "that the assistant is ready");
     say(self, user, "/start");
+    if (st.next == 0 && st.world->access.enabled)
+      strangers_write(self);
   } else if (st.round == st.crash_round && st.next == victim_index && process
              && st.phase == crash_phase::pending) {
     if (!kill_container(self, user))

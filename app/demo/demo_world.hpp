@@ -22,6 +22,37 @@ namespace zaki::demo {
 
 extern const char* const held_text;
 
+/// What the newcomer writes before an admin approved them (held, then
+/// answered once the admin pressed Approve).
+extern const char* const newcomer_text;
+
+/// The approval flow of issue 23: a simulated admin (in access.admins), a
+/// newcomer the admin approves by pressing Approve, and a stranger the
+/// admin rejects. The flags are set by the Bot API emulator's send
+/// observer (an I/O thread of the fake) and the driver.
+struct access_script {
+  /// Off when the demo runs with another access policy than approval.
+  bool enabled = false;
+  int64_t admin = 0;
+  int64_t newcomer = 0;
+  int64_t stranger = 0;
+  std::mutex mtx;
+  bool newcomer_waiting_told = false;
+  bool newcomer_approved = false;
+  bool newcomer_answered = false;
+  bool stranger_rejected = false;
+  std::chrono::steady_clock::time_point approved_at;
+};
+
+/// A simulated user's message or button press, for the transcript.
+struct inbound_event {
+  std::chrono::steady_clock::time_point at;
+  int64_t chat = 0;
+  /// "message" or "press".
+  std::string kind;
+  std::string text;
+};
+
 /// The container crash, shared by the driver actor and the Bot API
 /// emulator's send observer (an I/O thread of the fake).
 struct crash_record {
@@ -45,7 +76,27 @@ struct demo_world {
   std::string dir;
   std::string data_root;
   crash_record crash;
+  access_script access;
+  /// What the simulated users sent (guarded by `inbound_mtx`).
+  std::mutex inbound_mtx;
+  std::vector<inbound_event> inbound;
+  std::chrono::steady_clock::time_point started
+    = std::chrono::steady_clock::now();
+
+  /// Records what a simulated user sent, for the transcript.
+  void record_inbound(int64_t chat, std::string kind, std::string text) {
+    std::lock_guard<std::mutex> guard{inbound_mtx};
+    inbound.push_back({std::chrono::steady_clock::now(), chat, std::move(kind),
+                       std::move(text)});
+  }
 };
+
+/// Writes the Telegram-eye transcript to `path`: every Bot API call the
+/// router made (sendMessage, editMessageText, answerCallbackQuery,
+/// deleteMessage) and every message and press of the simulated users, per
+/// chat, in time order, with the buttons. Returns the lines written, or -1
+/// when the file cannot be written.
+int64_t write_transcript(demo_world& world, const std::string& path);
 
 /// Milliseconds since `t`.
 int64_t ms_since(std::chrono::steady_clock::time_point t);

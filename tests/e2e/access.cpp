@@ -273,10 +273,134 @@ CAF_TEST(an allowlist managed with the users command) {
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
 
+/// Returns the callback data of the button labelled `label` in `markup`.
+std::string button_data(const std::string& markup, const std::string& label) {
+  auto at = markup.find(label);
+  if (at == std::string::npos)
+    return {};
+  auto pos = markup.find("z1:p:", at);
+  return pos == std::string::npos ? std::string{} : markup.substr(pos, 17);
+}
+
+CAF_TEST(users are listed in pages turned with signed buttons) {
+  access_fixture f{"approval"};
+  f.start();
+  {
+    caf::scoped_actor self{f.system()};
+    for (int64_t id = 9500; id < 9545; ++id)
+      self
+        ->request(peer<access_actor>(f.system()), seconds(10), decide_atom_v,
+                  id, std::string{"approve"}, int64_t{0})
+        .receive([](const std::string&) {}, [](caf::error&) {});
+  }
+  // Not for users.
+  f.telegram.push_text(7001, "/users");
+  f.telegram.push_text(admin_a, "/users bogus");
+  f.telegram.push_text(admin_a, "/users approved");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(admin_a, 2, seconds(10)));
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(7001, 1, seconds(10)));
+  CAF_CHECK(contains(texts_to(f, 7001).front(), "Unknown command"));
+  CAF_CHECK(contains(texts_to(f, admin_a).front(), "Usage: /users"));
+  auto listing = f.telegram.sent_to(admin_a)[1];
+  CAF_CHECK(contains(listing.text, "Users (approved)</b>: 45"));
+  CAF_CHECK(contains(listing.text, "9500"));
+  CAF_CHECK(contains(listing.text, "9519"));
+  CAF_CHECK(!contains(listing.text, "9520"));
+  CAF_CHECK(contains(listing.text, "Page 1 of 3"));
+  CAF_CHECK(button_data(listing.reply_markup, "Prev").empty());
+  auto next = button_data(listing.reply_markup, "Next");
+  CAF_REQUIRE(!next.empty());
+  auto page_of = [&] {
+    return *f.telegram.message_text(listing.message_id);
+  };
+  auto answers = [&] {
+    return f.telegram.calls("answercallbackquery").size();
+  };
+  // A forged nonce, and the real button pressed by someone else: nothing.
+  f.telegram.push_callback(admin_a, "z1:p:000000000000", listing.message_id);
+  f.telegram.push_callback(7001, next, listing.message_id);
+  CAF_REQUIRE(eventually([&] {
+    return answers() == 2;
+  }));
+  for (auto& c : f.telegram.calls("answercallbackquery"))
+    CAF_CHECK(contains(c.text, "no longer works"));
+  CAF_CHECK(contains(page_of(), "Page 1 of 3"));
+  // Next: the message is edited in place, with both buttons now.
+  f.telegram.push_callback(admin_a, next, listing.message_id);
+  CAF_REQUIRE(eventually([&] {
+    return contains(page_of(), "Page 2 of 3");
+  }));
+  CAF_CHECK(contains(page_of(), "9520"));
+  CAF_CHECK(!contains(page_of(), "9519"));
+  CAF_REQUIRE(eventually([&] {
+    return answers() == 3;
+  }));
+  CAF_CHECK_EQUAL(f.telegram.calls("answercallbackquery").back().text,
+                  "Page 2 of 3");
+  auto markup = f.telegram.message_markup(listing.message_id);
+  CAF_CHECK(!button_data(markup, "Prev").empty());
+  auto last = button_data(markup, "Next");
+  CAF_REQUIRE(!last.empty());
+  // The spent button again (a replay): refused, the page stays.
+  f.telegram.push_callback(admin_a, next, listing.message_id);
+  CAF_REQUIRE(eventually([&] {
+    return answers() == 4;
+  }));
+  CAF_CHECK(contains(f.telegram.calls("answercallbackquery").back().text,
+                     "no longer works"));
+  CAF_CHECK(contains(page_of(), "Page 2 of 3"));
+  // The last page has no Next.
+  f.telegram.push_callback(admin_a, last, listing.message_id);
+  CAF_REQUIRE(eventually([&] {
+    return contains(page_of(), "Page 3 of 3");
+  }));
+  CAF_CHECK(contains(page_of(), "9544"));
+  CAF_CHECK(eventually([&] {
+    auto m = f.telegram.message_markup(listing.message_id);
+    return button_data(m, "Next").empty() && !button_data(m, "Prev").empty();
+  }));
+  // A short list has no buttons at all.
+  f.telegram.push_text(admin_a, "/users pending");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(admin_a, 3, seconds(10)));
+  CAF_CHECK(f.telegram.sent_to(admin_a)[2].reply_markup.empty());
+  CAF_CHECK_EQUAL(f.stop(), 0);
+}
+
+CAF_TEST(containers and restarts of other users are for admins only) {
+  access_fixture f{"approval"};
+  f.start();
+  f.telegram.push_text(7001, "/containers");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(7001, 1, seconds(10)));
+  CAF_CHECK(contains(texts_to(f, 7001).front(), "Unknown command"));
+  f.telegram.push_text(admin_a, "/containers");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(admin_a, 1, seconds(10)));
+  auto list = texts_to(f, admin_a).front();
+  // Static backend: the gateways run outside the bot.
+  CAF_CHECK(contains(list, "Containers</b>: 3"));
+  CAF_CHECK(contains(list, "<code>7001</code> external"));
+  CAF_CHECK(contains(list, "restarts 0"));
+  for (auto bad : {"/restart abc", "/restart 12x", "/restart -4"}) {
+    auto before = texts_to(f, admin_a).size();
+    f.telegram.push_text(admin_a, bad);
+    CAF_REQUIRE(f.telegram.wait_for_sent_to(admin_a, before + 1, seconds(10)));
+    CAF_CHECK(contains(texts_to(f, admin_a).back(), "Usage: /restart ID"));
+  }
+  f.telegram.push_text(admin_a, "/restart 7001");
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(admin_a, 5, seconds(10)));
+  CAF_CHECK(contains(texts_to(f, admin_a).back(), "run outside this bot"));
+  CAF_CHECK_EQUAL(f.stop(), 0);
+}
+
 CAF_TEST(a broadcast reaches every approved user and reports the count) {
   access_fixture f{"approval"};
-  for (int64_t id = 8000; id < 8200; ++id)
+  // 1,000 recipients: 998 users, 7001 and both admins, less the revoked
+  // 8000. A global rate well above Telegram's 30/s keeps the test short
+  // while the bucket still paces it (checked below).
+  for (int64_t id = 8000; id < 8998; ++id)
     f.add_user(id);
+  constexpr double rate = 200;
+  f.cfg().telegram.global_rate = rate;
+  f.cfg().telegram.global_burst = 20;
   f.start();
   // A revoked user gets nothing.
   f.telegram.push_text(admin_a, "/revoke 8000");
@@ -289,18 +413,34 @@ CAF_TEST(a broadcast reaches every approved user and reports the count) {
   CAF_REQUIRE(f.telegram.wait_for_sent_to(admin_a, 2, seconds(10)));
   CAF_CHECK(contains(texts_to(f, admin_a).back(), "Usage: /broadcast"));
   f.telegram.push_text(admin_a, "/broadcast Maintenance at 22:00 UTC");
-  // 199 users, both admins and 7001.
-  CAF_REQUIRE(f.telegram.wait_for_sent_to(8199, 1, seconds(30)));
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(8997, 1, seconds(30)));
   auto progress = f.telegram.sent_to(admin_a)[2];
-  CAF_CHECK(contains(progress.text, "Broadcasting to 202 users"));
+  CAF_CHECK(contains(progress.text, "Broadcasting to 1000 users"));
   CAF_CHECK(eventually(
     [&] {
       return contains(*f.telegram.message_text(progress.message_id),
-                      "Broadcast done: 202 of 202 delivered");
+                      "Broadcast done: 1000 of 1000 delivered");
     },
     seconds(30)));
   CAF_CHECK(f.telegram.sent_to(8000).empty());
   CAF_CHECK_EQUAL(std::string{texts_to(f, 8100).back()},
                   "Maintenance at 22:00 UTC");
+  // The global bucket paced it: no second of arrivals holds much more
+  // than the rate plus the burst (half a second of slack for scheduling).
+  std::vector<steady_clock::time_point> at;
+  for (auto& m : f.telegram.sent())
+    if (m.text == "Maintenance at 22:00 UTC")
+      at.push_back(m.at);
+  CAF_REQUIRE_EQUAL(at.size(), 1000u);
+  std::sort(at.begin(), at.end());
+  size_t most = 0;
+  for (size_t i = 0, j = 0; j < at.size(); ++j) {
+    while (at[j] - at[i] > seconds(1))
+      ++i;
+    most = std::max(most, j - i + 1);
+  }
+  CAF_MESSAGE("broadcast of 1000: at most " << most
+                                            << " deliveries in one second");
+  CAF_CHECK_LESS_OR_EQUAL(most, static_cast<size_t>(1.5 * rate + 20));
   CAF_CHECK_EQUAL(f.stop(), 0);
 }
