@@ -285,13 +285,23 @@ std::string button_data(const std::string& markup, const std::string& label) {
 CAF_TEST(users are listed in pages turned with signed buttons) {
   access_fixture f{"approval"};
   f.start();
+  // The root starts its children after start() returns.
+  CAF_REQUIRE(eventually([&] {
+    return static_cast<bool>(peer<access_actor>(f.system()));
+  }));
   {
     caf::scoped_actor self{f.system()};
+    size_t approved = 0;
     for (int64_t id = 9500; id < 9545; ++id)
       self
         ->request(peer<access_actor>(f.system()), seconds(10), decide_atom_v,
                   id, std::string{"approve"}, int64_t{0})
-        .receive([](const std::string&) {}, [](caf::error&) {});
+        .receive(
+          [&](const std::string& what) {
+            approved += what == "approved" ? 1 : 0;
+          },
+          [](caf::error&) {});
+    CAF_REQUIRE_EQUAL(approved, 45u);
   }
   // Not for users.
   f.telegram.push_text(7001, "/users");
@@ -335,8 +345,9 @@ CAF_TEST(users are listed in pages turned with signed buttons) {
   CAF_REQUIRE(eventually([&] {
     return answers() == 3;
   }));
-  CAF_CHECK_EQUAL(f.telegram.calls("answercallbackquery").back().text,
-                  "Page 2 of 3");
+  CAF_CHECK_EQUAL(
+    std::string{f.telegram.calls("answercallbackquery").back().text},
+    "Page 2 of 3");
   auto markup = f.telegram.message_markup(listing.message_id);
   CAF_CHECK(!button_data(markup, "Prev").empty());
   auto last = button_data(markup, "Next");

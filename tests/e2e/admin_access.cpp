@@ -251,7 +251,8 @@ CAF_TEST(a broadcast through the API reaches every approved user) {
     auto got = texts_to(stranger);
     return !got.empty() && got.back() == "Maintenance at 22:00 UTC";
   }));
-  CAF_CHECK_EQUAL(texts_to(first_user).back(), "Maintenance at 22:00 UTC");
+  CAF_CHECK_EQUAL(std::string{texts_to(first_user).back()},
+                  "Maintenance at 22:00 UTC");
   // Nothing went to the admin (no progress message for the API).
   CAF_CHECK(telegram.sent_to(admin_id).empty());
 }
@@ -263,7 +264,7 @@ CAF_TEST(an admin restarts a user container from the chat) {
   CAF_CHECK(!prov->has("restart:424242"));
   telegram.push_text(admin_id, "/restart 7000001");
   CAF_REQUIRE(telegram.wait_for_sent_to(admin_id, 2, seconds(10)));
-  CAF_CHECK_EQUAL(texts_to(admin_id).back(),
+  CAF_CHECK_EQUAL(std::string{texts_to(admin_id).back()},
                   "User 7000001: container restarted.");
   CAF_CHECK(prov->has("restart:7000001"));
   // A user's own /restart still asks first, and "/restart 5" is not theirs.
