@@ -8,7 +8,7 @@
 // met / not met.
 //
 // Usage: zaki-load-bench
-// [--scenario=all|cpu|latency|import|memory|stream|smoke|custom]
+// [--scenario=all|cpu|latency|import|memory|small-batch|stream|smoke|custom]
 //          [--json=FILE] [--router=PATH] [--log-level=info] [--io-threads=1]
 //          [--router-arg=--x.y=z ...] [--smoke] [--keep-dir]
 //          [--perf=FILE] (perf record of the router, FILE.<scenario>)
@@ -40,6 +40,7 @@
 #include "benches/load_floor.hpp"
 #include "benches/load_proc.hpp"
 #include "benches/load_report.hpp"
+#include "benches/load_syscalls.hpp"
 #include "storage/user_paths.hpp"
 #include "storage/user_registry.hpp"
 #include "storage/users_file.hpp"
@@ -96,6 +97,8 @@ struct scenario {
   /// router phase, while the users chat (issue 21: routing p99 must not
   /// move while 10,000 users are imported).
   size_t import_during = 0;
+  /// Whether the router's system calls are counted (perf stat).
+  bool count_syscalls = false;
 };
 
 std::string temp_dir(const std::string& parent) {
@@ -155,6 +158,29 @@ void unwire(load_world& world) {
   world.on_stream_mark(0, {});
 }
 
+/// Returns the updates each getUpdates answer carried on average.
+double updates_per_poll(const scenario& s, uint64_t polls) {
+  return polls > 0 ? double(s.plan.total()) / double(polls) : 0;
+}
+
+/// Prints the router's system calls per message, in all and by call.
+void print_syscalls(const phase_result& r) {
+  if (r.syscalls_by_call.empty()) {
+    std::printf("   syscalls: not counted (perf stat needs /usr/bin/perf and "
+                "tracepoint access)\n");
+    return;
+  }
+  std::printf("   syscalls: %.1f per message (target <= 8):",
+              r.syscalls_per_msg);
+  for (size_t i = 1; i < r.syscalls_by_call.size(); ++i) {
+    auto per_msg = r.syscalls_by_call[i].second
+      / std::max<double>(1, double(r.rec.delivered));
+    if (per_msg >= 0.05)
+      std::printf(" %s %.2f", r.syscalls_by_call[i].first.c_str(), per_msg);
+  }
+  std::printf("; %.1f updates per getUpdates\n", r.updates_per_poll);
+}
+
 phase_result run_floor(load_world& world, const scenario& s) {
   auto r = start_result(s, "floor");
   world.reset_gateways();
@@ -166,10 +192,13 @@ phase_result run_floor(load_world& world, const scenario& s) {
                       },
                       s.plan.total()};
   baseline b;
+  auto polls0 = world.telegram().get_updates_calls();
   client.start();
   driver->start();
   driver->wait();
   client.wait(seconds(10));
+  r.updates_per_poll
+    = updates_per_poll(s, world.telegram().get_updates_calls() - polls0);
   r.rec = driver->finish();
   close_phase(r, b);
   unwire(world);
@@ -358,8 +387,12 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
                {}, dir + "/perf.log");
     std::this_thread::sleep_for(milliseconds(500));
   }
+  syscall_counter syscalls;
+  if (s.count_syscalls)
+    syscalls.start(router.pid(), dir + "/syscalls" + run_suffix + ".txt");
   auto cpu0 = process_cpu_seconds(router.pid());
   auto calls0 = telegram_calls(world);
+  auto polls0 = world.telegram().get_updates_calls();
   baseline b;
   driver->start();
   std::thread importer;
@@ -375,6 +408,9 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
     wait_for_streams(world);
   auto cpu1 = process_cpu_seconds(router.pid());
   auto calls1 = telegram_calls(world);
+  r.updates_per_poll
+    = updates_per_poll(s, world.telegram().get_updates_calls() - polls0);
+  r.syscalls_by_call = syscalls.stop();
   close_phase(r, b);
   if (perf.pid() > 0) {
     ::kill(perf.pid(), SIGINT);
@@ -392,6 +428,11 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
   r.gw = world.gateway_stats();
   r.router_exit = router.stop(seconds(20));
   r.summarise();
+  if (!r.syscalls_by_call.empty() && r.rec.delivered > 0)
+    r.syscalls_per_msg = r.syscalls_by_call.front().second
+      / double(r.rec.delivered);
+  if (s.count_syscalls)
+    print_syscalls(r);
   if (r.router_exit != 0 || r.violations() > 0)
     print_log_tail(log_file);
   return true;
@@ -457,6 +498,17 @@ std::vector<scenario> scenarios(const bench_options& o) {
   }
   if (o.scenario == "all" || o.scenario == "memory")
     out.push_back(make("memory", 100000, 10000, 2, false, 0, 0, false));
+  if (o.scenario == "all" || o.scenario == "small-batch") {
+    // Real long polls return as soon as an update is there, so batches are
+    // small (issue 24 item 7): open loop at a moderate rate, the fake Bot
+    // API answering a poll 50 ms after its first update (about 10 updates
+    // a poll), the router at its default settings (streamed answers too);
+    // its system calls per message are counted.
+    out.push_back(make("small-batch", 200, 200, 25, true, 200, 20, true));
+    out.back().world.poll_gather = milliseconds(50);
+    out.back().router_args = {};
+    out.back().count_syscalls = true;
+  }
   if (o.scenario == "all" || o.scenario == "stream") {
     // 1,000 users x 3 answers of 2,000 characters in 200 events over 10 s;
     // the driver's latency is push -> first preview (the 30th character
@@ -511,6 +563,15 @@ std::vector<target_result> judge(const std::vector<phase_result>& phases,
       out.push_back(at_most("CPU per message at the default log level / at "
                             "warn",
                             r->cpu_us_per_msg / w->cpu_us_per_msg, 1.1, "x",
+                            r->name));
+  }
+  if (auto r = find("small-batch/router")) {
+    if (r->syscalls_per_msg > 0)
+      out.push_back(at_most("system calls per message, ~10 updates a poll",
+                            r->syscalls_per_msg, 8, "", r->name));
+    if (auto f = find("small-batch/floor"); f && f->cpu_us_per_msg > 0)
+      out.push_back(at_most("router CPU / floor CPU, ~10 updates a poll",
+                            r->cpu_us_per_msg / f->cpu_us_per_msg, 1.3, "x",
                             r->name));
   }
   if (auto r = find("latency/router")) {
@@ -632,11 +693,13 @@ int main(int argc, char** argv) {
       if (s.floor) {
         floors.push_back(run_floor(world, s));
         floors.back().name += suffix;
-        std::printf("   floor%s: %llu/%llu delivered, %.1f us/msg\n",
+        std::printf("   floor%s: %llu/%llu delivered, %.1f us/msg, %.1f "
+                    "updates per getUpdates\n",
                     suffix.c_str(),
                     (unsigned long long) floors.back().rec.delivered,
                     (unsigned long long) floors.back().rec.expected,
-                    floors.back().cpu_us_per_msg);
+                    floors.back().cpu_us_per_msg,
+                    floors.back().updates_per_poll);
         std::fflush(stdout);
       }
       phase_result r;

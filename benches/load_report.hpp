@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "benches/load_driver.hpp"
@@ -58,6 +59,12 @@ struct phase_result {
   /// of each, in run order.
   size_t median_of = 0;
   std::vector<double> cpu_runs_us;
+  /// Updates per getUpdates answer over the run (0: not measured).
+  double updates_per_poll = 0;
+  /// System calls of the router per delivered message, in all and by call
+  /// (perf stat over the run; empty: not counted).
+  double syscalls_per_msg = 0;
+  std::vector<std::pair<std::string, double>> syscalls_by_call;
 
   /// Returns the number of correctness violations (must be 0).
   uint64_t violations() const {

@@ -42,6 +42,10 @@ struct world_options {
   /// The fake Bot API answers 429 to a second edit within a second in a
   /// chat.
   bool edit_flood = false;
+
+  /// The fake Bot API answers a poll this long after its first update (the
+  /// round trip to Telegram): batches as real traffic has them (0: at once).
+  std::chrono::milliseconds poll_gather{0};
 };
 
 /// The gateway counters summed over every fake gateway.
@@ -70,6 +74,7 @@ public:
     topts.threads = opts_.telegram_threads;
     // The poll is held at most 30 s; the router polls with timeout 30.
     topts.max_poll = std::chrono::seconds(30);
+    topts.poll_gather = opts_.poll_gather;
     telegram_ = std::make_unique<fakes::fake_telegram>(topts);
     telegram_->set_edit_flood_limit(opts_.edit_flood);
     gateway_io_ = std::make_unique<io_runtime>(opts_.gateway_threads,

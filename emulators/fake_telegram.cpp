@@ -170,23 +170,19 @@ void fake_telegram::state::get_updates(const tg::params& ps,
                                      0);
   auto hold = std::min<milliseconds>(
     seconds{std::min<int64_t>(timeout_s, 86400)}, opts.max_poll);
-  if (!queue.empty() || hold.count() == 0 || stopped) {
+  bool gather = !queue.empty() && hold.count() > 0 && !stopped
+    && opts.poll_gather.count() > 0;
+  if ((!queue.empty() && !gather) || hold.count() == 0 || stopped) {
     reply(200, batch(static_cast<size_t>(limit)));
     return;
   }
   // Hold the request until an update arrives, the timeout expires, or the
-  // client goes away. The timer lives on its own strand, so cancelling it
-  // from a test thread is safe.
+  // client goes away (with updates there already and `poll_gather` set:
+  // until the gathering time is over).
   auto id = next_waiter_id++;
-  auto timer = std::make_shared<net::steady_timer>(net::make_strand(ioc), hold);
-  waiters.push_back({id, res, static_cast<size_t>(limit), timer});
+  waiters.push_back({id, res, static_cast<size_t>(limit), nullptr, gather});
+  arm_waiter_timer(waiters.back(), gather ? opts.poll_gather : hold);
   std::weak_ptr<state> weak = weak_from_this();
-  timer->async_wait([weak, id](boost::system::error_code ec) {
-    if (ec)
-      return;
-    if (auto st = weak.lock())
-      st->drop_waiter(id);
-  });
   // The hook may run at once (we hold the lock), so it only posts.
   res->on_cancel([weak, id, &ioc = ioc] {
     net::post(ioc, [weak, id] {
@@ -196,7 +192,33 @@ void fake_telegram::state::get_updates(const tg::params& ps,
   });
 }
 
+void fake_telegram::state::arm_waiter_timer(poll_waiter& w, milliseconds d) {
+  if (w.timer)
+    net::post(w.timer->get_executor(), [t = w.timer] {
+      t->cancel();
+    });
+  // Each timer lives on its own strand, so cancelling it from a test thread
+  // is safe; its expiry answers the poll with what there is then.
+  w.timer = std::make_shared<net::steady_timer>(net::make_strand(ioc), d);
+  std::weak_ptr<state> weak = weak_from_this();
+  w.timer->async_wait([weak, id = w.id](boost::system::error_code ec) {
+    if (ec)
+      return;
+    if (auto st = weak.lock())
+      st->drop_waiter(id);
+  });
+}
+
 void fake_telegram::state::wake_waiters(std::vector<outgoing>& out) {
+  if (opts.poll_gather.count() > 0) {
+    // The first update starts the gathering; later ones join the batch.
+    for (auto& w : waiters)
+      if (!w.gathering) {
+        w.gathering = true;
+        arm_waiter_timer(w, opts.poll_gather);
+      }
+    return;
+  }
   for (auto& w : waiters) {
     out.push_back({w.res, http::status::ok, batch(w.limit)});
     net::post(w.timer->get_executor(), [t = w.timer] {
@@ -215,7 +237,7 @@ void fake_telegram::state::drop_waiter(uint64_t id) {
     });
     if (i == waiters.end())
       return;
-    // Timed out (or the client left): answer with what there is, i.e. [].
+    // Timed out, gathered, or the client left: answer with what there is.
     out.push_back({i->res, http::status::ok, batch(i->limit)});
     net::post(i->timer->get_executor(), [t = i->timer] {
       t->cancel();

@@ -76,6 +76,12 @@ struct fake_telegram_options {
   /// Long polls are held at most this long, whatever `timeout` says.
   std::chrono::milliseconds max_poll{std::chrono::seconds(50)};
 
+  /// A long poll with updates to give is answered this long after the
+  /// first one is there, with every update that arrived meanwhile: the
+  /// round trip to api.telegram.org, which makes real batches hold several
+  /// updates at a moderate rate. 0 (the default): answered at once.
+  std::chrono::milliseconds poll_gather{0};
+
   /// A getUpdates while another one is held gets 409 (Telegram's
   /// behaviour); when false the newer poll simply waits as well.
   bool conflict_on_concurrent_poll = true;
@@ -177,6 +183,11 @@ public:
 
   /// Returns the number of getUpdates calls (including rejected ones).
   uint64_t get_updates_calls() const;
+
+  /// Drops the record of sent messages and calls (the counters stay), so
+  /// that an hour-long bench does not grow; only while nothing is in flight
+  /// (an edit of a dropped message gets 400).
+  void forget_history();
 
   /// Returns the highest offset a getUpdates confirmed (0: none yet).
   int64_t confirmed_offset() const;

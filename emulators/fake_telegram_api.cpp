@@ -220,6 +220,15 @@ uint64_t fake_telegram::get_updates_calls() const {
   return state_->polls;
 }
 
+void fake_telegram::forget_history() {
+  std::lock_guard<std::mutex> guard{state_->mtx};
+  state_->sent.clear();
+  state_->sent.shrink_to_fit();
+  state_->calls.clear();
+  state_->calls.shrink_to_fit();
+  state_->messages.clear();
+}
+
 int64_t fake_telegram::confirmed_offset() const {
   std::lock_guard<std::mutex> guard{state_->mtx};
   return state_->confirmed;

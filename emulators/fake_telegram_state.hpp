@@ -29,6 +29,9 @@ struct poll_waiter {
   std::shared_ptr<responder> res;
   size_t limit;
   std::shared_ptr<net::steady_timer> timer;
+  /// Whether it waits out `poll_gather` with updates to give (new updates
+  /// join it instead of waking it).
+  bool gathering = false;
 };
 
 /// An injected failure.
@@ -87,6 +90,7 @@ struct fake_telegram::state : std::enable_shared_from_this<state> {
   std::string batch(size_t limit) const;
   void wake_waiters(std::vector<detail::outgoing>& out);
   void drop_waiter(uint64_t id);
+  void arm_waiter_timer(detail::poll_waiter& w, std::chrono::milliseconds d);
   static void flush(std::vector<detail::outgoing>& out);
 
   net::io_context& ioc;
