@@ -216,6 +216,13 @@ void on_stream_delta(user_self self, uint64_t seq, std::string& delta) {
   auto tg = telegram_of(self);
   if (!tg)
     return;
+  if (!st.stream_forwarded && st.stream->ended()) {
+    // The whole answer is here already (a fast gateway): it goes out as
+    // one message with the end of the stream, not as a preview edited a
+    // moment later (two Bot API calls and a flicker).
+    st.stream->give_back(delta);
+    return;
+  }
   if (!st.stream_poll_armed) {
     st.stream_poll_armed = true;
     self->delayed_send(self, poll_interval(self), internal_atom_v,

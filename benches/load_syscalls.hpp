@@ -22,9 +22,9 @@ namespace zaki::bench {
 /// The calls counted one by one beside the total ("all").
 inline const std::vector<std::string>& counted_syscalls() {
   static const std::vector<std::string> names{
-    "write",   "writev",     "read",        "recvfrom",  "recvmsg",
-    "sendmsg", "sendto",     "epoll_wait",  "epoll_pwait", "futex",
-    "openat",  "close",      "fdatasync",   "fsync"};
+    "write",   "writev", "read",       "recvfrom",    "recvmsg",
+    "sendmsg", "sendto", "epoll_wait", "epoll_pwait", "futex",
+    "openat",  "close",  "fdatasync",  "fsync"};
   return names;
 }
 
@@ -39,8 +39,8 @@ public:
     std::string events = "raw_syscalls:sys_enter";
     for (auto& name : counted_syscalls())
       events += ",syscalls:sys_enter_" + name;
-    if (!perf_.spawn({"/usr/bin/perf", "stat", "-x,", "-o", file, "-e",
-                      events, "-p", std::to_string(pid)},
+    if (!perf_.spawn({"/usr/bin/perf", "stat", "-x,", "-o", file, "-e", events,
+                      "-p", std::to_string(pid)},
                      {}, file + ".log"))
       return false;
     // perf attaches to every thread of the process before counting.

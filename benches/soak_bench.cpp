@@ -116,8 +116,9 @@ bool parse_args(int argc, char** argv, soak_options& o) {
     else if (key == "--router-arg")
       o.router_args.push_back(val);
     else {
-      std::fprintf(stderr, "unknown option %s (see the head of "
-                           "benches/soak_bench.cpp)\n",
+      std::fprintf(stderr,
+                   "unknown option %s (see the head of "
+                   "benches/soak_bench.cpp)\n",
                    a.c_str());
       return false;
     }
@@ -129,8 +130,8 @@ bool parse_args(int argc, char** argv, soak_options& o) {
 
 /// Sums what the users saw over the cycles.
 struct soak_totals {
-  uint64_t expected = 0, delivered = 0, lost = 0, duplicated = 0,
-           misrouted = 0, order = 0, unexpected = 0, overlap = 0;
+  uint64_t expected = 0, delivered = 0, lost = 0, duplicated = 0, misrouted = 0,
+           order = 0, unexpected = 0, overlap = 0;
   void add(const run_record& r, const gateway_totals& g) {
     expected += r.expected;
     delivered += r.delivered;
@@ -175,7 +176,7 @@ int main(int argc, char** argv) {
   world.start();
   auto dir = (o.work_dir.empty() ? std::filesystem::temp_directory_path()
                                  : std::filesystem::path{o.work_dir})
-             / ("zaki-soak-bench-" + std::to_string(::getpid()));
+    / ("zaki-soak-bench-" + std::to_string(::getpid()));
   auto data = (dir / "data").string();
   std::filesystem::create_directories(data);
   for (size_t i = 0; i < o.users; ++i) {
@@ -309,14 +310,22 @@ int main(int argc, char** argv) {
   // Flat: the last third of the samples against the first third after a
   // warm-up of one cycle (the first busy period fills caches and pools).
   auto n = samples.size();
-  auto warm = std::min(n, static_cast<size_t>(
-                            (o.busy_s + o.idle_s) / o.sample_s + 1));
+  auto warm
+    = std::min(n, static_cast<size_t>((o.busy_s + o.idle_s) / o.sample_s + 1));
   auto third = (n - warm) / 3;
   auto early_from = warm, early_to = warm + third, late_from = n - third;
-  auto rss = [](const sample& x) { return x.rss_mb; };
-  auto fds = [](const sample& x) { return double(x.fds); };
-  auto journal = [](const sample& x) { return x.journal_kb; };
-  auto wal = [](const sample& x) { return x.wal_mb; };
+  auto rss = [](const sample& x) {
+    return x.rss_mb;
+  };
+  auto fds = [](const sample& x) {
+    return double(x.fds);
+  };
+  auto journal = [](const sample& x) {
+    return x.journal_kb;
+  };
+  auto wal = [](const sample& x) {
+    return x.wal_mb;
+  };
   double rss_early = max_of(samples, early_from, early_to, rss);
   double rss_late = max_of(samples, late_from, n, rss);
   double fds_early = max_of(samples, early_from, early_to, fds);

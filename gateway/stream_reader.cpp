@@ -64,8 +64,15 @@ bool gateway_stream::feed(std::string_view bytes, std::string& delta) {
       pending_.clear();
     }
   }
+  if (done_ || finished_ || error_)
+    ended_.store(true, std::memory_order_release);
   // An error event ends the exchange at once: what follows is [DONE].
   return ok && !error_;
+}
+
+void gateway_stream::give_back(const std::string& text) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  pending_.insert(0, text);
 }
 
 bool gateway_stream::take(std::string& out) {

@@ -66,6 +66,17 @@ public:
     return error_;
   }
 
+  /// Returns whether the answer's text is complete ([DONE], a finish
+  /// reason or an error event arrived; any thread): the completion of the
+  /// exchange follows, so a preview now would be edited a moment later.
+  bool ended() const {
+    return ended_.load(std::memory_order_acquire);
+  }
+
+  /// Puts text handed over by `feed` back in front of the pending text
+  /// (the actor chose to leave it to the end of the stream).
+  void give_back(const std::string& text);
+
 private:
   enum class body_kind { unknown, sse, json };
 
@@ -87,6 +98,7 @@ private:
   size_t chars_ = 0;
   size_t urgent_at_ = 0;
   std::atomic<size_t> received_{0};
+  std::atomic<bool> ended_{false};
   /// Shared with the actor (guarded by mtx_).
   std::mutex mtx_;
   std::string pending_;
