@@ -6,6 +6,7 @@
 #include <atomic>
 #include <vector>
 
+#include <fcntl.h>
 #include <spdlog/async.h>
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/base_sink.h>
@@ -68,6 +69,11 @@ std::mutex init_mutex;
 /// thread by `logger` are looked up again.
 std::atomic<uint64_t> generation{1};
 spdlog::sink_ptr shared_sink;
+/// The batching sink under `shared_sink` (stderr that is no terminal, or
+/// log.file), or null: its loggers are synchronous (the sink has a writer
+/// thread of its own); the terminal's colour sink sits behind spdlog's
+/// asynchronous queue.
+std::shared_ptr<batch_sink> batching;
 spdlog::level::level_enum default_level = spdlog::level::info;
 
 /// Slots of the asynchronous log queue, ~400 bytes each: about a second of
@@ -80,26 +86,42 @@ const char* const pattern = "ts=%Y-%m-%dT%H:%M:%S.%e%z level=%l logger=%n %v";
 
 void init_logging(const settings& s) {
   std::lock_guard<std::mutex> guard{init_mutex};
-  if (!spdlog::thread_pool())
-    spdlog::init_thread_pool(log_queue_slots, 1);
   spdlog::sink_ptr inner;
-  if (s.log.file.empty() && ::isatty(STDERR_FILENO) == 0)
-    inner = std::make_shared<batch_sink>(STDERR_FILENO);
-  else if (s.log.file.empty())
+  std::shared_ptr<batch_sink> batch;
+  if (!s.log.file.empty()) {
+    auto fd = ::open(s.log.file.c_str(),
+                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0)
+      throw spdlog::spdlog_ex("cannot open the log file " + s.log.file, errno);
+    inner = batch = std::make_shared<batch_sink>(fd, 64 * 1024, true);
+  } else if (::isatty(STDERR_FILENO) == 0) {
+    inner = batch = std::make_shared<batch_sink>(STDERR_FILENO);
+  } else {
+    if (!spdlog::thread_pool())
+      spdlog::init_thread_pool(log_queue_slots, 1);
     inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  else
-    inner = std::make_shared<spdlog::sinks::basic_file_sink_mt>(s.log.file);
+  }
+  if (batching)
+    batching->drain();
+  batching = batch;
   shared_sink = std::make_shared<masking_sink>(inner);
   shared_sink->set_pattern(pattern);
   default_level = spdlog::level::from_str(s.log.level);
   spdlog::drop_all();
   generation.fetch_add(1, std::memory_order_acq_rel);
   spdlog::flush_on(spdlog::level::warn);
-  spdlog::flush_every(std::chrono::seconds(1));
+  // The batching sink's writer writes at least once a second by itself.
+  if (!batch)
+    spdlog::flush_every(std::chrono::seconds(1));
 }
 
 void shutdown_logging() {
   std::lock_guard<std::mutex> guard{init_mutex};
+  // Loggers cached by threads may keep the sink alive a while: what it
+  // holds is written now.
+  if (batching)
+    batching->drain();
+  batching = nullptr;
   spdlog::shutdown();
   generation.fetch_add(1, std::memory_order_acq_rel);
   shared_sink = nullptr;
@@ -122,10 +144,15 @@ std::shared_ptr<spdlog::logger> find_or_make_logger(const std::string& name) {
     shared_sink->set_pattern(pattern);
     default_level = spdlog::level::warn;
   }
-  // overrun_oldest: a slow sink drops old lines instead of stalling actors.
-  auto result = std::make_shared<spdlog::async_logger>(
-    name, shared_sink, spdlog::thread_pool(),
-    spdlog::async_overflow_policy::overrun_oldest);
+  std::shared_ptr<spdlog::logger> result;
+  if (batching)
+    result = std::make_shared<spdlog::logger>(name, shared_sink);
+  else
+    // overrun_oldest: a slow sink drops old lines instead of stalling
+    // actors.
+    result = std::make_shared<spdlog::async_logger>(
+      name, shared_sink, spdlog::thread_pool(),
+      spdlog::async_overflow_policy::overrun_oldest);
   result->set_pattern(pattern);
   result->set_level(default_level);
   // register_logger (unlike initialize_logger) ignores spdlog::flush_on.
