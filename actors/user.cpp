@@ -475,13 +475,13 @@ void check_access(self_ptr self) {
                                st.current->request_id);
           st.held = true;
           // Held messages live in this actor (which does not stop while it
-          // holds any) and are acknowledged now: a pending user must not
-          // make every shutdown wait for its grace. A router restart loses
-          // them; the pending registration itself is in the store.
+          // holds any) and stay in the journal, so a router restart replays
+          // them into the same hold; the supervisor no longer counts them,
+          // so a pending user does not make every shutdown wait its grace.
           if (auto sup = peer<user_supervisor_actor>(self)) {
-            self->send(sup, done_atom_v, st.user_id, st.current->update_id);
+            self->send(sup, held_atom_v, st.user_id, st.current->update_id);
             for (auto& queued : st.queue)
-              self->send(sup, done_atom_v, st.user_id, queued.update_id);
+              self->send(sup, held_atom_v, st.user_id, queued.update_id);
           }
           st.queue.insert(st.queue.begin(), std::move(*st.current));
           st.current.reset();
@@ -512,9 +512,13 @@ void on_access(self_ptr self, const std::string& status) {
   }
   st.admitted = false;
   st.record_fresh_until.reset();
-  if (status == "rejected" && st.held) {
-    // They were told once; what they sent meanwhile is not answered.
+  if ((status == "rejected" || status == "revoked") && st.held) {
+    // They were told once; what they sent meanwhile is not answered (and
+    // leaves the journal).
     st.held = false;
+    if (auto sup = peer<user_supervisor_actor>(self))
+      for (auto& queued : st.queue)
+        self->send(sup, done_atom_v, st.user_id, queued.update_id);
     st.queue.clear();
     st.rate_due.reset();
     st.front_waited = false;
@@ -760,7 +764,7 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
       if (st.held) {
         // Kept for after the decision (see check_access).
         if (auto sup = peer<user_supervisor_actor>(self))
-          self->send(sup, done_atom_v, st.user_id, msg.update_id);
+          self->send(sup, held_atom_v, st.user_id, msg.update_id);
         st.queue.push_back(std::move(msg));
         return;
       }

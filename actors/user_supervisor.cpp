@@ -125,7 +125,8 @@ int64_t lowest_unfinished(self_ptr self) {
   int64_t lowest = 0;
   for (auto& kvp : self->state.users)
     for (auto& msg : kvp.second.unacked)
-      if (lowest == 0 || msg.update_id < lowest)
+      if ((lowest == 0 || msg.update_id < lowest)
+          && kvp.second.held.count(msg.update_id) == 0)
         lowest = msg.update_id;
   return lowest;
 }
@@ -158,9 +159,11 @@ void give_up(self_ptr self, int64_t user_id, user_entry& entry) {
                                              msg.request_id);
       caf::anon_send(tg, send_atom_v, std::move(out));
     }
-    --st.unacked_total;
+    if (entry.held.count(msg.update_id) == 0)
+      --st.unacked_total;
   }
   entry.unacked.clear();
+  entry.held.clear();
 }
 
 void on_child_exit(self_ptr self, int64_t user_id, const caf::error& reason) {
@@ -263,10 +266,29 @@ void finished(self_ptr self, int64_t user_id, int64_t update_id) {
   });
   if (j != q.end()) {
     q.erase(j);
-    --st.unacked_total;
+    if (i->second.held.erase(update_id) == 0)
+      --st.unacked_total;
     journal_done(self, update_id);
   }
   maybe_finish_drain(self);
+}
+
+/// A user actor holds a message for an access decision: it stays in the
+/// journal and the replay list, but a drain no longer waits for it.
+void held(self_ptr self, int64_t user_id, int64_t update_id) {
+  auto& st = self->state;
+  auto i = st.users.find(user_id);
+  if (i == st.users.end())
+    return;
+  auto& entry = i->second;
+  auto known = std::any_of(entry.unacked.begin(), entry.unacked.end(),
+                           [update_id](auto& msg) {
+                             return msg.update_id == update_id;
+                           });
+  if (known && entry.held.insert(update_id).second) {
+    --st.unacked_total;
+    maybe_finish_drain(self);
+  }
 }
 
 /// Returns the supervisor's copy of a message in flight (replayed after an
@@ -465,6 +487,9 @@ user_supervisor_actor::behavior_type user_supervisor(self_ptr self,
     },
     [self](done_atom, int64_t user_id, int64_t update_id) {
       finished(self, user_id, update_id);
+    },
+    [self](held_atom, int64_t user_id, int64_t update_id) {
+      held(self, user_id, update_id);
     },
     [self](journal_atom, int64_t user_id, int64_t update_id,
            std::string& answer) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/typed_response_promise.hpp>
@@ -19,6 +20,10 @@ namespace zaki {
 struct user_entry {
   user_actor handle;
   std::vector<inbound_message> unacked;
+  /// Update ids of `unacked` messages held for an access decision: not
+  /// counted in `unacked_total` (a shutdown does not wait for them), still
+  /// in the journal and replayed.
+  std::unordered_set<int64_t> held;
   /// Restart intensity and backoff of this user's actor.
   restart_governor governor;
   uint32_t restarts = 0;

@@ -38,6 +38,7 @@ using reset = caf::reset_atom;
 // -- Routing -------------------------------------------------------------------
 CAF_ADD_ATOM(zaki, zaki, route_atom, "route")
 CAF_ADD_ATOM(zaki, zaki, done_atom, "done")
+CAF_ADD_ATOM(zaki, zaki, held_atom, "held")
 CAF_ADD_ATOM(zaki, zaki, drain_atom, "drain")
 CAF_ADD_ATOM(zaki, zaki, crash_atom, "crash")
 

@@ -131,6 +131,10 @@ using user_supervisor_actor = caf::typed_actor<
   caf::replies_to<route_atom, inbound_batch>::with<ok_atom>,
   // A user actor finished a message (update id).
   caf::reacts_to<done_atom, int64_t, int64_t>,
+  // A user actor holds a message until an admin decides about the user
+  // (user id, update id): it stays in the journal (a restart replays it)
+  // but no longer holds up a shutdown.
+  caf::reacts_to<held_atom, int64_t, int64_t>,
   // Waits for in-flight work (bounded); answers the lowest unfinished
   // update id, or 0 when everything is done.
   caf::replies_to<drain_atom, caf::timespan>::with<int64_t>,

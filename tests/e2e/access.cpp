@@ -8,6 +8,7 @@
 
 #include "app/users_cli.hpp"
 #include "messages/peer.hpp"
+#include "storage/inbox_journal.hpp"
 #include "tests/fixtures/router_fixture.hpp"
 
 // Who may use the bot, end to end (issue 23): the real tree against the fake
@@ -454,4 +455,74 @@ CAF_TEST(a broadcast reaches every approved user and reports the count) {
                                             << " deliveries in one second");
   CAF_CHECK_LESS_OR_EQUAL(most, static_cast<size_t>(1.5 * rate + 20));
   CAF_CHECK_EQUAL(f.stop(), 0);
+}
+
+CAF_TEST(held messages survive a router restart) {
+  constexpr int64_t stranger = 8400;
+  access_fixture first{"approval"};
+  first.cfg().log.file = first.dir() + "/router.log";
+  first.start();
+  first.telegram.push_text(stranger, "h-m1");
+  first.telegram.push_text(stranger, "h-m2");
+  CAF_REQUIRE(first.telegram.wait_for_sent_to(admin_a, 1, seconds(10)));
+  CAF_REQUIRE(first.telegram.wait_for_sent_to(stranger, 1, seconds(10)));
+  // The held messages do not hold up the shutdown (no drain timeout)...
+  CAF_CHECK_EQUAL(first.stop(), 0);
+  CAF_CHECK(!contains(first.read_log(), "event=drain_timeout"));
+  // ... and stay in the journal.
+  {
+    std::string error;
+    auto journal = inbox_journal::open(first.dir() + "/data/inbox.journal",
+                                       error);
+    CAF_REQUIRE(journal != nullptr);
+    size_t pending = 0;
+    for (auto& msg : journal->pending())
+      pending += msg.user_id == stranger ? 1 : 0;
+    CAF_CHECK_EQUAL(pending, 2u);
+  }
+  // The next router on the same data root replays them into the same
+  // hold; approved, they are answered in order.
+  access_fixture second{"approval"};
+  second.cfg().log.file = second.dir() + "/router.log";
+  second.cfg().store.data_root = first.dir() + "/data";
+  second.start();
+  // The root starts its children after start() returns.
+  CAF_REQUIRE(eventually([&] {
+    return peer<store_actor>(second.system())
+      && peer<access_actor>(second.system());
+  }));
+  // The replay holds them again (the log says so within a second); only
+  // then the provisioner's part (a user with a container is let in).
+  CAF_REQUIRE(eventually(
+    [&] {
+      return contains(second.read_log(), "event=held user=8400");
+    },
+    seconds(10)));
+  second.provision(stranger);
+  {
+    caf::scoped_actor self{second.system()};
+    std::string verdict;
+    self
+      ->request(peer<access_actor>(second.system()), seconds(10), decide_atom_v,
+                stranger, std::string{"approve"}, admin_a)
+      .receive(
+        [&](const std::string& what) {
+          verdict = what;
+        },
+        [](caf::error&) {});
+    CAF_CHECK_EQUAL(verdict, "approved");
+  }
+  CAF_REQUIRE(second.telegram.wait_for_sent_to(stranger, 3, seconds(10)));
+  std::vector<std::string> echoes;
+  size_t approved_notes = 0;
+  for (auto& text : texts_to(second, stranger)) {
+    if (contains(text, "echo: "))
+      echoes.push_back(text);
+    approved_notes += contains(text, "You are approved") ? 1 : 0;
+  }
+  CAF_CHECK_EQUAL(approved_notes, 1u);
+  CAF_REQUIRE_EQUAL(echoes.size(), 2u);
+  CAF_CHECK_EQUAL(echoes[0], "echo: h-m1");
+  CAF_CHECK_EQUAL(echoes[1], "echo: h-m2");
+  CAF_CHECK_EQUAL(second.stop(), 0);
 }
