@@ -9,6 +9,7 @@
 #include "app/users_cli.hpp"
 #include "messages/peer.hpp"
 #include "storage/inbox_journal.hpp"
+#include "tests/fixtures/checks.hpp"
 #include "tests/fixtures/router_fixture.hpp"
 
 // Who may use the bot, end to end (issue 23): the real tree against the fake
@@ -25,29 +26,6 @@ namespace {
 constexpr int64_t admin_a = 501;
 constexpr int64_t admin_b = 502;
 constexpr int64_t stranger = 9001;
-
-std::vector<std::string> texts_to(router_fixture& f, int64_t chat) {
-  std::vector<std::string> out;
-  for (auto& m : f.telegram.sent_to(chat))
-    out.push_back(m.text);
-  return out;
-}
-
-bool contains(const std::string& s, const std::string& what) {
-  return s.find(what) != std::string::npos;
-}
-
-/// Waits until `pred` holds (bounded).
-template <class Pred>
-bool eventually(Pred pred, milliseconds timeout = seconds(10)) {
-  auto until = steady_clock::now() + timeout;
-  while (!pred()) {
-    if (steady_clock::now() > until)
-      return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
-}
 
 /// Returns the nonce of the Approve button in an approval request.
 std::string approve_data(const fakes::sent_message& m) {

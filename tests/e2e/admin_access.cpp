@@ -8,6 +8,7 @@
 
 #include "actors/root.hpp"
 #include "tests/fixtures/admin_fixture.hpp"
+#include "tests/fixtures/checks.hpp"
 
 // The access endpoints of the admin API over real HTTP on 127.0.0.1 (issue
 // 23, item 7): a pending user approved through the API gets their held
@@ -25,22 +26,6 @@ namespace {
 constexpr int64_t admin_id = 601;
 constexpr int64_t stranger = 9101;
 const std::string token = "admin-secret";
-
-bool contains(const std::string& s, const std::string& what) {
-  return s.find(what) != std::string::npos;
-}
-
-/// Waits until `pred` holds (bounded).
-template <class Pred>
-bool eventually(Pred pred, milliseconds timeout = seconds(10)) {
-  auto until = steady_clock::now() + timeout;
-  while (!pred()) {
-    if (steady_clock::now() > until)
-      return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
-}
 
 /// What the recording provisioner was asked, as "stop:9101".
 struct provisioner_log {

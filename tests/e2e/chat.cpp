@@ -14,6 +14,7 @@
 #include "locks/session_lock.hpp"
 #include "telegram/html.hpp"
 #include "telegram/markdown.hpp"
+#include "tests/fixtures/checks.hpp"
 #include "tests/fixtures/router_fixture.hpp"
 
 // The chat experience end to end: the real router against the fake Bot API
@@ -49,22 +50,7 @@ std::string request_id_of(const std::string& html) {
   return html.substr(pos + marker.size(), end - pos - marker.size());
 }
 
-bool contains(const std::string& s, const std::string& what) {
-  return s.find(what) != std::string::npos;
-}
-
 /// Waits until `pred` holds, polling; false on timeout.
-template <class F>
-bool eventually(F pred, milliseconds timeout = seconds(10)) {
-  auto until = steady_clock::now() + timeout;
-  while (steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return pred();
-}
-
 std::vector<fakes::api_call> answers(router_fixture& f) {
   return f.telegram.calls("answerCallbackQuery");
 }

@@ -8,6 +8,7 @@
 
 #include "messages/peer.hpp"
 #include "runtime/metrics.hpp"
+#include "tests/fixtures/checks.hpp"
 #include "tests/fixtures/router_fixture.hpp"
 
 // The per-user limits of issue 23 end to end, the real tree against the fake
@@ -25,35 +26,12 @@ namespace {
 constexpr int64_t user = 7001;
 constexpr int64_t admin = 502;
 
-std::vector<std::string> texts_to(router_fixture& f, int64_t chat) {
-  std::vector<std::string> out;
-  for (auto& m : f.telegram.sent_to(chat))
-    out.push_back(m.text);
-  return out;
-}
-
-bool contains(const std::string& s, const std::string& what) {
-  return s.find(what) != std::string::npos;
-}
-
 size_t count_containing(const std::vector<std::string>& xs,
                         const std::string& what) {
   size_t n = 0;
   for (auto& x : xs)
     n += contains(x, what) ? 1 : 0;
   return n;
-}
-
-/// Waits until `pred` holds (bounded).
-template <class Pred>
-bool eventually(Pred pred, milliseconds timeout = seconds(10)) {
-  auto until = steady_clock::now() + timeout;
-  while (!pred()) {
-    if (steady_clock::now() > until)
-      return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
 }
 
 uint64_t counter_value(const char* name) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/fixtures/checks.hpp"
 #include "tests/fixtures/router_fixture.hpp"
 
 // Photos, files, unreadable kinds, edits and group chats end to end (issue
@@ -63,17 +64,6 @@ std::string document(const char* key, const char* file_id,
   if (!caption.empty())
     body += R"(,"caption":")" + caption + R"(")";
   return body;
-}
-
-std::vector<std::string> texts_to(router_fixture& f, int64_t chat) {
-  std::vector<std::string> out;
-  for (auto& m : f.telegram.sent_to(chat))
-    out.push_back(m.text);
-  return out;
-}
-
-bool contains(const std::string& s, const std::string& what) {
-  return s.find(what) != std::string::npos;
 }
 
 /// Returns the request id in "Request: <code>…</code>" of an error.

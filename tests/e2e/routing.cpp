@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <caf/all.hpp>
 
+#include "tests/fixtures/checks.hpp"
 #include "tests/fixtures/router_fixture.hpp"
 
 // The router end to end over loopback: the real actor tree against the fake
@@ -25,13 +26,6 @@ namespace {
 
 std::string msg_text(int64_t user, int seq) {
   return "u" + std::to_string(user) + "-m" + std::to_string(seq);
-}
-
-std::vector<std::string> texts_to(router_fixture& f, int64_t chat) {
-  std::vector<std::string> out;
-  for (auto& m : f.telegram.sent_to(chat))
-    out.push_back(m.text);
-  return out;
 }
 
 /// Returns the request id in "… Request: <id>" of an error message (HTML

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "tests/fixtures/checks.hpp"
 #include "tests/fixtures/router_fixture.hpp"
 
 // Streamed answers end to end: the real router against the fake gateway
@@ -21,21 +22,6 @@ using namespace std::chrono;
 namespace {
 
 constexpr int64_t user = 7001;
-
-template <class F>
-bool eventually(F pred, milliseconds timeout = seconds(15)) {
-  auto until = steady_clock::now() + timeout;
-  while (steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return pred();
-}
-
-bool contains(const std::string& s, const std::string& what) {
-  return s.find(what) != std::string::npos;
-}
 
 struct fixture : router_fixture {
   fixture() {
