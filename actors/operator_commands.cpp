@@ -14,6 +14,7 @@
 #include "access/policy.hpp"
 #include "access/texts.hpp"
 #include "actors/broadcast.hpp"
+#include "actors/user_commands.hpp"
 #include "chat/request_id.hpp"
 #include "json/parse.hpp"
 #include "messages/peer.hpp"
@@ -284,17 +285,6 @@ void show_listing(user_self self, page_button view) {
     failed);
 }
 
-void reject_press(user_self self, const char* why) {
-  auto& msg = *self->state.current;
-  logger("user")->warn("event=callback_rejected user={} reason={} "
-                       "data_bytes={} request_id={}",
-                       self->state.user_id, why, msg.text.size(),
-                       msg.request_id);
-  answer_callback(self, msg.callback_id, callback_reply::unknown_button,
-                  msg.request_id);
-  done_locally(self);
-}
-
 // -- /broadcast ----------------------------------------------------------------
 
 void start_broadcast(user_self self, std::string text) {
@@ -439,18 +429,18 @@ void press_page(user_self self, const callback_action& action) {
   auto& st = self->state;
   auto& msg = *st.current;
   if (!sender_is_admin(self))
-    return reject_press(self, "page_not_admin");
+    return press_unknown(self, "page_not_admin");
   auto& open = pages_of(self).open;
   auto i = std::find_if(open.begin(), open.end(), [&](const page_button& b) {
     return b.nonce == action.id;
   });
   if (i == open.end())
-    return reject_press(self, "page_unknown_nonce");
+    return press_unknown(self, "page_unknown_nonce");
   if (i->message_id != 0 && i->message_id != msg.message_id)
-    return reject_press(self, "page_other_message");
+    return press_unknown(self, "page_other_message");
   auto tg = peer<telegram_actor>(self);
   if (!tg || msg.message_id == 0)
-    return reject_press(self, "page_without_message");
+    return press_unknown(self, "page_without_message");
   auto view = *i;
   // The message gets new buttons: the old ones of this message are spent,
   // so a second press of the same button (a replay) matches nothing.

@@ -174,6 +174,17 @@ std::function<void(std::string)> replier(user_self self) {
   };
 }
 
+void press_unknown(user_self self, const char* why) {
+  auto& msg = *self->state.current;
+  logger("user")->warn("event=callback_rejected user={} reason={} "
+                       "data_bytes={} request_id={}",
+                       self->state.user_id, why, msg.text.size(),
+                       msg.request_id);
+  answer_callback(self, msg.callback_id, callback_reply::unknown_button,
+                  msg.request_id);
+  done_locally(self);
+}
+
 namespace {
 
 /// Deletes the user's transcript in the store (what the dashboard shows);
@@ -197,8 +208,6 @@ void handle_forget_command(user_self self) {
               "again later.");
       });
 }
-
-void press_unknown(user_self self, const char* why);
 
 std::string usage_line(const char* when, const usage_record& u) {
   return std::string{when} + ": " + std::to_string(u.requests) + " requests, "
@@ -327,17 +336,6 @@ bool handle_command(user_self self, user_command cmd) {
 }
 
 // -- buttons -------------------------------------------------------------------
-
-void press_unknown(user_self self, const char* why) {
-  auto& msg = *self->state.current;
-  logger("user")->warn("event=callback_rejected user={} reason={} "
-                       "data_bytes={} request_id={}",
-                       self->state.user_id, why, msg.text.size(),
-                       msg.request_id);
-  answer_callback(self, msg.callback_id, callback_reply::unknown_button,
-                  msg.request_id);
-  done_locally(self);
-}
 
 bool press_retry(user_self self, const callback_action& action) {
   auto& st = self->state;

@@ -58,6 +58,10 @@ std::function<void(std::string)> replier(user_self self);
 /// finishes the current message.
 void reply_provisioned(user_self self);
 
+/// Answers a press of a button this user cannot use (forged, spent, someone
+/// else's) with a toast, logs why, and finishes the current message.
+void press_unknown(user_self self, const char* why);
+
 /// Answers a Retry press whose user could not be found (removed), then
 /// finishes the current message.
 void reply_retry_for_unknown_user(user_self self);

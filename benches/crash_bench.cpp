@@ -68,23 +68,10 @@ public:
   /// Starts the router and waits until it polls; returns the time that took
   /// in ms, or a negative value when it did not start.
   double start() {
-    std::vector<std::string> argv{
-      o_.router,
-      "run",
-      "--store.users-file=" + dir_ + "/users.json",
-      "--store.data-root=" + dir_ + "/data",
-      "--telegram.api-root=" + world_.telegram().api_root(),
-      "--backend.kind=static",
-      "--admin.address=127.0.0.1:0",
-      "--telegram.global-rate=1000000",
-      "--telegram.global-burst=1000000",
-      "--telegram.chat-rate=1000000",
-      "--telegram.chat-burst=1000000",
-      "--log.level=" + o_.log_level,
-      "--shutdown.grace=10s",
-      // Every message must get through at the bench's pace.
-      "--access.rate=0",
-    };
+    auto argv = world_.router_argv(o_.router, dir_ + "/users.json",
+                                   dir_ + "/data");
+    argv.insert(argv.end(),
+                {"--log.level=" + o_.log_level, "--shutdown.grace=10s"});
     auto polls = world_.telegram().get_updates_calls();
     auto t0 = steady_clock::now();
     proc_ = std::make_unique<child_process>();

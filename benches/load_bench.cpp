@@ -346,25 +346,10 @@ bool run_router(load_world& world, const scenario& s, const bench_options& o,
     std::filesystem::create_directories(
       zaki::user_data_dir(dir + "/data", load_world::user_id(i)), ec);
   }
-  std::vector<std::string> argv{
-    o.router,
-    "run",
-    "--store.users-file=" + users_file,
-    "--store.data-root=" + dir + "/data",
-    "--telegram.api-root=" + world.telegram().api_root(),
-    "--backend.kind=static",
-    "--admin.address=127.0.0.1:0",
-    // The fake has no flood limits; pacing would measure the buckets.
-    "--telegram.global-rate=1000000",
-    "--telegram.global-burst=1000000",
-    "--telegram.chat-rate=1000000",
-    "--telegram.chat-burst=1000000",
-    "--log.level=" + o.log_level,
-    "--io.threads=" + o.io_threads,
-    "--shutdown.grace=10s",
-    // Throughput, not the per-user rate limit.
-    "--access.rate=0",
-  };
+  auto argv = world.router_argv(o.router, users_file, dir + "/data");
+  argv.insert(argv.end(),
+              {"--log.level=" + o.log_level, "--io.threads=" + o.io_threads,
+               "--shutdown.grace=10s"});
   argv.insert(argv.end(), s.router_args.begin(), s.router_args.end());
   argv.insert(argv.end(), o.router_args.begin(), o.router_args.end());
   auto polls = world.telegram().get_updates_calls();

@@ -162,6 +162,28 @@ public:
     return out;
   }
 
+  /// Returns the command line of `router run` against this world, with
+  /// `users_file` and `data_root`: the static backend, an admin port of its
+  /// own, the Bot API pacing out of the way (the fake has no flood limits;
+  /// pacing would measure the buckets) and no per-user rate limit
+  /// (throughput is measured). Every other setting is the router's default.
+  std::vector<std::string> router_argv(const std::string& router,
+                                       const std::string& users_file,
+                                       const std::string& data_root) const {
+    return {router,
+            "run",
+            "--store.users-file=" + users_file,
+            "--store.data-root=" + data_root,
+            "--telegram.api-root=" + telegram_->api_root(),
+            "--backend.kind=static",
+            "--admin.address=127.0.0.1:0",
+            "--telegram.global-rate=1000000",
+            "--telegram.global-burst=1000000",
+            "--telegram.chat-rate=1000000",
+            "--telegram.chat-burst=1000000",
+            "--access.rate=0"};
+  }
+
   /// Returns the fake Bot API.
   fakes::fake_telegram& telegram() {
     return *telegram_;

@@ -190,21 +190,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot write users.json: %s\n", err.c_str());
     return 1;
   }
-  std::vector<std::string> argv_router{
-    o.router,
-    "run",
-    "--store.users-file=" + users_file,
-    "--store.data-root=" + data,
-    "--telegram.api-root=" + world.telegram().api_root(),
-    "--backend.kind=static",
-    "--admin.address=127.0.0.1:0",
-    "--telegram.global-rate=1000000",
-    "--telegram.global-burst=1000000",
-    "--telegram.chat-rate=1000000",
-    "--telegram.chat-burst=1000000",
-    "--access.rate=0",
-    "--user.idle-timeout=" + o.user_idle,
-  };
+  auto argv_router = world.router_argv(o.router, users_file, data);
+  argv_router.push_back("--user.idle-timeout=" + o.user_idle);
   argv_router.insert(argv_router.end(), o.router_args.begin(),
                      o.router_args.end());
   auto log_file = (dir / "router.log").string();
@@ -349,12 +336,16 @@ int main(int argc, char** argv) {
               (unsigned long long) totals.order,
               (unsigned long long) totals.overlap,
               (unsigned long long) totals.unexpected, exit);
-  std::printf("RSS max %.1f MB early -> %.1f MB late (%s); descriptors max "
-              "%.0f -> %.0f (%s); journal max %.1f KB -> %.1f KB (%s); WAL "
-              "max %.2f MB\n",
-              rss_early, rss_late, rss_flat ? "flat" : "GREW", fds_early,
-              fds_late, fds_flat ? "flat" : "GREW", j_early, j_late,
-              journal_flat ? "flat" : "GREW", wal_max);
+  if (third == 0)
+    std::printf("too few samples after the warm-up cycle to judge the "
+                "series (run at least 3 cycles)\n");
+  else
+    std::printf("RSS max %.1f MB early -> %.1f MB late (%s); descriptors max "
+                "%.0f -> %.0f (%s); journal max %.1f KB -> %.1f KB (%s); WAL "
+                "max %.2f MB\n",
+                rss_early, rss_late, rss_flat ? "flat" : "GREW", fds_early,
+                fds_late, fds_flat ? "flat" : "GREW", j_early, j_late,
+                journal_flat ? "flat" : "GREW", wal_max);
   if (o.keep_dir)
     std::printf("kept %s\n", dir.c_str());
   else {
