@@ -471,12 +471,19 @@ bool is_plain_line(std::string_view md) {
 std::string markdown_to_telegram_html(std::string_view md) {
   if (is_plain_line(md))
     return html_escape(md);
+  // md4c 0.4.8 (Debian 12) reads the byte after the document in places:
+  // "[a](b" followed in memory by ")" parses as a link whose text runs past
+  // the end, or crashes md4c. A view need not
+  // end where its buffer does, so md4c gets a copy that ends in the NUL of
+  // std::string, which stops every such read.
+  std::string doc{md};
   std::string out;
   out.reserve(md.size() + md.size() / 4 + 16);
-  renderer r{out, md};
+  renderer r{out, doc};
   // md4c only fails on memory exhaustion; the caller then sends plain text
   // (an empty result has no visible text).
-  if (md_parse(md.data(), static_cast<MD_SIZE>(md.size()), &md_parser, &r) != 0)
+  if (md_parse(doc.c_str(), static_cast<MD_SIZE>(doc.size()), &md_parser, &r)
+      != 0)
     out.clear();
   return out;
 }

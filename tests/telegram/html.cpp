@@ -198,6 +198,19 @@ CAF_TEST(links) {
                   "<i>y</i>");
 }
 
+// md4c 0.4.8 reads the byte after the document: with ")" there, "[a](b"
+// became a link whose text ran past the end (the fuzzer found the read).
+// A view of the start of a longer buffer must render as that text alone.
+CAF_TEST(a view renders only what it covers) {
+  for (std::string_view doc : {"[a](b", "see [x](e.com", "[c](d&"}) {
+    std::string buffer{doc};
+    buffer += ")&;(.)a&a())x; a";
+    std::string_view view{buffer.data(), doc.size()};
+    CAF_CHECK_EQUAL(md(view), md(std::string{doc}));
+    CAF_CHECK_EQUAL(md(std::string{doc}), html_escape(doc));
+  }
+}
+
 CAF_TEST(blocks) {
   // Blocks are separated by a blank line, list items by a line break.
   CAF_CHECK_EQUAL(md("# Title with *it*\n## Two ##\n#tag"),
