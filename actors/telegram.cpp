@@ -38,14 +38,13 @@ http_request_spec bot_request(const telegram_state& st,
   return req;
 }
 
-/// Sends one call now. Paced calls (chat != 0) mark their chat busy.
+/// Sends one call now. The pacer released paced calls (their chat is busy
+/// until the call finished); unpaced ones are marked as such.
 void dispatch(self_ptr self, telegram_op op, bool paced) {
   auto& st = self->state;
   auto seq = st.next_seq++;
   auto req = bot_request(st, op.method, op.body);
-  if (paced)
-    st.chats.at(op.chat_id).in_flight = true;
-  else
+  if (!paced)
     op.attempts |= 0x80000000u; // marks an unpaced call
   st.in_flight.emplace(seq, std::move(op));
   st.client->async_request(std::move(req), reply_to<telegram_actor>(self, seq));
@@ -64,93 +63,12 @@ void arm_tick(self_ptr self, clock_type::time_point due) {
 
 /// Sends what the rate limits allow and arms a tick for the rest.
 void pump(self_ptr self) {
-  auto& st = self->state;
-  auto now = clock_type::now();
-  auto earliest = clock_type::time_point::max();
-  auto n = st.ready.size();
-  for (size_t i = 0; i < n; ++i) {
-    auto chat_id = st.ready.front();
-    st.ready.pop_front();
-    auto& chat = st.chats.at(chat_id);
-    if (chat.queue.empty() || chat.in_flight) {
-      chat.ready = false;
-      continue;
-    }
-    if (chat.blocked_until > now) {
-      earliest = std::min(earliest, chat.blocked_until);
-      st.ready.push_back(chat_id);
-      continue;
-    }
-    if (auto wait = st.global->wait_time(now); wait.count() > 0) {
-      earliest = std::min(earliest, now + wait);
-      st.ready.push_back(chat_id);
-      continue;
-    }
-    if (!chat.bucket.try_take(now)) {
-      earliest = std::min(earliest, now + chat.bucket.wait_time(now));
-      st.ready.push_back(chat_id);
-      continue;
-    }
-    st.global->try_take(now);
-    chat.ready = false;
-    auto op = std::move(chat.queue.front());
-    chat.queue.pop_front();
-    dispatch(self, std::move(op), true);
-  }
+  auto earliest = self->state.pacer->release(
+    clock_type::now(), [self](int64_t, telegram_op op) {
+      dispatch(self, std::move(op), true);
+    });
   if (earliest != clock_type::time_point::max())
     arm_tick(self, earliest);
-}
-
-void mark_ready(self_ptr self, int64_t chat_id) {
-  auto& chat = self->state.chats.at(chat_id);
-  if (!chat.ready && !chat.in_flight && !chat.queue.empty()) {
-    chat.ready = true;
-    self->state.ready.push_back(chat_id);
-  }
-}
-
-telegram_chat& chat_of(self_ptr self, int64_t chat_id) {
-  auto& st = self->state;
-  auto i = st.chats.find(chat_id);
-  if (i == st.chats.end()) {
-    auto& cfg = st.ctx->cfg.telegram;
-    i = st.chats
-          .emplace(
-            chat_id,
-            telegram_chat{{},
-                          token_bucket{cfg.chat_rate,
-                                       static_cast<double>(cfg.chat_burst),
-                                       clock_type::now()},
-                          {},
-                          false,
-                          false})
-          .first;
-  }
-  return i->second;
-}
-
-/// Returns whether a chat can be forgotten: idle, and its bucket is full
-/// again, so a new entry would behave exactly the same.
-bool forgettable(telegram_chat& chat, clock_type::time_point now) {
-  return chat.queue.empty() && !chat.in_flight && !chat.ready
-    && chat.blocked_until <= now && chat.bucket.full(now);
-}
-
-/// Idle chats stay until `chat_sweep_at` are known, then all forgettable
-/// ones go at once, so memory does not grow with every chat the bot ever
-/// answered. (Dropping each chat as soon as its reply was sent cost a map
-/// node and a deque, three allocations, per message of a conversation.) The
-/// next sweep waits until the map has doubled, so many busy chats cost an
-/// amortised O(1) per message, not a full walk each.
-void forget_idle_chats(self_ptr self) {
-  auto& st = self->state;
-  if (st.chats.size() < st.chat_sweep_at)
-    return;
-  auto now = clock_type::now();
-  for (auto i = st.chats.begin(); i != st.chats.end();)
-    i = forgettable(i->second, now) ? st.chats.erase(i) : std::next(i);
-  st.chat_sweep_at = std::max(telegram_state::min_chat_sweep,
-                              2 * st.chats.size());
 }
 
 void fail_group(self_ptr self, telegram_op& op, const std::string& why) {
@@ -160,11 +78,9 @@ void fail_group(self_ptr self, telegram_op& op, const std::string& why) {
     op.group->failed = true;
     op.group->promise.deliver(make_send_error(why));
     // Later chunks of the same reply are pointless without this one.
-    if (auto i = st.chats.find(op.chat_id); i != st.chats.end()) {
-      i->second.queue.remove_if([&](const telegram_op& x) {
-        return x.group == op.group;
-      });
-    }
+    st.pacer->remove_if(op.chat_id, [&](const telegram_op& x) {
+      return x.group == op.group;
+    });
   }
   if (op.has_bool_promise)
     op.bool_promise.deliver(false);
@@ -233,10 +149,9 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
               "request_id={}",
               op.method, op.chat_id, wait.count(), op.request_id);
     if (op.chat_id != 0) {
-      auto& chat = chat_of(self, op.chat_id);
-      chat.blocked_until = clock_type::now() + wait;
-      chat.bucket.block_until(chat.blocked_until);
-      report_long_wait(self, op, chat.blocked_until);
+      auto now = clock_type::now();
+      st.pacer->block(op.chat_id, now + wait, true, now);
+      report_long_wait(self, op, now + wait);
     }
     return true;
   }
@@ -266,8 +181,10 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
               "attempt={} delay_ms={} request_id={}",
               op.method, op.chat_id, res.status, log_value(res.error),
               op.attempts, delay.count(), op.request_id);
-    if (op.chat_id != 0)
-      chat_of(self, op.chat_id).blocked_until = clock_type::now() + delay;
+    if (op.chat_id != 0) {
+      auto now = clock_type::now();
+      st.pacer->block(op.chat_id, now + delay, false, now);
+    }
     return true;
   }
   auto why = res.status == 0
@@ -287,10 +204,10 @@ bool on_done(self_ptr self, telegram_op& op, http_result& res) {
 }
 
 void enqueue_paced(self_ptr self, telegram_op op) {
-  op.queued_at = clock_type::now();
+  auto now = clock_type::now();
+  op.queued_at = now;
   auto chat_id = op.chat_id;
-  chat_of(self, chat_id).queue.push_back(std::move(op));
-  mark_ready(self, chat_id);
+  self->state.pacer->push(chat_id, std::move(op), now);
 }
 
 // -- streamed answers ---------------------------------------------------------
@@ -591,9 +508,7 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
       ->warn("event=rate_limited method={} chat={} "
              "retry_after_s={} request_id={}",
              op.method, op.chat_id, wait.count(), op.request_id);
-    auto& chat = chat_of(self, op.chat_id);
-    chat.blocked_until = now + wait;
-    chat.bucket.block_until(chat.blocked_until);
+    st.pacer->block(op.chat_id, now + wait, true, now);
     s.edit.on_rate_limited(now, wait);
   } else {
     logger("telegram")
@@ -624,9 +539,11 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
   opts.tls = ctx->tls;
   st.client = http_client::make(ctx->io->context(), where.value_or(origin{}),
                                 opts);
-  st.global = std::make_unique<token_bucket>(
-    ctx->cfg.telegram.global_rate,
-    static_cast<double>(ctx->cfg.telegram.global_burst), clock_type::now());
+  auto& tg = ctx->cfg.telegram;
+  st.pacer.emplace(
+    pacer_limits{tg.chat_rate, static_cast<double>(tg.chat_burst),
+                 tg.global_rate, static_cast<double>(tg.global_burst)},
+    clock_type::now());
   return {
     [self](send_atom, outgoing_text& msg) {
       auto rp = self->make_response_promise<int64_t>();
@@ -754,12 +671,10 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
         return;
       }
       auto chat_id = op.chat_id;
-      auto& chat = chat_of(self, chat_id);
-      chat.in_flight = false;
+      std::optional<telegram_op> retry;
       if (on_done(self, op, res))
-        chat.queue.push_front(std::move(op));
-      mark_ready(self, chat_id);
-      forget_idle_chats(self);
+        retry = std::move(op);
+      st.pacer->finished(chat_id, std::move(retry), clock_type::now());
       pump(self);
     },
     [self](internal_atom, tick_atom) {
@@ -797,16 +712,13 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       node.id = self->id();
       node.state = "running";
       node.mailbox_size = self->mailbox().size();
-      size_t queued = 0;
-      for (auto& kvp : st.chats)
-        queued += kvp.second.queue.size();
       json_writer w;
       w.begin_object().field("sent", st.sent).field("failed", st.failed);
       w.field("rate_limited", st.rate_limited).field("retries", st.retries);
       w.field("held_long", st.held_long);
-      w.field("queued", uint64_t{queued});
+      w.field("queued", uint64_t{st.pacer->queued()});
       w.field("in_flight", uint64_t{st.in_flight.size()});
-      w.field("chats", uint64_t{st.chats.size()});
+      w.field("chats", uint64_t{st.pacer->chats()});
       w.field("streams", uint64_t{st.streams.size()});
       w.field("stream_answers", st.stream_answers);
       w.field("stream_edits", st.stream_edits);

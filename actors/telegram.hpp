@@ -1,8 +1,8 @@
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,9 +12,8 @@
 #include "http/client.hpp"
 #include "messages/interfaces.hpp"
 #include "runtime/context.hpp"
-#include "runtime/fifo.hpp"
+#include "telegram/pacer.hpp"
 #include "telegram/stream_edit.hpp"
-#include "telegram/token_bucket.hpp"
 
 namespace zaki {
 
@@ -88,28 +87,13 @@ struct telegram_stream {
   caf::actor_addr reporter;
 };
 
-/// Messages of one chat wait here, one in flight at a time, so the chunks
-/// of a reply arrive in order and the chat's rate limit holds.
-struct telegram_chat {
-  fifo<telegram_op> queue;
-  token_bucket bucket;
-  token_bucket::clock::time_point blocked_until;
-  bool in_flight = false;
-  bool ready = false;
-};
-
 /// State of the TELEGRAM actor.
 struct telegram_state {
   static inline const char* name = "telegram";
   context_ptr ctx;
   std::shared_ptr<http_client> client;
-  std::unique_ptr<token_bucket> global;
-  std::unordered_map<int64_t, telegram_chat> chats;
-  /// Idle chats are forgotten when the map reaches this size.
-  static constexpr size_t min_chat_sweep = 4096;
-  size_t chat_sweep_at = min_chat_sweep;
-  /// Chats with queued messages and nothing in flight.
-  std::deque<int64_t> ready;
+  /// Per-chat queues and the chat and bot rate limits of paced calls.
+  std::optional<telegram_pacer<telegram_op>> pacer;
   /// Calls in flight by sequence number; chat 0 marks unpaced calls.
   std::unordered_map<uint64_t, telegram_op> in_flight;
   uint64_t next_seq = 1;

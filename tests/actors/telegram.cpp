@@ -75,7 +75,7 @@ CAF_TEST(a short retry after is not reported) {
   answer(seq, http_status(429, too_many(5)));
   CAF_CHECK_EQUAL(state().rate_limited, 1u);
   CAF_CHECK_EQUAL(state().held_long, 0u);
-  CAF_CHECK_EQUAL(state().chats.at(7).queue.size(), 1u);
+  CAF_CHECK_EQUAL(state().pacer->queued(), 1u);
 }
 
 CAF_TEST(a reply held beyond max wait is counted once and stays queued) {
@@ -83,7 +83,7 @@ CAF_TEST(a reply held beyond max wait is counted once and stays queued) {
   answer(in_flight_of(7), http_status(429, too_many(3600)));
   CAF_CHECK_EQUAL(state().held_long, 1u);
   // Still queued for its chat, nothing failed.
-  CAF_CHECK_EQUAL(state().chats.at(7).queue.size(), 1u);
+  CAF_CHECK_EQUAL(state().pacer->queued(), 1u);
   CAF_CHECK_EQUAL(state().failed, 0u);
   CAF_CHECK_EQUAL(in_flight_of(7), 0u);
   // Another chat is not held by it.
