@@ -52,14 +52,14 @@ uint64_t linger_budget() {
 /// releases it at once when the linger is 0 or too many locks are held.
 void linger_lock(self_ptr self) {
   auto& st = self->state;
-  if (!st.lock.held() || st.lock_release_due)
+  if (!st.lock.held() || st.session.lock_release_due)
     return;
   if (st.ctx->cfg.lock.linger <= caf::timespan{0}
       || lock_counters_snapshot().held > linger_budget()) {
     st.lock.release();
     return;
   }
-  st.lock_release_due = self->clock().now() + st.ctx->cfg.lock.linger;
+  st.session.lock_release_due = self->clock().now() + st.ctx->cfg.lock.linger;
 }
 
 std::chrono::milliseconds ms(caf::timespan x) {
@@ -85,13 +85,8 @@ void finish(self_ptr self) {
       self->send(sup, done_atom_v, st.user_id, st.current->update_id);
     st.current.reset();
   }
-  st.phase = "idle";
-  st.working_notice_due.reset();
-  st.working_notice_sent = false;
+  st.session.message_finished(self->clock().now());
   st.last_activity = std::chrono::steady_clock::now();
-  st.idle_since = self->clock().now();
-  st.lookup_pending = false;
-  st.typing_due.reset();
   start_next(self);
   schedule_tick(self);
 }
@@ -115,11 +110,8 @@ void ensure_gateway(self_ptr self) {
 /// Arms a tick for `due` unless an armed one fires by then (it re-arms
 /// what is still needed when it fires).
 void arm_tick(self_ptr self, user_state::tick_time due) {
-  auto& st = self->state;
-  for (auto t : st.ticks)
-    if (t <= due)
-      return;
-  st.ticks.push_back(due);
+  if (!self->state.session.needs_timer(due))
+    return;
   auto now = self->clock().now();
   auto delay = due > now ? due - now : caf::timespan{0};
   self->delayed_send(self, std::max(delay, caf::timespan{1}), internal_atom_v,
@@ -130,30 +122,9 @@ void arm_tick(self_ptr self, user_state::tick_time due) {
 /// Arms a tick for the earliest deadline still ahead, if any.
 void schedule_tick(self_ptr self) {
   auto& st = self->state;
-  std::optional<user_state::tick_time> need;
-  auto consider = [&need](user_state::tick_time t) {
-    if (!need || t < *need)
-      need = t;
-  };
-  if (st.lock_release_due)
-    consider(*st.lock_release_due);
-  if (st.current) {
-    if (st.lookup_pending) {
-      consider(st.lookup_deadline);
-      if (st.notice_due && !st.setup_notice_sent)
-        consider(*st.notice_due);
-    }
-    if (st.typing_due && (st.phase == "calling" || st.phase == "backoff"))
-      consider(*st.typing_due);
-    if (st.working_notice_due && !st.working_notice_sent
-        && (st.phase == "calling" || st.phase == "backoff"))
-      consider(*st.working_notice_due);
-  } else if (st.queue.empty()) {
-    consider(st.idle_since + st.ctx->cfg.user.idle_timeout);
-  } else if (st.rate_due) {
-    consider(*st.rate_due);
-  }
-  if (need)
+  if (auto need = st.session.next_deadline(st.current.has_value(),
+                                           st.queue.empty(),
+                                           st.ctx->cfg.user.idle_timeout))
     arm_tick(self, *need);
 }
 
@@ -162,7 +133,8 @@ void send_typing(self_ptr self) {
   if (auto tg = peer<telegram_actor>(self))
     self->send(tg, chat_action_atom_v, st.current->chat_id,
                std::string{"typing"});
-  st.typing_due = self->clock().now() + st.ctx->cfg.user.typing_interval;
+  st.session.typing_due = self->clock().now()
+    + st.ctx->cfg.user.typing_interval;
   schedule_tick(self);
 }
 
@@ -171,7 +143,7 @@ void call_gateway(self_ptr self) {
   auto& msg = *st.current;
   ++st.seq;
   ++st.attempt;
-  st.phase = "calling";
+  st.session.phase = user_phase::calling;
   st.call_started = std::chrono::steady_clock::now();
   logger("user")->info("event=gateway_call msg=\"→ Sending to container on "
                        "port {}\" user={} port={} attempt={} request_id={}",
@@ -195,15 +167,15 @@ void call_gateway(self_ptr self) {
       std::min(st.ctx->cfg.gateway.timeout, gateway_idle_timeout(st.ctx->cfg)));
   st.gateway->async_request(std::move(req), reply_to<user_actor>(self, st.seq));
   auto notice_after = st.ctx->cfg.gateway.notice_after;
-  if (!st.working_notice_due && notice_after > caf::timespan{0}) {
-    st.working_notice_due = self->clock().now() + notice_after;
+  if (!st.session.working_notice_due && notice_after > caf::timespan{0}) {
+    st.session.working_notice_due = self->clock().now() + notice_after;
     schedule_tick(self);
   }
-  if (st.typing_due) // a retry: "typing" is already scheduled
+  if (st.session.typing_due) // a retry: "typing" is already scheduled
     return;
   if (st.ctx->cfg.user.typing_delay <= caf::timespan{0})
     return send_typing(self);
-  st.typing_due = self->clock().now() + st.ctx->cfg.user.typing_delay;
+  st.session.typing_due = self->clock().now() + st.ctx->cfg.user.typing_delay;
   schedule_tick(self);
 }
 
@@ -214,7 +186,7 @@ void acquire_lock_then_call(self_ptr self) {
   auto& msg = *st.current;
   auto log = logger("user");
   // A lock kept from the previous exchange is taken over, not released.
-  st.lock_release_due.reset();
+  st.session.lock_release_due.reset();
   if (st.lock.held()) {
     st.lock_attempts = 0;
     return call_gateway(self);
@@ -259,7 +231,7 @@ void acquire_lock_then_call(self_ptr self) {
     ++st.failed;
     return reply_with_failure(self, error_code::session_lock_timeout);
   }
-  st.phase = "locking";
+  st.session.phase = user_phase::locking;
   self->delayed_send(self, retry_delay(st.lock_attempts), internal_atom_v,
                      lock_atom_v, st.seq);
 }
@@ -297,7 +269,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
               "status={} latency_ms={:.1f} bytes={} request_id={}",
               st.user_id, res.status, res.latency_us / 1000.0,
               answer.content.size(), msg.request_id);
-    st.phase = "replying";
+    st.session.phase = user_phase::replying;
     linger_lock(self); // the exchange is over; Telegram needs no lock
     answer.content = send_answer_files(self, std::move(answer.content));
     record_answer(self->system(), st.ctx->cfg.store.transcripts, st.user_id,
@@ -325,13 +297,13 @@ void on_gateway_result(self_ptr self, http_result& res) {
   // Text already shown is not replaced by a silent second attempt.
   bool retry = verdict.retry && !stream_shown(self);
   if (!stream_shown(self) && image_refused(self, res, answer)) {
-    st.phase = "backoff";
+    st.session.phase = user_phase::backoff;
     self->send(self, internal_atom_v, retry_atom_v, st.seq);
     return;
   }
   if (answer.outcome == gateway_outcome::session_locked
       && sweep_gateway_locks(self)) {
-    st.phase = "backoff";
+    st.session.phase = user_phase::backoff;
     self->send(self, internal_atom_v, retry_atom_v, st.seq);
     return;
   }
@@ -348,7 +320,7 @@ void on_gateway_result(self_ptr self, http_result& res) {
               st.user_id, st.record.port, res.status, to_string(res.failure),
               log_value(detail), st.attempt, delay.count(),
               to_string(verdict.reason), msg.request_id);
-    st.phase = "backoff";
+    st.session.phase = user_phase::backoff;
     self->delayed_send(self, delay, internal_atom_v, retry_atom_v, st.seq);
     return;
   }
@@ -443,7 +415,7 @@ void check_access(self_ptr self) {
     st.admitted = true;
     return proceed(self);
   }
-  st.phase = "access";
+  st.session.phase = user_phase::access;
   auto seq = ++st.seq;
   self
     ->request(gate, std::chrono::seconds(30), admit_atom_v, st.user_id,
@@ -485,7 +457,7 @@ void check_access(self_ptr self) {
           }
           st.queue.insert(st.queue.begin(), std::move(*st.current));
           st.current.reset();
-          st.phase = "held";
+          st.session.phase = user_phase::held;
           return;
         }
         finish(self); // refused: the access actor told the user why
@@ -520,9 +492,9 @@ void on_access(self_ptr self, const std::string& status) {
       for (auto& queued : st.queue)
         self->send(sup, done_atom_v, st.user_id, queued.update_id);
     st.queue.clear();
-    st.rate_due.reset();
+    st.session.rate_due.reset();
     st.front_waited = false;
-    st.idle_since = self->clock().now();
+    st.session.idle_since = self->clock().now();
     schedule_tick(self);
   }
 }
@@ -571,9 +543,8 @@ void proceed(self_ptr self) {
 /// Finds the user's container (provisioner or store), then routes to it.
 void lookup(self_ptr self) {
   auto& st = self->state;
-  st.phase = "lookup";
-  st.setup_notice_sent = false;
-  st.typing_due.reset();
+  st.session.phase = user_phase::lookup;
+  st.session.typing_due.reset();
   ++st.seq;
   auto seq = st.seq;
   // The lookup's deadline is checked by the actor's tick rather than by a
@@ -585,11 +556,9 @@ void lookup(self_ptr self) {
       && st.pending_callback.empty())
     return route_to_record(self);
   st.record_fresh_until.reset();
-  st.lookup_pending = true;
-  st.notice_due.reset();
   auto on_error = [self, seq](caf::error& err) {
     if (self->state.seq == seq && self->state.current) {
-      self->state.lookup_pending = false;
+      self->state.session.lookup_pending = false;
       on_ensure_failed(self, err);
     }
   };
@@ -597,13 +566,13 @@ void lookup(self_ptr self) {
   if (prov) {
     // The provisioner answers once the container is up: a new user's
     // container is created first, a restarting one is waited for.
-    st.notice_due = now + std::chrono::seconds(3);
-    st.lookup_deadline = now + st.ctx->cfg.user.ensure_timeout;
+    st.session.lookup_started(now + st.ctx->cfg.user.ensure_timeout,
+                              now + std::chrono::seconds(3));
     self->request(prov, caf::infinite, ensure_atom_v, st.user_id)
       .then(
         [self, seq](user_record& rec) {
           if (self->state.seq == seq && self->state.current) {
-            self->state.lookup_pending = false;
+            self->state.session.lookup_pending = false;
             on_lookup(self, user_lookup{true, std::move(rec)});
           }
         },
@@ -612,16 +581,14 @@ void lookup(self_ptr self) {
     return;
   }
   auto store = peer<store_actor>(self);
-  if (!store) {
-    st.lookup_pending = false;
+  if (!store)
     return reply_internal_error(self, "store unavailable");
-  }
-  st.lookup_deadline = now + std::chrono::seconds(10);
+  st.session.lookup_started(now + std::chrono::seconds(10), std::nullopt);
   self->request(store, caf::infinite, get_atom_v, st.user_id)
     .then(
       [self, seq](const user_lookup& found) {
         if (self->state.seq == seq && self->state.current) {
-          self->state.lookup_pending = false;
+          self->state.session.lookup_pending = false;
           on_lookup(self, found);
         }
       },
@@ -632,54 +599,34 @@ void lookup(self_ptr self) {
 /// The actor's one timer fired: does what is due and re-arms for the rest.
 void on_tick(self_ptr self, uint64_t due_count) {
   auto& st = self->state;
-  user_state::tick_time due{user_state::tick_time::duration{
-    static_cast<user_state::tick_time::rep>(due_count)}};
-  if (auto i = std::find(st.ticks.begin(), st.ticks.end(), due);
-      i != st.ticks.end())
-    st.ticks.erase(i);
-  auto now = self->clock().now();
-  if (st.lock_release_due && now >= *st.lock_release_due) {
-    st.lock_release_due.reset();
+  st.session.timer_fired(user_state::tick_time{user_state::tick_time::duration{
+    static_cast<user_state::tick_time::rep>(due_count)}});
+  auto work = st.session.take_due(self->clock().now(), st.current.has_value(),
+                                  st.queue.empty(),
+                                  st.ctx->cfg.user.idle_timeout);
+  if (work.release_lock)
     st.lock.release();
+  if (work.idle_stop) {
+    logger("user")->debug("event=idle_stop user={}", st.user_id);
+    self->quit();
+    return;
   }
-  if (!st.current) {
-    if (st.rate_due && now >= *st.rate_due) {
-      // A token for the message waiting at the front of the queue.
-      st.rate_due.reset();
-      start_next(self);
-      return schedule_tick(self);
-    }
-    if (st.queue.empty()
-        && now - st.idle_since >= st.ctx->cfg.user.idle_timeout) {
-      logger("user")->debug("event=idle_stop user={}", st.user_id);
-      self->quit();
-      return;
-    }
-    return schedule_tick(self);
+  if (work.start_next)
+    start_next(self); // a token for the message at the front of the queue
+  if (work.setup_notice)
+    send_setup_notice(self);
+  if (work.lookup_timeout) {
+    // As a request timeout would: the late answer is ignored.
+    ++st.seq;
+    auto err = caf::make_error(caf::sec::request_timeout);
+    return on_ensure_failed(self, err);
   }
-  if (st.lookup_pending) {
-    if (st.notice_due && !st.setup_notice_sent && now >= *st.notice_due) {
-      st.setup_notice_sent = true;
-      send_setup_notice(self);
-    }
-    if (now >= st.lookup_deadline) {
-      // As a request timeout would: the late answer is ignored.
-      st.lookup_pending = false;
-      ++st.seq;
-      auto err = caf::make_error(caf::sec::request_timeout);
-      return on_ensure_failed(self, err);
-    }
-  }
-  if (st.working_notice_due && !st.working_notice_sent
-      && now >= *st.working_notice_due
-      && (st.phase == "calling" || st.phase == "backoff")) {
-    st.working_notice_sent = true;
+  if (work.working_notice) {
     logger("user")->info("event=still_working_notice user={} request_id={}",
                          st.user_id, st.current->request_id);
     send_working_notice(self);
   }
-  if (st.typing_due && now >= *st.typing_due
-      && (st.phase == "calling" || st.phase == "backoff"))
+  if (work.typing)
     return send_typing(self); // re-arms
   schedule_tick(self);
 }
@@ -715,7 +662,7 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
                                   std::move(lock_opts)};
   // The idle stop is a deadline of the actor's tick, not a receive timeout
   // (CAF re-arms that timer after every activation).
-  self->state.idle_since = self->clock().now();
+  self->state.session.idle_since = self->clock().now();
   init_limits(self);
   schedule_tick(self);
   self->set_exception_handler([self](std::exception_ptr& eptr) -> caf::error {
@@ -785,13 +732,15 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
     },
     [self](internal_atom, http_done_atom, uint64_t seq, http_result& res) {
       auto& st = self->state;
-      if (!st.current || seq != st.seq || st.phase != "calling")
+      if (!st.current || seq != st.seq
+          || st.session.phase != user_phase::calling)
         return;
       on_gateway_result(self, res);
     },
     [self](internal_atom, retry_atom, uint64_t seq) {
       auto& st = self->state;
-      if (st.current && seq == st.seq && st.phase == "backoff")
+      if (st.current && seq == st.seq
+          && st.session.phase == user_phase::backoff)
         call_gateway(self);
     },
     [self](internal_atom, typing_atom, uint64_t due) {
@@ -805,7 +754,8 @@ user_actor::behavior_type user(self_ptr self, context_ptr ctx,
     },
     [self](internal_atom, lock_atom, uint64_t seq) {
       auto& st = self->state;
-      if (st.current && seq == st.seq && st.phase == "locking")
+      if (st.current && seq == st.seq
+          && st.session.phase == user_phase::locking)
         acquire_lock_then_call(self);
     },
     [self](internal_atom, stream_atom, uint64_t seq, std::string& delta) {

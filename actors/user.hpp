@@ -11,6 +11,7 @@
 
 #include "access/budget.hpp"
 #include "access/rate_limit.hpp"
+#include "chat/user_session.hpp"
 #include "gateway/stream_reader.hpp"
 #include "http/client.hpp"
 #include "locks/session_lock.hpp"
@@ -40,8 +41,6 @@ struct user_state {
   user_record record;
   /// One keep-alive connection to the user's gateway, reused across messages.
   std::shared_ptr<http_client> gateway;
-  /// idle, lookup, calling, backoff, replying.
-  std::string phase = "idle";
   std::chrono::steady_clock::time_point last_activity
     = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point call_started;
@@ -56,8 +55,6 @@ struct user_state {
   std::chrono::steady_clock::time_point lock_wait_started;
   /// Whether the gateway's own "session file locked" was swept already.
   bool swept_gateway_locks = false;
-  /// Whether the "setting up your assistant" notice went out for `current`.
-  bool setup_notice_sent = false;
   /// Last container state reported by the health supervisor.
   std::string container_state = "unknown";
   /// When this actor started (/status shows its uptime).
@@ -72,36 +69,16 @@ struct user_state {
   std::string pending_callback;
   /// The request id whose original `current` re-sends (Retry), for logs.
   std::string retry_of;
-  /// The actor's deadlines share one timer (`(internal, typing, due)`):
-  /// the "typing" refresh, the setup notice, the lookup deadline, the
-  /// lingering lock's release and the idle stop. A tick is armed only when none
-  /// fires by the deadline needed, so a user's messages cost no timer each.
-  /// Times are taken from the actor clock (the test coordinator's clock in
-  /// tests).
-  using tick_time = caf::actor_clock::time_point;
-  /// Due times of the ticks armed and not fired yet.
-  std::vector<tick_time> ticks;
-  /// The lookup (provisioner or store) of `current` is pending.
-  bool lookup_pending = false;
-  /// When the pending lookup gives up, and when the setup notice goes out
-  /// (only with a provisioner).
-  tick_time lookup_deadline;
-  std::optional<tick_time> notice_due;
-  /// Next "typing" (the first after `user.typing-delay`, then refreshes)
-  /// while the gateway works (calling, backoff).
-  std::optional<tick_time> typing_due;
-  /// When the session lock, kept after an exchange for `lock.linger`, is
-  /// released unless the next exchange took it over.
-  std::optional<tick_time> lock_release_due;
+  /// The phase of `current` and the deadlines of the session, served by
+  /// one timer (`(internal, typing, due)`) armed for the earliest: a tick
+  /// is armed only when none fires by the deadline needed, so a user's
+  /// messages cost no timer each. Times are taken from the actor clock
+  /// (the test coordinator's clock in tests).
+  user_session session;
+  using tick_time = user_session::time_point;
   /// Until when `record` serves new messages without a lookup
   /// (`user.record-ttl`); empty: the next message looks the user up.
   std::optional<tick_time> record_fresh_until;
-  /// When the "still working" notice goes out (`gateway.notice-after`), and
-  /// whether it went out for `current`.
-  std::optional<tick_time> working_notice_due;
-  bool working_notice_sent = false;
-  /// Since when nothing is in flight nor queued (idle stop).
-  tick_time idle_since;
   /// Nonce of the open /restart confirmation and until when it is valid.
   std::string restart_nonce;
   std::chrono::steady_clock::time_point restart_nonce_expires;
@@ -137,9 +114,6 @@ struct user_state {
   /// and the daily token budget of this user.
   rate_limit rate;
   daily_budget budget;
-  /// When the next token lets the front of the queue go (the tick starts
-  /// it then); empty while nothing waits for the rate.
-  std::optional<tick_time> rate_due;
   /// Whether the front of the queue waited for a token (counted once).
   bool front_waited = false;
   /// Whether this user is an admin (exempt from the budget).

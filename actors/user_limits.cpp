@@ -75,9 +75,9 @@ bool rate_allows(user_self self) {
   if (!st.rate.enabled() || rate_exempt(st.queue.front()))
     return true;
   auto now = self->clock().now();
-  if (st.rate_due && now < *st.rate_due)
+  if (st.session.rate_due && now < *st.session.rate_due)
     return false; // the tick starts it
-  st.rate_due.reset();
+  st.session.rate_due.reset();
   if (st.rate.try_take(now)) {
     // A message that did not wait, with nothing behind it: the burst is
     // over, the next wait is told again.
@@ -93,7 +93,7 @@ bool rate_allows(user_self self) {
     metric::rate_limit_held();
   }
   auto wait = st.rate.wait(now);
-  st.rate_due = now + wait;
+  st.session.rate_due = now + wait;
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(
     wait + std::chrono::seconds{1} - std::chrono::nanoseconds{1});
   logger("user")->info(
@@ -122,7 +122,7 @@ bool budget_allows(user_self self) {
     return true; // nothing counted: the budget cannot be spent
   // Today's count from the store (which adds what it has not committed
   // yet), once per actor and day; the actor counts on from there.
-  st.phase = "budget";
+  st.session.phase = user_phase::budget;
   auto seq = ++st.seq;
   auto day = utc_day_text(now);
   self
@@ -182,7 +182,7 @@ void write_limits_status(user_self self, json_writer& w) {
   w.field("rate", to_string(st.rate.spec()));
   if (st.rate.enabled())
     w.field("rate_available", uint64_t{st.rate.available(self->clock().now())});
-  w.field("rate_waiting", st.rate_due.has_value());
+  w.field("rate_waiting", st.session.rate_due.has_value());
   w.field("rate_held", st.rate_held);
   w.field("daily_tokens", st.budget.limit());
   w.field("budget_exempt", st.is_admin);

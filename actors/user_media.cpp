@@ -147,7 +147,7 @@ bool fetch_media(user_self self) {
     req.quota_bytes = st.ctx->cfg.containers.storage_mb << 20;
     req.quota_dir = user_data_dir(st.ctx->cfg.store.data_root, st.user_id);
   }
-  st.phase = "fetching";
+  st.session.phase = user_phase::fetching;
   ++st.seq;
   auto addr = self->address();
   auto seq = st.seq;
@@ -163,7 +163,7 @@ bool fetch_media(user_self self) {
 
 void on_fetched(user_self self, uint64_t seq, http_result& res) {
   auto& st = self->state;
-  if (!st.current || seq != st.seq || st.phase != "fetching")
+  if (!st.current || seq != st.seq || st.session.phase != user_phase::fetching)
     return;
   auto& msg = *st.current;
   auto log = logger("user");

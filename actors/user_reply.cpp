@@ -259,7 +259,7 @@ void replay_answer(user_self self) {
                        "chunks_sent={} preview={} request_id={}",
                        st.user_id, msg.answer.size(), msg.chunks_sent,
                        msg.preview_message_id != 0, msg.request_id);
-  st.phase = "replying";
+  st.session.phase = user_phase::replying;
   deliver_answer(self, msg.answer);
 }
 
@@ -322,7 +322,9 @@ status_node user_status(user_self self) {
   node.mailbox_size = self->mailbox().size();
   auto now = std::chrono::steady_clock::now();
   json_writer w;
-  w.begin_object().field("user_id", st.user_id).field("phase", st.phase);
+  w.begin_object()
+    .field("user_id", st.user_id)
+    .field("phase", to_string(st.session.phase));
   w.field("queued", uint64_t{st.queue.size()});
   if (st.current) {
     w.key("in_flight").begin_object();

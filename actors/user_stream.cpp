@@ -145,7 +145,7 @@ bool intercept_stop(user_self self, const inbound_message& msg) {
     return false;
   }
   auto& st = self->state;
-  bool live = st.current && (st.phase == "calling" || st.phase == "backoff")
+  bool live = st.current && st.session.gateway_working()
     && (!action || action->id == st.current->request_id);
   // The Stop itself is handled now: confirm its update.
   if (auto sup = peer<user_supervisor_actor>(self))
@@ -198,7 +198,8 @@ void prepare_stream_request(user_self self, http_request_spec& req,
 
 void on_stream_delta(user_self self, uint64_t seq, std::string& delta) {
   auto& st = self->state;
-  if (!st.current || seq != st.seq || st.phase != "calling" || !st.stream)
+  if (!st.current || seq != st.seq || st.session.phase != user_phase::calling
+      || !st.stream)
     return;
   st.stream_chars = st.stream->received();
   // A preview of a previous run is on screen (a replay after a crash): the
@@ -245,7 +246,7 @@ void on_stream_delta(user_self self, uint64_t seq, std::string& delta) {
     .then(
       [self, seq](int64_t) {
         if (self->state.seq == seq)
-          self->state.typing_due.reset();
+          self->state.session.typing_due.reset();
       },
       [](caf::error&) {
         // nop: typing stops with the message anyway

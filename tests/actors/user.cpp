@@ -97,7 +97,7 @@ CAF_TEST(a message is looked up sent to the gateway and answered) {
   auto u = spawn_user(7001);
   route(u, text_message(1, 7001, "hi"));
   CAF_CHECK_EQUAL(p->lookups, std::vector<int64_t>{7001});
-  CAF_CHECK_EQUAL(state(u).phase, "calling");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "calling");
   CAF_CHECK_EQUAL(state(u).attempt, 1u);
   CAF_REQUIRE(state(u).gateway != nullptr);
   CAF_CHECK_EQUAL(state(u).gateway->where().port, 19001u);
@@ -110,7 +110,7 @@ CAF_TEST(a message is looked up sent to the gateway and answered) {
   CAF_CHECK_EQUAL(p->sent[0].request_id, "rid1");
   CAF_CHECK_EQUAL(p->done.size(), 1u);
   CAF_CHECK(p->done[0] == std::make_pair(int64_t{7001}, int64_t{1}));
-  CAF_CHECK_EQUAL(state(u).phase, "idle");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "idle");
   CAF_CHECK(!state(u).current);
   CAF_CHECK_EQUAL(state(u).handled, 1u);
 }
@@ -142,13 +142,13 @@ CAF_TEST(retryable failures are retried with backoff then explained) {
   auto u = spawn_user(7001);
   route(u, text_message(5, 7001, "hi"));
   complete(u, http_status(502));
-  CAF_CHECK_EQUAL(state(u).phase, "backoff");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "backoff");
   CAF_CHECK_EQUAL(state(u).attempt, 1u);
   // About 1 s (with 20 % jitter) before the second attempt.
   wait(milliseconds(750));
-  CAF_CHECK_EQUAL(state(u).phase, "backoff");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "backoff");
   wait(milliseconds(500));
-  CAF_CHECK_EQUAL(state(u).phase, "calling");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "calling");
   CAF_CHECK_EQUAL(state(u).attempt, 2u);
   complete(u, http_status(503));
   // About 2 s before the third.
@@ -169,7 +169,7 @@ CAF_TEST(retryable failures are retried with backoff then explained) {
   CAF_CHECK_EQUAL(state(u).failed, 1u);
   // No fourth attempt.
   wait(milliseconds(5000));
-  CAF_CHECK_EQUAL(state(u).phase, "idle");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "idle");
 }
 
 CAF_TEST(a hang is not retried and reported as a timeout) {
@@ -242,7 +242,7 @@ CAF_TEST(stale completions are ignored) {
              completion("future"));
   sched.run();
   CAF_CHECK(p->sent.empty());
-  CAF_CHECK_EQUAL(state(u).phase, "calling");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "calling");
   complete(u, completion("fresh"));
   CAF_REQUIRE_EQUAL(p->sent.size(), 1u);
   CAF_CHECK_EQUAL(p->sent[0].text, "fresh");
@@ -395,7 +395,7 @@ CAF_TEST(the session lock lingers after an exchange then is released) {
   CAF_REQUIRE_EQUAL(::stat(lock_file.c_str(), &before), 0);
   wait(milliseconds(1500));
   route(u, text_message(71, 7001, "two"));
-  CAF_CHECK_EQUAL(state(u).phase, "calling");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "calling");
   struct stat during;
   CAF_REQUIRE_EQUAL(::stat(lock_file.c_str(), &during), 0);
   CAF_CHECK_EQUAL(before.st_ino, during.st_ino); // the same lock, taken over
@@ -428,7 +428,8 @@ CAF_TEST(a looked up record serves the next messages for record ttl) {
   route(u, text_message(80, 7001, "one"));
   complete(u, completion("first"));
   route(u, text_message(81, 7001, "two"));
-  CAF_CHECK_EQUAL(state(u).phase, "calling"); // no lookup in between
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase),
+                  "calling"); // no lookup in between
   complete(u, completion("second"));
   CAF_CHECK_EQUAL(p->lookups.size(), 1u);
   wait(milliseconds(2100));
@@ -525,13 +526,13 @@ CAF_TEST(retry after is honoured) {
   auto busy = http_status(429, R"({"error":{"type":"rate_limit_error"}})");
   busy.retry_after = 2;
   complete(u, busy);
-  CAF_CHECK_EQUAL(state(u).phase, "backoff");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "backoff");
   // The backoff alone would retry after about 1 s.
   wait(milliseconds(1900));
   CAF_CHECK_EQUAL(state(u).attempt, 1u);
   wait(milliseconds(200));
   CAF_CHECK_EQUAL(state(u).attempt, 2u);
-  CAF_CHECK_EQUAL(state(u).phase, "calling");
+  CAF_CHECK_EQUAL(to_string(state(u).session.phase), "calling");
 }
 
 CAF_TEST(a connection closed mid answer and a 404 get their own messages) {

@@ -90,7 +90,7 @@ struct fixture : test_coordinator_fixture<config>, frozen_context {
     auto hdl = user_of(id);
     CAF_REQUIRE(hdl != nullptr);
     auto seq = user_state_of(id).seq;
-    CAF_REQUIRE_EQUAL(user_state_of(id).phase, "calling");
+    CAF_REQUIRE_EQUAL(to_string(user_state_of(id).session.phase), "calling");
     self->send(hdl, internal_atom_v, http_done_atom_v, seq,
                completion(content));
     sched.run();
