@@ -17,8 +17,6 @@
 
 namespace zaki {
 
-namespace {
-
 media_policy policy_of(const service_context& ctx) {
   media_policy p;
   p.groups_mention = ctx.cfg.chat.groups == "mention";
@@ -28,6 +26,8 @@ media_policy policy_of(const service_context& ctx) {
   p.max_file_bytes = ctx.cfg.media.max_file_bytes;
   return p;
 }
+
+namespace {
 
 /// The user's data dir as their container sees it.
 std::string container_dir(const service_context& ctx, int64_t user_id) {

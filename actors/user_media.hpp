@@ -2,6 +2,7 @@
 
 #include "actors/user.hpp"
 #include "gateway/codec.hpp"
+#include "media/policy.hpp"
 
 namespace zaki {
 
@@ -11,6 +12,9 @@ namespace zaki {
 // current, so a text-photo-text burst keeps its order.
 
 using user_self = user_actor::stateful_pointer<user_state>;
+
+/// The settings of the media decisions (media/policy.hpp).
+media_policy policy_of(const service_context& ctx);
 
 /// Takes an edit on arrival: the queued original gets the new text; an edit
 /// of anything else is dropped (never re-sent). Returns whether `msg` was

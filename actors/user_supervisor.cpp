@@ -7,6 +7,7 @@
 #include "actors/status_collector.hpp"
 #include "actors/supervision.hpp"
 #include "actors/user.hpp"
+#include "actors/user_media.hpp"
 #include "chat/error_render.hpp"
 #include "chat/request_id.hpp"
 #include "json/writer.hpp"
@@ -30,11 +31,59 @@ void spawn_user(self_ptr self, int64_t user_id, user_entry& entry) {
     self->send(entry.handle, route_atom_v, msg);
 }
 
+void journal_done(self_ptr self, int64_t update_id);
+
+/// Takes care of group chatter no assistant may see, without a user actor:
+/// messages of groups the bot does not answer in (the group is told once
+/// that the bot works in private chats), group messages not addressed to
+/// the bot, and channel posts. Each member's actor telling its group, once
+/// per actor life, repeated the notice for every member who wrote and
+/// again after each idle stop, and spawned an actor per member. Edits stay
+/// with the user actor (they may replace a queued text). Returns whether
+/// `msg` was taken care of (it is then done).
+bool settle_group_chatter(self_ptr self, const inbound_message& msg) {
+  if (msg.chat == chat_kind::private_chat || msg.is_callback() || msg.edited)
+    return false;
+  auto& st = self->state;
+  auto verdict = decide(msg, policy_of(*st.ctx));
+  bool group_notice = verdict.action == media_action::notice
+    && verdict.once_key.rfind("group:", 0) == 0;
+  if (!group_notice && verdict.action != media_action::ignore)
+    return false;
+  bool first = false;
+  if (group_notice) {
+    // Bounded: past the bound a group may be told once more.
+    if (st.told_groups.size() >= user_supervisor_state::max_told_groups)
+      st.told_groups.clear();
+    first = st.told_groups.insert(msg.chat_id).second;
+  }
+  logger("user_supervisor")
+    ->info("event=group_message_settled user={} chat={} kind={} told={} "
+           "request_id={}",
+           msg.user_id, msg.chat_id, group_notice ? "notice" : "ignored", first,
+           msg.request_id);
+  if (first) {
+    if (auto tg = peer<telegram_actor>(self)) {
+      outgoing_text out;
+      out.chat_id = msg.chat_id;
+      out.text = std::move(verdict.text);
+      out.request_id = msg.request_id;
+      out.reply_to = msg.message_id;
+      caf::anon_send(tg, send_atom_v, std::move(out));
+    }
+  }
+  ++st.settled;
+  journal_done(self, msg.update_id);
+  return true;
+}
+
 /// Hands messages to their users' actors, spawning those not running.
 void dispatch(self_ptr self, inbound_batch batch) {
   auto& st = self->state;
   for (auto& msg : batch) {
     ++st.routed;
+    if (settle_group_chatter(self, msg))
+      continue;
     auto [i, added] = st.users.try_emplace(msg.user_id);
     auto& entry = i->second;
     if (added)
@@ -451,6 +500,7 @@ caf::typed_response_promise<status_node> tree_status(self_ptr self) {
   w.field("pending", uint64_t{st.unacked_total});
   w.field("restarts", st.restarts).field("given_up", st.given_up);
   w.field("spawned", st.spawned);
+  w.field("group_messages_settled", st.settled);
   node.detail_json = w.end_object().take();
   std::vector<status_child> children;
   for (auto& kvp : st.users) {

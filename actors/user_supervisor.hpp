@@ -46,6 +46,11 @@ struct user_supervisor_state {
   uint64_t restarts = 0;
   uint64_t given_up = 0;
   uint64_t spawned = 0;
+  /// Group messages taken care of without a user actor.
+  uint64_t settled = 0;
+  /// Groups told that the bot works in private chats (chat.groups=ignore).
+  std::unordered_set<int64_t> told_groups;
+  static constexpr size_t max_told_groups = 100000;
   /// Journals accepted batches before the poller confirms them.
   zaki::inbox inbox;
   /// Confirmations of batches waiting for their journal write, by

@@ -299,6 +299,10 @@ CAF_TEST(groups are ignored with one pointer to the private chat) {
     message(alice, group, "supergroup", 41, R"("text":"anyone?")"));
   f.telegram.push_raw(
     message(alice, -100777, "channel", 42, R"("text":"news")", "channel_post"));
+  // Another member of the same group: the group was told already (and no
+  // actor is started for a member who only writes in groups).
+  f.telegram.push_raw(
+    message(7002, group, "supergroup", 43, R"("text":"hi all")"));
   sync(f, "private", 1);
   auto in_group = texts_to(f, group);
   CAF_REQUIRE_EQUAL(in_group.size(), 1u);
