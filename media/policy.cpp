@@ -57,7 +57,9 @@ size_t find_mention(std::string_view text, std::string_view name) {
 std::string human_size(uint64_t bytes) {
   if (bytes >= (1u << 20))
     return std::to_string(bytes >> 20) + " MB";
-  return std::to_string(std::max<uint64_t>(1, bytes >> 10)) + " KB";
+  if (bytes >= 1024)
+    return std::to_string(bytes >> 10) + " KB";
+  return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
 }
 
 int64_t bot_id_of_token(std::string_view token) {

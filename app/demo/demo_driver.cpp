@@ -112,6 +112,9 @@ struct driver_state {
 
 using driver_ptr = caf::stateful_actor<driver_state>*;
 
+/// The round in which the first user sends media (after the crash rounds).
+constexpr size_t media_round = 4;
+
 milliseconds step_of(const driver_state& st) {
   auto interval
     = std::chrono::duration_cast<milliseconds>(st.cfg.demo.interval);
@@ -124,6 +127,58 @@ void say(driver_ptr self, int64_t user, const std::string& text) {
                        log_value(text));
   self->state.world->record_inbound(user, "message", text);
   self->state.world->telegram.push_text(user, text);
+}
+
+/// A message update of `user` in `chat` (of `type`) with `body`, the
+/// members of its kind (a photo, a sticker, ...).
+std::string update_of(int64_t user, int64_t chat, const char* type,
+                      const std::string& body) {
+  return R"({"message":{"message_id":)" + std::to_string(9000 + user)
+    + R"(,"from":{"id":)" + std::to_string(user)
+    + R"(,"is_bot":false,"first_name":"Demo"},"chat":{"id":)"
+    + std::to_string(chat) + R"(,"type":")" + type + R"("},"date":1796601600,)"
+    + body + "}}";
+}
+
+/// A user sends what is not plain text (issue 25), in one burst whose order
+/// is kept: a sticker (a short notice of what the bot reads), a photo with
+/// a caption (an image part to the gateway), a PDF and a voice note (saved
+/// in the user's inbox, the assistant told where). Another user writes in
+/// a group: the group is told once that the bot works in private chats.
+void send_media(driver_ptr self, int64_t user, int64_t group_member) {
+  auto& world = *self->state.world;
+  auto& tg = world.telegram;
+  logger("demo")->info(
+    "event=demo_step what=\"user {} sends a sticker, a photo with a "
+    "caption, a PDF and a voice note; user {} writes in a group: each gets "
+    "an answer, never silence\"",
+    user, group_member);
+  tg.add_file("demo-photo", "\xFF\xD8\xFF\xE0 demo JPEG", "photos/file_1.jpg");
+  tg.add_file("demo-pdf", "%PDF-1.4 demo report", "documents/file_2.pdf");
+  tg.add_file("demo-voice", "OggS demo voice", "voice/file_3.oga");
+  world.record_inbound(user, "sticker", "\xF0\x9F\x98\x80 (a sticker)");
+  tg.push_raw(update_of(user, user, "private",
+                        R"("sticker":{"file_id":"S","file_unique_id":"s",)"
+                        R"("width":512,"height":512,"emoji":"😀"})"));
+  world.record_inbound(user, "photo", "[photo] What is in this picture?");
+  tg.push_raw(update_of(
+    user, user, "private",
+    R"("photo":[{"file_id":"demo-photo","file_unique_id":"p","file_size":19,)"
+    R"("width":1280,"height":960}],"caption":"What is in this picture?")"));
+  world.record_inbound(user, "document", "[file] report.pdf");
+  tg.push_raw(update_of(user, user, "private",
+                        R"("document":{"file_id":"demo-pdf","file_unique_id")"
+                        R"(:"d","file_size":20,"file_name":"report.pdf"})"));
+  world.record_inbound(user, "voice", "[voice note, 3 s]");
+  tg.push_raw(update_of(user, user, "private",
+                        R"("voice":{"file_id":"demo-voice","file_unique_id")"
+                        R"(:"v","file_size":15,"duration":3})"));
+  constexpr int64_t group = -1001234567890;
+  world.record_inbound(group, "group message",
+                       "(from " + std::to_string(group_member)
+                         + ") Hi bot, can you help us plan the trip?");
+  tg.push_raw(update_of(group_member, group, "supergroup",
+                        R"("text":"Hi bot, can you help us plan the trip?")"));
 }
 
 /// The newcomer and the stranger write: under access.policy=approval both
@@ -336,14 +391,18 @@ void play_step(driver_ptr self) {
       ++st.crash_round; // its container is not up yet: next round
   } else {
     std::string text = phrases[(st.round + st.next) % std::size(phrases)];
-    if (st.round == 2 && st.next == 0) {
+    if (st.round == media_round && st.next == 0) {
+      send_media(self, user, users[(st.next + 2) % users.size()]);
+      text.clear();
+    } else if (st.round == 2 && st.next == 0) {
       text = "This message crashes my user actor once #crash-demo";
       log->info("event=demo_step what=\"user {} sends a message that "
                 "crashes its actor; the supervisor restarts it and replays "
                 "the message\"",
                 user);
     }
-    say(self, user, text);
+    if (!text.empty())
+      say(self, user, text);
   }
   if (++st.next < users.size())
     return;

@@ -238,7 +238,7 @@ CAF_TEST(bad files are refused with a reason and nothing is saved) {
   sync(f, "still here", 6);
   auto texts = texts_to(f, alice);
   CAF_CHECK(contains(texts[0], "too large"));
-  CAF_CHECK(contains(texts[0], "1 KB"));
+  CAF_CHECK(contains(texts[0], "1000 bytes"));
   CAF_CHECK(contains(texts[1], "too large"));
   for (size_t i = 2; i < 5; ++i) {
     CAF_CHECK(contains(texts[i], "I could not fetch your file"));

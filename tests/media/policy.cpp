@@ -147,7 +147,9 @@ CAF_TEST(token ids and sizes) {
   CAF_CHECK_EQUAL(bot_id_of_token("12a:x"), 0);
   CAF_CHECK_EQUAL(human_size(20 << 20), "20 MB");
   CAF_CHECK_EQUAL(human_size(5000), "4 KB");
-  CAF_CHECK_EQUAL(human_size(10), "1 KB");
+  CAF_CHECK_EQUAL(human_size(1024), "1 KB");
+  CAF_CHECK_EQUAL(human_size(10), "10 bytes");
+  CAF_CHECK_EQUAL(human_size(1), "1 byte");
 }
 
 CAF_TEST(a photo or file kept for Retry comes back whole) {
