@@ -70,6 +70,15 @@ void arm_flush(self_ptr self, caf::timespan delay) {
   self->delayed_send(self, delay, internal_atom_v, flush_usage_atom_v);
 }
 
+/// Adds the counters of `u` to the usage not yet written.
+void add_usage(store_state& st, const usage_record& u) {
+  auto& p = st.pending_usage[u.user_id];
+  p.user_id = u.user_id;
+  p.requests += u.requests;
+  p.prompt_tokens += u.prompt_tokens;
+  p.completion_tokens += u.completion_tokens;
+}
+
 /// Writes the usage counters and transcript entries collected since the
 /// last flush in one job (one commit): a message costs the worker one
 /// wake-up per flush, not three.
@@ -366,11 +375,19 @@ store(store_actor::stateful_pointer<store_state> self, context_ptr ctx,
       return rp;
     },
     [self](usage_atom, const usage_record& u) {
-      auto& p = self->state.pending_usage[u.user_id];
-      p.user_id = u.user_id;
-      p.requests += u.requests;
-      p.prompt_tokens += u.prompt_tokens;
-      p.completion_tokens += u.completion_tokens;
+      add_usage(self->state, u);
+      arm_flush(self, usage_flush_delay);
+    },
+    [self](usage_atom, const usage_record& u, transcript_entry& question,
+           transcript_entry& answer) {
+      auto& st = self->state;
+      add_usage(st, u);
+      // Written with the usage when the database takes writes; dropped
+      // (and logged) with the batch when it does not.
+      if (st.worker) {
+        st.pending_transcripts.push_back(std::move(question));
+        st.pending_transcripts.push_back(std::move(answer));
+      }
       arm_flush(self, usage_flush_delay);
     },
     [self](transcript_atom, const transcript_entry& e) -> caf::result<bool> {

@@ -22,16 +22,19 @@ void record_answer(caf::actor_system& sys, bool transcripts, int64_t user_id,
   u.requests = 1;
   u.prompt_tokens = std::max<int64_t>(answer.prompt_tokens, 0);
   u.completion_tokens = std::max<int64_t>(answer.completion_tokens, 0);
-  caf::anon_send(store, usage_atom_v, u);
-  if (!transcripts)
+  if (!transcripts) {
+    caf::anon_send(store, usage_atom_v, u);
     return;
+  }
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
                .count();
-  transcript_entry in{user_id, now, "in", question, request_id};
-  caf::anon_send(store, transcript_atom_v, std::move(in));
-  transcript_entry out{user_id, now, "out", answer.content, request_id};
-  caf::anon_send(store, transcript_atom_v, std::move(out));
+  // One message for the three records: each message to the store actor may
+  // wake a scheduler thread.
+  caf::anon_send(store, usage_atom_v, u,
+                 transcript_entry{user_id, now, "in", question, request_id},
+                 transcript_entry{user_id, now, "out", answer.content,
+                                  request_id});
 }
 
 } // namespace zaki

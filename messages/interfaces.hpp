@@ -39,6 +39,9 @@ using store_actor = caf::typed_actor<
   caf::replies_to<list_atom, std::string, uint32_t, int64_t>::with<user_page>,
   // Adds the token usage of answers (batched, kept in memory on failure).
   caf::reacts_to<usage_atom, usage_record>,
+  // Both at once for one exchange: its usage, the question and the answer
+  // (one message to the store per answer instead of three).
+  caf::reacts_to<usage_atom, usage_record, transcript_entry, transcript_entry>,
   // Appends a transcript entry (the user's text or the final answer).
   caf::replies_to<transcript_atom, transcript_entry>::with<bool>,
   // Deletes a user's transcript; answers the number of entries removed.
