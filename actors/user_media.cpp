@@ -108,9 +108,8 @@ bool handle_media_locally(user_self self) {
     return true;
   }
   if (verdict.in_group) {
+    // The group was told that it reads the answers (user_supervisor).
     msg.text = strip_bot_mention(msg.text, policy.bot_username);
-    if (st.told.insert("public:" + std::to_string(msg.chat_id)).second)
-      notice(self, group_public_notice());
     if (msg.text.empty() && !carries_file(msg.kind)) {
       notice(self, "Yes? Write your question after the mention.");
       user_finish(self);

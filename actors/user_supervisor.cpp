@@ -33,45 +33,58 @@ void spawn_user(self_ptr self, int64_t user_id, user_entry& entry) {
 
 void journal_done(self_ptr self, int64_t update_id);
 
+/// Returns whether `chat` is told something for the first time (per router
+/// run; past the bound a group may be told once more).
+bool first_time(std::unordered_set<int64_t>& told, int64_t chat) {
+  if (told.size() >= user_supervisor_state::max_told_groups)
+    told.clear();
+  return told.insert(chat).second;
+}
+
+/// Sends `text` to the group of `msg`, as a reply to it.
+void tell_group(self_ptr self, const inbound_message& msg, std::string text) {
+  if (auto tg = peer<telegram_actor>(self)) {
+    outgoing_text out;
+    out.chat_id = msg.chat_id;
+    out.text = std::move(text);
+    out.request_id = msg.request_id;
+    out.reply_to = msg.message_id;
+    caf::anon_send(tg, send_atom_v, std::move(out));
+  }
+}
+
 /// Takes care of group chatter no assistant may see, without a user actor:
 /// messages of groups the bot does not answer in (the group is told once
 /// that the bot works in private chats), group messages not addressed to
-/// the bot, and channel posts. Each member's actor telling its group, once
-/// per actor life, repeated the notice for every member who wrote and
-/// again after each idle stop, and spawned an actor per member. Edits stay
-/// with the user actor (they may replace a queued text). Returns whether
-/// `msg` was taken care of (it is then done).
-bool settle_group_chatter(self_ptr self, const inbound_message& msg) {
+/// the bot, and channel posts. A group message that is routed (a mention
+/// under chat.groups=mention) gets, at the group's first use, the notice
+/// that the group reads the answers. Told by each member's actor, once per
+/// actor life, these notices were repeated for every member who wrote and
+/// again after each idle stop (and an actor was spawned per member). Edits
+/// stay with the user actor (they may replace a queued text). Returns
+/// whether `msg` was taken care of (it is then done).
+bool screen_group_message(self_ptr self, const inbound_message& msg) {
   if (msg.chat == chat_kind::private_chat || msg.is_callback() || msg.edited)
     return false;
   auto& st = self->state;
   auto verdict = decide(msg, policy_of(*st.ctx));
+  if (verdict.in_group) {
+    if (first_time(st.told_public, msg.chat_id))
+      tell_group(self, msg, group_public_notice());
+    return false;
+  }
   bool group_notice = verdict.action == media_action::notice
     && verdict.once_key.rfind("group:", 0) == 0;
   if (!group_notice && verdict.action != media_action::ignore)
     return false;
-  bool first = false;
-  if (group_notice) {
-    // Bounded: past the bound a group may be told once more.
-    if (st.told_groups.size() >= user_supervisor_state::max_told_groups)
-      st.told_groups.clear();
-    first = st.told_groups.insert(msg.chat_id).second;
-  }
+  bool first = group_notice && first_time(st.told_groups, msg.chat_id);
   logger("user_supervisor")
     ->info("event=group_message_settled user={} chat={} kind={} told={} "
            "request_id={}",
            msg.user_id, msg.chat_id, group_notice ? "notice" : "ignored", first,
            msg.request_id);
-  if (first) {
-    if (auto tg = peer<telegram_actor>(self)) {
-      outgoing_text out;
-      out.chat_id = msg.chat_id;
-      out.text = std::move(verdict.text);
-      out.request_id = msg.request_id;
-      out.reply_to = msg.message_id;
-      caf::anon_send(tg, send_atom_v, std::move(out));
-    }
-  }
+  if (first)
+    tell_group(self, msg, std::move(verdict.text));
   ++st.settled;
   journal_done(self, msg.update_id);
   return true;
@@ -82,7 +95,7 @@ void dispatch(self_ptr self, inbound_batch batch) {
   auto& st = self->state;
   for (auto& msg : batch) {
     ++st.routed;
-    if (settle_group_chatter(self, msg))
+    if (screen_group_message(self, msg))
       continue;
     auto [i, added] = st.users.try_emplace(msg.user_id);
     auto& entry = i->second;

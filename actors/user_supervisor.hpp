@@ -48,8 +48,10 @@ struct user_supervisor_state {
   uint64_t spawned = 0;
   /// Group messages taken care of without a user actor.
   uint64_t settled = 0;
-  /// Groups told that the bot works in private chats (chat.groups=ignore).
+  /// Groups told that the bot works in private chats (chat.groups=ignore),
+  /// and groups told that they read the answers (chat.groups=mention).
   std::unordered_set<int64_t> told_groups;
+  std::unordered_set<int64_t> told_public;
   static constexpr size_t max_told_groups = 100000;
   /// Journals accepted batches before the poller confirms them.
   zaki::inbox inbox;

@@ -316,6 +316,7 @@ CAF_TEST(groups are ignored with one pointer to the private chat) {
 CAF_TEST(groups in mention mode answer mentions and replies as replies) {
   router_fixture f;
   f.add_user(alice);
+  f.add_user(7002);
   f.cfg().chat.groups = "mention";
   f.cfg().chat.bot_username = "zaki_test_bot";
   f.start();
@@ -335,10 +336,16 @@ CAF_TEST(groups in mention mode answer mentions and replies as replies) {
   CAF_CHECK_EQUAL(sent[1].reply_to, 51);
   CAF_CHECK_EQUAL(sent[2].text, "echo: u7001-m2");
   CAF_CHECK_EQUAL(sent[2].reply_to, 52);
+  // Another member's first mention: the group was told already.
+  f.telegram.push_raw(message(
+    7002, group, "group", 53,
+    R"("text":"@zaki_test_bot u7002-m1","entities":[{"offset":0,"length":14,"type":"mention"}])"));
+  CAF_REQUIRE(f.telegram.wait_for_sent_to(group, 4, seconds(10)));
+  CAF_CHECK_EQUAL(f.telegram.sent_to(group).back().text, "echo: u7002-m1");
   // The notice came once; the chatter was not routed.
-  CAF_CHECK_EQUAL(f.gateway.stats().chat_requests, 2u);
+  CAF_CHECK_EQUAL(f.gateway.stats().chat_requests, 3u);
   CAF_CHECK_EQUAL(f.stop(), 0);
-  CAF_CHECK_EQUAL(f.telegram.sent_to(group).size(), 3u);
+  CAF_CHECK_EQUAL(f.telegram.sent_to(group).size(), 4u);
 }
 
 CAF_TEST(an edit replaces the queued text and is never sent on its own) {
