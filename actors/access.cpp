@@ -8,8 +8,8 @@
 
 #include "access/texts.hpp"
 #include "chat/request_id.hpp"
-#include "json/writer.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -358,14 +358,14 @@ status_node status_of(self_ptr self) {
   node.id = self->id();
   node.state = "running";
   node.mailbox_size = self->mailbox().size();
-  json_writer w;
+  status_detail w;
   w.begin_object().field("policy", to_string(st.policy));
   w.field("admins", uint64_t{st.admins.size()});
   w.field("pending", uint64_t{st.pending.size()});
   w.field("admitted", st.admitted).field("held", st.held);
   w.field("refused", st.refused).field("decisions", st.decisions);
   w.field("forged_presses", st.forged);
-  node.detail_json = w.end_object().take();
+  node.detail = w.end_object().take();
   return node;
 }
 

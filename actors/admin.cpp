@@ -7,6 +7,7 @@
 #include "actors/admin_endpoints.hpp"
 #include "locks/lock_sweep.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -395,7 +396,7 @@ admin_actor::behavior_type admin(admin_self self, context_ptr ctx,
       node.id = self->id();
       node.state = st.server ? "running" : "failed";
       node.mailbox_size = self->mailbox().size();
-      json_writer w;
+      status_detail w;
       w.begin_object();
       if (st.server) {
         w.field("address",
@@ -407,7 +408,7 @@ admin_actor::behavior_type admin(admin_self self, context_ptr ctx,
       w.field("requests", st.requests);
       w.field("token_required", st.shared->access.require_token);
       w.field("readiness_checks", uint64_t{st.shared->checks.size()});
-      node.detail_json = w.end_object().take();
+      node.detail = w.end_object().take();
       return node;
     },
   };

@@ -3,11 +3,10 @@
 #include <map>
 
 #include <caf/all.hpp>
-#include <simdjson.h>
 
-#include "json/parse.hpp"
 #include "locks/session_lock.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/process_stats.hpp"
 
 #ifndef ZAKI_VERSION
@@ -20,19 +19,10 @@ namespace http = boost::beast::http;
 
 namespace {
 
-/// Returns the unsigned field `key` of a detail object, or 0.
-uint64_t detail_u64(const std::string& json, std::string_view key) {
-  auto& parser = thread_dom_parser();
-  simdjson::dom::object obj;
-  if (parser.parse(json).get(obj) != simdjson::SUCCESS)
-    return 0;
-  uint64_t u = 0;
-  if (obj[key].get(u) == simdjson::SUCCESS)
-    return u;
-  int64_t i = 0;
-  if (obj[key].get(i) == simdjson::SUCCESS && i > 0)
-    return static_cast<uint64_t>(i);
-  return 0;
+/// Returns the counter `key` of a detail object, or 0.
+uint64_t detail_u64(const caf::settings& d, std::string_view key) {
+  auto n = detail_int(d, key);
+  return n > 0 ? static_cast<uint64_t>(n) : 0;
 }
 
 bool is_user_node(const status_node& node) {
@@ -59,7 +49,7 @@ void add_users(const status_node& sup, user_totals& t) {
       ++t.active;
     t.mailbox_sum += user.mailbox_size;
     t.mailbox_max = std::max(t.mailbox_max, user.mailbox_size);
-    t.queued += detail_u64(user.detail_json, "queued");
+    t.queued += detail_u64(user.detail, "queued");
   }
 }
 
@@ -68,7 +58,7 @@ void counter_from(prometheus_writer& out, const char* name, const char* help,
   if (node == nullptr)
     return;
   out.family(name, "counter", help);
-  out.sample(name, static_cast<double>(detail_u64(node->detail_json, key)));
+  out.sample(name, static_cast<double>(detail_u64(node->detail, key)));
 }
 
 /// The store's database worker: queue depth, jobs and the time from
@@ -76,7 +66,7 @@ void counter_from(prometheus_writer& out, const char* name, const char* help,
 void write_store_metrics(prometheus_writer& out, const status_node* store) {
   if (store == nullptr)
     return;
-  auto& d = store->detail_json;
+  auto& d = store->detail;
   out.family("zaki_store_queue_depth", "gauge",
              "Database jobs waiting for the store's worker thread.");
   out.sample("zaki_store_queue_depth",

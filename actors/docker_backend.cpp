@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "containers/docker_json.hpp"
-#include "json/writer.hpp"
 #include "messages/errors.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -387,7 +387,7 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
       node.id = self->id();
       node.state = st.last_error.empty() ? "running" : "degraded";
       node.mailbox_size = self->mailbox().size();
-      json_writer w;
+      status_detail w;
       w.begin_object().field("socket", st.client->socket_path());
       w.field("image", st.ctx->cfg.containers.docker_image);
       w.field("events_connected", st.events_connected);
@@ -396,7 +396,7 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
       w.field("quota", quota_text(st.ctx->cfg));
       if (!st.last_error.empty())
         w.field("last_error", st.last_error);
-      node.detail_json = w.end_object().take();
+      node.detail = w.end_object().take();
       return node;
     },
   };

@@ -4,9 +4,9 @@
 
 #include "actors/supervision.hpp"
 #include "http/client.hpp"
-#include "json/writer.hpp"
 #include "messages/errors.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/actor_io.hpp"
 #include "runtime/logging.hpp"
 
@@ -311,7 +311,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
       node.state = "running";
       node.mailbox_size = self->mailbox().size();
       node.restarts = 0;
-      json_writer w;
+      status_detail w;
       w.begin_object()
         .field("probes", st.probes)
         .field("restarts", st.restarts);
@@ -342,7 +342,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
         w.end_object();
       }
       w.end_array();
-      node.detail_json = w.end_object().take();
+      node.detail = w.end_object().take();
       return node;
     },
   };

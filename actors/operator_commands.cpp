@@ -8,7 +8,6 @@
 #include <vector>
 
 #include <caf/all.hpp>
-#include <simdjson.h>
 
 #include "access/pages.hpp"
 #include "access/policy.hpp"
@@ -16,8 +15,8 @@
 #include "actors/broadcast.hpp"
 #include "actors/user_commands.hpp"
 #include "chat/request_id.hpp"
-#include "json/parse.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -139,29 +138,24 @@ void fetch_users_page(user_self self, const std::string& status, size_t page,
 }
 
 /// Adds the health supervisor's view (state, restarts) to the rows.
-void merge_health(const std::string& detail,
+void merge_health(const caf::settings& detail,
                   std::map<int64_t, container_row>& rows) {
-  auto& parser = thread_dom_parser();
-  simdjson::dom::element doc;
-  simdjson::dom::array containers;
-  if (parser.parse(detail).get(doc)
-      || doc["containers"].get_array().get(containers))
+  auto containers = detail_list(detail, "containers");
+  if (containers == nullptr)
     return;
-  for (auto c : containers) {
-    int64_t id = 0;
-    if (c["user"].get_int64().get(id))
+  for (auto& c : *containers) {
+    auto fields = as_object(c);
+    if (fields == nullptr || detail_member(*fields, "user") == nullptr)
       continue;
+    auto id = detail_int(*fields, "user");
     auto& row = rows[id];
     row.user_id = id;
-    std::string_view state;
-    if (!c["state"].get_string().get(state))
-      row.state = std::string{state};
-    uint64_t restarts = 0;
-    if (!c["restarts"].get_uint64().get(restarts))
-      row.restarts = restarts;
-    int64_t port = 0;
-    if (row.port == 0 && !c["port"].get_int64().get(port))
-      row.port = static_cast<uint16_t>(port);
+    if (auto state = detail_string(*fields, "state"); !state.empty())
+      row.state = std::move(state);
+    row.restarts = static_cast<uint64_t>(
+      detail_int(*fields, "restarts", static_cast<int64_t>(row.restarts)));
+    if (row.port == 0)
+      row.port = static_cast<uint16_t>(detail_int(*fields, "port"));
   }
 }
 
@@ -193,7 +187,7 @@ void scan_health(user_self self, std::shared_ptr<container_scan> scan) {
   self->request(health, std::chrono::seconds(10), status_atom_v)
     .then(
       [self, scan](const status_node& node) {
-        merge_health(node.detail_json, scan->rows);
+        merge_health(node.detail, scan->rows);
         render_containers(self, scan);
       },
       [self, scan](caf::error&) {

@@ -2,8 +2,8 @@
 
 #include <caf/all.hpp>
 
-#include "json/writer.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/actor_io.hpp"
 #include "runtime/logging.hpp"
 #include "telegram/codec.hpp"
@@ -279,7 +279,7 @@ poller_actor::behavior_type poller(self_ptr self, context_ptr ctx) {
       node.id = self->id();
       node.state = to_string(st.phase);
       node.mailbox_size = self->mailbox().size();
-      json_writer w;
+      status_detail w;
       w.begin_object().field("offset", st.offset).field("polls", st.polls);
       w.field("updates", st.updates).field("skipped", st.skipped);
       w.field("malformed", st.malformed).field("failures", st.failures);
@@ -287,7 +287,7 @@ poller_actor::behavior_type poller(self_ptr self, context_ptr ctx) {
       w.field("healthy", st.healthy);
       if (!st.last_error.empty())
         w.field("last_error", st.last_error);
-      node.detail_json = w.end_object().take();
+      node.detail = w.end_object().take();
       return node;
     },
   };

@@ -15,9 +15,9 @@
 #include <caf/all.hpp>
 
 #include "containers/spawn_child.hpp"
-#include "json/writer.hpp"
 #include "messages/errors.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 #include "storage/user_paths.hpp"
 
@@ -518,7 +518,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
       node.id = self->id();
       node.state = "running";
       node.mailbox_size = self->mailbox().size();
-      json_writer w;
+      status_detail w;
       w.begin_object().field("program", st.program);
       w.field("cgroup_version", cgroup_version());
       w.field("starts", st.starts)
@@ -535,7 +535,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
         w.end_object();
       }
       w.end_array();
-      node.detail_json = w.end_object().take();
+      node.detail = w.end_object().take();
       return node;
     },
   };

@@ -10,9 +10,9 @@
 #include "actors/process_backend.hpp"
 #include "actors/status_collector.hpp"
 #include "containers/ports.hpp"
-#include "json/writer.hpp"
 #include "messages/errors.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 #include "storage/database.hpp"
 #include "storage/user_paths.hpp"
@@ -514,7 +514,7 @@ status_node status_of(self_ptr self) {
   node.id = self->id();
   node.state = "running";
   node.mailbox_size = self->mailbox().size();
-  json_writer w;
+  status_detail w;
   w.begin_object().field("backend", st.ctx->cfg.backend.kind);
   w.field("active", uint64_t{active_count(self)});
   w.field("max_containers", st.ctx->cfg.containers.max_containers);
@@ -547,7 +547,7 @@ status_node status_of(self_ptr self) {
     w.end_object();
   }
   w.end_array();
-  node.detail_json = w.end_object().take();
+  node.detail = w.end_object().take();
   return node;
 }
 

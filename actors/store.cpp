@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "json/writer.hpp"
 #include "messages/errors.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 #include "storage/users_import.hpp"
 
@@ -190,9 +190,9 @@ caf::result<uint64_t> import_file(self_ptr self, std::string path,
   return rp;
 }
 
-std::string status_detail(self_ptr self) {
+caf::settings store_detail(self_ptr self) {
   auto& st = self->state;
-  json_writer w;
+  status_detail w;
   w.begin_object().field("users", st.users);
   w.field("reloads", st.reloads).field("writes", st.writes);
   w.field("file", st.ctx->cfg.store.users_file);
@@ -565,7 +565,7 @@ store(store_actor::stateful_pointer<store_state> self, context_ptr ctx,
         ? "running"
         : "degraded";
       node.mailbox_size = self->mailbox().size();
-      node.detail_json = status_detail(self);
+      node.detail = store_detail(self);
       return node;
     },
   };

@@ -1,10 +1,10 @@
 #include "actors/telegram.hpp"
+#include "messages/status_detail.hpp"
 
 #include <tuple>
 
 #include <caf/all.hpp>
 
-#include "json/writer.hpp"
 #include "runtime/actor_io.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/metrics.hpp"
@@ -712,7 +712,7 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       node.id = self->id();
       node.state = "running";
       node.mailbox_size = self->mailbox().size();
-      json_writer w;
+      status_detail w;
       w.begin_object().field("sent", st.sent).field("failed", st.failed);
       w.field("rate_limited", st.rate_limited).field("retries", st.retries);
       w.field("held_long", st.held_long);
@@ -724,7 +724,7 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       w.field("stream_edits", st.stream_edits);
       w.field("stream_edits_skipped", st.stream_skipped);
       w.field("stream_rate_limited", st.stream_rate_limited);
-      node.detail_json = w.end_object().take();
+      node.detail = w.end_object().take();
       return node;
     },
   };

@@ -175,7 +175,7 @@ std::string limits_usage_text(user_self self, uint64_t tokens_today) {
   return out;
 }
 
-void write_limits_status(user_self self, json_writer& w) {
+void write_limits_status(user_self self, status_detail& w) {
   auto& st = self->state;
   auto now = wall_now(self);
   w.key("limits").begin_object();

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "actors/user_reply.hpp"
-#include "json/writer.hpp"
+#include "messages/status_detail.hpp"
 
 namespace zaki {
 
@@ -44,7 +44,7 @@ void count_answer_tokens(user_self self, const gateway_answer& answer);
 std::string limits_usage_text(user_self self, uint64_t tokens_today);
 
 /// Writes the `limits` member of the user's status (admin API).
-void write_limits_status(user_self self, json_writer& w);
+void write_limits_status(user_self self, status_detail& w);
 
 /// Returns the wall clock of the budgets (a test may fake it).
 std::chrono::system_clock::time_point wall_now(user_self self);

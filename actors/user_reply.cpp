@@ -10,10 +10,10 @@
 #include "chat/error_render.hpp"
 #include "chat/request_id.hpp"
 #include "gateway/retry_policy.hpp"
-#include "json/writer.hpp"
 #include "media/policy.hpp"
 #include "media/retry_text.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 #include "storage/retry_store.hpp"
 #include "telegram/markdown.hpp"
@@ -321,7 +321,7 @@ status_node user_status(user_self self) {
   node.state = st.current ? "busy" : "idle";
   node.mailbox_size = self->mailbox().size();
   auto now = std::chrono::steady_clock::now();
-  json_writer w;
+  status_detail w;
   w.begin_object()
     .field("user_id", st.user_id)
     .field("phase", to_string(st.session.phase));
@@ -349,7 +349,7 @@ status_node user_status(user_self self) {
   w.field("stream_chars",
           st.stream ? uint64_t{st.stream->received()} : st.stream_chars);
   write_limits_status(self, w);
-  node.detail_json = w.end_object().take();
+  node.detail = w.end_object().take();
   return node;
 }
 

@@ -10,8 +10,8 @@
 #include "actors/user_media.hpp"
 #include "chat/error_render.hpp"
 #include "chat/request_id.hpp"
-#include "json/writer.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 
 namespace zaki {
@@ -267,10 +267,10 @@ status_node synthesized(int64_t user_id, const user_entry& entry) {
   node.name = "user:" + std::to_string(user_id);
   node.state = entry.restarting ? "restarting" : "stopped";
   node.restarts = entry.restarts;
-  json_writer w;
+  status_detail w;
   w.begin_object().field("user_id", user_id);
   w.field("queued", uint64_t{entry.unacked.size()});
-  node.detail_json = w.end_object().take();
+  node.detail = w.end_object().take();
   return node;
 }
 
@@ -507,14 +507,14 @@ caf::typed_response_promise<status_node> tree_status(self_ptr self) {
   node.id = self->id();
   node.state = st.draining ? "draining" : "running";
   node.mailbox_size = self->mailbox().size();
-  json_writer w;
+  status_detail w;
   w.begin_object().field("users", uint64_t{st.users.size()});
   w.field("routed", st.routed).field("duplicates", st.duplicates);
   w.field("pending", uint64_t{st.unacked_total});
   w.field("restarts", st.restarts).field("given_up", st.given_up);
   w.field("spawned", st.spawned);
   w.field("group_messages_settled", st.settled);
-  node.detail_json = w.end_object().take();
+  node.detail = w.end_object().take();
   std::vector<status_child> children;
   for (auto& kvp : st.users) {
     if (kvp.second.handle)

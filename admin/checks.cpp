@@ -1,8 +1,6 @@
 #include "admin/checks.hpp"
 
-#include <simdjson.h>
-
-#include "json/parse.hpp"
+#include "messages/status_detail.hpp"
 
 namespace zaki {
 
@@ -20,31 +18,17 @@ struct detail_fields {
   std::string db_error;
 };
 
-detail_fields read_detail(const std::string& json) {
+detail_fields read_detail(const caf::settings& d) {
   detail_fields result;
-  auto& parser = thread_dom_parser();
-  simdjson::dom::object obj;
-  if (parser.parse(json).get(obj) != simdjson::SUCCESS)
-    return result;
   result.parsed = true;
-  bool b = false;
-  if (obj["healthy"].get(b) == simdjson::SUCCESS) {
-    result.healthy = b;
-    result.has_healthy = true;
+  if (auto healthy = detail_member(d, "healthy")) {
+    result.has_healthy = caf::holds_alternative<bool>(healthy->get_data());
+    result.healthy = detail_bool(d, "healthy");
   }
-  if (obj["reachable"].get(b) == simdjson::SUCCESS)
-    result.reachable = b;
-  std::string_view text;
-  if (obj["last_error"].get(text) == simdjson::SUCCESS)
-    result.last_error = std::string{text};
-  if (obj["db_error"].get(text) == simdjson::SUCCESS)
-    result.db_error = std::string{text};
-  int64_t n = 0;
-  uint64_t u = 0;
-  if (obj["users"].get(n) == simdjson::SUCCESS)
-    result.users = n;
-  else if (obj["users"].get(u) == simdjson::SUCCESS)
-    result.users = static_cast<int64_t>(u);
+  result.reachable = detail_bool(d, "reachable", true);
+  result.last_error = detail_string(d, "last_error");
+  result.db_error = detail_string(d, "db_error");
+  result.users = detail_int(d, "users", -1);
   return result;
 }
 
@@ -59,7 +43,7 @@ check_result failed(std::string name, std::string state, std::string detail) {
 }
 
 check_result judge_poller(const status_node& poller) {
-  auto d = read_detail(poller.detail_json);
+  auto d = read_detail(poller.detail);
   if (poller.state == "fatal")
     return failed("poller", "failing",
                   d.last_error.empty() ? "the poller stopped on a fatal error"
@@ -74,7 +58,7 @@ check_result judge_poller(const status_node& poller) {
 }
 
 check_result judge_store(const status_node& store) {
-  auto d = read_detail(store.detail_json);
+  auto d = read_detail(store.detail);
   std::string detail = d.users >= 0 ? std::to_string(d.users) + " users loaded"
                                     : std::string{"loaded"};
   if (!d.last_error.empty())
@@ -89,7 +73,7 @@ check_result judge_store(const status_node& store) {
 }
 
 check_result judge_backend(const status_node& provisioner) {
-  auto d = read_detail(provisioner.detail_json);
+  auto d = read_detail(provisioner.detail);
   auto& s = provisioner.state;
   bool bad_state = s == "failed" || s == "unreachable" || s == "down"
     || s == "unresponsive" || s == "fatal";

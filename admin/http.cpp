@@ -4,10 +4,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <simdjson.h>
 
 #include "http/url.hpp"
-#include "json/parse.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/config.hpp"
 #include "runtime/metrics.hpp"
 
@@ -213,30 +212,56 @@ admin_access check_admin_access(const settings& s) {
   return result;
 }
 
+namespace {
+
+/// Writes one detail value as JSON (see `status_detail`).
+void write_detail_value(json_writer& w, const caf::config_value& x) {
+  auto& data = x.get_data();
+  if (auto i = caf::get_if<caf::config_value::integer>(&data)) {
+    w.value(int64_t{*i});
+  } else if (auto b = caf::get_if<bool>(&data)) {
+    w.value(*b);
+  } else if (auto d = caf::get_if<double>(&data)) {
+    w.value(*d);
+  } else if (auto text = caf::get_if<std::string>(&data)) {
+    w.value(std::string_view{*text});
+  } else if (auto list = caf::get_if<caf::config_value::list>(&data)) {
+    w.begin_array();
+    for (auto& element : *list)
+      write_detail_value(w, element);
+    w.end_array();
+  } else if (auto dict = caf::get_if<caf::settings>(&data)) {
+    w.begin_object();
+    for (auto& [key, value] : *dict) {
+      w.key(key);
+      write_detail_value(w, value);
+    }
+    w.end_object();
+  } else if (is_null(x)) {
+    w.null();
+  } else {
+    w.value(caf::to_string(x));
+  }
+}
+
+} // namespace
+
 void write_status_json(json_writer& w, const status_node& node,
                        bool with_children) {
   w.begin_object();
   w.field("name", node.name).field("id", node.id).field("state", node.state);
   w.field("mailbox_size", node.mailbox_size);
   w.field("restarts", uint64_t{node.restarts});
-  // One DOM parser per thread: the admin renders on one worker at a time.
-  auto& parser = thread_dom_parser();
-  simdjson::dom::object detail;
-  if (!node.detail_json.empty() && node.detail_json != "{}") {
-    if (parser.parse(node.detail_json).get(detail) == simdjson::SUCCESS) {
-      for (auto field : detail) {
-        auto key = field.key;
-        bool clash = key == "name" || key == "id" || key == "state"
-          || key == "mailbox_size" || key == "restarts" || key == "children";
-        if (clash)
-          w.key("detail_" + std::string{key});
-        else
-          w.key(key);
-        w.raw(simdjson::minify(field.value));
-      }
-    } else {
-      w.field("detail_error", "the actor reported malformed detail JSON");
-    }
+  // The actor's own fields sit beside the common ones; a name they share is
+  // prefixed so that neither hides the other.
+  for (auto& [key, value] : node.detail) {
+    bool clash = key == "name" || key == "id" || key == "state"
+      || key == "mailbox_size" || key == "restarts" || key == "children";
+    if (clash)
+      w.key("detail_" + key);
+    else
+      w.key(key);
+    write_detail_value(w, value);
   }
   if (with_children) {
     w.key("children").begin_array();
@@ -245,6 +270,17 @@ void write_status_json(json_writer& w, const status_node& node,
     w.end_array();
   }
   w.end_object();
+}
+
+std::string detail_to_json(const caf::settings& detail) {
+  json_writer w;
+  w.begin_object();
+  for (auto& [key, value] : detail) {
+    w.key(key);
+    write_detail_value(w, value);
+  }
+  w.end_object();
+  return w.take();
 }
 
 std::string status_to_json(const status_node& node, bool with_children) {

@@ -112,6 +112,9 @@ void write_status_json(json_writer& w, const status_node& node,
 /// Returns `write_status_json` of `node` as text.
 std::string status_to_json(const status_node& node, bool with_children = true);
 
+/// Encodes an actor's status detail as one JSON object (logs and tests).
+std::string detail_to_json(const caf::settings& detail);
+
 /// One request on its way from the I/O threads to the admin actor: the
 /// matched route and the responder of the connection.
 struct admin_exchange {

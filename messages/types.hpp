@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
+#include <caf/settings.hpp>
 
 namespace zaki {
 
@@ -258,8 +259,9 @@ struct status_node {
   std::string state;
   uint64_t mailbox_size = 0;
   uint32_t restarts = 0;
-  /// Actor-specific fields as a JSON object (pre-encoded).
-  std::string detail_json = "{}";
+  /// Actor-specific fields, built with `status_detail` and encoded to JSON
+  /// only by the admin's HTTP side.
+  caf::settings detail;
   std::vector<status_node> children;
 };
 
@@ -267,14 +269,14 @@ struct status_node {
 inline bool operator==(const status_node& x, const status_node& y) {
   return x.name == y.name && x.id == y.id && x.state == y.state
     && x.mailbox_size == y.mailbox_size && x.restarts == y.restarts
-    && x.detail_json == y.detail_json && x.children == y.children;
+    && x.detail == y.detail && x.children == y.children;
 }
 
 /// @relates status_node
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, status_node& x) {
   return f(caf::meta::type_name("status_node"), x.name, x.id, x.state,
-           x.mailbox_size, x.restarts, x.detail_json, x.children);
+           x.mailbox_size, x.restarts, x.detail, x.children);
 }
 
 // -- Streamed answers (issue 22) ---------------------------------------------

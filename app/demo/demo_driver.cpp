@@ -6,13 +6,12 @@
 #include <unistd.h>
 
 #include <caf/all.hpp>
-#include <simdjson.h>
 
 #include "actors/admin.hpp"
 #include "actors/process_backend.hpp"
 #include "containers/spawn_child.hpp"
-#include "json/parse.hpp"
 #include "messages/peer.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/logging.hpp"
 #include "storage/user_paths.hpp"
 #include "storage/users_file.hpp"
@@ -59,20 +58,13 @@ const char* const phrases[] = {
 
 /// The state the health supervisor reports for `user` ("" if not watched),
 /// from the detail JSON of its status node.
-std::string health_state_of(const std::string& detail, int64_t user) {
-  auto& parser = thread_dom_parser();
-  simdjson::dom::element doc;
-  simdjson::dom::array containers;
-  if (parser.parse(detail).get(doc)
-      || doc["containers"].get_array().get(containers))
+std::string health_state_of(const caf::settings& detail, int64_t user) {
+  auto containers = detail_list(detail, "containers");
+  if (containers == nullptr)
     return {};
-  for (auto c : containers) {
-    int64_t id = 0;
-    std::string_view state;
-    if (!c["user"].get_int64().get(id) && id == user
-        && !c["state"].get_string().get(state))
-      return std::string{state};
-  }
+  for (auto& c : *containers)
+    if (auto row = as_object(c); row && detail_int(*row, "user") == user)
+      return detail_string(*row, "state");
   return {};
 }
 
@@ -297,9 +289,8 @@ void poll_health(driver_ptr self) {
   self->request(health, std::chrono::seconds(2), status_atom_v)
     .then(
       [self](status_node& node) {
-        on_health_state(self,
-                        health_state_of(node.detail_json,
-                                        self->state.world->crash.victim));
+        on_health_state(
+          self, health_state_of(node.detail, self->state.world->crash.victim));
       },
       [self](caf::error&) {
         on_health_state(self, "");

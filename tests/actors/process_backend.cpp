@@ -320,7 +320,7 @@ CAF_TEST(remove after removes an idle container and keeps its data) {
     5s));
   CAF_CHECK(!alive(pid));
   // The backend forgot the container; the data stays.
-  CAF_CHECK(w.status(w.prov_hdl).find(R"("user":6201,"state":"stopped")")
+  CAF_CHECK(w.status(w.prov_hdl).find(R"("state":"stopped","user":6201)")
             != std::string::npos);
   std::ifstream notes{rec->data_dir + "/notes.txt"};
   std::string kept;

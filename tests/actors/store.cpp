@@ -1,4 +1,5 @@
 #define CAF_SUITE actors.store
+#include "admin/http.hpp"
 #include "caf/test/unit_test.hpp"
 
 #include "actors/store.hpp"
@@ -174,7 +175,7 @@ CAF_TEST(a database that refuses writes fails readiness and keeps routing) {
   CAF_CHECK(ask<user_lookup>(get_atom_v, int64_t{2}).found);
   // Usage that cannot be written stays counted in memory.
   auto failures = [&] {
-    auto d = status().detail_json;
+    auto d = detail_to_json(status().detail);
     auto i = d.find("\"write_failures\":");
     return i == std::string::npos ? 0 : std::stoull(d.substr(i + 17));
   };
@@ -185,7 +186,7 @@ CAF_TEST(a database that refuses writes fails readiness and keeps routing) {
   // The retry after a failed write comes 5 s later.
   for (int i = 0; i < 300 && failures() == before; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  auto detail = status().detail_json;
+  auto detail = detail_to_json(status().detail);
   CAF_CHECK_GREATER(failures(), before);
   CAF_CHECK(detail.find("\"pending_usage\":30000") != std::string::npos);
   CAF_CHECK(detail.find("db_error") != std::string::npos);

@@ -1,4 +1,5 @@
 #define CAF_SUITE actors.telegram
+#include "admin/http.hpp"
 #include "caf/test/dsl.hpp"
 
 #include "actors/telegram.hpp"
@@ -97,7 +98,7 @@ CAF_TEST(a reply held beyond max wait is counted once and stays queued) {
   sched.run();
   rh.receive(
     [](const status_node& node) {
-      CAF_CHECK_NOT_EQUAL(node.detail_json.find(R"("held_long":1)"),
+      CAF_CHECK_NOT_EQUAL(detail_to_json(node.detail).find(R"("held_long":1)"),
                           std::string::npos);
     },
     [&](caf::error& e) {

@@ -1,4 +1,5 @@
 #define CAF_SUITE actors.user_supervisor
+#include "admin/http.hpp"
 #include "caf/test/dsl.hpp"
 
 #include <future>
@@ -357,7 +358,8 @@ CAF_TEST(status lists the user actors) {
     });
   CAF_CHECK_EQUAL(node.name, "user_supervisor");
   CAF_CHECK_EQUAL(node.children.size(), 2u);
-  CAF_CHECK(node.detail_json.find(R"("pending":2)") != std::string::npos);
+  CAF_CHECK(detail_to_json(node.detail).find(R"("pending":2)")
+            != std::string::npos);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -5,6 +5,7 @@
 #include "admin/checks.hpp"
 #include "admin/http.hpp"
 #include "app/admin_cli.hpp"
+#include "messages/status_detail.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/process_stats.hpp"
 #include "runtime/settings.hpp"
@@ -107,7 +108,11 @@ CAF_TEST(status JSON merges detail fields) {
   sup.name = "user_supervisor";
   sup.state = "running";
   sup.restarts = 2;
-  sup.detail_json = R"({"users":3,"restarts":7,"nested":{"a":[1,2]}})";
+  status_detail d;
+  d.begin_object().field("users", 3).field("restarts", 7);
+  d.key("nested").begin_object().key("a").begin_array();
+  d.value(1).value(2).end_array().end_object();
+  sup.detail = d.end_object().take();
   root.children.push_back(sup);
   auto json = status_to_json(root);
   CAF_CHECK(json.find(R"("users":3)") != std::string::npos);
@@ -119,31 +124,66 @@ CAF_TEST(status JSON merges detail fields) {
   CAF_REQUIRE(render_tree_text(json, false, text, error));
   CAF_CHECK_EQUAL(text,
                   "root  running\n"
-                  "└── user_supervisor  running restarts=2 users=3 "
-                  "detail_restarts=7\n");
+                  "└── user_supervisor  running restarts=2 detail_restarts=7 "
+                  "users=3\n");
   CAF_CHECK(!render_tree_text("[1]", false, text, error));
-  root.detail_json = "{broken";
-  CAF_CHECK(status_to_json(root).find("detail_error") != std::string::npos);
+}
+
+CAF_TEST(status detail values keep their types up to the JSON) {
+  status_detail d;
+  d.begin_object().key("in_flight").null().field("ratio", 0.5);
+  d.field("name", "x").field("big", uint64_t{1} << 40).field("ok", true);
+  d.key("rows").begin_array().begin_object().field("user", 7).end_object();
+  d.begin_object().field("user", 8).end_object().end_array();
+  status_node node;
+  node.name = "poller";
+  node.detail = d.end_object().take();
+  CAF_CHECK(is_null(*detail_member(node.detail, "in_flight")));
+  CAF_CHECK_EQUAL(detail_int(node.detail, "big"), int64_t{1} << 40);
+  CAF_CHECK_EQUAL(detail_int(node.detail, "ratio", -1), -1);
+  CAF_CHECK(detail_bool(node.detail, "ok"));
+  CAF_CHECK_EQUAL(detail_string(node.detail, "name"), "x");
+  auto rows = detail_list(node.detail, "rows");
+  CAF_REQUIRE(rows != nullptr);
+  CAF_REQUIRE_EQUAL(rows->size(), 2u);
+  CAF_CHECK_EQUAL(detail_int(*as_object(rows->back()), "user"), 8);
+  CAF_CHECK_EQUAL(detail_to_json(node.detail),
+                  R"({"big":1099511627776,"in_flight":null,"name":"x",)"
+                  R"("ok":true,"ratio":0.5,"rows":[{"user":7},{"user":8}]})");
+  auto json = status_to_json(node, false);
+  CAF_CHECK(json.find(R"("name":"poller")") != std::string::npos);
+  CAF_CHECK(json.find(R"("detail_name":"x")") != std::string::npos);
+  CAF_CHECK(json.find(R"("in_flight":null)") != std::string::npos);
 }
 
 CAF_TEST(judges read the actors details) {
   status_node poller;
   poller.name = "poller";
   poller.state = "backoff";
-  poller.detail_json = R"({"healthy":false,"last_error":"500 boom"})";
+  auto detail =
+    [](
+      std::initializer_list<std::pair<const char*, caf::config_value>> fields) {
+      caf::settings d;
+      for (auto& [key, value] : fields)
+        d[key] = value;
+      return d;
+    };
+  poller.detail = detail({{"healthy", caf::config_value{false}},
+                          {"last_error", caf::config_value{"500 boom"}}});
   auto r = judge_poller(poller);
   CAF_CHECK(!r.ok);
   CAF_CHECK(r.detail.find("500 boom") != std::string::npos);
   poller.state = "polling";
-  poller.detail_json = R"({"healthy":false})";
+  poller.detail = detail({{"healthy", caf::config_value{false}}});
   CAF_CHECK(judge_poller(poller).ok);
-  poller.detail_json = R"({"healthy":true})";
+  poller.detail = detail({{"healthy", caf::config_value{true}}});
   CAF_CHECK(judge_poller(poller).ok);
   status_node prov;
   prov.state = "running";
-  prov.detail_json = R"({"reachable":false,"last_error":"no socket"})";
+  prov.detail = detail({{"reachable", caf::config_value{false}},
+                        {"last_error", caf::config_value{"no socket"}}});
   CAF_CHECK(!judge_backend(prov).ok);
-  prov.detail_json = "{}";
+  prov.detail = {};
   CAF_CHECK(judge_backend(prov).ok);
   prov.state = "failed";
   CAF_CHECK(!judge_backend(prov).ok);

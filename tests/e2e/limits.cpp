@@ -1,4 +1,5 @@
 #define CAF_SUITE e2e.limits
+#include "admin/http.hpp"
 #include "caf/test/unit_test.hpp"
 
 #include <atomic>
@@ -48,7 +49,7 @@ std::string user_detail(router_fixture& f, int64_t id) {
               status_atom_v, id)
     .receive(
       [&](const status_node& node) {
-        detail = node.detail_json;
+        detail = detail_to_json(node.detail);
       },
       [](caf::error&) {});
   return detail;

@@ -1,4 +1,5 @@
 #define CAF_SUITE storage.users_file
+#include "admin/http.hpp"
 #include "caf/test/unit_test.hpp"
 
 #include "storage/users_file.hpp"
@@ -291,7 +292,7 @@ CAF_TEST(store reload keeps the old mapping on error) {
       .receive(
         [&](const status_node& n) {
           CAF_CHECK_EQUAL(n.state, "degraded");
-          detail = n.detail_json;
+          detail = detail_to_json(n.detail);
         },
         [&](caf::error& e) {
           CAF_FAIL(sys.render(e));
