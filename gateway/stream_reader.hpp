@@ -73,6 +73,13 @@ public:
     return ended_.load(std::memory_order_acquire);
   }
 
+  /// Returns whether the next bytes can wait in the socket a while (I/O
+  /// thread): the first preview's text is in (or none is wanted) and the
+  /// answer has not ended. Until then every byte is read at once.
+  bool can_wait() const {
+    return chars_ >= urgent_at_ && !ended();
+  }
+
   /// Puts text handed over by `feed` back in front of the pending text
   /// (the actor chose to leave it to the end of the stream).
   void give_back(const std::string& text);

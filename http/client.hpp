@@ -36,6 +36,12 @@ struct http_request_spec {
   /// `max_body` limit does not apply to what it receives: the receiver
   /// bounds its own buffers, and `timeout` bounds the whole answer.
   std::function<bool(std::string_view)> on_body;
+  /// With `on_body`: asked before each read of the body how long the
+  /// receiver can wait for its next bytes (0: read at once). A receiver
+  /// that shows the text at its own cadence (the edit loop) lets the
+  /// events of a stream gather in the socket, one wake-up and one system
+  /// call for several of them instead of one each.
+  std::function<std::chrono::milliseconds()> read_pause;
   /// The exchange times out when no byte arrived for this long after the
   /// request was sent (a stalled stream); 0: only `timeout` applies.
   std::chrono::milliseconds idle_timeout{0};

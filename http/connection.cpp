@@ -233,11 +233,31 @@ void http_connection::parse_buffered() {
     if (used == 0)
       break;
   }
+  if (job_.req.read_pause && parser_->is_header_done()) {
+    if (auto pause = job_.req.read_pause(); pause.count() > 0) {
+      if (!pause_timer_)
+        pause_timer_ = std::make_unique<net::steady_timer>(owner_->exec_);
+      pause_timer_->expires_after(pause);
+      return pause_timer_->async_wait(handler(&http_connection::on_read_pause));
+    }
+  }
+  read_some();
+}
+
+void http_connection::read_some() {
   auto space = buffer_.prepare(next_read_size());
   if (tls_)
     tls_->async_read_some(space, handler(&http_connection::on_read_some));
   else
     plain_->async_read_some(space, handler(&http_connection::on_read_some));
+}
+
+// A close (shutdown, Stop) cancels the pause as it would cancel a read; a
+// timeout during the pause closed the socket, so the read fails at once.
+void http_connection::on_read_pause(beast::error_code ec) {
+  if (ec)
+    return fail(ec, "read");
+  read_some();
 }
 
 // Beast's read_size (512 bytes for an empty buffer) read a 1 KB gateway
@@ -372,6 +392,8 @@ void http_connection::close() {
   beast::error_code ignored;
   resolver_.cancel();
   timer_.cancel();
+  if (pause_timer_)
+    pause_timer_->cancel();
   timer_due_ = clock::time_point::max();
   if (plain_ || tls_) {
     socket().shutdown(tcp::socket::shutdown_both, ignored);

@@ -66,6 +66,8 @@ private:
   void parse_buffered();
   size_t next_read_size() const;
   void on_read_some(boost::beast::error_code ec, size_t n);
+  void read_some();
+  void on_read_pause(boost::beast::error_code ec);
   void on_read(boost::beast::error_code ec, size_t);
   void fail(boost::beast::error_code ec, const char* what);
   void finish(http_result res);
@@ -94,6 +96,9 @@ private:
   /// connections (one per active user) need none.
   std::unique_ptr<tls_stream> tls_;
   boost::asio::steady_timer timer_;
+  /// Waits out a streamed body's `read_pause` (created on first use: most
+  /// connections never stream).
+  std::unique_ptr<boost::asio::steady_timer> pause_timer_;
   /// When the running exchange times out (max while idle).
   clock::time_point deadline_ = clock::time_point::max();
   /// The deadline of the whole exchange; `deadline_` is earlier while a
