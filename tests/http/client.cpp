@@ -609,6 +609,81 @@ CAF_TEST(a stalled stream times out while a steady one runs past the idle) {
   client->shutdown();
 }
 
+CAF_TEST(a read pause lets several parts of a stream come in one read) {
+  server_fixture srv;
+  srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
+    std::vector<std::string> parts(12, "data: x\n\n");
+    stream_parts(srv.runner.context(), res, parts, milliseconds(20), false);
+  };
+  auto client = http_client::make(io.context(), srv.where(), {});
+  // The parser hands over each chunk on its own; the chunks of one read
+  // come within microseconds, those of separate reads about 20 ms apart.
+  std::mutex mtx;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  std::string all;
+  auto req = post("/stream");
+  req.on_body = [&](std::string_view bytes) {
+    std::lock_guard<std::mutex> guard{mtx};
+    arrivals.push_back(std::chrono::steady_clock::now());
+    all.append(bytes);
+    return true;
+  };
+  // No pause for the first piece, then 100 ms between reads: the twelve
+  // parts, 20 ms apart, come in about three reads instead of twelve.
+  std::atomic<int> asked{0};
+  req.read_pause = [&] {
+    return ++asked == 1 ? milliseconds(0) : milliseconds(100);
+  };
+  auto res = fetch(*client, req);
+  CAF_CHECK_EQUAL(res.status, 200);
+  CAF_CHECK(res.failure == http_failure::none);
+  CAF_CHECK_EQUAL(all.size(), 12 * std::string{"data: x\n\n"}.size());
+  size_t reads = 1;
+  for (size_t i = 1; i < arrivals.size(); ++i)
+    if (arrivals[i] - arrivals[i - 1] > milliseconds(10))
+      ++reads;
+  CAF_CHECK_LESS_OR_EQUAL(reads, 6u);
+  CAF_CHECK_GREATER_OR_EQUAL(asked.load(), 2);
+  // The connection is kept alive for the next request.
+  srv.on_request = nullptr;
+  CAF_CHECK_EQUAL(fetch(*client, post("/after")).status, 200);
+  client->shutdown();
+}
+
+CAF_TEST(a shutdown during a read pause ends the exchange at once) {
+  server_fixture srv;
+  srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
+    std::vector<std::string> parts(50, "data: x\n\n");
+    stream_parts(srv.runner.context(), res, parts, milliseconds(20), false);
+  };
+  auto client = http_client::make(io.context(), srv.where(), {});
+  auto req = post("/stream");
+  std::promise<void> first;
+  std::atomic<bool> seen{false};
+  req.on_body = [&](std::string_view) {
+    if (!seen.exchange(true))
+      first.set_value();
+    return true;
+  };
+  // Once the first piece is in, the next read waits 5 s.
+  req.read_pause = [&seen] {
+    return seen ? milliseconds(5000) : milliseconds(0);
+  };
+  auto p = std::make_shared<std::promise<http_result>>();
+  auto f = p->get_future();
+  client->async_request(std::move(req), [p](http_result res) {
+    p->set_value(std::move(res));
+  });
+  CAF_REQUIRE(first.get_future().wait_for(seconds(5))
+              == std::future_status::ready);
+  auto stopped = std::chrono::steady_clock::now();
+  client->shutdown();
+  CAF_REQUIRE(f.wait_for(seconds(2)) == std::future_status::ready);
+  auto res = f.get();
+  CAF_CHECK(res.failure == http_failure::cancelled);
+  CAF_CHECK_LESS(std::chrono::steady_clock::now() - stopped, seconds(1));
+}
+
 CAF_TEST(the body callback can abort the exchange) {
   server_fixture srv;
   srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
