@@ -44,7 +44,9 @@ void dispatch(self_ptr self, telegram_op op, bool paced) {
   auto& st = self->state;
   auto seq = st.next_seq++;
   auto req = bot_request(st, op.method, op.body);
-  if (!paced)
+  if (paced)
+    ++st.paced_in_flight;
+  else
     op.attempts |= 0x80000000u; // marks an unpaced call
   st.in_flight.emplace(seq, std::move(op));
   st.client->async_request(std::move(req), reply_to<telegram_actor>(self, seq));
@@ -63,10 +65,15 @@ void arm_tick(self_ptr self, clock_type::time_point due) {
 
 /// Sends what the rate limits allow and arms a tick for the rest.
 void pump(self_ptr self) {
-  auto earliest = self->state.pacer->release(
-    clock_type::now(), [self](int64_t, telegram_op op) {
+  auto& st = self->state;
+  if (st.paced_in_flight >= st.max_paced_in_flight)
+    return; // the next finished call pumps again
+  auto earliest = st.pacer->release(
+    clock_type::now(),
+    [self](int64_t, telegram_op op) {
       dispatch(self, std::move(op), true);
-    });
+    },
+    st.max_paced_in_flight - st.paced_in_flight);
   if (earliest != clock_type::time_point::max())
     arm_tick(self, earliest);
 }
@@ -540,6 +547,7 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
   st.client = http_client::make(ctx->io->context(), where.value_or(origin{}),
                                 opts);
   auto& tg = ctx->cfg.telegram;
+  st.max_paced_in_flight = std::max<size_t>(8, 4 * tg.connections);
   st.pacer.emplace(
     pacer_limits{tg.chat_rate, static_cast<double>(tg.chat_burst),
                  tg.global_rate, static_cast<double>(tg.global_burst)},
@@ -670,6 +678,7 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
         }
         return;
       }
+      --st.paced_in_flight;
       auto chat_id = op.chat_id;
       std::optional<telegram_op> retry;
       if (on_done(self, op, res))

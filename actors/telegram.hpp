@@ -96,6 +96,11 @@ struct telegram_state {
   std::optional<telegram_pacer<telegram_op>> pacer;
   /// Calls in flight by sequence number; chat 0 marks unpaced calls.
   std::unordered_map<uint64_t, telegram_op> in_flight;
+  /// Paced calls handed to the client and not finished, and how many may
+  /// be (a few per connection): the rest wait in the pacer, compact and in
+  /// their chats' turns, not in the client's queue as encoded requests.
+  size_t paced_in_flight = 0;
+  size_t max_paced_in_flight = 16;
   uint64_t next_seq = 1;
   token_bucket::clock::time_point tick_due;
   uint64_t sent = 0;

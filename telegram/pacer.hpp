@@ -74,13 +74,18 @@ public:
   }
 
   /// Calls `send(chat_id, Op&&)` for every queued call the limits allow at
-  /// `now` (the chat is then in flight until `finished`). Returns when the
-  /// next waiting call may go, or time_point::max() if none waits.
+  /// `now` (the chat is then in flight until `finished`), at most
+  /// `max_sends` of them: the rest stay queued, ready, in their turn.
+  /// Returns when the next waiting call may go, or time_point::max() if
+  /// none waits (or only `max_sends` held some back: the caller releases
+  /// again when one of its calls finished).
   template <class Send>
-  clock::time_point release(clock::time_point now, Send&& send) {
+  clock::time_point
+  release(clock::time_point now, Send&& send, size_t max_sends = SIZE_MAX) {
     auto earliest = clock::time_point::max();
     auto n = ready_.size();
-    for (size_t i = 0; i < n; ++i) {
+    size_t sends = 0;
+    for (size_t i = 0; i < n && sends < max_sends; ++i) {
       auto chat_id = ready_.front();
       ready_.pop_front();
       auto& chat = chats_.at(chat_id);
@@ -108,6 +113,7 @@ public:
       chat.in_flight = true;
       auto op = std::move(chat.queue.front());
       chat.queue.pop_front();
+      ++sends;
       send(chat_id, std::move(op));
     }
     return earliest;

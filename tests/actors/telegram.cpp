@@ -106,4 +106,30 @@ CAF_TEST(a reply held beyond max wait is counted once and stays queued) {
     });
 }
 
+CAF_TEST(
+  the client gets a few calls per connection and the pacer keeps the rest) {
+  // 40 chats at once, within the bot's burst of 30: without the cap all 30
+  // would wait in the HTTP client's queue as encoded requests.
+  size_t cap = state().max_paced_in_flight;
+  size_t expected_cap = 4 * ctx->cfg.telegram.connections;
+  if (expected_cap < 8)
+    expected_cap = 8;
+  CAF_REQUIRE_EQUAL(cap, expected_cap);
+  for (int64_t chat = 100; chat < 140; ++chat)
+    send_text(chat, "hello " + std::to_string(chat));
+  CAF_CHECK_EQUAL(state().in_flight.size(), cap);
+  CAF_CHECK_EQUAL(state().paced_in_flight, cap);
+  size_t rest = 40 - cap;
+  CAF_CHECK_EQUAL(state().pacer->queued(), rest);
+  // A finished call lets the next chat in its turn go.
+  uint64_t first = 0;
+  for (int64_t chat = 100; chat < 140 && first == 0; ++chat)
+    first = in_flight_of(chat);
+  answer(first, http_status(200, R"({"ok":true,"result":{"message_id":3}})"));
+  CAF_CHECK_EQUAL(state().sent, 1u);
+  CAF_CHECK_EQUAL(state().in_flight.size(), cap);
+  size_t rest_after = rest - 1;
+  CAF_CHECK_EQUAL(state().pacer->queued(), rest_after);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -184,4 +184,26 @@ CAF_TEST(idle chats are forgotten once many are known) {
   CAF_CHECK_EQUAL(sent.back().second, "y");
 }
 
+CAF_TEST(a release stops at its budget and the rest keep their turns) {
+  for (int64_t chat = 1; chat <= 5; ++chat)
+    p.push(chat, "c" + std::to_string(chat), t0);
+  auto capped = [this](moment now, size_t budget) {
+    return p.release(
+      now,
+      [this](int64_t chat, std::string op) {
+        sent.emplace_back(chat, std::move(op));
+      },
+      budget);
+  };
+  // Only the budget goes; nothing waits on a clock, so no time is named.
+  CAF_CHECK_EQUAL(capped(t0, 2), moment::max());
+  CAF_CHECK_EQUAL(ops(), strings({"c1", "c2"}));
+  CAF_CHECK_EQUAL(p.queued(), 3u);
+  CAF_CHECK_EQUAL(capped(t0, 0), moment::max());
+  CAF_CHECK_EQUAL(sent.size(), 2u);
+  // The next release goes on with the chats that did not have their turn.
+  release(t0);
+  CAF_CHECK_EQUAL(ops(), strings({"c1", "c2", "c3", "c4", "c5"}));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
