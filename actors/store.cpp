@@ -215,6 +215,283 @@ caf::settings store_detail(self_ptr self) {
   return w.end_object().take();
 }
 
+/// Runs the read `work` on the worker and delivers its result, or an
+/// internal error when the job or its batch failed, unless `stands` says
+/// the result holds anyway (a lookup that found its user needs no commit).
+template <class T, class Work>
+caf::result<T>
+read_db(self_ptr self, Work work, bool (*stands)(const T&) = nullptr) {
+  if (!self->state.worker)
+    return unavailable(self);
+  auto rp = self->make_response_promise<T>();
+  submit(self, std::move(work),
+         [rp, stands](T result, const std::string& err) mutable {
+           if (!err.empty() && (stands == nullptr || !stands(result)))
+             rp.deliver(make_error(errc::internal, err));
+           else
+             rp.deliver(std::move(result));
+         });
+  return rp;
+}
+
+/// Opens the database (or, failing that, an in-memory copy of users.json
+/// so that routing goes on) and starts its worker.
+void open_database(self_ptr self) {
+  auto& st = self->state;
+  auto& cfg = st.ctx->cfg;
+  st.db_path = database_path(cfg.store.database, cfg.store.data_root);
+  auto log = logger("store");
+  if (auto db = database::open(st.db_path, st.open_error)) {
+    if (cfg.store.max_size_mb > 0)
+      db->limit_size(cfg.store.max_size_mb << 20);
+    std::string err;
+    st.users = db->count_users(err);
+    st.worker = std::make_unique<db_worker>(std::move(db));
+    return;
+  }
+  log->error("event=db_unavailable error={}", log_value(st.open_error));
+  // Routing goes on from an in-memory copy of users.json; open_error stays
+  // set, so readiness fails with the reason until a restart finds the
+  // database writable again.
+  std::string ignored;
+  if (auto mem = database::open(":memory:", ignored)) {
+    auto rep = import_users(*mem, cfg.store.users_file,
+                            cfg.backend.kind != "static");
+    log->warn("event=db_in_memory users={} import_error={}", rep.imported,
+              log_value(rep.error));
+    st.users = mem->count_users(ignored);
+    st.worker = std::make_unique<db_worker>(std::move(mem));
+  }
+}
+
+/// Writes the seed users (tests, demo) in one job, one transaction.
+void seed_users(self_ptr self, const user_registry& initial) {
+  if (!self->state.worker || initial.empty())
+    return;
+  auto records = std::make_shared<std::vector<user_record>>();
+  for (auto id : initial.sorted_ids())
+    records->push_back(*initial.find(id));
+  submit(
+    self,
+    [records](database& db) {
+      std::string err;
+      for (auto& rec : *records)
+        if (err = db.put_user(rec); !err.empty())
+          break;
+      std::string ignored;
+      return std::make_pair(db.count_users(ignored), err);
+    },
+    [self](uint64_t n, const std::string& err) {
+      note_write(self, err, "seed");
+      self->state.users = n;
+    });
+}
+
+caf::result<user_lookup> lookup_user(self_ptr self, int64_t user_id) {
+  return read_db<user_lookup>(
+    self,
+    [user_id](database& db) {
+      std::string err;
+      user_lookup result;
+      if (auto rec = db.find_user(user_id, err)) {
+        result.found = true;
+        result.record = std::move(*rec);
+      }
+      return std::make_pair(result, err);
+    },
+    [](const user_lookup& x) {
+      return x.found;
+    });
+}
+
+caf::result<bool> put_user(self_ptr self, user_record rec) {
+  if (!self->state.worker)
+    return unavailable(self);
+  auto rp = self->make_response_promise<bool>();
+  submit(
+    self,
+    [rec](database& db) {
+      std::string err;
+      bool fresh = !db.find_user(rec.user_id, err) && err.empty();
+      err = db.put_user(rec);
+      return std::make_pair(fresh, err);
+    },
+    [self, rp](bool fresh, const std::string& err) mutable {
+      note_write(self, err, "user");
+      if (err.empty() && fresh)
+        ++self->state.users;
+      rp.deliver(err.empty());
+    });
+  return rp;
+}
+
+caf::result<bool> remove_user(self_ptr self, int64_t user_id) {
+  if (!self->state.worker)
+    return unavailable(self);
+  auto rp = self->make_response_promise<bool>();
+  submit(
+    self,
+    [user_id](database& db) {
+      bool removed = false;
+      auto err = db.remove_user(user_id, removed);
+      return std::make_pair(removed, err);
+    },
+    [self, rp](bool removed, const std::string& err) mutable {
+      note_write(self, err, "user");
+      if (err.empty() && removed && self->state.users > 0)
+        --self->state.users;
+      rp.deliver(err.empty() && removed);
+    });
+  return rp;
+}
+
+caf::result<user_page> list_users(self_ptr self, std::string status,
+                                  uint32_t limit, int64_t after) {
+  limit = std::max(1u, std::min(limit, 1000u));
+  return read_db<user_page>(
+    self,
+    [status, limit, after](database& db) {
+      std::string err;
+      user_page page;
+      page.users = db.list_users(status, limit, after, err);
+      if (page.users.size() == limit)
+        page.next_after = page.users.back().user_id;
+      return std::make_pair(page, err);
+    },
+    [](const user_page& x) {
+      return !x.users.empty();
+    });
+}
+
+/// An answer's usage and its two transcript entries, written with the next
+/// batch when the database takes writes (dropped and logged with it when
+/// it does not).
+void record_answer(self_ptr self, const usage_record& u,
+                   transcript_entry& question, transcript_entry& answer) {
+  auto& st = self->state;
+  add_usage(st, u);
+  if (st.worker) {
+    st.pending_transcripts.push_back(std::move(question));
+    st.pending_transcripts.push_back(std::move(answer));
+  }
+  arm_flush(self, usage_flush_delay);
+}
+
+caf::result<bool> add_transcript(self_ptr self, const transcript_entry& e) {
+  auto& st = self->state;
+  if (!st.worker)
+    return unavailable(self);
+  st.pending_transcripts.push_back(e);
+  auto rp = self->make_response_promise<bool>();
+  st.transcript_waiters.push_back(rp);
+  // A database that refuses writes is retried on the usage's slower
+  // schedule; transcripts then wait with it.
+  arm_flush(self, usage_flush_delay);
+  return rp;
+}
+
+caf::result<usage_record> usage_of(self_ptr self, int64_t user_id,
+                                   std::string from, std::string to) {
+  if (!self->state.worker)
+    return unavailable(self);
+  auto rp = self->make_response_promise<usage_record>();
+  // Counters not committed yet belong to today.
+  usage_record unflushed;
+  if (auto i = self->state.pending_usage.find(user_id);
+      i != self->state.pending_usage.end() && to >= utc_day())
+    unflushed = i->second;
+  submit(
+    self,
+    [user_id, from, to](database& db) {
+      std::string err;
+      auto u = db.usage_between(user_id, from, to, err);
+      return std::make_pair(u, err);
+    },
+    [rp, unflushed](usage_record u, const std::string& err) mutable {
+      if (!err.empty()) {
+        rp.deliver(make_error(errc::internal, err));
+        return;
+      }
+      u.requests += unflushed.requests;
+      u.prompt_tokens += unflushed.prompt_tokens;
+      u.completion_tokens += unflushed.completion_tokens;
+      rp.deliver(std::move(u));
+    });
+  return rp;
+}
+
+caf::result<bool> set_access(self_ptr self, const access_record& rec) {
+  if (!self->state.worker)
+    return unavailable(self);
+  auto rp = self->make_response_promise<bool>();
+  submit(
+    self,
+    [rec](database& db) {
+      auto err = db.set_access(rec);
+      return std::make_pair(err.empty(), err);
+    },
+    [self, rp](bool ok, const std::string& err) mutable {
+      note_write(self, err, "access");
+      rp.deliver(ok);
+    });
+  return rp;
+}
+
+caf::result<uint64_t> forget_user(self_ptr self, int64_t user_id) {
+  if (!self->state.worker)
+    return unavailable(self);
+  auto rp = self->make_response_promise<uint64_t>();
+  // Entries still waiting for the next batched commit are forgotten too:
+  // written after the delete, they would outlive it.
+  auto& pending = self->state.pending_transcripts;
+  auto kept = std::remove_if(pending.begin(), pending.end(),
+                             [user_id](const transcript_entry& e) {
+                               return e.user_id == user_id;
+                             });
+  auto unwritten = static_cast<uint64_t>(pending.end() - kept);
+  pending.erase(kept, pending.end());
+  submit(
+    self,
+    [user_id, unwritten](database& db) {
+      uint64_t n = 0;
+      auto err = db.forget(user_id, n);
+      return std::make_pair(n + unwritten, err);
+    },
+    [self, rp, user_id](uint64_t n, const std::string& err) mutable {
+      note_write(self, err, "forget");
+      if (!err.empty()) {
+        rp.deliver(make_error(errc::internal, err));
+        return;
+      }
+      logger("store")->info("event=transcript_forgotten user={} entries={}",
+                            user_id, n);
+      rp.deliver(n);
+    });
+  return rp;
+}
+
+caf::result<bool, std::string> readiness(self_ptr self) {
+  auto& st = self->state;
+  if (!st.open_error.empty())
+    return {false, st.open_error};
+  if (!st.db_error.empty())
+    return {false, "the database refuses writes: " + st.db_error};
+  return {true, st.db_path + " takes writes"};
+}
+
+status_node store_status(self_ptr self) {
+  auto& st = self->state;
+  status_node node;
+  node.name = "store";
+  node.id = self->id();
+  bool healthy = st.last_error.empty() && st.db_error.empty()
+    && st.open_error.empty();
+  node.state = healthy ? "running" : "degraded";
+  node.mailbox_size = self->mailbox().size();
+  node.detail = store_detail(self);
+  return node;
+}
+
 } // namespace
 
 store_state::~store_state() {
@@ -237,142 +514,24 @@ store_state::~store_state() {
 store_actor::behavior_type
 store(store_actor::stateful_pointer<store_state> self, context_ptr ctx,
       user_registry initial) {
-  auto& st = self->state;
-  st.ctx = ctx;
-  st.db_path = database_path(ctx->cfg.store.database, ctx->cfg.store.data_root);
-  auto log = logger("store");
-  if (auto db = database::open(st.db_path, st.open_error)) {
-    if (ctx->cfg.store.max_size_mb > 0)
-      db->limit_size(ctx->cfg.store.max_size_mb << 20);
-    std::string err;
-    st.users = db->count_users(err);
-    st.worker = std::make_unique<db_worker>(std::move(db));
-  } else {
-    log->error("event=db_unavailable error={}", log_value(st.open_error));
-    // Routing goes on from an in-memory copy of users.json; open_error
-    // stays set, so readiness fails with the reason until a restart finds
-    // the database writable again.
-    std::string ignored;
-    if (auto mem = database::open(":memory:", ignored)) {
-      auto rep = import_users(*mem, ctx->cfg.store.users_file,
-                              ctx->cfg.backend.kind != "static");
-      log->warn("event=db_in_memory users={} import_error={}", rep.imported,
-                log_value(rep.error));
-      st.users = mem->count_users(ignored);
-      st.worker = std::make_unique<db_worker>(std::move(mem));
-    }
-  }
-  if (st.worker && !initial.empty()) {
-    // Seeds (tests, demo): one job, one transaction.
-    auto records = std::make_shared<std::vector<user_record>>();
-    for (auto id : initial.sorted_ids())
-      records->push_back(*initial.find(id));
-    submit(
-      self,
-      [records](database& db) {
-        std::string err;
-        for (auto& rec : *records)
-          if (err = db.put_user(rec); !err.empty())
-            break;
-        std::string ignored;
-        return std::make_pair(db.count_users(ignored), err);
-      },
-      [self](uint64_t n, const std::string& err) {
-        note_write(self, err, "seed");
-        self->state.users = n;
-      });
-  }
+  self->state.ctx = ctx;
+  open_database(self);
+  seed_users(self, initial);
   return {
-    [self](get_atom, int64_t user_id) -> caf::result<user_lookup> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<user_lookup>();
-      submit(
-        self,
-        [user_id](database& db) {
-          std::string err;
-          user_lookup result;
-          if (auto rec = db.find_user(user_id, err)) {
-            result.found = true;
-            result.record = std::move(*rec);
-          }
-          return std::make_pair(result, err);
-        },
-        [rp](user_lookup result, const std::string& err) mutable {
-          // A lookup needs no commit: a read that succeeded stands even
-          // when the batch's writes did not.
-          if (!result.found && !err.empty())
-            rp.deliver(make_error(errc::internal, err));
-          else
-            rp.deliver(std::move(result));
-        });
-      return rp;
+    [self](get_atom, int64_t user_id) {
+      return lookup_user(self, user_id);
     },
-    [self](put_atom, user_record rec) -> caf::result<bool> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<bool>();
-      submit(
-        self,
-        [rec](database& db) {
-          std::string err;
-          bool fresh = !db.find_user(rec.user_id, err) && err.empty();
-          err = db.put_user(rec);
-          return std::make_pair(fresh, err);
-        },
-        [self, rp](bool fresh, const std::string& err) mutable {
-          note_write(self, err, "user");
-          if (err.empty() && fresh)
-            ++self->state.users;
-          rp.deliver(err.empty());
-        });
-      return rp;
+    [self](put_atom, user_record& rec) {
+      return put_user(self, std::move(rec));
     },
-    [self](remove_atom, int64_t user_id) -> caf::result<bool> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<bool>();
-      submit(
-        self,
-        [user_id](database& db) {
-          bool removed = false;
-          auto err = db.remove_user(user_id, removed);
-          return std::make_pair(removed, err);
-        },
-        [self, rp](bool removed, const std::string& err) mutable {
-          note_write(self, err, "user");
-          if (err.empty() && removed && self->state.users > 0)
-            --self->state.users;
-          rp.deliver(err.empty() && removed);
-        });
-      return rp;
+    [self](remove_atom, int64_t user_id) {
+      return remove_user(self, user_id);
     },
-    [self](reload_atom) -> caf::result<uint64_t> {
+    [self](reload_atom) {
       return import_file(self, self->state.ctx->cfg.store.users_file, true);
     },
-    [self](list_atom, const std::string& status, uint32_t limit,
-           int64_t after) -> caf::result<user_page> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<user_page>();
-      limit = std::max(1u, std::min(limit, 1000u));
-      submit(
-        self,
-        [status, limit, after](database& db) {
-          std::string err;
-          user_page page;
-          page.users = db.list_users(status, limit, after, err);
-          if (page.users.size() == limit)
-            page.next_after = page.users.back().user_id;
-          return std::make_pair(page, err);
-        },
-        [rp](user_page page, const std::string& err) mutable {
-          if (!err.empty() && page.users.empty())
-            rp.deliver(make_error(errc::internal, err));
-          else
-            rp.deliver(std::move(page));
-        });
-      return rp;
+    [self](list_atom, std::string& status, uint32_t limit, int64_t after) {
+      return list_users(self, std::move(status), limit, after);
     },
     [self](usage_atom, const usage_record& u) {
       add_usage(self->state, u);
@@ -380,174 +539,48 @@ store(store_actor::stateful_pointer<store_state> self, context_ptr ctx,
     },
     [self](usage_atom, const usage_record& u, transcript_entry& question,
            transcript_entry& answer) {
-      auto& st = self->state;
-      add_usage(st, u);
-      // Written with the usage when the database takes writes; dropped
-      // (and logged) with the batch when it does not.
-      if (st.worker) {
-        st.pending_transcripts.push_back(std::move(question));
-        st.pending_transcripts.push_back(std::move(answer));
-      }
-      arm_flush(self, usage_flush_delay);
+      record_answer(self, u, question, answer);
     },
-    [self](transcript_atom, const transcript_entry& e) -> caf::result<bool> {
-      auto& st = self->state;
-      if (!st.worker)
-        return unavailable(self);
-      st.pending_transcripts.push_back(e);
-      auto rp = self->make_response_promise<bool>();
-      st.transcript_waiters.push_back(rp);
-      // A database that refuses writes is retried on the usage's slower
-      // schedule; transcripts then wait with it.
-      arm_flush(self, usage_flush_delay);
-      return rp;
+    [self](transcript_atom, const transcript_entry& e) {
+      return add_transcript(self, e);
     },
-    [self](usage_atom, int64_t user_id, const std::string& from,
-           const std::string& to) -> caf::result<usage_record> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<usage_record>();
-      // Counters not committed yet belong to today.
-      usage_record unflushed;
-      if (auto i = self->state.pending_usage.find(user_id);
-          i != self->state.pending_usage.end() && to >= utc_day())
-        unflushed = i->second;
-      submit(
-        self,
-        [user_id, from, to](database& db) {
-          std::string err;
-          auto u = db.usage_between(user_id, from, to, err);
-          return std::make_pair(u, err);
-        },
-        [rp, unflushed](usage_record u, const std::string& err) mutable {
-          if (!err.empty()) {
-            rp.deliver(make_error(errc::internal, err));
-            return;
-          }
-          u.requests += unflushed.requests;
-          u.prompt_tokens += unflushed.prompt_tokens;
-          u.completion_tokens += unflushed.completion_tokens;
-          rp.deliver(std::move(u));
-        });
-      return rp;
+    [self](usage_atom, int64_t user_id, std::string& from, std::string& to) {
+      return usage_of(self, user_id, std::move(from), std::move(to));
     },
-    [self](access_atom, int64_t user_id) -> caf::result<access_record> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<access_record>();
-      submit(
-        self,
-        [user_id](database& db) {
-          std::string err;
-          auto rec = db.access_of(user_id, err);
-          return std::make_pair(rec, err);
-        },
-        [rp](access_record rec, const std::string& err) mutable {
-          if (!err.empty())
-            rp.deliver(make_error(errc::internal, err));
-          else
-            rp.deliver(std::move(rec));
-        });
-      return rp;
+    [self](access_atom, int64_t user_id) {
+      return read_db<access_record>(self, [user_id](database& db) {
+        std::string err;
+        auto rec = db.access_of(user_id, err);
+        return std::make_pair(rec, err);
+      });
     },
-    [self](access_atom, const access_record& rec) -> caf::result<bool> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<bool>();
-      submit(
-        self,
-        [rec](database& db) {
-          auto err = db.set_access(rec);
-          return std::make_pair(err.empty(), err);
-        },
-        [self, rp](bool ok, const std::string& err) mutable {
-          note_write(self, err, "access");
-          rp.deliver(ok);
-        });
-      return rp;
+    [self](access_atom, const access_record& rec) {
+      return set_access(self, rec);
     },
-    [self](access_atom, list_atom, const std::string& status,
-           uint32_t limit) -> caf::result<access_list> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<access_list>();
+    [self](access_atom, list_atom, std::string& status, uint32_t limit) {
       limit = std::max(1u, std::min(limit, 10000u));
-      submit(
-        self,
-        [status, limit](database& db) {
+      return read_db<access_list>(
+        self, [status = std::move(status), limit](database& db) {
           std::string err;
           auto list = db.list_access(status, limit, err);
           return std::make_pair(list, err);
-        },
-        [rp](access_list list, const std::string& err) mutable {
-          if (!err.empty())
-            rp.deliver(make_error(errc::internal, err));
-          else
-            rp.deliver(std::move(list));
         });
-      return rp;
     },
-    [self](forget_atom, int64_t user_id) -> caf::result<uint64_t> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<uint64_t>();
-      // Entries still waiting for the next batched commit are forgotten
-      // too: written after the delete, they would outlive it.
-      auto& pending = self->state.pending_transcripts;
-      auto kept = std::remove_if(pending.begin(), pending.end(),
-                                 [user_id](const transcript_entry& e) {
-                                   return e.user_id == user_id;
-                                 });
-      auto unwritten = static_cast<uint64_t>(pending.end() - kept);
-      pending.erase(kept, pending.end());
-      submit(
-        self,
-        [user_id, unwritten](database& db) {
-          uint64_t n = 0;
-          auto err = db.forget(user_id, n);
-          return std::make_pair(n + unwritten, err);
-        },
-        [self, rp, user_id](uint64_t n, const std::string& err) mutable {
-          note_write(self, err, "forget");
-          if (!err.empty()) {
-            rp.deliver(make_error(errc::internal, err));
-            return;
-          }
-          logger("store")->info("event=transcript_forgotten user={} entries={}",
-                                user_id, n);
-          rp.deliver(n);
-        });
-      return rp;
+    [self](forget_atom, int64_t user_id) {
+      return forget_user(self, user_id);
     },
-    [self](import_atom, const std::string& path) -> caf::result<uint64_t> {
+    [self](import_atom, const std::string& path) {
       return import_file(self, path, false);
     },
-    [self](export_atom, const std::string& path) -> caf::result<uint64_t> {
-      if (!self->state.worker)
-        return unavailable(self);
-      auto rp = self->make_response_promise<uint64_t>();
-      submit(
-        self,
-        [path](database& db) {
-          uint64_t n = 0;
-          auto err = export_users(db, path, n);
-          return std::make_pair(n, err);
-        },
-        [rp](uint64_t n, const std::string& err) mutable {
-          if (!err.empty())
-            rp.deliver(make_error(errc::internal, err));
-          else
-            rp.deliver(n);
-        });
-      return rp;
+    [self](export_atom, const std::string& path) {
+      return read_db<uint64_t>(self, [path](database& db) {
+        uint64_t n = 0;
+        auto err = export_users(db, path, n);
+        return std::make_pair(n, err);
+      });
     },
-    [self](ready_atom) -> caf::result<bool, std::string> {
-      auto& st = self->state;
-      if (!st.open_error.empty())
-        return {false, st.open_error};
-      if (!st.db_error.empty())
-        return {false, "the database refuses writes: " + st.db_error};
-      return {true, st.db_path + " takes writes"};
+    [self](ready_atom) {
+      return readiness(self);
     },
     [self](internal_atom, done_atom, const store_reply_ptr& reply) {
       reply->fn();
@@ -556,17 +589,7 @@ store(store_actor::stateful_pointer<store_state> self, context_ptr ctx,
       flush_usage(self);
     },
     [self](status_atom) {
-      status_node node;
-      node.name = "store";
-      node.id = self->id();
-      auto& st = self->state;
-      node.state = st.last_error.empty() && st.db_error.empty()
-          && st.open_error.empty()
-        ? "running"
-        : "degraded";
-      node.mailbox_size = self->mailbox().size();
-      node.detail = store_detail(self);
-      return node;
+      return store_status(self);
     },
   };
 }
