@@ -529,6 +529,131 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
   drive(self, op.stream_key);
 }
 
+/// Creates the Bot API client and the pacer from the settings.
+void start_client(self_ptr self, context_ptr ctx) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  auto& tg = ctx->cfg.telegram;
+  auto where = parse_origin(tg.api_root);
+  http_client_options opts;
+  opts.max_connections = tg.connections;
+  opts.max_body = tg.max_body;
+  opts.tls = ctx->tls;
+  st.client = http_client::make(ctx->io->context(), where.value_or(origin{}),
+                                opts);
+  st.max_paced_in_flight = std::max<size_t>(8, 4 * tg.connections);
+  st.pacer.emplace(
+    pacer_limits{tg.chat_rate, static_cast<double>(tg.chat_burst),
+                 tg.global_rate, static_cast<double>(tg.global_burst)},
+    clock_type::now());
+}
+
+/// Queues a reply (one sendMessage per chunk, paced per chat); the promise
+/// gets the last chunk's message id once all went out.
+caf::result<int64_t> send_reply(self_ptr self, outgoing_text& msg) {
+  auto rp = self->make_response_promise<int64_t>();
+  if (msg.text.empty()) {
+    rp.deliver(make_send_error("empty text"));
+    return rp;
+  }
+  // Plain text is split here; HTML must arrive in chunks that fit (the
+  // caller splits the Markdown source, then converts each chunk), since a
+  // cut could land inside a tag.
+  std::vector<std::string> chunks;
+  if (msg.parse_mode.empty())
+    chunks = split_message(msg.text);
+  else
+    chunks.push_back(std::move(msg.text));
+  if (chunks.empty()) {
+    rp.deliver(make_send_error("empty text"));
+    return rp;
+  }
+  auto group = std::make_shared<telegram_send_group>();
+  group->promise = rp;
+  group->remaining = chunks.size();
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    telegram_op op;
+    op.method = "sendMessage";
+    op.chat_id = msg.chat_id;
+    bool last = i + 1 == chunks.size();
+    op.request_id = last ? std::move(msg.request_id) : msg.request_id;
+    if (last)
+      op.reply_markup = std::move(msg.reply_markup);
+    // The plain-text fallback belongs to single-chunk texts.
+    if (chunks.size() == 1)
+      op.plain_fallback = std::move(msg.plain_fallback);
+    op.body = encode_send_message(msg.chat_id, chunks[i], msg.parse_mode,
+                                  op.reply_markup, i == 0 ? msg.reply_to : 0);
+    op.group = group;
+    enqueue_paced(self, std::move(op));
+  }
+  pump(self);
+  return rp;
+}
+
+/// Sends a call that adds no message to a chat (answers, deletes, edits,
+/// commands) at once, outside the pacing; the promise says whether it
+/// succeeded.
+caf::result<bool> unpaced_call(self_ptr self, std::string method,
+                               std::string body) {
+  auto rp = self->make_response_promise<bool>();
+  telegram_op op;
+  op.method = std::move(method);
+  op.body = std::move(body);
+  op.bool_promise = rp;
+  op.has_bool_promise = true;
+  dispatch(self, std::move(op), false);
+  return rp;
+}
+
+/// A call finished: unpaced ones report, paced ones go through `on_done`
+/// (retries, 429s, the reply's promise) and free their chat's turn.
+void on_http_done(self_ptr self, uint64_t seq, http_result& res) {
+  auto& st = self->state;
+  auto i = st.in_flight.find(seq);
+  if (i == st.in_flight.end())
+    return;
+  auto op = std::move(i->second);
+  st.in_flight.erase(i);
+  bool unpaced = (op.attempts & 0x80000000u) != 0;
+  op.attempts &= 0x7FFFFFFFu;
+  if (unpaced) {
+    if (op.has_bool_promise)
+      op.bool_promise.deliver(res.ok());
+    return;
+  }
+  --st.paced_in_flight;
+  auto chat_id = op.chat_id;
+  std::optional<telegram_op> retry;
+  if (on_done(self, op, res))
+    retry = std::move(op);
+  st.pacer->finished(chat_id, std::move(retry), clock_type::now());
+  pump(self);
+}
+
+status_node telegram_status(self_ptr self) {
+  auto& st = self->state;
+  status_node node;
+  node.name = "telegram";
+  node.id = self->id();
+  node.state = "running";
+  node.mailbox_size = self->mailbox().size();
+  status_detail w;
+  w.begin_object().field("sent", st.sent).field("failed", st.failed);
+  w.field("rate_limited", st.rate_limited).field("retries", st.retries);
+  w.field("held_long", st.held_long);
+  w.field("queued", uint64_t{st.pacer->queued()});
+  w.field("in_flight", uint64_t{st.in_flight.size()});
+  w.field("chats", uint64_t{st.pacer->chats()});
+  w.field("streams", uint64_t{st.streams.size()});
+  w.field("stream_answers", st.stream_answers);
+  w.field("stream_edits", st.stream_edits);
+  w.field("stream_edits_skipped", st.stream_skipped);
+  w.field("stream_rate_limited", st.stream_rate_limited);
+  node.detail = w.end_object().take();
+  return node;
+}
+
 } // namespace
 
 telegram_state::~telegram_state() {
@@ -537,62 +662,10 @@ telegram_state::~telegram_state() {
 }
 
 telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
-  auto& st = self->state;
-  st.ctx = ctx;
-  auto where = parse_origin(ctx->cfg.telegram.api_root);
-  http_client_options opts;
-  opts.max_connections = ctx->cfg.telegram.connections;
-  opts.max_body = ctx->cfg.telegram.max_body;
-  opts.tls = ctx->tls;
-  st.client = http_client::make(ctx->io->context(), where.value_or(origin{}),
-                                opts);
-  auto& tg = ctx->cfg.telegram;
-  st.max_paced_in_flight = std::max<size_t>(8, 4 * tg.connections);
-  st.pacer.emplace(
-    pacer_limits{tg.chat_rate, static_cast<double>(tg.chat_burst),
-                 tg.global_rate, static_cast<double>(tg.global_burst)},
-    clock_type::now());
+  start_client(self, std::move(ctx));
   return {
     [self](send_atom, outgoing_text& msg) {
-      auto rp = self->make_response_promise<int64_t>();
-      if (msg.text.empty()) {
-        rp.deliver(make_send_error("empty text"));
-        return rp;
-      }
-      // Plain text is split here; HTML must arrive in chunks that fit (the
-      // caller splits the Markdown source, then converts each chunk), since
-      // a cut could land inside a tag.
-      std::vector<std::string> chunks;
-      if (msg.parse_mode.empty())
-        chunks = split_message(msg.text);
-      else
-        chunks.push_back(std::move(msg.text));
-      if (chunks.empty()) {
-        rp.deliver(make_send_error("empty text"));
-        return rp;
-      }
-      // The plain-text fallback belongs to single-chunk texts.
-      auto group = std::make_shared<telegram_send_group>();
-      group->promise = rp;
-      group->remaining = chunks.size();
-      for (size_t i = 0; i < chunks.size(); ++i) {
-        telegram_op op;
-        op.method = "sendMessage";
-        op.chat_id = msg.chat_id;
-        bool last = i + 1 == chunks.size();
-        op.request_id = last ? std::move(msg.request_id) : msg.request_id;
-        if (last)
-          op.reply_markup = std::move(msg.reply_markup);
-        if (chunks.size() == 1)
-          op.plain_fallback = std::move(msg.plain_fallback);
-        op.body = encode_send_message(msg.chat_id, chunks[i], msg.parse_mode,
-                                      op.reply_markup,
-                                      i == 0 ? msg.reply_to : 0);
-        op.group = group;
-        enqueue_paced(self, std::move(op));
-      }
-      pump(self);
-      return rp;
+      return send_reply(self, msg);
     },
     [self](chat_action_atom, int64_t chat_id, const std::string& action) {
       // Best effort and nobody waits for it: the answer is dropped on the
@@ -605,86 +678,33 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
     },
     [self](answer_atom, const std::string& callback_id,
            const std::string& text) {
-      auto rp = self->make_response_promise<bool>();
-      telegram_op op;
-      op.method = "answerCallbackQuery";
-      op.body = encode_answer_callback(callback_id, text);
-      op.bool_promise = rp;
-      op.has_bool_promise = true;
-      dispatch(self, std::move(op), false);
-      return rp;
+      return unpaced_call(self, "answerCallbackQuery",
+                          encode_answer_callback(callback_id, text));
     },
     [self](delete_atom, int64_t chat_id, int64_t message_id) {
-      auto rp = self->make_response_promise<bool>();
-      telegram_op op;
-      op.method = "deleteMessage";
-      op.body = encode_delete_message(chat_id, message_id);
-      op.bool_promise = rp;
-      op.has_bool_promise = true;
-      dispatch(self, std::move(op), false);
-      return rp;
+      return unpaced_call(self, "deleteMessage",
+                          encode_delete_message(chat_id, message_id));
     },
     [self](commands_atom, const std::string& scope,
            const std::string& commands) {
-      auto rp = self->make_response_promise<bool>();
-      telegram_op op;
-      op.method = "setMyCommands";
-      op.body = R"({"scope":)" + scope + R"(,"commands":)" + commands + "}";
-      op.bool_promise = rp;
-      op.has_bool_promise = true;
-      dispatch(self, std::move(op), false);
-      return rp;
+      return unpaced_call(self, "setMyCommands",
+                          R"({"scope":)" + scope + R"(,"commands":)" + commands
+                            + "}");
     },
     [self](edit_atom, int64_t chat_id, int64_t message_id,
            const std::string& html) {
-      // Unpaced like deleteMessage: an edit adds no message to the chat.
-      auto rp = self->make_response_promise<bool>();
-      telegram_op op;
-      op.method = "editMessageText";
-      op.body = encode_edit_message_text(chat_id, message_id, html, "HTML", "");
-      op.bool_promise = rp;
-      op.has_bool_promise = true;
-      dispatch(self, std::move(op), false);
-      return rp;
+      return unpaced_call(self, "editMessageText",
+                          encode_edit_message_text(chat_id, message_id, html,
+                                                   "HTML", ""));
     },
     [self](edit_atom, int64_t chat_id, int64_t message_id,
            const std::string& html, const std::string& reply_markup) {
-      auto rp = self->make_response_promise<bool>();
-      telegram_op op;
-      op.method = "editMessageText";
-      op.body = encode_edit_message_text(chat_id, message_id, html, "HTML",
-                                         reply_markup);
-      op.bool_promise = rp;
-      op.has_bool_promise = true;
-      dispatch(self, std::move(op), false);
-      return rp;
+      return unpaced_call(self, "editMessageText",
+                          encode_edit_message_text(chat_id, message_id, html,
+                                                   "HTML", reply_markup));
     },
     [self](internal_atom, http_done_atom, uint64_t seq, http_result& res) {
-      auto& st = self->state;
-      auto i = st.in_flight.find(seq);
-      if (i == st.in_flight.end())
-        return;
-      auto op = std::move(i->second);
-      st.in_flight.erase(i);
-      bool unpaced = (op.attempts & 0x80000000u) != 0;
-      op.attempts &= 0x7FFFFFFFu;
-      if (unpaced) {
-        // Chat actions are best effort; answers and deletes are reported.
-        if (res.ok()) {
-          if (op.has_bool_promise)
-            op.bool_promise.deliver(true);
-        } else if (op.has_bool_promise) {
-          op.bool_promise.deliver(false);
-        }
-        return;
-      }
-      --st.paced_in_flight;
-      auto chat_id = op.chat_id;
-      std::optional<telegram_op> retry;
-      if (on_done(self, op, res))
-        retry = std::move(op);
-      st.pacer->finished(chat_id, std::move(retry), clock_type::now());
-      pump(self);
+      on_http_done(self, seq, res);
     },
     [self](internal_atom, tick_atom) {
       self->state.tick_due = {};
@@ -715,26 +735,7 @@ telegram_actor::behavior_type telegram(self_ptr self, context_ptr ctx) {
       return rp;
     },
     [self](status_atom) {
-      auto& st = self->state;
-      status_node node;
-      node.name = "telegram";
-      node.id = self->id();
-      node.state = "running";
-      node.mailbox_size = self->mailbox().size();
-      status_detail w;
-      w.begin_object().field("sent", st.sent).field("failed", st.failed);
-      w.field("rate_limited", st.rate_limited).field("retries", st.retries);
-      w.field("held_long", st.held_long);
-      w.field("queued", uint64_t{st.pacer->queued()});
-      w.field("in_flight", uint64_t{st.in_flight.size()});
-      w.field("chats", uint64_t{st.pacer->chats()});
-      w.field("streams", uint64_t{st.streams.size()});
-      w.field("stream_answers", st.stream_answers);
-      w.field("stream_edits", st.stream_edits);
-      w.field("stream_edits_skipped", st.stream_skipped);
-      w.field("stream_rate_limited", st.stream_rate_limited);
-      node.detail = w.end_object().take();
-      return node;
+      return telegram_status(self);
     },
   };
 }
