@@ -214,6 +214,27 @@ void on_event(self_ptr self, const std::string& line) {
               "container died with " + std::to_string(ev->exit_code));
 }
 
+/// The socket, the image and the API counters, for the admin tree.
+status_node docker_status(self_ptr self) {
+  auto& st = self->state;
+  status_node node;
+  node.name = "backend:docker";
+  node.id = self->id();
+  node.state = st.last_error.empty() ? "running" : "degraded";
+  node.mailbox_size = self->mailbox().size();
+  status_detail w;
+  w.begin_object().field("socket", st.client->socket_path());
+  w.field("image", st.ctx->cfg.containers.docker_image);
+  w.field("events_connected", st.events_connected);
+  w.field("events_seen", st.events_seen);
+  w.field("api_calls", st.api_calls).field("api_errors", st.api_errors);
+  w.field("quota", quota_text(st.ctx->cfg));
+  if (!st.last_error.empty())
+    w.field("last_error", st.last_error);
+  node.detail = w.end_object().take();
+  return node;
+}
+
 } // namespace
 
 caf::error docker_error(const std::string& what, const http_result& res,
@@ -381,23 +402,7 @@ docker_backend(backend_actor::stateful_pointer<docker_backend_state> self,
       follow_events(self);
     },
     [self](status_atom) {
-      auto& st = self->state;
-      status_node node;
-      node.name = "backend:docker";
-      node.id = self->id();
-      node.state = st.last_error.empty() ? "running" : "degraded";
-      node.mailbox_size = self->mailbox().size();
-      status_detail w;
-      w.begin_object().field("socket", st.client->socket_path());
-      w.field("image", st.ctx->cfg.containers.docker_image);
-      w.field("events_connected", st.events_connected);
-      w.field("events_seen", st.events_seen);
-      w.field("api_calls", st.api_calls).field("api_errors", st.api_errors);
-      w.field("quota", quota_text(st.ctx->cfg));
-      if (!st.last_error.empty())
-        w.field("last_error", st.last_error);
-      node.detail = w.end_object().take();
-      return node;
+      return docker_status(self);
     },
   };
 }

@@ -175,6 +175,88 @@ void on_probe_result(self_ptr self, pending_probe p, http_result& res) {
   arm(self, w, st.ctx->cfg.health.period);
 }
 
+/// The probes, restarts and each watched container, for the admin tree.
+status_node health_status(self_ptr self) {
+  auto& st = self->state;
+  status_node node;
+  node.name = "health_supervisor";
+  node.id = self->id();
+  node.state = "running";
+  node.mailbox_size = self->mailbox().size();
+  node.restarts = 0;
+  status_detail w;
+  w.begin_object().field("probes", st.probes).field("restarts", st.restarts);
+  w.key("containers").begin_array();
+  auto now = std::chrono::system_clock::now();
+  for (auto& [id, c] : st.watched) {
+    w.begin_object().field("user", id).field("state", to_string(c.phase));
+    w.field("port", int{c.port}).field("restarts", uint64_t{c.restarts});
+    w.field("backoff_step", uint64_t{c.governor.backoff_step()});
+    w.field("liveness_failures", uint64_t{c.liveness.consecutive_failures()});
+    w.field("ready", c.readiness.healthy());
+    if (!c.last_failure.empty())
+      w.field("last_failure", c.last_failure);
+    if (!c.last_probe_path.empty()) {
+      w.key("last_probe").begin_object();
+      w.field("path", c.last_probe_path).field("status", c.last_probe_status);
+      w.field("latency_ms", c.last_probe_ms);
+      w.field(
+        "ago_ms",
+        int64_t{duration_cast<milliseconds>(now - c.last_probe_at).count()});
+      if (!c.last_probe_error.empty())
+        w.field("error", c.last_probe_error);
+      w.end_object();
+    }
+    w.end_object();
+  }
+  w.end_array();
+  node.detail = w.end_object().take();
+  return node;
+}
+
+/// Watches (or watches again) a started container: a fresh probe client
+/// when its address changed, then the startup probe; the promise is kept
+/// until the container is ready or fails.
+caf::result<bool> watch_container(self_ptr self, int64_t user,
+                                  const std::string& host, uint16_t port,
+                                  bool fresh) {
+  auto& st = self->state;
+  auto& cfg = st.ctx->cfg.health;
+  auto [i, added] = st.watched.try_emplace(user);
+  auto& w = i->second;
+  if (added) {
+    w.user_id = user;
+    w.governor = restart_governor{health_restart_policy(st.ctx->cfg)};
+    w.phase = container_phase::none; // the first report goes out
+  }
+  w.liveness = probe_tracker{static_cast<uint32_t>(cfg.liveness_failures)};
+  w.readiness = probe_tracker{static_cast<uint32_t>(cfg.readiness_failures)};
+  if (fresh)
+    w.governor.reset();
+  if (!w.client || w.host != host || w.port != port) {
+    if (w.client)
+      w.client->shutdown();
+    origin where;
+    where.host = host;
+    where.port = port;
+    http_client_options opts;
+    opts.max_connections = 1;
+    opts.max_body = 64 << 10;
+    w.client = http_client::make(st.ctx->io->context(), where, opts);
+  }
+  w.host = host;
+  w.port = port;
+  ++w.generation;
+  w.started = probe_clock::now();
+  w.startup_path = "/startupz";
+  fail_waiter(w, errc::container_starting, "superseded by a new start");
+  auto rp = self->make_response_promise<bool>();
+  w.startup_waiter = rp;
+  report(self, w, container_phase::starting);
+  send_probe(self, w, probe_kind::startup, w.startup_path);
+  return rp;
+}
+
 } // namespace
 
 health_state::~health_state() {
@@ -190,42 +272,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
   return {
     [self](watch_atom, int64_t user, const std::string& host, uint16_t port,
            bool fresh) -> caf::result<bool> {
-      auto& st = self->state;
-      auto& cfg = st.ctx->cfg.health;
-      auto [i, added] = st.watched.try_emplace(user);
-      auto& w = i->second;
-      if (added) {
-        w.user_id = user;
-        w.governor = restart_governor{health_restart_policy(st.ctx->cfg)};
-        w.phase = container_phase::none; // the first report goes out
-      }
-      w.liveness = probe_tracker{static_cast<uint32_t>(cfg.liveness_failures)};
-      w.readiness
-        = probe_tracker{static_cast<uint32_t>(cfg.readiness_failures)};
-      if (fresh)
-        w.governor.reset();
-      if (!w.client || w.host != host || w.port != port) {
-        if (w.client)
-          w.client->shutdown();
-        origin where;
-        where.host = host;
-        where.port = port;
-        http_client_options opts;
-        opts.max_connections = 1;
-        opts.max_body = 64 << 10;
-        w.client = http_client::make(st.ctx->io->context(), where, opts);
-      }
-      w.host = host;
-      w.port = port;
-      ++w.generation;
-      w.started = probe_clock::now();
-      w.startup_path = "/startupz";
-      fail_waiter(w, errc::container_starting, "superseded by a new start");
-      auto rp = self->make_response_promise<bool>();
-      w.startup_waiter = rp;
-      report(self, w, container_phase::starting);
-      send_probe(self, w, probe_kind::startup, w.startup_path);
-      return rp;
+      return watch_container(self, user, host, port, fresh);
     },
     [self](unwatch_atom, int64_t user) {
       auto& st = self->state;
@@ -304,46 +351,7 @@ health_supervisor(health_actor::stateful_pointer<health_state> self,
               });
     },
     [self](status_atom) {
-      auto& st = self->state;
-      status_node node;
-      node.name = "health_supervisor";
-      node.id = self->id();
-      node.state = "running";
-      node.mailbox_size = self->mailbox().size();
-      node.restarts = 0;
-      status_detail w;
-      w.begin_object()
-        .field("probes", st.probes)
-        .field("restarts", st.restarts);
-      w.key("containers").begin_array();
-      auto now = std::chrono::system_clock::now();
-      for (auto& [id, c] : st.watched) {
-        w.begin_object().field("user", id).field("state", to_string(c.phase));
-        w.field("port", int{c.port}).field("restarts", uint64_t{c.restarts});
-        w.field("backoff_step", uint64_t{c.governor.backoff_step()});
-        w.field("liveness_failures",
-                uint64_t{c.liveness.consecutive_failures()});
-        w.field("ready", c.readiness.healthy());
-        if (!c.last_failure.empty())
-          w.field("last_failure", c.last_failure);
-        if (!c.last_probe_path.empty()) {
-          w.key("last_probe").begin_object();
-          w.field("path", c.last_probe_path)
-            .field("status", c.last_probe_status);
-          w.field("latency_ms", c.last_probe_ms);
-          w.field(
-            "ago_ms",
-            int64_t{
-              duration_cast<milliseconds>(now - c.last_probe_at).count()});
-          if (!c.last_probe_error.empty())
-            w.field("error", c.last_probe_error);
-          w.end_object();
-        }
-        w.end_object();
-      }
-      w.end_array();
-      node.detail = w.end_object().take();
-      return node;
+      return health_status(self);
     },
   };
 }

@@ -345,6 +345,34 @@ std::vector<container_info> adopt_leftovers(self_ptr self) {
   return result;
 }
 
+/// The program, the cgroup version and each child, for the admin tree.
+status_node process_status(self_ptr self) {
+  auto& st = self->state;
+  status_node node;
+  node.name = "backend:process";
+  node.id = self->id();
+  node.state = "running";
+  node.mailbox_size = self->mailbox().size();
+  status_detail w;
+  w.begin_object().field("program", st.program);
+  w.field("cgroup_version", cgroup_version());
+  w.field("starts", st.starts).field("unexpected_exits", st.unexpected_exits);
+  w.key("children").begin_array();
+  for (auto& [id, c] : st.children) {
+    w.begin_object().field("user", id).field("state", to_string(c.state));
+    w.field("pid", int64_t{c.pid}).field("port", int{c.spec.port});
+    w.field("adopted", !c.own).field("last_exit", int{c.last_exit});
+    w.field("oom_killed", c.last_oom).field("quota", c.cgroup.applied);
+    w.field("quota_not_applied", c.cgroup.not_applied);
+    if (!c.last_error.empty())
+      w.field("last_error", c.last_error);
+    w.end_object();
+  }
+  w.end_array();
+  node.detail = w.end_object().take();
+  return node;
+}
+
 } // namespace
 
 process_backend_state::~process_backend_state() {
@@ -512,31 +540,7 @@ process_backend(backend_actor::stateful_pointer<process_backend_state> self,
       // Not used by this backend.
     },
     [self](status_atom) {
-      auto& st = self->state;
-      status_node node;
-      node.name = "backend:process";
-      node.id = self->id();
-      node.state = "running";
-      node.mailbox_size = self->mailbox().size();
-      status_detail w;
-      w.begin_object().field("program", st.program);
-      w.field("cgroup_version", cgroup_version());
-      w.field("starts", st.starts)
-        .field("unexpected_exits", st.unexpected_exits);
-      w.key("children").begin_array();
-      for (auto& [id, c] : st.children) {
-        w.begin_object().field("user", id).field("state", to_string(c.state));
-        w.field("pid", int64_t{c.pid}).field("port", int{c.spec.port});
-        w.field("adopted", !c.own).field("last_exit", int{c.last_exit});
-        w.field("oom_killed", c.last_oom).field("quota", c.cgroup.applied);
-        w.field("quota_not_applied", c.cgroup.not_applied);
-        if (!c.last_error.empty())
-          w.field("last_error", c.last_error);
-        w.end_object();
-      }
-      w.end_array();
-      node.detail = w.end_object().take();
-      return node;
+      return process_status(self);
     },
   };
 }
