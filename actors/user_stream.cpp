@@ -210,9 +210,10 @@ void prepare_stream_request(user_self self, http_request_spec& req,
   // second, 45 % fewer recvfrom calls, each of which also sent an ACK
   // through the loopback on the router's time). The end of the answer is
   // seen at most one pause later.
-  req.read_pause = [stream, pause = read_pause(self)] {
-    return stream->can_wait() ? pause : std::chrono::milliseconds{0};
-  };
+  if (auto pause = read_pause(self); pause.count() > 0)
+    req.read_pause = [stream, pause] {
+      return stream->can_wait() ? pause : std::chrono::milliseconds{0};
+    };
 }
 
 void on_stream_delta(user_self self, uint64_t seq, std::string& delta) {
