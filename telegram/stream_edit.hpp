@@ -95,6 +95,11 @@ public:
     return opts_;
   }
 
+  /// Returns the Markdown source received so far.
+  const std::string& text() const {
+    return text_;
+  }
+
   /// Returns the preview text of the last call.
   const std::string& last_sent() const {
     return last_sent_;
@@ -121,12 +126,15 @@ public:
   uint64_t skipped = 0;
 
 private:
-  /// Returns the preview text for the answer so far.
-  std::string preview_of(std::string_view text) const;
+  static constexpr size_t npos = static_cast<size_t>(-1);
 
-  /// Returns the preview of `text_`, computed once per change of it:
-  /// `due` and `next` ask for it after every update.
-  const std::string& preview() const;
+  /// Returns the length of the preview, a prefix of `text_` (without
+  /// trailing blanks, cut at `max_preview` units), computed once per change
+  /// of the text: `due` and `next` ask for it after every update.
+  size_t preview_length() const;
+
+  /// Returns the preview text for the answer so far.
+  std::string_view preview() const;
 
   /// Counts an update that changed nothing visible.
   void count_skipped();
@@ -141,8 +149,9 @@ private:
   options opts_;
   clock::time_point started_;
   std::string text_;
-  mutable std::string preview_;
-  mutable bool preview_valid_ = false;
+  /// UTF-16 units of `text_`, counted as it grows.
+  size_t units_ = 0;
+  mutable size_t preview_len_ = npos;
   /// shows_last_sent(): -1 not known, 0 no, 1 yes.
   mutable int same_ = -1;
   size_t chars_ = 0;
