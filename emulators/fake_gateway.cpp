@@ -141,9 +141,12 @@ struct sse_sender : std::enable_shared_from_this<sse_sender> {
     if (res->answered())
       return; // the client went away (cancel hook ran)
     if (pos < reply.events.size()) {
-      res->send_part(http_chunk(reply.events[pos]), false);
-      if (pos++ == reply.mark_event && reply.on_mark)
+      // The mark is taken as the event goes out, before the write: taken
+      // after it, a router answering before this thread ran on lost the
+      // sample (the fastest ones).
+      if (pos == reply.mark_event && reply.on_mark)
         reply.on_mark();
+      res->send_part(http_chunk(reply.events[pos++]), false);
       if (reply.gap.count() <= 0)
         return next();
       timer.expires_after(reply.gap);

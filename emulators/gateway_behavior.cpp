@@ -278,6 +278,10 @@ void gateway_behavior::stream_answer(const std::string& content,
   // the JSON string invalid.
   size_t half = answer.size() / 2;
   bool cut_short = midfail || stall || error;
+  // The mark counts characters (code points), as the router's first
+  // preview does: counted in bytes, it fell an event early in a text with
+  // Cyrillic letters.
+  size_t chars = 0;
   for (size_t pos = 0; pos < answer.size();) {
     if (cut_short && pos >= half && pos > 0)
       break;
@@ -285,7 +289,10 @@ void gateway_behavior::stream_answer(const std::string& content,
     while (end < answer.size()
            && (static_cast<unsigned char>(answer[end]) & 0xC0) == 0x80)
       ++end;
-    if (on_mark_ && pos < mark_chars_ && end >= mark_chars_) {
+    auto chars_before = chars;
+    for (size_t k = pos; k < end; ++k)
+      chars += (static_cast<unsigned char>(answer[k]) & 0xC0) != 0x80 ? 1 : 0;
+    if (on_mark_ && chars_before < mark_chars_ && chars >= mark_chars_) {
       out.mark_event = out.events.size();
       out.on_mark = [f = on_mark_, content] {
         f(content);

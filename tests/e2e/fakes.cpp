@@ -12,8 +12,10 @@
 
 #include "emulators/fake_gateway.hpp"
 #include "emulators/fake_telegram.hpp"
+#include "emulators/gateway_behavior.hpp"
 #include "emulators/json_value.hpp"
 #include "emulators/sync_client.hpp"
+#include "gateway/sse.hpp"
 
 // The loopback fakes, driven over real HTTP by a blocking client in the test
 // thread: Bot API semantics (offsets, long poll, 409, 401, 429, recording)
@@ -336,6 +338,50 @@ struct gateway_fixture {
 };
 
 } // namespace
+
+CAF_TEST(the stream mark falls on the event carrying the 30th character) {
+  // Cyrillic letters are two bytes each: counted in bytes, the mark fell
+  // an event before the router's first preview (30 code points).
+  gateway_behavior b;
+  b.set_stream_piece(10);
+  std::string marked;
+  b.set_stream_mark(30, [&](const std::string& content) {
+    marked = content;
+  });
+  std::string text = "Напиши короткое стихотворение о море";
+  zaki::http_request req{boost::beast::http::verb::post, "/v1/chat/completions",
+                         11};
+  req.body() = R"({"model":"openclaw","stream":true,"messages":[)"
+               R"({"role":"user","content":")"
+    + text + R"("}]})";
+  req.prepare_payload();
+  auto reply = b.handle(req);
+  CAF_REQUIRE(reply.streamed);
+  CAF_REQUIRE_LESS(reply.mark_event, reply.events.size());
+  // Characters (code points) of the content before and with the mark.
+  size_t before = 0;
+  size_t with = 0;
+  for (size_t i = 0; i <= reply.mark_event; ++i) {
+    std::string_view ev = reply.events[i];
+    if (ev.rfind("data: ", 0) != 0)
+      continue;
+    ev.remove_prefix(6);
+    while (!ev.empty() && ev.back() == '\n')
+      ev.remove_suffix(1);
+    auto chunk = zaki::decode_stream_chunk(ev);
+    size_t n = 0;
+    for (unsigned char c : chunk.content)
+      n += (c & 0xC0) != 0x80 ? 1 : 0;
+    if (i < reply.mark_event)
+      before += n;
+    with += n;
+  }
+  CAF_CHECK_LESS(before, 30u);
+  CAF_CHECK_GREATER_OR_EQUAL(with, 30u);
+  CAF_REQUIRE(reply.on_mark);
+  reply.on_mark();
+  CAF_CHECK_EQUAL(marked, text);
+}
 
 CAF_TEST_FIXTURE_SCOPE(fake_gateway_tests, gateway_fixture)
 
