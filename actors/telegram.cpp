@@ -52,15 +52,7 @@ void dispatch(self_ptr self, telegram_op op, bool paced) {
   st.client->async_request(std::move(req), reply_to<telegram_actor>(self, seq));
 }
 
-/// Arms the actor's tick for `due`, rounded up to a 20 ms grid: a thousand
-/// streams whose edits fall due at scattered times would otherwise get a
-/// timer message each (a thousand a second through CAF's clock thread, each
-/// a wake-up); on the grid they share at most 50 a second. A paced call or
-/// an edit waits at most 20 ms longer than its rate limit says.
 void arm_tick(self_ptr self, clock_type::time_point due) {
-  constexpr auto grid = std::chrono::milliseconds(20);
-  if (auto rem = due.time_since_epoch() % grid; rem.count() > 0)
-    due += grid - rem;
   auto& st = self->state;
   auto now = clock_type::now();
   if (st.tick_due > now && st.tick_due <= due)
@@ -308,6 +300,7 @@ telegram_stream& stream_of(self_ptr self, const stream_update& up) {
   if (up.report_preview && !s.reporter)
     s.reporter = caf::actor_cast<caf::actor_addr>(self->current_sender());
   if (!up.delta.empty()) {
+    s.text += up.delta;
     auto skipped = s.edit.skipped;
     s.edit.append(up.delta);
     if (s.edit.skipped != skipped) {
@@ -328,7 +321,7 @@ telegram_stream& stream_of(self_ptr self, const stream_update& up) {
 /// goes out as new messages, as an unstreamed one.
 void deliver_final(self_ptr self, telegram_stream& s) {
   tell_first_shown(s, 0);
-  auto text = s.edit.text();
+  auto text = s.text;
   if (s.end == stream_update::stopped)
     text += "\n\n_\xE2\x8F\xB9 Stopped_";
   auto chunks = markdown_to_telegram_chunks(text);
@@ -470,9 +463,8 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
     st.no_draft_chats.insert(op.chat_id);
     s.draft = false;
     auto opts = s.edit.options_used();
-    auto text = s.edit.text();
     s.edit = stream_edit{opts, s.started};
-    s.edit.update(text);
+    s.edit.update(s.text);
     if (s.end != 0)
       s.edit.finish();
     return drive(self, op.stream_key);
@@ -496,14 +488,14 @@ void on_stream_done(self_ptr self, telegram_op& op, http_result& res) {
       logger("telegram")
         ->debug("event=stream_preview chat={} chars={} "
                 "request_id={}",
-                s.chat_id, s.edit.text().size(), s.request_id);
+                s.chat_id, s.text.size(), s.request_id);
     }
     // One line per call (at most one a second per stream), not per event.
     logger("telegram")
       ->debug(
         "event=stream_shown method={} chat={} shown_bytes={} received_bytes={} "
         "since_start_ms={} request_id={}",
-        op.method, s.chat_id, s.edit.last_sent().size(), s.edit.text().size(),
+        op.method, s.chat_id, s.edit.last_sent().size(), s.text.size(),
         std::chrono::duration_cast<std::chrono::milliseconds>(now - s.started)
           .count(),
         s.request_id);

@@ -65,6 +65,8 @@ struct telegram_stream {
   stream_edit::clock::time_point last_update;
   int64_t chat_id = 0;
   std::string request_id;
+  /// The Markdown source received so far.
+  std::string text;
   /// The preview's keyboard (Stop button).
   std::string reply_markup;
   /// A stream_update::end_t once the end arrived.

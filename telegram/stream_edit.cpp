@@ -4,7 +4,6 @@
 
 #include "json/writer.hpp"
 #include "telegram/html.hpp"
-#include "telegram/text.hpp"
 
 namespace zaki {
 
@@ -13,18 +12,14 @@ stream_edit::stream_edit(options opts, clock::time_point started)
   // nop
 }
 
-size_t stream_edit::preview_length() const {
-  if (preview_len_ != npos)
-    return preview_len_;
+std::string stream_edit::preview_of(std::string_view text) const {
   // Trailing blanks change nothing visible (Telegram trims them).
-  std::string_view text = text_;
   while (!text.empty()
          && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r'))
     text.remove_suffix(1);
-  // The units of the whole text are counted as it arrives: only a text over
-  // the limit is walked, to cut it at a code point.
-  if (units_ <= opts_.max_preview)
-    return preview_len_ = text.size();
+  if (utf16_length(text) <= opts_.max_preview)
+    return std::string{text};
+  // Cut at a code point: count units up to the limit.
   size_t units = 0;
   size_t i = 0;
   for (; i < text.size(); ++i) {
@@ -36,11 +31,15 @@ size_t stream_edit::preview_length() const {
       break;
     units += n;
   }
-  return preview_len_ = i;
+  return std::string{text.substr(0, i)};
 }
 
-std::string_view stream_edit::preview() const {
-  return std::string_view{text_.data(), preview_length()};
+const std::string& stream_edit::preview() const {
+  if (!preview_valid_) {
+    preview_ = preview_of(text_);
+    preview_valid_ = true;
+  }
+  return preview_;
 }
 
 bool stream_edit::shows_last_sent() const {
@@ -64,8 +63,7 @@ void stream_edit::count_skipped() {
 void stream_edit::update(std::string_view text) {
   text_.assign(text.data(), text.size());
   chars_ = count_chars(text_);
-  units_ = utf16_length(text_);
-  preview_len_ = npos;
+  preview_valid_ = false;
   same_ = -1;
   count_skipped();
 }
@@ -73,8 +71,7 @@ void stream_edit::update(std::string_view text) {
 void stream_edit::append(std::string_view delta) {
   text_.append(delta.data(), delta.size());
   chars_ += count_chars(delta);
-  units_ += utf16_length(delta);
-  preview_len_ = npos;
+  preview_valid_ = false;
   same_ = -1;
   count_skipped();
 }
@@ -94,12 +91,12 @@ stream_edit::call stream_edit::next(clock::time_point now) {
   }
   if (abandoned_ || text_.empty())
     return out;
-  auto preview = this->preview();
+  auto& preview = this->preview();
   if (preview.empty() || shows_last_sent())
     return out;
   out.kind = sent_any_ ? call_kind::edit_preview : call_kind::send_preview;
-  out.text.assign(preview.data(), preview.size());
-  last_sent_ = out.text;
+  out.text = preview;
+  last_sent_ = preview;
   same_ = 1;
   last_call_at_ = now;
   in_flight_ = true;

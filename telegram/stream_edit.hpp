@@ -95,11 +95,6 @@ public:
     return opts_;
   }
 
-  /// Returns the Markdown source received so far.
-  const std::string& text() const {
-    return text_;
-  }
-
   /// Returns the preview text of the last call.
   const std::string& last_sent() const {
     return last_sent_;
@@ -126,15 +121,12 @@ public:
   uint64_t skipped = 0;
 
 private:
-  static constexpr size_t npos = static_cast<size_t>(-1);
-
-  /// Returns the length of the preview, a prefix of `text_` (without
-  /// trailing blanks, cut at `max_preview` units), computed once per change
-  /// of the text: `due` and `next` ask for it after every update.
-  size_t preview_length() const;
-
   /// Returns the preview text for the answer so far.
-  std::string_view preview() const;
+  std::string preview_of(std::string_view text) const;
+
+  /// Returns the preview of `text_`, computed once per change of it:
+  /// `due` and `next` ask for it after every update.
+  const std::string& preview() const;
 
   /// Counts an update that changed nothing visible.
   void count_skipped();
@@ -149,9 +141,8 @@ private:
   options opts_;
   clock::time_point started_;
   std::string text_;
-  /// UTF-16 units of `text_`, counted as it grows.
-  size_t units_ = 0;
-  mutable size_t preview_len_ = npos;
+  mutable std::string preview_;
+  mutable bool preview_valid_ = false;
   /// shows_last_sent(): -1 not known, 0 no, 1 yes.
   mutable int same_ = -1;
   size_t chars_ = 0;
