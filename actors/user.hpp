@@ -83,13 +83,15 @@ struct user_state {
   std::string restart_nonce;
   std::chrono::steady_clock::time_point restart_nonce_expires;
   /// The streamed answer of the gateway call in flight (empty when the
-  /// call is not streamed); fed on the I/O thread, which hands its text
-  /// over by message (actors/user_stream.hpp).
+  /// call is not streamed); fed on the I/O thread, read here only after
+  /// the call's completion arrived (actors/user_stream.hpp).
   std::shared_ptr<gateway_stream> stream;
   /// Characters (bytes) of the streamed answer received so far.
   uint64_t stream_chars = 0;
   /// Whether text of the current answer went to the telegram actor.
   bool stream_forwarded = false;
+  /// Whether a poll for the stream's pending text is scheduled.
+  bool stream_poll_armed = false;
   /// Token usage of the last answer (-1: not reported), for usage records.
   int64_t last_prompt_tokens = -1;
   int64_t last_completion_tokens = -1;

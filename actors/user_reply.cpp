@@ -345,7 +345,7 @@ status_node user_status(user_self self) {
   w.field("handled", st.handled).field("failed", st.failed);
   w.field("last_latency_ms", st.last_latency_us / 1000.0);
   w.field("holds_lock", st.lock.held());
-  // Read live: text waiting to be handed over is counted on the I/O side.
+  // Read live: text arriving between polls is counted on the I/O side.
   w.field("stream_chars",
           st.stream ? uint64_t{st.stream->received()} : st.stream_chars);
   write_limits_status(self, w);

@@ -58,7 +58,7 @@ bool gateway_stream::feed(std::string_view bytes, std::string& delta) {
     received_.store(text_.size(), std::memory_order_relaxed);
     std::lock_guard<std::mutex> guard{mtx_};
     pending_.append(added);
-    if (waiting_ || following_ || urgent) {
+    if (waiting_ || urgent) {
       waiting_ = false;
       delta.append(pending_);
       pending_.clear();
@@ -84,13 +84,6 @@ bool gateway_stream::take(std::string& out) {
   out.append(pending_);
   pending_.clear();
   return true;
-}
-
-void gateway_stream::follow(std::string& out) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  following_ = true;
-  out.append(pending_);
-  pending_.clear();
 }
 
 gateway_answer gateway_stream::finish(http_result& res) {

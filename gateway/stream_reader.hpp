@@ -20,13 +20,11 @@ namespace zaki {
 /// pending deltas) is the one part both sides touch, under a mutex taken
 /// once per read and once per take.
 ///
-/// Hand-over is on demand: `feed` asks its caller to notify the actor
-/// only when the actor waits for text (at the start, or after `take` found
-/// nothing), when the text just reached `urgent` characters (the first
-/// preview's threshold), or on every read once the actor `follow`s the
-/// stream (it shows it). A followed stream's reads are paced by the HTTP
-/// client's read pause, so a gateway sending 20 events a second costs the
-/// actors a message or two a second, not one per event.
+/// Hand-over is on demand, so that a gateway sending 20 events a second
+/// costs the actors a few messages a second, not one per event: `feed`
+/// asks its caller to notify the actor only when the actor said it waits
+/// for text (`take` found nothing) or when the text just reached `urgent`
+/// characters (the first preview's threshold: it must not wait for a poll).
 class gateway_stream {
 public:
   /// Creates a reader refusing events above `max_event` bytes. A gateway
@@ -42,13 +40,9 @@ public:
   /// event over the limit, an error event, or bytes after [DONE]).
   bool feed(std::string_view bytes, std::string& delta);
 
-  /// Moves the pending text into `out`. Returns false when there was
-  /// none: the next text is then handed over at once.
+  /// Moves the pending text into `out` (the actor's poll). Returns false
+  /// when there was none: the next text is then handed over at once.
   bool take(std::string& out);
-
-  /// From now on every read's text is handed over (the actor shows the
-  /// stream). Moves the text that waited meanwhile into `out`.
-  void follow(std::string& out);
 
   /// Sets the characters (code points) whose arrival is handed over at
   /// once whatever the poll (0: none).
@@ -116,7 +110,6 @@ private:
   std::mutex mtx_;
   std::string pending_;
   bool waiting_ = true;
-  bool following_ = false;
 };
 
 } // namespace zaki

@@ -174,7 +174,7 @@ CAF_TEST(text is handed over on demand and at the urgent size) {
   // Nothing asked yet: the first text goes at once.
   CAF_CHECK(stream.feed(event("abcde"), delta));
   CAF_CHECK_EQUAL(delta, "abcde");
-  // Then it waits until the actor takes it, several reads in one take.
+  // Then it waits for the actor's poll, several reads in one take.
   delta.clear();
   CAF_CHECK(stream.feed(event("f"), delta));
   CAF_CHECK(stream.feed(event("\u00e9h"), delta));
@@ -194,37 +194,6 @@ CAF_TEST(text is handed over on demand and at the urgent size) {
   CAF_CHECK(stream.feed(event("lm"), delta));
   CAF_CHECK_EQUAL(delta, "jklm");
   CAF_CHECK_EQUAL(stream.received(), 14u);
-}
-
-CAF_TEST(a followed stream hands over every read) {
-  auto event = [](const std::string& text) {
-    return "data: {\"choices\":[{\"delta\":{\"content\":\"" + text
-      + "\"}}]}\n\n";
-  };
-  gateway_stream stream;
-  std::string delta;
-  CAF_CHECK(stream.feed(event("ab"), delta));
-  CAF_CHECK_EQUAL(delta, "ab");
-  // Text read before the actor follows waits; `follow` takes it.
-  delta.clear();
-  CAF_CHECK(stream.feed(event("c"), delta));
-  CAF_CHECK_EQUAL(delta, "");
-  std::string waited;
-  stream.follow(waited);
-  CAF_CHECK_EQUAL(waited, "c");
-  // From now on each read's text goes at once, without a take.
-  CAF_CHECK(stream.feed(event("d") + event("e"), delta));
-  CAF_CHECK_EQUAL(delta, "de");
-  delta.clear();
-  CAF_CHECK(stream.feed(event("f"), delta));
-  CAF_CHECK_EQUAL(delta, "f");
-  std::string rest;
-  CAF_CHECK(!stream.take(rest));
-  CAF_CHECK_EQUAL(rest, "");
-  // A read that completes no event hands over nothing.
-  delta.clear();
-  CAF_CHECK(stream.feed("data: {\"choi", delta));
-  CAF_CHECK_EQUAL(delta, "");
 }
 
 CAF_TEST(an error event or an early end is no answer) {
