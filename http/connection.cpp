@@ -39,7 +39,6 @@ void http_connection::reset_stream() {
   else
     plain_.emplace(owner_->exec_);
   connected_ = false;
-  low_water_raised_ = false;
   buffer_.clear();
 }
 
@@ -207,7 +206,6 @@ void http_connection::on_write(beast::error_code ec, size_t) {
 
 void http_connection::read() {
   response_bytes_ = 0;
-  read_filled_ = false;
   parser_.emplace(owner_->opts_.max_body);
   parser_->eager(true);
   if (job_.req.on_body) {
@@ -235,16 +233,10 @@ void http_connection::parse_buffered() {
     if (used == 0)
       break;
   }
-  if (job_.req.read_pause && parser_->is_header_done() && !read_filled_) {
+  if (job_.req.read_pause && parser_->is_header_done()) {
     if (auto pause = job_.req.read_pause(); pause.count() > 0) {
       if (!pause_timer_)
         pause_timer_ = std::make_unique<net::steady_timer>(owner_->exec_);
-      // Asio's epoll registration is edge-triggered: every segment that
-      // arrives wakes the I/O thread, read or not (20 a second per stream
-      // at OpenClaw's pace). A high receive low-water mark keeps the kernel
-      // from signalling below it, so the pause costs no wake-ups.
-      if (!tls_)
-        set_read_low_water(true);
       pause_timer_->expires_after(pause);
       return pause_timer_->async_wait(handler(&http_connection::on_read_pause));
     }
@@ -253,10 +245,7 @@ void http_connection::parse_buffered() {
 }
 
 void http_connection::read_some() {
-  // A read that waits needs the kernel's signal for any byte.
-  set_read_low_water(false);
-  read_want_ = next_read_size();
-  auto space = buffer_.prepare(read_want_);
+  auto space = buffer_.prepare(next_read_size());
   if (tls_)
     tls_->async_read_some(space, handler(&http_connection::on_read_some));
   else
@@ -268,35 +257,7 @@ void http_connection::read_some() {
 void http_connection::on_read_pause(beast::error_code ec) {
   if (ec)
     return fail(ec, "read");
-  if (low_water_raised_) {
-    // What gathered raised no edge, and Asio reads only after an edge once
-    // a read drained the socket: it is read here, without waiting, all of
-    // it in one call (the mark stays up while each pause finds text).
-    size_t avail = plain_->available(ec);
-    if (!ec && avail > 0) {
-      if (!plain_->non_blocking())
-        plain_->non_blocking(true, ec); // async operations ignore the flag
-      if (!ec) {
-        // Asking one byte more than waits keeps the read from counting as
-        // one that filled its buffer (which would skip the next pause).
-        read_want_ = std::min(avail + 1, max_read_size);
-        auto n = plain_->read_some(buffer_.prepare(read_want_), ec);
-        if (ec != net::error::would_block)
-          return on_read_some(ec, n);
-      }
-    }
-  }
   read_some();
-}
-
-void http_connection::set_read_low_water(bool raised) {
-  if (raised == low_water_raised_)
-    return;
-  low_water_raised_ = raised;
-  beast::error_code ignored; // a hint: the reads are right either way
-  socket().set_option(
-    net::socket_base::receive_low_watermark(raised ? pause_low_water : 1),
-    ignored);
 }
 
 // Beast's read_size (512 bytes for an empty buffer) read a 1 KB gateway
@@ -308,7 +269,7 @@ void http_connection::set_read_low_water(bool raised) {
 // read (finish frees it), so an idle connection holds none of it, and a
 // fixed larger first read would cost every in-flight request its size.
 size_t http_connection::next_read_size() const {
-  constexpr size_t max_read = max_read_size;
+  constexpr size_t max_read = 65536;
   size_t want = std::min(last_response_bytes_ + last_response_bytes_ / 4 + 128,
                          max_read);
   if (parser_->is_header_done()) {
@@ -321,7 +282,6 @@ size_t http_connection::next_read_size() const {
 
 void http_connection::on_read_some(beast::error_code ec, size_t n) {
   buffer_.commit(n);
-  read_filled_ = n >= read_want_;
   if (n > 0 && job_.req.on_body)
     touch_idle();
   if (ec == net::error::eof) {

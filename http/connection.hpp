@@ -68,15 +68,6 @@ private:
   void on_read_some(boost::beast::error_code ec, size_t n);
   void read_some();
   void on_read_pause(boost::beast::error_code ec);
-  /// Raises the socket's receive low-water mark (SO_RCVLOWAT) to
-  /// `pause_low_water`, or lowers it to 1 byte; a call that changes nothing
-  /// makes no system call.
-  void set_read_low_water(bool raised);
-  /// The mark during a read pause: the kernel signals only a sender that
-  /// sends much faster than a stream's pace.
-  static constexpr int pause_low_water = 16384;
-  /// The most one read asks for.
-  static constexpr size_t max_read_size = 65536;
   void on_read(boost::beast::error_code ec, size_t);
   void fail(boost::beast::error_code ec, const char* what);
   void finish(http_result res);
@@ -128,12 +119,6 @@ private:
   /// of the next first read; about 1 KB before any).
   size_t response_bytes_ = 0;
   size_t last_response_bytes_ = 800;
-  /// The size the running read asked for, and whether the last read filled
-  /// it: more may wait in the socket, so a streamed body's read pause is
-  /// skipped (a pause must not throttle a fast sender).
-  size_t read_want_ = 0;
-  bool read_filled_ = false;
-  bool low_water_raised_ = false;
   bool busy_ = false;
   bool connected_ = false;
   bool reused_ = false;

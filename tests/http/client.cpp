@@ -650,65 +650,6 @@ CAF_TEST(a read pause lets several parts of a stream come in one read) {
   client->shutdown();
 }
 
-CAF_TEST(a read pause shorter than the gaps waits for the next part) {
-  server_fixture srv;
-  srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
-    std::vector<std::string> parts(6, "data: y\n\n");
-    stream_parts(srv.runner.context(), res, parts, milliseconds(60), false);
-  };
-  auto client = http_client::make(io.context(), srv.where(), {});
-  std::string all;
-  std::mutex mtx;
-  auto req = post("/stream");
-  req.on_body = [&](std::string_view bytes) {
-    std::lock_guard<std::mutex> guard{mtx};
-    all.append(bytes);
-    return true;
-  };
-  // Each pause ends before the next part is sent: the read after it finds
-  // nothing and has to wait for the part's arrival, pause after pause.
-  req.read_pause = [] {
-    return milliseconds(20);
-  };
-  req.timeout = milliseconds(3000);
-  for (int round = 0; round < 2; ++round) {
-    all.clear();
-    auto res = fetch(*client, req);
-    CAF_CHECK_EQUAL(res.status, 200);
-    CAF_CHECK(res.failure == http_failure::none);
-    CAF_CHECK_EQUAL(all.size(), 6 * std::string{"data: y\n\n"}.size());
-  }
-  client->shutdown();
-}
-
-CAF_TEST(a paused stream whose reads fill the buffer still ends) {
-  server_fixture srv;
-  // 40 parts of 400 bytes 10 ms apart: each 100 ms pause gathers about
-  // 4 KB, more than a first read asks for, so a read fills its buffer and
-  // the next one goes without a pause; the end is far below 16 KB.
-  std::string part = "data: " + std::string(392, 'z') + "\n\n";
-  srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
-    std::vector<std::string> parts(40, part);
-    stream_parts(srv.runner.context(), res, parts, milliseconds(10), false);
-  };
-  auto client = http_client::make(io.context(), srv.where(), {});
-  std::atomic<size_t> bytes{0};
-  auto req = post("/stream");
-  req.on_body = [&](std::string_view b) {
-    bytes += b.size();
-    return true;
-  };
-  req.read_pause = [] {
-    return milliseconds(100);
-  };
-  req.timeout = milliseconds(3000);
-  auto res = fetch(*client, req);
-  CAF_CHECK_EQUAL(res.status, 200);
-  CAF_CHECK(res.failure == http_failure::none);
-  CAF_CHECK_EQUAL(bytes.load(), 40 * part.size());
-  client->shutdown();
-}
-
 CAF_TEST(a shutdown during a read pause ends the exchange at once) {
   server_fixture srv;
   srv.on_request = [&](fk::request&, std::shared_ptr<fk::responder> res) {
