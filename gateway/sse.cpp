@@ -18,7 +18,7 @@ namespace {
 
 /// Returns the position of the first CR or LF in `text` (npos: none).
 /// libstdc++'s find_first_of calls memchr on the two-byte set once per
-/// byte of the text: a fifth of the stream reader's time.
+/// byte of the text (4 % of the router's samples in the stream scenario).
 size_t line_end(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i)
     if (text[i] == '\n' || text[i] == '\r')
